@@ -1,0 +1,139 @@
+"""Project configuration (``releasegate.yaml``) as pydantic models.
+
+The JSON Schema exported to ``docs/schema/releasegate.schema.json`` is generated from
+these models (``releasegate schema``), so editor completion and the reference in
+``docs/config.md`` never drift from the code.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+__all__ = [
+    "CacheConfig",
+    "GateConfig",
+    "PriceEntry",
+    "ProjectConfig",
+    "ProviderConfig",
+    "SuiteConfig",
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ProviderConfig(BaseModel):
+    """A target, judge or embedder endpoint.
+
+    Common keys are typed here; provider-specific keys (``function`` for ``python``,
+    ``url``/``json_path`` for ``http``, ``responses`` for ``scripted``, ``file`` for
+    ``replay``) are kept as extras and validated by the provider itself.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="Provider type: openai, anthropic, python, http, scripted, replay, local")
+    model: str | None = Field(default=None, description="Pinned model name (no floating aliases)")
+    base_url: str | None = None
+    api_key_env: str | None = Field(default=None, description="Environment variable holding the API key")
+    params: dict[str, Any] = Field(default_factory=dict, description="Default generation parameters")
+    concurrency: int = Field(default=8, ge=1, le=1024, description="Calls in flight at once")
+    rate_limit: float | None = Field(default=None, gt=0, description="Max calls per second")
+    timeout_s: float = Field(default=60.0, gt=0)
+    max_retries: int = Field(default=4, ge=0, le=20)
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class PriceEntry(_Strict):
+    """USD per million tokens for one model."""
+
+    input_per_mtok: float = Field(ge=0)
+    output_per_mtok: float = Field(ge=0)
+
+
+class GateConfig(_Strict):
+    """Thresholds that decide a suite's verdict (SPEC R-1.8). Unset rules are off."""
+
+    min_score: float | None = Field(default=None, ge=0, le=1)
+    min_pass_rate: float | None = Field(default=None, ge=0, le=1)
+    case_threshold: float = Field(
+        default=0.5, ge=0, le=1, description="A case passes at or above this score"
+    )
+    min_tag_scores: dict[str, float] = Field(default_factory=dict)
+    min_check_scores: dict[str, float] = Field(default_factory=dict)
+    max_unmeasured: float | None = Field(
+        default=None,
+        ge=0,
+        description="Budget of unmeasured checks: a count (>= 1) or a fraction (< 1)",
+    )
+    max_error_rate: float | None = Field(default=None, ge=0, le=1)
+    max_cost_usd: float | None = Field(default=None, ge=0)
+    max_latency_p95_ms: float | None = Field(default=None, gt=0)
+    # Baseline rules (used when a baseline is given).
+    max_regression: float | None = Field(
+        default=None, ge=0, le=1, description="Largest allowed drop of the mean score"
+    )
+    critical_tags: list[str] = Field(default_factory=list)
+    max_cost_increase: float | None = Field(default=None, ge=0, description="e.g. 0.5 = +50%")
+    max_latency_increase: float | None = Field(default=None, ge=0)
+    min_pass_repeats: int | None = Field(default=None, ge=1)
+
+
+class SuiteConfig(_Strict):
+    """A named set of datasets run against one target with one prompt and one gate."""
+
+    dataset: str | list[str]
+    prompt: str | None = None
+    target: str = "target"
+    judge: str | None = None
+    embedder: str | None = None
+    gate: GateConfig = Field(default_factory=GateConfig)
+    repeat: int = Field(default=1, ge=1, le=100)
+    description: str | None = None
+
+    @property
+    def datasets(self) -> list[str]:
+        return [self.dataset] if isinstance(self.dataset, str) else list(self.dataset)
+
+
+class CacheConfig(_Strict):
+    enabled: bool = True
+    path: str = ".releasegate/cache.sqlite"
+
+
+class ProjectConfig(_Strict):
+    """The whole ``releasegate.yaml``."""
+
+    version: Literal[1] = 1
+    providers: dict[str, ProviderConfig] = Field(default_factory=dict)
+    prompts: str = "prompts/"
+    suites: dict[str, SuiteConfig] = Field(default_factory=dict)
+    pricing: dict[str, PriceEntry] = Field(default_factory=dict)
+    cache: CacheConfig = Field(default_factory=CacheConfig)
+
+    @field_validator("suites")
+    @classmethod
+    def _suites_named(cls, v: dict[str, SuiteConfig]) -> dict[str, SuiteConfig]:
+        for name in v:
+            if not name.strip():
+                raise ValueError("suite names must not be empty")
+        return v
+
+    @model_validator(mode="after")
+    def _references_exist(self) -> ProjectConfig:
+        for name, suite in self.suites.items():
+            for role in ("target", "judge", "embedder"):
+                ref = getattr(suite, role)
+                if ref is not None and ref not in self.providers:
+                    raise ValueError(
+                        f"suite {name!r}: {role} {ref!r} is not a provider "
+                        f"(known: {', '.join(sorted(self.providers)) or 'none'})"
+                    )
+        return self

@@ -1,0 +1,110 @@
+"""Core data of an evaluation: a dataset case and the checks asserted on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = ["AssertSpec", "Case"]
+
+
+class AssertSpec(BaseModel):
+    """One check asserted on a case's output.
+
+    ``type`` names a scorer in the registry (``contains``, ``regex``, ``llm-judge`` ...).
+    ``value`` is the scorer's argument (a string, a list, a number, a JSON schema ...).
+    Any further keys (``case_sensitive``, ``schema`` ...) are scorer options and are kept
+    in :attr:`options`.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: str
+    value: Any = None
+    weight: float = Field(default=1.0, ge=0.0)
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+
+    @field_validator("type")
+    @classmethod
+    def _strip_type(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            raise ValueError("check type must not be empty")
+        return v
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """Scorer options beyond type/value/weight/threshold."""
+        return dict(self.model_extra or {})
+
+
+class Case(BaseModel):
+    """One golden-dataset case (SPEC R-1.1).
+
+    ``input`` is either the user text or a mapping of template variables. ``context`` is
+    retrieved text or a ranked list of chunks. ``source`` and ``line`` say where the case
+    was read from, so that errors can point at it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    input: str | dict[str, Any]
+    context: str | list[str] | None = None
+    reference: str | None = None
+    expected_behavior: str | None = None
+    asserts: tuple[AssertSpec, ...] = Field(default=(), alias="assert")
+    tags: tuple[str, ...] = ()
+    weight: float = Field(default=1.0, ge=0.0)
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    vars: dict[str, Any] = Field(default_factory=dict)
+    source: str | None = Field(default=None, exclude=True)
+    line: int | None = Field(default=None, exclude=True)
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_to_str(cls, v: Any) -> Any:
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return str(v)
+        return v
+
+    @field_validator("id")
+    @classmethod
+    def _id_not_empty(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("id must not be empty")
+        return v
+
+    @property
+    def input_text(self) -> str:
+        """The user text: ``input`` itself, or its ``input``/``question``/``query`` var."""
+        if isinstance(self.input, str):
+            return self.input
+        for key in ("input", "question", "query", "text"):
+            val = self.input.get(key)
+            if isinstance(val, str):
+                return val
+        return ""
+
+    @property
+    def context_chunks(self) -> list[str]:
+        """``context`` as a list of chunks (a single text is one chunk)."""
+        if self.context is None:
+            return []
+        if isinstance(self.context, str):
+            return [self.context]
+        return list(self.context)
+
+    def template_vars(self) -> dict[str, Any]:
+        """Variables a prompt template sees for this case."""
+        base: dict[str, Any] = {
+            "input": self.input_text,
+            "context": self.context,
+            "reference": self.reference,
+            "metadata": self.metadata,
+        }
+        if isinstance(self.input, dict):
+            base.update(self.input)
+        base.update(self.vars)
+        return base

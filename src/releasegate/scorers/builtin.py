@@ -1,0 +1,5 @@
+"""Imports every built-in scorer module so that they register themselves."""
+
+from __future__ import annotations
+
+from releasegate.scorers import deterministic  # noqa: F401
