@@ -50,6 +50,7 @@ class Issue:
     line: int | None = None
     case_id: str | None = None
     field: str | None = None
+    severity: str = "error"  # "error" or "warning"
 
     def __str__(self) -> str:
         where = self.file
@@ -60,7 +61,8 @@ class Issue:
             parts.append(f"case {self.case_id!r}")
         if self.field:
             parts.append(f"field {self.field!r}")
-        return ": ".join(parts) + f": {self.message}"
+        prefix = "warning: " if self.severity == "warning" else ""
+        return ": ".join(parts) + f": {prefix}{self.message}"
 
 
 class ReleasegateError(Exception):

@@ -83,6 +83,7 @@ class Sample:
     cost_usd: float | None = None
     usage: Usage | None = None
     error: str | None = None
+    repeat: int = 0
 
 
 @dataclass(slots=True)
@@ -103,6 +104,8 @@ class Scorer(Protocol):
 
     name: str
     requires: frozenset[str]
+    #: a check passes when its value is at or above the spec's ``threshold``, else this
+    default_threshold: float
 
     async def score(self, sample: Sample) -> Score: ...
 

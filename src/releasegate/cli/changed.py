@@ -1,0 +1,1 @@
+"""CLI commands: changed (being written)."""

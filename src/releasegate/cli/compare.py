@@ -1,0 +1,1 @@
+"""CLI commands: compare (being written)."""

@@ -1,0 +1,1 @@
+"""CLI commands: deploy (being written)."""

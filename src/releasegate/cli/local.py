@@ -1,0 +1,1 @@
+"""CLI commands: local (being written)."""
