@@ -43,7 +43,8 @@ class ChatRequest:
 
     ``params`` holds generation parameters (temperature, max_tokens, seed, ...).
     ``case_id`` and ``repeat`` are not sent upstream; fakes use them to script answers and
-    the cache uses ``repeat`` in its key.
+    the cache uses ``repeat`` in its key. ``vars`` holds the case's template variables
+    (``Case.template_vars()``); only in-process targets (the ``python`` provider) see them.
     """
 
     messages: tuple[Message, ...]
@@ -52,6 +53,7 @@ class ChatRequest:
     response_format: dict[str, Any] | None = None
     case_id: str | None = None
     repeat: int = 0
+    vars: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
