@@ -1,0 +1,182 @@
+"""The engine's wrapper around a provider: cache, budget, concurrency, rate limit,
+timeout and retries with exponential backoff that honour ``Retry-After``.
+
+Providers themselves never retry; every call of a target or a judge goes through one
+:class:`ManagedProvider`, so these policies hold for both.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+)
+
+from releasegate.errors import BudgetExceeded, ProviderError
+from releasegate.evals.cache import ResponseCache, cache_key
+from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, Usage
+
+__all__ = ["Budget", "ManagedProvider", "RetryPolicy"]
+
+
+@dataclass
+class Budget:
+    """Money and tokens actually spent in a run (cache hits are free).
+
+    The check happens before a call is dispatched, so calls already in flight may
+    overshoot the limit by at most one call per concurrency slot.
+    """
+
+    max_cost_usd: float | None = None
+    max_tokens: int | None = None
+    spent_usd: float = 0.0
+    spent_tokens: int = 0
+    calls: int = 0
+
+    def check(self) -> None:
+        if self.max_cost_usd is not None and self.spent_usd >= self.max_cost_usd:
+            raise BudgetExceeded(
+                f"cost budget of ${self.max_cost_usd:.4f} reached "
+                f"(${self.spent_usd:.4f} spent in {self.calls} calls)"
+            )
+        if self.max_tokens is not None and self.spent_tokens >= self.max_tokens:
+            raise BudgetExceeded(
+                f"token budget of {self.max_tokens} reached "
+                f"({self.spent_tokens} tokens in {self.calls} calls)"
+            )
+
+    def charge(self, response: ChatResponse) -> None:
+        self.calls += 1
+        self.spent_usd += response.cost_usd or 0.0
+        self.spent_tokens += response.usage.total_tokens
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter; a server's ``Retry-After`` wins."""
+
+    max_retries: int = 4
+    initial_s: float = 0.5
+    max_s: float = 30.0
+    max_retry_after_s: float = 120.0
+
+    def wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, ProviderError) and exc.retry_after is not None:
+            return min(max(exc.retry_after, 0.0), self.max_retry_after_s)
+        ceiling = min(self.max_s, self.initial_s * (2 ** (state.attempt_number - 1)))
+        return random.uniform(0, ceiling)  # noqa: S311 - jitter, not crypto
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, ProviderError) and exc.retryable
+
+
+@dataclass
+class _Stats:
+    calls: int = 0
+    retries: int = 0
+    cache_hits: int = 0
+    usage: Usage = field(default_factory=Usage)
+    cost_usd: float = 0.0
+
+
+class ManagedProvider(ChatProvider):
+    """Applies the engine's call policies around ``inner``.
+
+    Args:
+        inner: the real provider.
+        concurrency: calls in flight at once for this provider.
+        rate_limit: calls per second, or None.
+        timeout_s: wall-clock limit per attempt; exceeding it is a retryable error.
+        retry: the retry policy.
+        cache: the shared response cache, or None to always call upstream.
+        budget: the run's budget, shared between target and judges.
+    """
+
+    def __init__(
+        self,
+        inner: ChatProvider,
+        *,
+        concurrency: int = 8,
+        rate_limit: float | None = None,
+        timeout_s: float = 60.0,
+        retry: RetryPolicy | None = None,
+        cache: ResponseCache | None = None,
+        budget: Budget | None = None,
+    ) -> None:
+        self.inner = inner
+        self.type = inner.type
+        self._sem = asyncio.Semaphore(concurrency)
+        self._limiter = AsyncLimiter(rate_limit, 1.0) if rate_limit else None
+        self._timeout_s = timeout_s
+        self._retry = retry or RetryPolicy()
+        self._cache = cache
+        self._budget = budget
+        self._identity = inner.cache_identity()
+        self.stats = _Stats()
+
+    @property
+    def model(self) -> str | None:
+        return self.inner.model
+
+    def cache_identity(self) -> dict[str, Any]:
+        return self._identity
+
+    async def complete(self, request: ChatRequest) -> ChatResponse:
+        key = None
+        if self._cache is not None:
+            key = cache_key(self._identity, request)
+            hit = self._cache.get(key)
+            if hit is not None:
+                self.stats.cache_hits += 1
+                return hit
+        response = await self._call_with_retries(request)
+        if self._cache is not None and key is not None:
+            self._cache.put(key, response)
+        return response
+
+    async def _call_with_retries(self, request: ChatRequest) -> ChatResponse:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._retry.max_retries + 1),
+            wait=self._retry.wait,
+            retry=retry_if_exception(_retryable),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                if attempt.retry_state.attempt_number > 1:
+                    self.stats.retries += 1
+                return await self._call_once(request)
+        raise AssertionError("unreachable")  # pragma: no cover - tenacity reraises
+
+    async def _call_once(self, request: ChatRequest) -> ChatResponse:
+        async with self._sem:
+            if self._budget is not None:
+                self._budget.check()
+            if self._limiter is not None:
+                await self._limiter.acquire()
+            try:
+                async with asyncio.timeout(self._timeout_s):
+                    response = await self.inner.complete(request)
+            except TimeoutError as exc:
+                raise ProviderError(
+                    f"{self.type}: no answer within {self._timeout_s:g}s", retryable=True
+                ) from exc
+        self.stats.calls += 1
+        self.stats.usage = self.stats.usage + response.usage
+        self.stats.cost_usd += response.cost_usd or 0.0
+        if self._budget is not None:
+            self._budget.charge(response)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

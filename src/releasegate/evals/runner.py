@@ -1,0 +1,307 @@
+"""The asynchronous evaluation engine (SPEC R-1.5).
+
+``arun_eval`` loads a suite, renders each case through the suite's prompt, calls the
+target through a :class:`~releasegate.evals.managed.ManagedProvider` (cache, budget,
+concurrency, rate limit, retries), scores every output with the case's checks, and
+returns an :class:`~releasegate.evals.report.EvalReport` with the gate applied.
+
+It stops cleanly on a spent budget (``status="stopped"``) and on Ctrl-C
+(``status="interrupted"``), reporting what ran in both cases.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from releasegate.errors import BudgetExceeded, ProviderError, UsageError
+from releasegate.evals.cache import ResponseCache
+from releasegate.evals.dataset import Dataset, load_dataset
+from releasegate.evals.gate import apply_gate
+from releasegate.evals.managed import Budget, ManagedProvider, RetryPolicy
+from releasegate.evals.models import Case
+from releasegate.evals.prompts import Prompt
+from releasegate.evals.report import CaseResult, EvalReport, Identity
+from releasegate.evals.scoring import CaseScorer
+from releasegate.project import Project, load_project
+from releasegate.providers.base import ChatProvider, ChatRequest
+from releasegate.stats.summary import summarize
+
+__all__ = ["EvalOptions", "arun_eval", "run_eval"]
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass
+class EvalOptions:
+    """Knobs of one run; ``None`` means "use the suite's config"."""
+
+    repeat: int | None = None
+    max_cost_usd: float | None = None
+    max_tokens: int | None = None
+    use_cache: bool = True
+    cache_path: str | None = None
+    concurrency: int | None = None
+    prompt_override: Prompt | None = None
+    progress: ProgressCallback | None = None
+    handle_sigint: bool = False
+    filter_tags: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Run:
+    """Mutable state of one run."""
+
+    results: list[CaseResult] = field(default_factory=list)
+    stop_reason: str | None = None
+    interrupted: bool = False
+    done: int = 0
+
+
+def _tool_version() -> str:
+    from releasegate import __version__
+
+    return __version__
+
+
+def _dataset_hash(datasets: list[Dataset]) -> str:
+    h = hashlib.sha256()
+    for d in datasets:
+        h.update(d.content_hash.encode())
+    return h.hexdigest()
+
+
+def _default_messages(case: Case) -> list[dict[str, Any]]:
+    return [{"role": "user", "content": case.input_text}]
+
+
+class _Engine:
+    def __init__(
+        self,
+        project: Project,
+        suite_name: str,
+        options: EvalOptions,
+    ) -> None:
+        self.project = project
+        self.suite_name = suite_name
+        self.suite = project.suite(suite_name)
+        self.options = options
+        self.repeat = options.repeat or self.suite.repeat
+        self.prompt = options.prompt_override or (
+            project.prompt(self.suite.prompt) if self.suite.prompt else None
+        )
+        self.datasets = [load_dataset(project.resolve(p)) for p in self.suite.datasets]
+        cases = [c for d in self.datasets for c in d.cases]
+        if options.filter_tags:
+            wanted = set(options.filter_tags)
+            cases = [c for c in cases if wanted.intersection(c.tags)]
+        self.cases = cases
+        self.budget = Budget(options.max_cost_usd, options.max_tokens)
+        cfg = project.config
+        self.cache: ResponseCache | None = None
+        if options.use_cache and cfg.cache.enabled:
+            self.cache = ResponseCache(options.cache_path or project.resolve(cfg.cache.path))
+        self.target_cfg = cfg.providers[self.suite.target]
+        self.target = self._managed(self.suite.target)
+        self.judge = self._managed(self.suite.judge) if self.suite.judge else None
+        self.scorer = CaseScorer(
+            judge=self.judge,
+            embedder=project.embedder(self.suite.embedder) if self.suite.embedder else None,
+            case_threshold=self.suite.gate.case_threshold,
+        )
+        self.model = (self.prompt.model if self.prompt else None) or self.target_cfg.model or ""
+        params: dict[str, Any] = dict(self.target_cfg.params)
+        if self.prompt:
+            params.update(self.prompt.params)
+        params.setdefault("temperature", 0.0)  # deterministic by default (R-1.5)
+        self.params = params
+
+    def _managed(self, name: str) -> ManagedProvider:
+        cfg = self.project.config.providers[name]
+        inner: ChatProvider = self.project.provider(name)
+        return ManagedProvider(
+            inner,
+            concurrency=self.options.concurrency or cfg.concurrency,
+            rate_limit=cfg.rate_limit,
+            timeout_s=cfg.timeout_s,
+            retry=RetryPolicy(max_retries=cfg.max_retries),
+            cache=self.cache,
+            budget=self.budget,
+        )
+
+    def identity(self) -> Identity:
+        return Identity(
+            suite=self.suite_name,
+            prompt_name=self.prompt.name if self.prompt else None,
+            prompt_version=self.prompt.version if self.prompt else None,
+            prompt_hash=self.prompt.content_hash if self.prompt else None,
+            model=self.model or None,
+            params=self.params,
+            provider=self.target_cfg.type,
+            base_url=self.target_cfg.base_url,
+            datasets=[d.path for d in self.datasets],
+            dataset_hash=_dataset_hash(self.datasets),
+            judge_model=self.judge.model if self.judge else None,
+            repeat=self.repeat,
+            tool_version=_tool_version(),
+        )
+
+    async def run_case(self, case: Case, repeat: int) -> CaseResult:
+        messages = self.prompt.render(case) if self.prompt else _default_messages(case)
+        request = ChatRequest(
+            messages=tuple(messages),
+            model=self.model,
+            params=self.params,
+            case_id=case.id,
+            repeat=repeat,
+        )
+        try:
+            response = await self.target.complete(request)
+        except ProviderError as exc:
+            return self.scorer.errored(case, repeat, str(exc))
+        return await self.scorer.score(case, repeat, response)
+
+    async def run(self, state: _Run) -> None:
+        total = len(self.cases) * self.repeat
+        stop = asyncio.Event()
+
+        async def one(case: Case, repeat: int) -> None:
+            if stop.is_set():
+                return
+            try:
+                result = await self.run_case(case, repeat)
+            except BudgetExceeded as exc:
+                if state.stop_reason is None:
+                    state.stop_reason = str(exc)
+                stop.set()
+                return
+            state.results.append(result)
+            state.done += 1
+            if self.options.progress is not None:
+                self.options.progress(state.done, total)
+
+        # Cases are scheduled in order; the provider's semaphore bounds what is in flight.
+        tasks = [
+            asyncio.ensure_future(one(case, r)) for case in self.cases for r in range(self.repeat)
+        ]
+        try:
+            await asyncio.gather(*tasks)
+        except asyncio.CancelledError:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            state.interrupted = True
+
+    async def aclose(self) -> None:
+        await self.target.aclose()
+        if self.judge is not None:
+            await self.judge.aclose()
+        if self.cache is not None:
+            self.cache.close()
+
+
+@contextlib.contextmanager
+def _sigint_cancels(task: asyncio.Task[Any], enabled: bool) -> Iterator[None]:
+    """First Ctrl-C cancels the run (partial report); the default handler comes back
+    afterwards so that a second Ctrl-C still stops a hung process."""
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGINT, task.cancel)
+    except (NotImplementedError, RuntimeError):  # pragma: no cover - non-Unix loops
+        yield
+        return
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+
+
+async def arun_eval(
+    project: Project | str | Path | None,
+    suite: str,
+    options: EvalOptions | None = None,
+    **kwargs: Any,
+) -> EvalReport:
+    """Run one suite and return its report.
+
+    Args:
+        project: a loaded :class:`Project`, or the path of ``releasegate.yaml``
+            (``None``: ``./releasegate.yaml``).
+        suite: the suite name in the config.
+        options: run options; keyword arguments are accepted as a shortcut
+            (``arun_eval("releasegate.yaml", "pr", repeat=3)``).
+
+    Returns:
+        The report, with ``status`` "complete", "stopped" (budget), "interrupted"
+        (Ctrl-C) or "failed" (every case errored), and the gate applied.
+    """
+    if options is None:
+        options = EvalOptions(**kwargs)
+    elif kwargs:
+        raise UsageError("pass either options or keyword arguments, not both")
+    proj = project if isinstance(project, Project) else load_project(project)
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    engine = _Engine(proj, suite, options)
+    state = _Run()
+    try:
+        runner = asyncio.ensure_future(engine.run(state))
+        with _sigint_cancels(runner, options.handle_sigint):
+            try:
+                await runner
+            except asyncio.CancelledError:
+                state.interrupted = True
+    finally:
+        await engine.aclose()
+    return _build_report(engine, state, started, time.perf_counter() - t0)
+
+
+def _build_report(engine: _Engine, state: _Run, started: datetime, elapsed: float) -> EvalReport:
+    results = sorted(state.results, key=lambda r: (r.id, r.repeat))
+    summary = summarize(results)
+    status = "complete"
+    reason = state.stop_reason
+    if state.interrupted:
+        status, reason = "interrupted", "interrupted by the user (Ctrl-C)"
+    elif state.stop_reason is not None:
+        status = "stopped"
+    elif results and summary.n_errors == len(results):
+        status, reason = "failed", "every case errored; first error: " + str(results[0].error)
+    elif not results:
+        status, reason = "failed", "no case ran"
+    gate = apply_gate(summary, engine.suite.gate)
+    return EvalReport(
+        run_id=uuid.uuid4().hex,
+        started_at=started.isoformat(timespec="seconds"),
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        duration_s=round(elapsed, 3),
+        identity=engine.identity(),
+        summary=summary,
+        gate=gate,
+        status=status,
+        stop_reason=reason,
+        cases=results,
+    )
+
+
+def run_eval(
+    project: Project | str | Path | None,
+    suite: str,
+    options: EvalOptions | None = None,
+    **kwargs: Any,
+) -> EvalReport:
+    """Synchronous wrapper of :func:`arun_eval` (runs its own event loop)."""
+    return asyncio.run(arun_eval(project, suite, options, **kwargs))

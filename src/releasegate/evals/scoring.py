@@ -1,0 +1,171 @@
+"""Scoring one target output: dispatch each check, combine into a case result.
+
+A check runs only when the case has the inputs it needs (``Scorer.requires``);
+otherwise it is *not applicable*. A scorer that raises is recorded as *unmeasured* with
+the exception as its reason, so that one failing check never blocks the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from releasegate.evals.models import AssertSpec, Case
+from releasegate.evals.report import CaseResult, CheckResult
+from releasegate.providers.base import ChatProvider, ChatResponse, EmbeddingProvider
+from releasegate.scorers.base import (
+    Sample,
+    Score,
+    Scorer,
+    ScorerContext,
+    ScoreStatus,
+    build_scorer,
+)
+
+__all__ = ["CaseScorer", "case_score", "missing_inputs"]
+
+
+def missing_inputs(case: Case, requires: frozenset[str]) -> list[str]:
+    """Names of required case fields that are absent or empty."""
+    missing = []
+    for name in sorted(requires):
+        value = getattr(case, name, None)
+        if value is None or value == "" or value == [] or value == ():
+            missing.append(name)
+    return missing
+
+
+def case_score(checks: list[CheckResult]) -> float | None:
+    """Weighted mean of the measured checks' values; None when nothing was measured."""
+    num = den = 0.0
+    for c in checks:
+        if c.status == "measured" and c.value is not None:
+            num += c.weight * c.value
+            den += c.weight
+    if den == 0.0:
+        return None
+    return num / den
+
+
+def _is_cheap(scorer: Scorer) -> bool:
+    explicit = getattr(scorer, "expensive", None)
+    if explicit is not None:
+        return not explicit
+    return type(scorer).__module__.startswith("releasegate.scorers.deterministic")
+
+
+class CaseScorer:
+    """Builds and caches scorers, and turns a response into a :class:`CaseResult`."""
+
+    def __init__(
+        self,
+        *,
+        judge: ChatProvider | None = None,
+        embedder: EmbeddingProvider | None = None,
+        case_threshold: float = 0.5,
+    ) -> None:
+        self.ctx = ScorerContext(judge=judge, embedder=embedder)
+        self.case_threshold = case_threshold
+        self._scorers: dict[str, Scorer] = {}
+
+    def scorer_for(self, spec: AssertSpec, case: Case) -> Scorer:
+        key = json.dumps(spec.model_dump(mode="json"), sort_keys=True, default=str)
+        scorer = self._scorers.get(key)
+        if scorer is None:
+            where = f"{case.source or '<dataset>'}" + (f":{case.line}" if case.line else "")
+            scorer = build_scorer(spec, self.ctx, where=where)
+            self._scorers[key] = scorer
+        return scorer
+
+    async def _run_check(self, scorer: Scorer, sample: Sample) -> Score:
+        missing = missing_inputs(sample.case, scorer.requires)
+        if missing:
+            return Score.not_applicable("needs " + ", ".join(missing))
+        try:
+            return await scorer.score(sample)
+        except Exception as exc:  # noqa: BLE001 - a broken check must not sink the case
+            return Score.unmeasured(f"{type(exc).__name__}: {exc}")
+
+    async def score(self, case: Case, repeat: int, response: ChatResponse) -> CaseResult:
+        sample = Sample(
+            case=case,
+            output=response.text,
+            latency_ms=response.latency_ms,
+            cost_usd=response.cost_usd,
+            usage=response.usage,
+            repeat=repeat,
+        )
+        scorers = [self.scorer_for(spec, case) for spec in case.asserts]
+        scores: list[Score | None] = [None] * len(scorers)
+        slow: list[int] = []
+        for i, scorer in enumerate(scorers):
+            if _is_cheap(scorer):
+                scores[i] = await self._run_check(scorer, sample)
+            else:
+                slow.append(i)
+        if slow:
+            done = await asyncio.gather(*(self._run_check(scorers[i], sample) for i in slow))
+            for i, s in zip(slow, done, strict=True):
+                scores[i] = s
+        checks = [
+            self._check_result(spec, scorer, s)
+            for spec, scorer, s in zip(case.asserts, scorers, scores, strict=True)
+            if s is not None
+        ]
+        value = case_score(checks)
+        passed = (
+            value is not None
+            and value >= self.case_threshold
+            and all(c.passed is not False for c in checks if c.threshold is not None)
+        )
+        return CaseResult(
+            id=case.id,
+            repeat=repeat,
+            input=case.input,
+            output=response.text,
+            score=value,
+            passed=passed,
+            latency_ms=response.latency_ms,
+            prompt_tokens=response.usage.prompt_tokens,
+            completion_tokens=response.usage.completion_tokens,
+            cost_usd=response.cost_usd or 0.0,
+            cached=response.cached,
+            tags=list(case.tags),
+            weight=case.weight,
+            checks=checks,
+        )
+
+    @staticmethod
+    def _check_result(spec: AssertSpec, scorer: Scorer, s: Score) -> CheckResult:
+        threshold = spec.threshold if spec.threshold is not None else scorer.default_threshold
+        passed = None if s.value is None else s.value >= threshold
+        extra: dict[str, Any] = {}
+        if s.usage is not None:
+            extra["judge_tokens"] = s.usage.total_tokens
+        if s.cost_usd is not None:
+            extra["judge_cost_usd"] = s.cost_usd
+        return CheckResult(
+            type=spec.type,
+            status=ScoreStatus(s.status).value,
+            value=s.value,
+            passed=passed,
+            weight=spec.weight,
+            threshold=spec.threshold,
+            reason=s.reason,
+            **extra,
+        )
+
+    def errored(self, case: Case, repeat: int, error: str) -> CaseResult:
+        """A case whose target call failed: it scores 0 and fails (the app did not answer)."""
+        return CaseResult(
+            id=case.id,
+            repeat=repeat,
+            input=case.input,
+            output=None,
+            score=0.0,
+            passed=False,
+            error=error,
+            tags=list(case.tags),
+            weight=case.weight,
+        )
