@@ -1,0 +1,472 @@
+"""Reading user files: safe YAML that remembers where every value came from.
+
+PyYAML's ``safe_load`` returns plain data and forgets positions, and it silently keeps
+the last of two duplicate keys. Users need errors that point at a line, so this module
+composes the node graph itself, records the line of every mapping key and sequence item
+under its *path* (``("suites", "pr", "gate", "min_score")`` or ``("cases", 7)``), refuses
+duplicate keys, and converts pydantic validation errors into :class:`Issue` objects that
+carry that line and a dotted field path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from releasegate.errors import ConfigError, Issue
+
+__all__ = [
+    "PathPart",
+    "YamlDocument",
+    "display_path",
+    "format_loc",
+    "load_yaml",
+    "load_yaml_file",
+    "read_user_file",
+    "validation_issues",
+]
+
+PathPart = str | int
+YamlPath = tuple[Any, ...]
+
+# libyaml's composer recurses in C and crashes the interpreter (SIGSEGV) on deeply nested
+# input; above this conservative nesting estimate we use the pure-Python loader, whose
+# recursion ends in a catchable RecursionError instead.
+_C_LOADER_MAX_DEPTH = 400
+# Aliases let a tiny file expand to a huge structure ("billion laughs"); validation walks
+# the expanded data, so refuse documents whose expansion exceeds this many nodes.
+_MAX_EXPANDED_NODES = 2_000_000
+
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: Any, line: int, first_line: int) -> None:
+        super().__init__(key)
+        self.key = key
+        self.line = line
+        self.first_line = first_line
+
+
+def _checked_mapping(
+    loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False
+) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # `<<: *base` merges; an explicit key may override a merged one
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):
+            continue  # the base constructor reports unhashable keys with a position
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise _DuplicateKey(key, line, seen[key])
+        seen[key] = line
+    return dict(loader.construct_mapping(node, deep=deep))
+
+
+class _FastLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+    pass
+
+
+class _SlowLoader(yaml.SafeLoader):
+    pass
+
+
+for _loader in (_FastLoader, _SlowLoader):
+    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _checked_mapping)
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """A path as users should see it in messages: relative to the working directory
+    when it lies below it, else as given."""
+    p = Path(path)
+    if p.is_absolute():
+        try:
+            return str(p.relative_to(Path.cwd()))
+        except ValueError:
+            return str(p)
+    return str(p)
+
+
+def read_user_file(path: str | os.PathLike[str], error: type[ConfigError] = ConfigError) -> str:
+    """Read a UTF-8 text file written by a user, or raise ``error`` saying why not.
+
+    Missing files, directories, unreadable files, binary files (NUL bytes) and bytes that
+    are not UTF-8 all become one clear issue instead of a traceback. A UTF-8 byte-order
+    mark is accepted and dropped.
+    """
+    p = Path(path)
+    shown = display_path(p)
+    try:
+        if p.is_dir():
+            raise error(Issue(file=shown, message="is a directory, expected a file"))
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise error(Issue(file=shown, message="file not found")) from None
+    except OSError as exc:
+        raise error(Issue(file=shown, message=f"cannot read file: {exc.strerror or exc}")) from None
+    if b"\x00" in data:
+        line = data[: data.index(b"\x00")].count(b"\n") + 1
+        raise error(
+            Issue(file=shown, line=line, message="binary file (contains NUL bytes), expected text")
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise error(
+            Issue(
+                file=shown,
+                line=line,
+                message=f"not valid UTF-8 text (bad byte 0x{data[exc.start]:02x} "
+                f"at offset {exc.start}); save the file as UTF-8",
+            )
+        ) from None
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """A parsed YAML document with the source line of every key and item.
+
+    Attributes:
+        data: the constructed Python data (dicts, lists, scalars).
+        file: the file name used in messages.
+    """
+
+    data: Any
+    file: str
+    _lines: dict[YamlPath, int] = field(default_factory=dict, repr=False)
+    _nodes: dict[YamlPath, yaml.Node] = field(default_factory=dict, repr=False)
+
+    def line_at(self, path: Iterable[Any]) -> int | None:
+        """Line (1-based) of the deepest recorded prefix of ``path``.
+
+        A path into a mapping points at the key's line; into a sequence, at the item.
+        Parts that are not in the document (a pydantic union tag, a missing key) are
+        skipped over by taking the longest known prefix.
+        """
+        p = tuple(path)
+        while True:
+            line = self._lines.get(p)
+            if line is not None:
+                return line
+            if not p:
+                return None
+            p = p[:-1]
+
+    def node_at(self, path: Iterable[Any]) -> yaml.Node | None:
+        """The YAML node holding the value at exactly ``path``, if recorded."""
+        return self._nodes.get(tuple(path))
+
+
+def _nesting_estimate(text: str) -> int:
+    """An upper bound on how deeply ``text`` can nest (brackets, indentation, indicators)."""
+    depth = deepest = 0
+    for ch in text:
+        if ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}" and depth:
+            depth -= 1
+    worst_line = 0
+    for line in text.splitlines():
+        stripped = line.lstrip(" ")
+        indicators = stripped.count("-") + stripped.count("?") + stripped.count(":")
+        worst_line = max(worst_line, len(line) - len(stripped) + indicators)
+    return deepest + worst_line
+
+
+def _record(
+    node: yaml.Node, root: YamlPath, lines: dict[YamlPath, int], nodes: dict[YamlPath, yaml.Node]
+) -> None:
+    """Record lines of ``node`` and its descendants; refuse cycles and huge expansions."""
+    expanded = 0
+    # Iterative walk: documents can nest deeper than Python's recursion limit allows.
+    stack: list[tuple[yaml.Node, YamlPath, frozenset[int]]] = [(node, root, frozenset())]
+    while stack:
+        current, path, ancestors = stack.pop()
+        expanded += 1
+        if expanded > _MAX_EXPANDED_NODES:
+            raise ValueError(
+                f"document expands to more than {_MAX_EXPANDED_NODES:,} values "
+                "through aliases; refusing to load it"
+            )
+        nodes.setdefault(path, current)
+        if isinstance(current, yaml.MappingNode | yaml.SequenceNode):
+            if id(current) in ancestors:
+                raise ValueError(
+                    f"line {current.start_mark.line + 1}: recursive alias "
+                    "(a value that contains itself) is not supported"
+                )
+            inner = ancestors | {id(current)}
+        if isinstance(current, yaml.MappingNode):
+            for key_node, value_node in current.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key: Any = key_node.value
+                child = (*path, key)
+                lines.setdefault(child, key_node.start_mark.line + 1)
+                stack.append((value_node, child, inner))
+        elif isinstance(current, yaml.SequenceNode):
+            for index, item in enumerate(current.value):
+                child = (*path, index)
+                lines.setdefault(child, item.start_mark.line + 1)
+                stack.append((item, child, inner))
+
+
+def load_yaml(text: str, file: str, error: type[ConfigError] = ConfigError) -> YamlDocument:
+    """Parse one YAML document from ``text``; raise ``error`` with file:line:column.
+
+    Args:
+        text: the document.
+        file: the name shown in messages.
+        error: the :class:`ConfigError` subclass to raise (dataset, prompt or config).
+    """
+    loader_cls: type[yaml.SafeLoader] = (
+        _FastLoader if _nesting_estimate(text) < _C_LOADER_MAX_DEPTH else _SlowLoader
+    )
+    loader = loader_cls(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return YamlDocument(data=None, file=file)
+        lines: dict[YamlPath, int] = {(): node.start_mark.line + 1}
+        nodes: dict[YamlPath, yaml.Node] = {}
+        _record(node, (), lines, nodes)
+        data = loader.construct_document(node)
+    except _DuplicateKey as exc:
+        raise error(
+            Issue(
+                file=file,
+                line=exc.line,
+                message=f"duplicate key {exc.key!r} (first defined at line {exc.first_line})",
+            )
+        ) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.problem and exc.context not in problem:
+            problem = f"{exc.context}: {problem}"
+        if mark is not None:
+            message = f"invalid YAML at column {mark.column + 1}: {problem}"
+            line: int | None = mark.line + 1
+        else:
+            message, line = f"invalid YAML: {problem}", None
+        raise error(Issue(file=file, line=line, message=message)) from None
+    except yaml.reader.ReaderError as exc:  # a forbidden character; carries no mark
+        bad_line = text[: exc.position].count("\n") + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or "?")
+        raise error(
+            Issue(
+                file=file,
+                line=bad_line,
+                message=f"invalid YAML: character U+{code:04X} is not allowed ({exc.reason})",
+            )
+        ) from None
+    except yaml.YAMLError as exc:
+        raise error(Issue(file=file, message=f"invalid YAML: {exc}")) from None
+    except RecursionError:
+        raise error(Issue(file=file, message="invalid YAML: nested too deeply")) from None
+    except ValueError as exc:
+        raise error(Issue(file=file, message=f"invalid YAML: {exc}")) from None
+    finally:
+        loader.dispose()
+    return YamlDocument(data=data, file=file, _lines=lines, _nodes=nodes)
+
+
+def load_yaml_file(
+    path: str | os.PathLike[str], error: type[ConfigError] = ConfigError
+) -> YamlDocument:
+    """Read and parse a YAML file (see :func:`read_user_file` and :func:`load_yaml`)."""
+    text = read_user_file(path, error)
+    return load_yaml(text, display_path(path), error)
+
+
+# --- pydantic errors -> issues -------------------------------------------------------
+
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+
+def format_loc(loc: Sequence[Any]) -> str:
+    """``("suites", "pr", "gate", 0)`` -> ``suites.pr.gate[0]`` (odd keys are quoted)."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, str) and _IDENT.match(part):
+            out += f".{part}" if out else part
+        else:
+            out += f"[{part!r}]"
+    return out
+
+
+def _clean_loc(loc: Sequence[Any], data: Any, error_type: str) -> tuple[Any, ...]:
+    """Drop pydantic's union-member tags (``'str'``, ``'list[str]'``) from a location.
+
+    A part that is not present in the data is such a tag, except the last part of a
+    ``missing`` error, which names the absent key.
+    """
+    kept: list[Any] = []
+    current = data
+    for i, part in enumerate(loc):
+        if (isinstance(current, Mapping) and part in current) or (
+            isinstance(current, list | tuple)
+            and isinstance(part, int)
+            and -len(current) <= part < len(current)
+        ):
+            kept.append(part)
+            current = current[part]
+        elif i == len(loc) - 1 and error_type in ("missing", "extra_forbidden"):
+            kept.append(part)
+        elif isinstance(part, int) or not isinstance(current, Mapping):
+            continue  # a union tag on a scalar/list, or an index we cannot follow
+        elif isinstance(part, str) and ("[" in part or part in _TYPE_TAGS):
+            continue
+        else:
+            kept.append(part)
+            current = None
+    return tuple(kept)
+
+
+_TYPE_TAGS = frozenset({"str", "int", "float", "bool", "list", "dict", "tuple", "none"})
+
+_COMPARE = {
+    "greater_than_equal": (">=", "ge"),
+    "greater_than": (">", "gt"),
+    "less_than_equal": ("<=", "le"),
+    "less_than": ("<", "lt"),
+}
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    try:
+        text = repr(value)
+    except Exception:  # a value whose repr fails must not hide the real error
+        text = f"<{type(value).__name__}>"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _model_at(model: type[BaseModel] | None, loc: Sequence[Any]) -> type[BaseModel] | None:
+    """The pydantic model class that validates the mapping at ``loc``, if we can tell."""
+    import typing
+
+    current: Any = model
+    for part in loc:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            fields = current.model_fields
+            by_alias = {(f.alias or n): f for n, f in fields.items()}
+            info = by_alias.get(part) if isinstance(part, str) else None
+            if info is None:
+                return None
+            current = info.annotation
+            continue
+        origin = typing.get_origin(current)
+        args = typing.get_args(current)
+        if origin in (dict, Mapping) and len(args) == 2:
+            current = args[1]
+        elif origin in (list, tuple, Sequence) and args:
+            current = args[0]
+        else:
+            models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+            if len(models) != 1:
+                return None
+            current = models[0]
+            if isinstance(part, str) and part in current.model_fields:
+                current = current.model_fields[part].annotation
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return current
+    return None
+
+
+def _known_keys(model: type[BaseModel]) -> list[str]:
+    return sorted((f.alias or n) for n, f in model.model_fields.items() if not f.exclude)
+
+
+def _message(err: ErrorDetails, model: type[BaseModel] | None, loc: tuple[Any, ...]) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        msg = "unknown field"
+        parent = _model_at(model, loc[:-1]) if model is not None else None
+        if parent is not None and loc:
+            known = _known_keys(parent)
+            close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            if close:
+                msg += f"; did you mean {close[0]!r}?"
+            else:
+                msg += f" (allowed: {', '.join(known)})"
+        return msg
+    got = f", got {_short(err.get('input'))}"
+    if kind in _COMPARE:
+        symbol, key = _COMPARE[kind]
+        return f"must be {symbol} {ctx.get(key)}{got}"
+    if kind == "value_error":
+        text = str(ctx.get("error", err["msg"]))
+        return text.removeprefix("Value error, ") + got
+    msg = err["msg"]
+    if msg.startswith("Input should be "):
+        msg = "must be " + msg.removeprefix("Input should be ")
+    return msg + got
+
+
+def validation_issues(
+    exc: ValidationError,
+    *,
+    file: str,
+    data: Any,
+    doc: YamlDocument | None = None,
+    base: Sequence[Any] = (),
+    line: int | None = None,
+    case_id: str | None = None,
+    model: type[BaseModel] | None = None,
+    loc_to_path: Any = None,
+) -> list[Issue]:
+    """Turn a pydantic :class:`ValidationError` into issues with lines and field paths.
+
+    Args:
+        exc: the validation error.
+        file: the file name for the issues.
+        data: the data that was validated (used to drop pydantic's union tags).
+        doc: the YAML document the data came from, to look up lines.
+        base: the path of ``data`` inside ``doc``.
+        line: fallback line when ``doc`` cannot place the error.
+        case_id: the case the data belongs to, if any.
+        model: the model that was validated, to suggest known keys for unknown ones.
+        loc_to_path: optional ``callable(loc) -> path`` overriding ``base + loc``.
+    """
+    merged: dict[tuple[Any, ...], list[str]] = {}
+    for err in exc.errors(include_url=False):
+        loc = _clean_loc(err["loc"], data, err["type"])
+        text = _message(err, model, loc)
+        bucket = merged.setdefault(loc, [])
+        if text not in bucket:
+            bucket.append(text)
+    issues: list[Issue] = []
+    for loc, texts in merged.items():
+        found: int | None = None
+        if doc is not None:
+            path = loc_to_path(loc) if loc_to_path is not None else (*base, *loc)
+            found = doc.line_at(path)
+        dotted = format_loc(loc)
+        message = " or ".join(texts)
+        issues.append(
+            Issue(
+                file=file,
+                line=found if found is not None else line,
+                case_id=case_id,
+                message=f"{dotted}: {message}" if dotted else message,
+            )
+        )
+    return issues
