@@ -1,0 +1,258 @@
+"""Helpers shared by the report renderers: verdicts, case outcomes, number formats.
+
+Every renderer shows the same facts, so the decisions about *what* a report says (which
+cases count as failing, how they are ordered, how a number is written) live here and the
+renderers only decide *how* it looks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from releasegate.evals.report import CaseResult, CheckResult, EvalReport, Identity
+
+__all__ = [
+    "Outcome",
+    "Verdict",
+    "case_label",
+    "case_outcome",
+    "failing_checks",
+    "failure_summary",
+    "fmt_cost",
+    "fmt_int",
+    "fmt_ms",
+    "fmt_num",
+    "fmt_pct",
+    "fmt_score",
+    "has_repeats",
+    "identity_parts",
+    "input_text",
+    "outcome_counts",
+    "printable",
+    "short_hash",
+    "truncate",
+    "verdict",
+    "worst_failures",
+]
+
+Outcome = Literal["passed", "failed", "error", "skipped"]
+
+# C0 controls except tab and newline, DEL, C1 controls, lone surrogates and the two
+# non-characters: XML 1.0 forbids most of them, terminals execute some (ESC sequences
+# can clear a screen or rewrite a CI log line), and none of them is readable anyway.
+# Bidirectional overrides are escaped as well: they make text display in an order other
+# than the one it is read in ("Trojan Source"), which is how a reviewer gets misled.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]"
+)
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters replaced by visible ``\\xNN`` escapes.
+
+    Carriage returns are escaped too: a bare ``\\r`` would let an output overwrite the
+    line before it in a terminal or CI log.
+    """
+    return _UNPRINTABLE.sub(_escape_char, text)
+
+
+def truncate(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    note = f"… [{len(text) - limit:,} more characters]"
+    return text[: max(0, limit)] + note
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The one-word result of a run and how each renderer decorates it."""
+
+    label: str  # PASS, FAIL, STOPPED, INTERRUPTED, RUN FAILED
+    emoji: str
+    style: str  # a rich style name
+    detail: str  # one sentence explaining the label
+
+
+def verdict(report: EvalReport) -> Verdict:
+    """The run's verdict: the run status first, then the gate."""
+    if report.status == "stopped":
+        why = report.stop_reason or "no reason recorded"
+        return Verdict("STOPPED", "⏹️", "bold yellow", f"The run stopped early: {why}.")
+    if report.status == "interrupted":
+        why = report.stop_reason or "interrupted by the user"
+        return Verdict("INTERRUPTED", "⚠️", "bold yellow", f"The run was interrupted: {why}.")
+    if report.status == "failed":
+        why = report.stop_reason or "no usable result"
+        return Verdict("RUN FAILED", "💥", "bold red", f"The run itself failed: {why}.")
+    if report.gate is None:
+        return Verdict("PASS", "✅", "bold green", "The run completed; no gate was configured.")
+    if report.gate.passed:
+        n = len(report.gate.rules)
+        return Verdict("PASS", "✅", "bold green", f"All {n} gate rules passed.")
+    n_failed = sum(not r.passed for r in report.gate.rules)
+    return Verdict(
+        "FAIL", "❌", "bold red", f"{n_failed} of {len(report.gate.rules)} gate rules failed."
+    )
+
+
+def case_outcome(case: CaseResult) -> Outcome:
+    """Classify one case result.
+
+    ``error`` when the target call failed; ``skipped`` when the case has checks but none
+    of them could be measured (every one unmeasured or not applicable), so the case says
+    nothing either way; otherwise ``passed``/``failed`` as the engine decided.
+    """
+    if case.error is not None:
+        return "error"
+    if case.checks and all(c.status != "measured" for c in case.checks):
+        return "skipped"
+    return "passed" if case.passed else "failed"
+
+
+def outcome_counts(report: EvalReport) -> dict[Outcome, int]:
+    """How many case results fall in each outcome."""
+    counts: dict[Outcome, int] = {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
+    for case in report.cases:
+        counts[case_outcome(case)] += 1
+    return counts
+
+
+def failing_checks(case: CaseResult) -> list[CheckResult]:
+    """The measured checks of ``case`` that failed, lowest value first."""
+    failed = [c for c in case.checks if c.status == "measured" and c.passed is False]
+    return sorted(failed, key=lambda c: (c.value if c.value is not None else 0.0, c.type))
+
+
+def failure_summary(case: CaseResult) -> str:
+    """One line saying why a case failed, for messages and summaries."""
+    if case.error is not None:
+        return f"error: {case.error}"
+    checks = failing_checks(case)
+    if checks:
+        return "; ".join(
+            f"{c.type} {fmt_score(c.value)}" + (f": {c.reason}" if c.reason else "") for c in checks
+        )
+    unmeasured = [c.type for c in case.checks if c.status == "unmeasured"]
+    if unmeasured:
+        return f"score {fmt_score(case.score)}; unmeasured: {', '.join(unmeasured)}"
+    return f"score {fmt_score(case.score)} below the case threshold"
+
+
+def worst_failures(report: EvalReport) -> list[CaseResult]:
+    """Failed and errored cases, worst first.
+
+    Scored failures come first by ascending score (the clearest regressions), then cases
+    that errored; ties break on id and repeat so the order is stable between runs.
+    """
+    bad = [c for c in report.cases if case_outcome(c) in ("failed", "error")]
+    return sorted(
+        bad,
+        key=lambda c: (
+            c.error is not None,
+            c.score if c.score is not None else -1.0,
+            c.id,
+            c.repeat,
+        ),
+    )
+
+
+def has_repeats(report: EvalReport) -> bool:
+    """Whether cases ran more than once, so labels must name the repeat."""
+    return report.identity.repeat > 1 or any(c.repeat > 0 for c in report.cases)
+
+
+def case_label(case: CaseResult, repeats: bool) -> str:
+    """The case id, plus ``[repeat N]`` (the report's 0-based index) when repeats ran."""
+    return f"{case.id} [repeat {case.repeat}]" if repeats else case.id
+
+
+def input_text(case: CaseResult) -> str:
+    """The case input as text (template variables are shown as ``key=value`` lines)."""
+    if isinstance(case.input, str):
+        return case.input
+    return "\n".join(f"{k}={v}" for k, v in case.input.items())
+
+
+def short_hash(value: str | None, n: int = 8) -> str | None:
+    """The first ``n`` characters of a hash, after any ``algo:`` prefix."""
+    if not value:
+        return None
+    return value.split(":", 1)[-1][:n]
+
+
+def identity_parts(identity: Identity) -> list[tuple[str, str]]:
+    """(label, value) pairs describing what was evaluated, in display order."""
+    parts: list[tuple[str, str]] = [("suite", identity.suite)]
+    if identity.prompt_name:
+        prompt = identity.prompt_name
+        if identity.prompt_version:
+            prompt += f"@{identity.prompt_version}"
+        if identity.prompt_hash:
+            prompt += f" ({short_hash(identity.prompt_hash)})"
+        parts.append(("prompt", prompt))
+    if identity.model:
+        parts.append(("model", identity.model))
+    if identity.provider:
+        parts.append(("provider", identity.provider))
+    if identity.params:
+        parts.append(("params", ", ".join(f"{k}={v}" for k, v in sorted(identity.params.items()))))
+    if identity.dataset_hash:
+        parts.append(("dataset", short_hash(identity.dataset_hash) or ""))
+    if identity.judge_model:
+        parts.append(("judge", identity.judge_model))
+    if identity.repeat > 1:
+        parts.append(("repeat", str(identity.repeat)))
+    parts.append(("releasegate", identity.tool_version))
+    return parts
+
+
+def fmt_score(value: float | None) -> str:
+    """A score in [0, 1] with three decimals, or an em dash when there is none."""
+    return "—" if value is None else f"{value:.3f}"
+
+
+def fmt_pct(value: float | None) -> str:
+    """A fraction as a percentage with one decimal."""
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def fmt_ms(value: float | None) -> str:
+    """A latency in milliseconds, switching to seconds above ten seconds."""
+    if value is None:
+        return "—"
+    if value >= 10_000:
+        return f"{value / 1000:.1f} s"
+    return f"{value:.0f} ms"
+
+
+def fmt_cost(value: float | None) -> str:
+    """Dollars; small amounts keep enough digits to be told apart."""
+    if value is None:
+        return "—"
+    if value == 0:
+        return "$0"
+    if abs(value) < 0.01:
+        return f"${value:.5f}"
+    return f"${value:,.2f}" if abs(value) >= 100 else f"${value:.4f}"
+
+
+def fmt_int(value: int | None) -> str:
+    """An integer with thousands separators."""
+    return "—" if value is None else f"{value:,}"
+
+
+def fmt_num(value: float | None) -> str:
+    """A number of unknown unit (a gate rule's actual or threshold)."""
+    if value is None:
+        return "—"
+    if value == int(value) and abs(value) < 1e15:
+        return f"{int(value):,}"
+    return f"{value:.4g}"
