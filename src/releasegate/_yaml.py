@@ -27,6 +27,7 @@ from releasegate.errors import ConfigError, Issue
 __all__ = [
     "PathPart",
     "YamlDocument",
+    "did_you_mean",
     "display_path",
     "format_loc",
     "load_yaml",
@@ -96,6 +97,15 @@ def display_path(path: str | os.PathLike[str]) -> str:
         except ValueError:
             return str(p)
     return str(p)
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """``"; did you mean 'x'?"`` when a close match exists, else ``" (known: a, b)"``."""
+    names = sorted(known)
+    close = difflib.get_close_matches(name, names, n=1)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f" (known: {', '.join(names) or 'none'})"
 
 
 def read_user_file(path: str | os.PathLike[str], error: type[ConfigError] = ConfigError) -> str:
@@ -414,7 +424,8 @@ def _message(err: ErrorDetails, model: type[BaseModel] | None, loc: tuple[Any, .
         return f"must be {symbol} {ctx.get(key)}{got}"
     if kind == "value_error":
         text = str(ctx.get("error", err["msg"]))
-        return text.removeprefix("Value error, ") + got
+        # Our validators put the offending value in their own message when it helps.
+        return text.removeprefix("Value error, ")
     msg = err["msg"]
     if msg.startswith("Input should be "):
         msg = "must be " + msg.removeprefix("Input should be ")
