@@ -38,6 +38,7 @@ def cache_key(identity: dict[str, Any], request: ChatRequest) -> str:
         "params": request.params,
         "response_format": request.response_format,
         "repeat": request.repeat,
+        "vars": request.vars,
     }
     blob = json.dumps(material, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()

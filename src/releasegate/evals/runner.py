@@ -35,6 +35,8 @@ from releasegate.evals.report import CaseResult, EvalReport, Identity
 from releasegate.evals.scoring import CaseScorer
 from releasegate.project import Project, load_project
 from releasegate.providers.base import ChatProvider, ChatRequest
+from releasegate.providers.pricing import PriceTable
+from releasegate.providers.registry import build_provider
 from releasegate.stats.summary import summarize
 
 __all__ = ["EvalOptions", "arun_eval", "run_eval"]
@@ -111,12 +113,15 @@ class _Engine:
         self.cache: ResponseCache | None = None
         if options.use_cache and cfg.cache.enabled:
             self.cache = ResponseCache(options.cache_path or project.resolve(cfg.cache.path))
+        self.pricing = PriceTable(cfg.pricing)
         self.target_cfg = cfg.providers[self.suite.target]
         self.target = self._managed(self.suite.target)
+        # Only in-process targets see template variables; others get rendered messages.
+        self.wants_vars = self.target_cfg.type == "python"
         self.judge = self._managed(self.suite.judge) if self.suite.judge else None
         self.scorer = CaseScorer(
             judge=self.judge,
-            embedder=project.embedder(self.suite.embedder) if self.suite.embedder else None,
+            embedder=None,
             case_threshold=self.suite.gate.case_threshold,
         )
         self.model = (self.prompt.model if self.prompt else None) or self.target_cfg.model or ""
@@ -128,7 +133,13 @@ class _Engine:
 
     def _managed(self, name: str) -> ManagedProvider:
         cfg = self.project.config.providers[name]
-        inner: ChatProvider = self.project.provider(name)
+        inner: ChatProvider = build_provider(
+            name,
+            cfg,
+            pricing=self.pricing,
+            root=self.project.root,
+            source=str(self.project.config_path),
+        )
         return ManagedProvider(
             inner,
             concurrency=self.options.concurrency or cfg.concurrency,
@@ -164,6 +175,7 @@ class _Engine:
             params=self.params,
             case_id=case.id,
             repeat=repeat,
+            vars=case.template_vars() if self.wants_vars else {},
         )
         try:
             response = await self.target.complete(request)

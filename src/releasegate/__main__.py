@@ -1,0 +1,5 @@
+"""``python -m releasegate`` runs the command line."""
+
+from releasegate.cli import main
+
+main()

@@ -1,0 +1,47 @@
+"""Shared fixtures. Servers the tests need (PostgreSQL, Redis) must be reachable when
+CI=true: there a missing server fails the test instead of skipping it."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+from tests.support.openai_server import openai_server  # noqa: F401 - fixture re-export
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+PG_URL = os.environ.get(
+    "RELEASEGATE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("RELEASEGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+def require_server(name: str, host: str, port: int) -> None:
+    """Skip (developer machine) or fail (CI) when a needed server is down."""
+    if _reachable(host, port):
+        return
+    msg = f"{name} is not reachable at {host}:{port}"
+    if IN_CI:
+        pytest.fail(msg + " (CI=true: tests that need it must run)")
+    pytest.skip(msg)
+
+
+@pytest.fixture
+def pg_url() -> str:
+    require_server("PostgreSQL", "127.0.0.1", 5432)
+    return PG_URL
+
+
+@pytest.fixture
+def redis_url() -> str:
+    require_server("Redis", "127.0.0.1", 6379)
+    return REDIS_URL

@@ -1,0 +1,157 @@
+"""The engine against a real OpenAI-protocol HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from releasegate.evals.runner import EvalOptions, arun_eval
+from tests.support.openai_server import FakeOpenAIServer
+from tests.support.project import make_project
+
+pytestmark = pytest.mark.integration
+
+
+async def test_run_scores_every_case_and_passes(
+    openai_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    cfg = make_project(tmp_path, base_url=openai_server.base_url, n_cases=6)
+    report = await arun_eval(cfg, "pr")
+    assert report.status == "complete"
+    assert report.summary.n_cases == 6
+    assert openai_server.count == 6
+    assert [c.id for c in report.cases] == [f"c{i:02d}" for i in range(6)]
+    assert all(c.passed and c.score == 1.0 for c in report.cases)
+    assert report.gate is not None and report.gate.passed
+    assert report.identity.prompt_name == "echo"
+    assert report.identity.model == "gpt-4o-2024-11-20"
+    assert report.identity.params["temperature"] == 0
+    assert report.identity.prompt_hash and report.identity.dataset_hash
+    # The rendered prompt reached the server: system message and template.
+    body = openai_server.requests[0].body
+    assert body["messages"][0] == {"role": "system", "content": "Repeat the question."}
+    assert body["messages"][1]["content"].startswith("Q: what is needle-")
+    assert report.summary.by_tag["even"].n == 3
+
+
+async def test_429_with_retry_after_then_success(
+    openai_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    cfg = make_project(tmp_path, base_url=openai_server.base_url, n_cases=1)
+    openai_server.fail_next(429, retry_after=1)
+    report = await arun_eval(cfg, "pr")
+    assert openai_server.count == 2  # one refusal, one retry
+    assert report.cases[0].error is None
+    assert report.cases[0].passed
+
+
+async def test_500s_are_retried_then_give_up(
+    openai_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    cfg = make_project(
+        tmp_path,
+        base_url=openai_server.base_url,
+        n_cases=1,
+        provider={"max_retries": 2},
+    )
+    openai_server.fail_next(500, times=2)
+    ok = await arun_eval(cfg, "pr", use_cache=False)
+    assert ok.cases[0].error is None and openai_server.count == 3
+
+    openai_server.reset()
+    openai_server.fail_next(500, times=10)
+    failed = await arun_eval(cfg, "pr", use_cache=False)
+    assert openai_server.count == 3  # first try + 2 retries, then the case errors
+    assert failed.cases[0].error is not None
+    assert "500" in failed.cases[0].error
+    assert failed.status == "failed"  # every case errored
+
+
+async def test_timeout_is_retried(openai_server: FakeOpenAIServer, tmp_path: Path) -> None:
+    cfg = make_project(
+        tmp_path, base_url=openai_server.base_url, n_cases=1, provider={"timeout_s": 0.5}
+    )
+    openai_server.hang_next(3)
+    report = await arun_eval(cfg, "pr")
+    assert report.cases[0].error is None
+    assert openai_server.count == 2
+
+
+async def test_non_retryable_error_is_not_retried(
+    openai_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    cfg = make_project(tmp_path, base_url=openai_server.base_url, n_cases=2)
+    openai_server.fail_next(401)
+    report = await arun_eval(cfg, "pr")
+    assert openai_server.count == 2
+    errored = [c for c in report.cases if c.error]
+    assert len(errored) == 1 and errored[0].score == 0.0 and not errored[0].passed
+    assert report.summary.n_errors == 1
+    assert report.status == "complete"
+
+
+async def test_cache_hit_makes_no_upstream_call(
+    openai_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    cfg = make_project(tmp_path, base_url=openai_server.base_url, n_cases=4)
+    first = await arun_eval(cfg, "pr")
+    assert openai_server.count == 4 and first.summary.n_cached == 0
+    second = await arun_eval(cfg, "pr")
+    assert openai_server.count == 4  # nothing new upstream
+    assert second.summary.n_cached == 4
+    assert [c.output for c in second.cases] == [c.output for c in first.cases]
+    third = await arun_eval(cfg, "pr", use_cache=False)
+    assert openai_server.count == 8 and third.summary.n_cached == 0
+
+
+async def test_cache_key_changes_with_params(
+    openai_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    cfg = make_project(tmp_path, base_url=openai_server.base_url, n_cases=2)
+    await arun_eval(cfg, "pr")
+    cfg2 = make_project(
+        tmp_path, base_url=openai_server.base_url, n_cases=2, provider={"params": {"seed": 7}}
+    )
+    await arun_eval(cfg2, "pr")
+    assert openai_server.count == 4
+
+
+async def test_repeat_runs_each_case_k_times(
+    openai_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    cfg = make_project(tmp_path, base_url=openai_server.base_url, n_cases=3)
+    report = await arun_eval(cfg, "pr", repeat=3)
+    assert openai_server.count == 9
+    assert report.summary.n_cases == 3 and report.summary.n_results == 9
+    assert sorted({c.repeat for c in report.cases}) == [0, 1, 2]
+    assert report.identity.repeat == 3
+    again = await arun_eval(cfg, "pr", repeat=3)
+    assert openai_server.count == 9 and again.summary.n_cached == 9
+
+
+async def test_budget_stops_cleanly_and_reports_what_ran(
+    openai_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    cfg = make_project(
+        tmp_path,
+        base_url=openai_server.base_url,
+        n_cases=30,
+        provider={"concurrency": 1},
+        pricing={"gpt-4o-2024-11-20": {"input_per_mtok": 1_000_000, "output_per_mtok": 0}},
+    )
+    # Each call costs about $10 at these prices (~10 prompt tokens), so $25 allows 3 calls.
+    report = await arun_eval(cfg, "pr", max_cost_usd=25.0, use_cache=False)
+    assert report.status == "stopped"
+    assert report.stop_reason and "budget" in report.stop_reason
+    assert 1 <= len(report.cases) < 30
+    assert openai_server.count == len(report.cases)
+    assert all(c.error is None for c in report.cases)
+
+
+async def test_options_object_and_tag_filter(
+    openai_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    cfg = make_project(tmp_path, base_url=openai_server.base_url, n_cases=6)
+    report = await arun_eval(cfg, "pr", EvalOptions(filter_tags=["odd"]))
+    assert {c.id for c in report.cases} == {"c01", "c03", "c05"}
