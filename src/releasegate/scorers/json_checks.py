@@ -1,0 +1,164 @@
+"""JSON checks: ``is-json`` (the output parses as JSON) and ``json-schema`` (it also
+conforms to a JSON Schema, validated with the ``jsonschema`` library).
+
+Parsing is strict JSON: Python's ``json`` module also accepts ``NaN`` and ``Infinity``,
+which other parsers reject, so they are refused here. With ``allow_fenced: true`` an
+output that is exactly one Markdown code block (```` ```json ... ``` ````) is accepted and
+its body parsed; prose around the block still fails, because an application that
+expects JSON could not parse it either.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from jsonschema.exceptions import SchemaError, best_match
+from jsonschema.protocols import Validator
+from jsonschema.validators import validator_for
+from referencing.exceptions import Unresolvable
+
+from releasegate.scorers._check import Check, Options, negate
+from releasegate.scorers._text import preview
+from releasegate.scorers.base import Sample, Score, ScorerContext, register_scorer
+
+if TYPE_CHECKING:
+    from releasegate.evals.models import AssertSpec
+
+__all__ = ["JsonCheck", "JsonParseError", "parse_json_output"]
+
+_FENCE = "```"
+_FENCE_TAGS = frozenset({"", "json", "jsonc", "json5"})
+
+
+class JsonParseError(ValueError):
+    """The output is not JSON; the message says why and where."""
+
+
+def _reject_constant(name: str) -> Any:
+    raise JsonParseError(f"{name} is not valid JSON")
+
+
+def _unfence(text: str) -> str | None:
+    """The body of ``text`` if it is exactly one fenced code block, else ``None``."""
+    if not (text.startswith(_FENCE) and text.endswith(_FENCE) and len(text) > 2 * len(_FENCE)):
+        return None
+    newline = text.find("\n")
+    if newline < 0:
+        return None
+    tag = text[len(_FENCE) : newline].strip().lower()
+    if tag not in _FENCE_TAGS:
+        return None
+    body = text[newline + 1 : -len(_FENCE)]
+    # A second fence inside means several blocks (or prose between them), not one.
+    if _FENCE in body:
+        return None
+    return body
+
+
+def parse_json_output(output: str, *, allow_fenced: bool = False) -> Any:
+    """Parse a model output as strict JSON.
+
+    Args:
+        output: the raw output; surrounding whitespace is ignored.
+        allow_fenced: also accept an output that is exactly one fenced code block.
+
+    Returns:
+        The parsed value.
+
+    Raises:
+        JsonParseError: the output is not JSON (empty, malformed, NaN, nested too deep).
+    """
+    text = output.strip()
+    if allow_fenced:
+        body = _unfence(text)
+        if body is not None:
+            text = body.strip()
+    if not text:
+        raise JsonParseError("empty output")
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise JsonParseError(
+            f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    except RecursionError:
+        raise JsonParseError("JSON nested too deeply to parse") from None
+
+
+class JsonCheck(Check):
+    """The output parses as JSON and, when a validator is given, conforms to its schema."""
+
+    def __init__(self, name: str, *, allow_fenced: bool, validator: Validator | None) -> None:
+        super().__init__(name)
+        self._fenced = allow_fenced
+        self.validator = validator
+
+    def evaluate(self, sample: Sample) -> Score:
+        try:
+            instance = parse_json_output(sample.output or "", allow_fenced=self._fenced)
+        except JsonParseError as exc:
+            return Score.passed(False, str(exc))
+        if self.validator is None:
+            return Score.passed(True, f"valid JSON ({type(instance).__name__})")
+        try:
+            if self.validator.is_valid(instance):
+                return Score.passed(True, "conforms to the schema")
+            error = best_match(self.validator.iter_errors(instance))
+        except RecursionError:
+            return Score.unmeasured("JSON nested too deeply to validate")
+        except Unresolvable as exc:
+            return Score.unmeasured(f"schema reference cannot be resolved: {exc}")
+        message = error.message if len(error.message) <= 200 else error.message[:200] + "…"
+        return Score.passed(
+            False, f"{error.json_path}: {message}", details={"path": error.json_path}
+        )
+
+
+@register_scorer("is-json")
+def build_is_json(spec: AssertSpec, ctx: ScorerContext) -> Check:
+    """``is-json``: the whole output is JSON; option ``allow_fenced`` (false)."""
+    opts = Options(spec, {"allow_fenced"})
+    if spec.value is not None:
+        raise ValueError("takes no value; to check a structure use 'json-schema'")
+    return JsonCheck(spec.type, allow_fenced=opts.get_bool("allow_fenced", False), validator=None)
+
+
+def _schema_from(spec: AssertSpec, opts: Options) -> Any:
+    if spec.value is not None and opts.has("schema"):
+        raise ValueError("give the schema either as value or as the schema option, not both")
+    schema = opts.raw("schema") if opts.has("schema") else spec.value
+    if schema is None:
+        raise ValueError("needs a JSON Schema as value (or the schema option)")
+    if isinstance(schema, str):
+        # A schema pasted as a JSON string in YAML is accepted as well.
+        try:
+            schema = json.loads(schema)
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"schema string is not JSON: {exc.msg} at column {exc.colno}"
+            ) from None
+    if not isinstance(schema, dict | bool):
+        raise TypeError(f"schema must be a JSON Schema object, got {preview(repr(schema))}")
+    return schema
+
+
+@register_scorer("json-schema")
+def build_json_schema(spec: AssertSpec, ctx: ScorerContext) -> Check:
+    """``json-schema``: value (or option ``schema``) is a JSON Schema; option
+    ``allow_fenced`` (false). The schema's ``$schema`` picks the draft (default 2020-12).
+    """
+    opts = Options(spec, {"allow_fenced", "schema"})
+    schema = _schema_from(spec, opts)
+    cls = validator_for(schema)
+    try:
+        cls.check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(p) for p in exc.path) or "(root)"
+        raise ValueError(f"invalid JSON Schema at {where}: {exc.message}") from exc
+    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    allow_fenced = opts.get_bool("allow_fenced", False)
+    return JsonCheck(spec.type, allow_fenced=allow_fenced, validator=validator)
+
+
+register_scorer("not-is-json")(negate(build_is_json))
