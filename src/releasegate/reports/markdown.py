@@ -35,7 +35,7 @@ from releasegate.reports._common import (
     worst_failures,
 )
 
-__all__ = ["GITHUB_COMMENT_LIMIT", "escape_inline", "render_markdown"]
+__all__ = ["GITHUB_COMMENT_LIMIT", "escape_code", "escape_inline", "render_markdown"]
 
 GITHUB_COMMENT_LIMIT = 65_536
 """Maximum length of a GitHub issue/PR comment body, in characters."""
@@ -81,9 +81,11 @@ def _header(report: EvalReport) -> list[str]:
     v = verdict(report)
     suite = escape_inline(report.identity.suite)
     lines = [f"### {v.emoji} releasegate · {suite} · **{v.label}**", "", escape_inline(v.detail)]
-    ident = " · ".join(f"{label} `{escape_code(value)}`" for label, value in identity_parts(
-        report.identity
-    ) if label != "suite")
+    ident = " · ".join(
+        f"{label} `{escape_code(value)}`"
+        for label, value in identity_parts(report.identity)
+        if label != "suite"
+    )
     lines += ["", ident]
     if report.gate is not None and report.gate.warnings:
         lines.append("")
@@ -94,7 +96,8 @@ def _header(report: EvalReport) -> list[str]:
 def escape_code(text: str) -> str:
     """Text for an inline code span: backticks cannot close it, pipes cannot split a row."""
     text = " ".join(printable(text).split())
-    return text.replace("`", "ˋ").replace("|", "¦")
+    # Look-alikes rather than escapes: a code span shows backslashes literally.
+    return text.replace("`", "\u02cb").replace("|", "\u00a6")
 
 
 def _headline(report: EvalReport) -> list[str]:
@@ -145,7 +148,10 @@ def _slices(title: str, key: str, slices: dict[str, SliceStats]) -> list[str]:
             f"| {fmt_pct(st.pass_rate)} | {fmt_int(st.n_unmeasured)} |"
         )
     if len(ordered) > _MAX_SLICE_ROWS:
-        lines += ["", f"_{len(ordered) - _MAX_SLICE_ROWS} more, lowest mean first; see the report._"]
+        lines += [
+            "",
+            f"_{len(ordered) - _MAX_SLICE_ROWS} more, lowest mean first; see the report._",
+        ]
     return lines
 
 
@@ -229,7 +235,7 @@ def render_markdown(
     fixed = "\n".join([*head, *body, *footer])
     budget = max_chars - len(fixed) - 2
     failures = _failures_block(report, max_failures, budget)
-    text = "\n".join([*head, *body, *([""] + failures if failures else []), *footer])
+    text = "\n".join([*head, *body, *(["", *failures] if failures else []), *footer])
     if len(text) > max_chars:
         # Only reachable with absurd inputs (a huge gate or tag list): cut, and say so.
         note = "\n\n_Report truncated to fit the comment size limit; see the full report._\n"
