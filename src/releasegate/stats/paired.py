@@ -290,7 +290,12 @@ def paired_mde(sd: float, n: int, *, alpha: float = 0.05, power: float = 0.8) ->
         far = float(sps.nct.cdf(-tcrit, df, nc))
         return float(sps.nct.sf(tcrit, df, nc)) + (0.0 if math.isnan(far) else far)
 
-    # The noncentrality that reaches `power` lies below tcrit + z_power + 2 for any df.
+    # Bracket the root: with few degrees of freedom the t tails are heavy and the
+    # required noncentrality can be far above the normal-theory value.
     upper = tcrit + float(sps.norm.ppf(power)) + 2.0
+    while power_at(upper) < power:
+        upper *= 2.0
+        if upper > 1e6:
+            return None
     nc = float(optimize.brentq(lambda x: power_at(x) - power, 0.0, upper, xtol=1e-10))
     return nc * sd / math.sqrt(n)

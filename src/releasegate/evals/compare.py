@@ -1,0 +1,366 @@
+"""Baseline comparison of two evaluation reports (SPEC R-1.7) and its gate rules.
+
+Cases are paired by id. A case run several times (``--repeat K``) is first reduced to
+one number per side: the mean of its repeat scores (an errored repeat counts as 0, a
+repeat whose checks were all unmeasured is left out) and the share of repeats that
+passed; a case "passes" when at least half its repeats passed.
+
+The headline is the (case-weighted) mean difference ``head - base`` with a seeded
+paired bootstrap interval and a paired t interval. The gate uses the bootstrap
+interval's *upper bound*, never the point estimate, so that sampling noise does not
+block a merge (see ``docs/comparison.md``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from releasegate.config import GateConfig
+from releasegate.errors import ReportFormatError
+from releasegate.evals.compare_rules import regression_rules
+from releasegate.evals.comparison import (
+    COMPARISON_SCHEMA_VERSION,
+    CaseFlip,
+    Comparison,
+    IntervalOut,
+    McNemarOut,
+    OverallDelta,
+    ResourceDelta,
+    SliceDelta,
+)
+from releasegate.evals.report import EvalReport, RuleResult
+from releasegate.stats.paired import (
+    holm_adjust,
+    mcnemar_test,
+    paired_bootstrap_ci,
+    paired_mde,
+    paired_t_test,
+)
+
+__all__ = [
+    "COMPARISON_SCHEMA_VERSION",
+    "CaseFlip",
+    "Comparison",
+    "IntervalOut",
+    "McNemarOut",
+    "OverallDelta",
+    "ResourceDelta",
+    "SliceDelta",
+    "compare_reports",
+    "flaky_cases",
+    "pass_k_rule",
+    "regression_rules",
+]
+
+_MAX_LISTED = 50  # cases listed per category in the JSON (all are counted)
+
+
+@dataclass
+class _CaseAgg:
+    """One case of one report, its repeats reduced to one row."""
+
+    id: str
+    score: float | None
+    pass_share: float
+    n_repeats: int
+    n_passed: int
+    weight: float
+    tags: list[str]
+    cost: float
+    latency: float | None
+    checks: dict[str, float] = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+    output: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.pass_share >= 0.5
+
+
+def _aggregate(report: EvalReport) -> dict[str, _CaseAgg]:
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, c in enumerate(report.cases):
+        groups[c.id].append(i)
+    out: dict[str, _CaseAgg] = {}
+    for cid, idxs in groups.items():
+        rows = [report.cases[i] for i in idxs]
+        scores = [
+            r.score if r.score is not None else 0.0
+            for r in rows
+            if r.score is not None or r.error is not None
+        ]
+        lat = [r.latency_ms for r in rows if r.latency_ms is not None]
+        checks: dict[str, list[float]] = defaultdict(list)
+        reasons: list[str] = []
+        for r in rows:
+            for ch in r.checks:
+                if ch.status == "measured" and ch.value is not None:
+                    checks[ch.type].append(ch.value)
+                text = f"{ch.type}: {ch.reason}"
+                if ch.passed is False and ch.reason and text not in reasons:
+                    reasons.append(text)
+            if r.error and f"error: {r.error}" not in reasons:
+                reasons.append(f"error: {r.error}")
+        failing = [r for r in rows if not r.passed]
+        n_passed = sum(1 for r in rows if r.passed)
+        out[cid] = _CaseAgg(
+            id=cid,
+            score=float(np.mean(scores)) if scores else None,
+            pass_share=n_passed / len(rows),
+            n_repeats=len(rows),
+            n_passed=n_passed,
+            weight=rows[0].weight,
+            tags=list(rows[0].tags),
+            cost=float(np.mean([r.cost_usd for r in rows])),
+            latency=float(np.mean(lat)) if lat else None,
+            checks={k: float(np.mean(v)) for k, v in checks.items()},
+            reasons=reasons,
+            output=(failing[0] if failing else rows[0]).output,
+        )
+    return out
+
+
+def flaky_cases(report: EvalReport) -> list[str]:
+    """Ids of cases whose repeats disagree on pass/fail (sorted)."""
+    return sorted(a.id for a in _aggregate(report).values() if 0 < a.n_passed < a.n_repeats)
+
+
+def pass_k_rule(report: EvalReport, gate: GateConfig) -> RuleResult | None:
+    """The ``min_pass_repeats`` rule (pass^k): every case passes in at least k repeats.
+
+    Returns ``None`` when the gate does not set ``min_pass_repeats``.
+    """
+    k = gate.min_pass_repeats
+    if k is None:
+        return None
+    aggs = _aggregate(report).values()
+    short = sorted(a.id for a in aggs if a.n_passed < k)
+    repeats = max((a.n_repeats for a in aggs), default=0)
+    msg = f"{len(short)} case(s) passed in fewer than {k} repeat(s)"
+    if repeats < k:
+        msg += f"; the run has only {repeats} repeat(s) — run with --repeat {k} or more"
+    elif short:
+        msg += ": " + ", ".join(short[:10]) + (" ..." if len(short) > 10 else "")
+    return RuleResult(
+        rule="min_pass_repeats",
+        passed=not short,
+        actual=float(len(short)),
+        threshold=float(k),
+        message=msg,
+    )
+
+
+def _interval(
+    method: Literal["bootstrap", "paired-t"], conf: float, lo: float, hi: float
+) -> IntervalOut:
+    return IntervalOut(method=method, confidence=conf, low=lo, high=hi)
+
+
+def _overall(
+    pairs: list[tuple[_CaseAgg, _CaseAgg]], *, seed: int, confidence: float, n_resamples: int
+) -> OverallDelta:
+    base = np.array([b.score for b, _ in pairs], dtype=np.float64)
+    head = np.array([h.score for _, h in pairs], dtype=np.float64)
+    w = np.array([h.weight for _, h in pairs], dtype=np.float64)
+    if not np.any(w > 0):
+        w = np.ones_like(w)  # all weights zero: fall back to an unweighted comparison
+    boot = paired_bootstrap_ci(
+        base, head, weights=w, confidence=confidence, n_resamples=n_resamples, seed=seed
+    )
+    t_out: IntervalOut | None = None
+    p: float | None = None
+    sd: float | None = None
+    mde: float | None = None
+    if int(np.count_nonzero(w > 0)) >= 2:
+        t = paired_t_test(base, head, weights=w, confidence=confidence)
+        t_out = _interval("paired-t", confidence, t.interval.low, t.interval.high)
+        p, sd = t.p_value, t.sd
+        mde = paired_mde(t.sd, t.n)
+    return OverallDelta(
+        n=len(pairs),
+        base_mean=float(np.sum(w * base) / np.sum(w)),
+        head_mean=float(np.sum(w * head) / np.sum(w)),
+        delta=boot.estimate,
+        bootstrap=_interval("bootstrap", confidence, boot.low, boot.high),
+        t=t_out,
+        p_value=p,
+        sd_diff=sd,
+        mde=mde,
+    )
+
+
+def _slices(
+    kind: Literal["tag", "check"], groups: dict[str, list[tuple[float, float]]]
+) -> list[SliceDelta]:
+    rows: list[SliceDelta] = []
+    for name in sorted(groups):
+        vals = groups[name]
+        b = [x for x, _ in vals]
+        h = [y for _, y in vals]
+        lo = hi = p = None
+        if len(vals) >= 2:
+            t = paired_t_test(b, h)
+            lo, hi, p = t.interval.low, t.interval.high, t.p_value
+        rows.append(
+            SliceDelta(
+                kind=kind,
+                name=name,
+                n=len(vals),
+                base_mean=float(np.mean(b)),
+                head_mean=float(np.mean(h)),
+                delta=float(np.mean(h) - np.mean(b)),
+                low=lo,
+                high=hi,
+                p_value=p,
+                p_holm=None,
+            )
+        )
+    tested = [i for i, r in enumerate(rows) if r.p_value is not None]
+    adjusted = holm_adjust([rows[i].p_value or 0.0 for i in tested])
+    for i, padj in zip(tested, adjusted, strict=True):
+        rows[i] = rows[i].model_copy(update={"p_holm": padj})
+    return rows
+
+
+def _relative(base: float | None, head: float | None) -> ResourceDelta:
+    change = None if base is None or head is None or base <= 0 else head / base - 1.0
+    return ResourceDelta(base=base, head=head, change=change)
+
+
+def _mean_or_none(values: Iterable[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return float(np.mean(vals)) if vals else None
+
+
+def _p95_or_none(values: Iterable[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return float(np.percentile(vals, 95)) if vals else None
+
+
+def _flip(b: _CaseAgg, h: _CaseAgg) -> CaseFlip:
+    assert b.score is not None and h.score is not None
+    return CaseFlip(
+        id=h.id,
+        base_score=b.score,
+        head_score=h.score,
+        base_pass_share=b.pass_share,
+        head_pass_share=h.pass_share,
+        tags=h.tags,
+        reasons=h.reasons,
+        output=h.output,
+    )
+
+
+def compare_reports(
+    base: EvalReport,
+    head: EvalReport,
+    *,
+    gate: GateConfig | None = None,
+    seed: int = 0,
+    confidence: float = 0.95,
+    n_resamples: int = 10_000,
+) -> Comparison:
+    """Compare a head report against a baseline report, case by case.
+
+    Args:
+        base: the baseline report (e.g. the target branch).
+        head: the report of the change under review.
+        gate: when given, :func:`regression_rules` are evaluated and stored in the result.
+        seed: seed of the bootstrap generator (results are reproducible).
+        confidence: two-sided confidence level of the intervals.
+        n_resamples: bootstrap resamples.
+
+    Raises:
+        ReportFormatError: when the reports share no scored case id.
+    """
+    b_aggs, h_aggs = _aggregate(base), _aggregate(head)
+    common = [cid for cid in h_aggs if cid in b_aggs]
+    base_only = sorted(set(b_aggs) - set(h_aggs))
+    head_only = sorted(set(h_aggs) - set(b_aggs))
+    pairs = [(b_aggs[c], h_aggs[c]) for c in common]
+    scored = [(b, h) for b, h in pairs if b.score is not None and h.score is not None]
+    if not scored:
+        raise ReportFormatError(
+            f"base report {base.run_id!r} and head report {head.run_id!r} have no scored "
+            f"case id in common ({len(b_aggs)} base ids, {len(h_aggs)} head ids, "
+            f"{len(common)} shared) — were they run on the same dataset?"
+        )
+    notes: list[str] = []
+    if base_only or head_only:
+        notes.append(
+            f"{len(scored)} case(s) paired; {len(base_only)} only in base and "
+            f"{len(head_only)} only in head were left out of the paired statistics"
+        )
+    if base.identity.dataset_hash and base.identity.dataset_hash != head.identity.dataset_hash:
+        notes.append("the two reports were run on different dataset versions")
+    n_unscored = len(pairs) - len(scored)
+    if n_unscored:
+        notes.append(f"{n_unscored} paired case(s) had no usable score on one side")
+
+    mc = mcnemar_test([b.passed for b, _ in scored], [h.passed for _, h in scored])
+    tags: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    checks: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for b, h in scored:
+        assert b.score is not None and h.score is not None
+        for tag in dict.fromkeys(h.tags or b.tags):
+            tags[tag].append((b.score, h.score))
+        for ctype, hv in h.checks.items():
+            if ctype in b.checks:
+                checks[ctype].append((b.checks[ctype], hv))
+
+    comparison = Comparison(
+        base=base.identity,
+        head=head.identity,
+        base_run_id=base.run_id,
+        head_run_id=head.run_id,
+        seed=seed,
+        n_paired=len(scored),
+        n_base_only=len(base_only),
+        n_head_only=len(head_only),
+        n_unscored=n_unscored,
+        base_only_ids=base_only[:_MAX_LISTED],
+        head_only_ids=head_only[:_MAX_LISTED],
+        overall=_overall(scored, seed=seed, confidence=confidence, n_resamples=n_resamples),
+        base_pass_rate=float(np.mean([b.passed for b, _ in scored])),
+        head_pass_rate=float(np.mean([h.passed for _, h in scored])),
+        mcnemar=McNemarOut(
+            pass_to_fail=mc.pass_to_fail,
+            fail_to_pass=mc.fail_to_pass,
+            p_exact=mc.p_exact,
+            p_mid=mc.p_mid,
+        ),
+        newly_failing=sorted(
+            (_flip(b, h) for b, h in scored if b.passed and not h.passed),
+            key=lambda f: f.head_score - f.base_score,
+        )[:_MAX_LISTED],
+        newly_passing=sorted(
+            (_flip(b, h) for b, h in scored if h.passed and not b.passed),
+            key=lambda f: f.base_score - f.head_score,
+        )[:_MAX_LISTED],
+        by_tag=_slices("tag", tags),
+        by_check=_slices("check", checks),
+        cost_per_case_usd=_relative(
+            float(np.mean([b.cost for b, _ in scored])),
+            float(np.mean([h.cost for _, h in scored])),
+        ),
+        latency_mean_ms=_relative(
+            _mean_or_none(b.latency for b, _ in scored),
+            _mean_or_none(h.latency for _, h in scored),
+        ),
+        latency_p95_ms=_relative(
+            _p95_or_none(b.latency for b, _ in scored),
+            _p95_or_none(h.latency for _, h in scored),
+        ),
+        flaky_base=flaky_cases(base),
+        flaky_head=flaky_cases(head),
+        notes=notes,
+    )
+    if gate is not None:
+        rules, warnings = regression_rules(comparison, gate)
+        comparison = comparison.model_copy(update={"rules": rules, "warnings": warnings})
+    return comparison

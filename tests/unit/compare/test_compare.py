@@ -1,0 +1,189 @@
+"""compare_reports: pairing, aggregation of repeats, statistics and slices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from releasegate.errors import ReportFormatError
+from releasegate.evals.compare import Comparison, compare_reports, flaky_cases
+from releasegate.stats.paired import holm_adjust
+from tests.unit.compare._reports import Row, make_report
+
+pytestmark = pytest.mark.unit
+
+
+def _pair(base_scores: list[float], head_scores: list[float], **kw: object) -> Comparison:
+    base = make_report([Row(f"c{i}", s) for i, s in enumerate(base_scores)], run_id="b")
+    head = make_report([Row(f"c{i}", s) for i, s in enumerate(head_scores)], run_id="h")
+    return compare_reports(base, head, **kw)  # type: ignore[arg-type]
+
+
+def test_overall_delta_matches_scipy() -> None:
+    rng = np.random.default_rng(0)
+    b = rng.uniform(0, 1, 40)
+    h = np.clip(b - 0.05 + rng.normal(0, 0.1, 40), 0, 1)
+    cmp = _pair(list(b), list(h))
+    ov = cmp.overall
+    ref = sps.ttest_rel(h, b)
+    ci = ref.confidence_interval(0.95)
+    assert ov.n == 40
+    assert ov.delta == pytest.approx(float(np.mean(h - b)))
+    assert ov.base_mean == pytest.approx(float(b.mean()))
+    assert ov.t is not None
+    assert (ov.t.low, ov.t.high) == pytest.approx((ci.low, ci.high))
+    assert ov.p_value == pytest.approx(ref.pvalue)
+    assert ov.bootstrap.low < ov.delta < ov.bootstrap.high
+    assert ov.mde is not None and ov.mde > 0
+
+
+def test_pairs_common_ids_and_counts_unpaired() -> None:
+    base = make_report([Row("a", 1.0), Row("b", 0.0), Row("gone", 1.0)], dataset_hash="d1")
+    head = make_report(
+        [Row("b", 1.0), Row("a", 1.0), Row("new1", 0.0), Row("new2", 1.0)], dataset_hash="d2"
+    )
+    cmp = compare_reports(base, head)
+    assert cmp.n_paired == 2
+    assert (cmp.n_base_only, cmp.n_head_only) == (1, 2)
+    assert cmp.base_only_ids == ["gone"]
+    assert cmp.head_only_ids == ["new1", "new2"]
+    assert cmp.overall.delta == pytest.approx(0.5)
+    assert any("2 case(s) paired" in n for n in cmp.notes)
+    assert any("different dataset" in n for n in cmp.notes)
+
+
+def test_no_common_ids_is_a_report_error() -> None:
+    base = make_report([Row("a", 1.0)], run_id="b1")
+    head = make_report([Row("z", 1.0)], run_id="h1")
+    with pytest.raises(ReportFormatError, match="no scored case id in common"):
+        compare_reports(base, head)
+
+
+def test_repeats_are_averaged_per_case_before_pairing() -> None:
+    base = make_report([Row("a", 1.0, repeat=0), Row("a", 0.0, repeat=1), Row("b", 1.0)])
+    head = make_report([Row("a", 1.0, repeat=0), Row("a", 1.0, repeat=1), Row("b", 1.0)])
+    cmp = compare_reports(base, head)
+    assert cmp.n_paired == 2
+    # per-case base means: a = 0.5, b = 1.0; head: 1.0, 1.0
+    assert cmp.overall.base_mean == pytest.approx(0.75)
+    assert cmp.overall.delta == pytest.approx(0.25)
+    assert cmp.flaky_base == ["a"]
+    assert cmp.flaky_head == []
+    assert flaky_cases(base) == ["a"]
+
+
+def test_errored_repeat_counts_as_zero_and_unmeasured_is_left_out() -> None:
+    base = make_report([Row("a", 1.0), Row("b", 1.0), Row("c", 1.0)])
+    head = make_report(
+        [
+            Row("a", None, error="timeout"),
+            Row("b", 1.0),
+            Row("c", None),  # all checks unmeasured: no usable score
+        ]
+    )
+    cmp = compare_reports(base, head)
+    assert cmp.n_paired == 2
+    assert cmp.n_unscored == 1
+    assert cmp.overall.delta == pytest.approx(-0.5)
+    assert [f.id for f in cmp.newly_failing] == ["a"]
+    assert cmp.newly_failing[0].reasons == ["error: timeout"]
+
+
+def test_flips_mcnemar_and_reasons() -> None:
+    base = make_report(
+        [Row("p2f", 1.0), Row("f2p", 0.0), Row("pp", 1.0), Row("ff", 0.0)]
+        + [Row(f"x{i}", 1.0) for i in range(5)]
+    )
+    head = make_report(
+        [
+            Row("p2f", 0.2, checks={"contains": 0.0}, reason="missing 'refund'"),
+            Row("f2p", 0.9),
+            Row("pp", 1.0),
+            Row("ff", 0.0),
+        ]
+        + [Row(f"x{i}", 0.0) for i in range(5)]
+    )
+    cmp = compare_reports(base, head)
+    assert cmp.mcnemar.pass_to_fail == 6
+    assert cmp.mcnemar.fail_to_pass == 1
+    assert cmp.mcnemar.p_exact == pytest.approx(sps.binomtest(1, 7, 0.5).pvalue)
+    assert {f.id for f in cmp.newly_failing} == {"p2f"} | {f"x{i}" for i in range(5)}
+    p2f = next(f for f in cmp.newly_failing if f.id == "p2f")
+    assert p2f.reasons == ["contains: missing 'refund'"]
+    assert p2f.output == "output of p2f"
+    assert [f.id for f in cmp.newly_passing] == ["f2p"]
+    # Worst drops are listed first.
+    assert cmp.newly_failing[0].head_score - cmp.newly_failing[0].base_score == -1.0
+    assert cmp.base_pass_rate == pytest.approx(7 / 9)
+    assert cmp.head_pass_rate == pytest.approx(2 / 9)
+
+
+def test_tag_and_check_slices_with_holm() -> None:
+    rng = np.random.default_rng(4)
+    rows_b, rows_h = [], []
+    expected: dict[str, tuple[list[float], list[float]]] = {"billing": ([], []), "chat": ([], [])}
+    for i in range(30):
+        tag = "billing" if i % 2 else "chat"
+        b = float(rng.uniform(0.4, 1))
+        h = b - (0.3 if tag == "billing" else 0.0) + float(rng.normal(0, 0.05))
+        h = min(1.0, max(0.0, h))
+        rows_b.append(Row(f"c{i}", b, tags=[tag], checks={"judge": b}))
+        rows_h.append(Row(f"c{i}", h, tags=[tag], checks={"judge": h}))
+        expected[tag][0].append(b)
+        expected[tag][1].append(h)
+    cmp = compare_reports(make_report(rows_b), make_report(rows_h))
+    names = [s.name for s in cmp.by_tag]
+    assert names == ["billing", "chat"]
+    pvals = [float(sps.ttest_rel(expected[t][1], expected[t][0]).pvalue) for t in names]
+    adjusted = holm_adjust(pvals)
+    for s, p, padj in zip(cmp.by_tag, pvals, adjusted, strict=True):
+        assert s.p_value == pytest.approx(p)
+        assert s.p_holm == pytest.approx(padj)
+        assert s.n == 15
+    billing = cmp.by_tag[0]
+    assert billing.significant_drop
+    assert billing.delta == pytest.approx(
+        float(np.mean(expected["billing"][1]) - np.mean(expected["billing"][0]))
+    )
+    assert not cmp.by_tag[1].significant_drop
+    assert [s.name for s in cmp.by_check] == ["judge"]
+    assert cmp.by_check[0].n == 30
+
+
+def test_weighted_cases() -> None:
+    base = make_report([Row("a", 0.0, weight=3.0), Row("b", 0.0), Row("c", 0.0)])
+    head = make_report([Row("a", 1.0, weight=3.0), Row("b", 0.0), Row("c", 0.0)])
+    cmp = compare_reports(base, head)
+    assert cmp.overall.delta == pytest.approx(3 / 5)
+
+
+def test_cost_and_latency_deltas() -> None:
+    base = make_report(
+        [Row("a", 1.0, cost=0.01, latency=100), Row("b", 1.0, cost=0.03, latency=300)]
+    )
+    head = make_report(
+        [Row("a", 1.0, cost=0.03, latency=150), Row("b", 1.0, cost=0.03, latency=450)]
+    )
+    cmp = compare_reports(base, head)
+    assert cmp.cost_per_case_usd.base == pytest.approx(0.02)
+    assert cmp.cost_per_case_usd.change == pytest.approx(0.5)
+    assert cmp.latency_mean_ms.change == pytest.approx(0.5)
+    assert cmp.latency_p95_ms.head == pytest.approx(float(np.percentile([150, 450], 95)))
+
+
+def test_zero_base_cost_has_no_relative_change() -> None:
+    cmp = _pair([1.0, 1.0], [1.0, 1.0])
+    assert cmp.cost_per_case_usd.change is None
+
+
+def test_comparison_is_seeded_and_round_trips_through_json() -> None:
+    rng = np.random.default_rng(1)
+    b = list(rng.uniform(0, 1, 20))
+    h = list(rng.uniform(0, 1, 20))
+    one = _pair(b, h, seed=7)
+    two = _pair(b, h, seed=7)
+    assert one == two
+    assert Comparison.model_validate_json(one.to_json()) == one
+    other = _pair(b, h, seed=8)
+    assert other.overall.bootstrap != one.overall.bootstrap
