@@ -1,0 +1,200 @@
+"""Eval throughput: releasegate vs promptfoo on the same local OpenAI-protocol server.
+
+2,000 cases x 3 deterministic checks, concurrency 32, against a server on 127.0.0.1
+that answers after a fixed delay. Both tools run in the same session, one after the
+other, against the same server process, with their caches off. See README.md.
+
+Usage (from the repository root):
+    .venv/bin/python benchmarks/eval_throughput/run.py [--cases 2000] [--delay-ms 50]
+        [--concurrency 32] [--rounds 2] [--skip-promptfoo]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+OUT = HERE / "out"
+CHECKS = 3
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(delay_ms: float) -> tuple[subprocess.Popen[str], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.openai_server", "--port", str(port),
+         "--delay-ms", str(delay_ms)],
+        cwd=REPO, stdout=subprocess.PIPE, text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    if "listening" not in line:
+        raise RuntimeError(f"server did not start: {line!r}")
+    return proc, f"http://127.0.0.1:{port}/v1"
+
+
+def questions(n: int) -> list[str]:
+    return [f"Summarise ticket {i}: the kettle number {i} stopped heating." for i in range(n)]
+
+
+def write_releasegate_project(root: Path, base_url: str, n: int, concurrency: int) -> None:
+    (root / "prompts").mkdir(parents=True, exist_ok=True)
+    prompt = {"name": "bench", "version": "1.0.0", "model": "gpt-4o-2024-11-20",
+              "params": {"temperature": 0}, "template": "{{ input }}"}
+    (root / "prompts" / "bench.yaml").write_text(yaml.safe_dump(prompt))
+    cases = [
+        {"id": f"c{i}", "input": q, "assert": [
+            {"type": "contains", "value": f"kettle number {i}"},
+            {"type": "not-contains", "value": "As an AI"},
+            {"type": "regex", "value": r"ticket \d+"},
+        ]}
+        for i, q in enumerate(questions(n))
+    ]
+    with (root / "cases.jsonl").open("w") as fh:
+        for c in cases:
+            fh.write(json.dumps(c) + "\n")
+    config = {
+        "version": 1,
+        "providers": {"target": {"type": "openai", "base_url": base_url,
+                                 "model": "gpt-4o-2024-11-20", "api_key_env": "BENCH_KEY",
+                                 "concurrency": concurrency, "max_retries": 0}},
+        "prompts": "prompts/",
+        "suites": {"bench": {"dataset": "cases.jsonl", "prompt": "bench",
+                             "gate": {"min_pass_rate": 0.99}}},
+        "cache": {"enabled": False},
+    }
+    (root / "releasegate.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def write_promptfoo_project(root: Path, base_url: str, n: int) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    tests = [
+        {"vars": {"input": q}, "assert": [
+            {"type": "contains", "value": f"kettle number {i}"},
+            {"type": "not-contains", "value": "As an AI"},
+            {"type": "regex", "value": r"ticket \d+"},
+        ]}
+        for i, q in enumerate(questions(n))
+    ]
+    (root / "tests.yaml").write_text(yaml.safe_dump(tests))
+    config = {
+        "description": "throughput benchmark",
+        "prompts": ["{{input}}"],
+        "providers": [{"id": "openai:chat:gpt-4o-2024-11-20",
+                       "config": {"apiBaseUrl": base_url, "apiKey": "bench",
+                                  "temperature": 0, "maxRetries": 0}}],
+        "tests": "file://tests.yaml",
+    }
+    (root / "promptfooconfig.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, int, str]:
+    """Wall seconds, peak RSS (KiB, via GNU time), exit code, stderr tail."""
+    time_bin = shutil.which("time") or "/usr/bin/time"
+    full = [time_bin, "-f", "MAXRSS=%M", *cmd]
+    t0 = time.perf_counter()
+    proc = subprocess.run(full, cwd=cwd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    m = re.search(r"MAXRSS=(\d+)", proc.stderr)
+    rss = int(m.group(1)) if m else -1
+    return wall, rss, proc.returncode, proc.stderr[-2000:]
+
+
+def run_releasegate(root: Path, env: dict[str, str]) -> dict[str, float]:
+    exe = str(Path(sys.executable).with_name("releasegate"))
+    wall, rss, code, err = timed(
+        [exe, "eval", "--suite", "bench", "--quiet", "-o", "report.json"], root, env)
+    if code != 0:
+        raise RuntimeError(f"releasegate exited {code}: {err}")
+    report = json.loads((root / "report.json").read_text())
+    assert report["summary"]["n_cases"] > 0 and report["summary"]["pass_rate"] == 1.0
+    return {"wall_s": wall, "engine_s": report["duration_s"], "rss_mb": rss / 1024}
+
+
+def run_promptfoo(root: Path, env: dict[str, str], concurrency: int) -> dict[str, float]:
+    exe = HERE / "node_modules" / ".bin" / "promptfoo"
+    wall, rss, code, err = timed(
+        [str(exe), "eval", "-c", "promptfooconfig.yaml", "-j", str(concurrency),
+         "--no-cache", "--no-progress-bar", "--no-table", "-o", "results.json"],
+        root, env)
+    if code not in (0, 100):  # 100: promptfoo's "some tests failed"
+        raise RuntimeError(f"promptfoo exited {code}: {err}")
+    data = json.loads((root / "results.json").read_text())
+    stats = data.get("results", {}).get("stats", {})
+    assert stats.get("successes", 0) > 0, stats
+    return {"wall_s": wall, "rss_mb": rss / 1024, "successes": stats.get("successes", 0)}
+
+
+def ensure_promptfoo() -> bool:
+    if (HERE / "node_modules" / ".bin" / "promptfoo").exists():
+        return True
+    if shutil.which("npm") is None:
+        return False
+    subprocess.run(["npm", "install", "--no-audit", "--no-fund"], cwd=HERE, check=True)
+    return True
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", type=int, default=2000)
+    ap.add_argument("--delay-ms", type=float, default=50.0)
+    ap.add_argument("--concurrency", type=int, default=32)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--skip-promptfoo", action="store_true")
+    args = ap.parse_args()
+
+    OUT.mkdir(exist_ok=True)
+    env = dict(os.environ, BENCH_KEY="bench", PROMPTFOO_DISABLE_TELEMETRY="1",
+               PROMPTFOO_DISABLE_UPDATE="1", PROMPTFOO_CONFIG_DIR=str(OUT / "promptfoo-home"),
+               OPENAI_API_KEY="bench")
+    with_pf = not args.skip_promptfoo and ensure_promptfoo()
+    rows = []
+    for delay in (args.delay_ms, 0.0):
+        server, base_url = start_server(delay)
+        try:
+            rg_root = OUT / f"rg-{int(delay)}"
+            pf_root = OUT / f"pf-{int(delay)}"
+            write_releasegate_project(rg_root, base_url, args.cases, args.concurrency)
+            write_promptfoo_project(pf_root, base_url, args.cases)
+            ideal = args.cases * delay / 1000 / args.concurrency
+            for r in range(args.rounds):
+                rg = run_releasegate(rg_root, env)
+                row = {"delay_ms": delay, "round": r, "ideal_s": ideal,
+                       "releasegate": rg}
+                if with_pf:
+                    row["promptfoo"] = run_promptfoo(pf_root, env, args.concurrency)
+                rows.append(row)
+                print(json.dumps(row), flush=True)
+        finally:
+            server.terminate()
+            server.wait()
+    result = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "platform": platform.platform()},
+        "cases": args.cases, "checks_per_case": CHECKS, "concurrency": args.concurrency,
+        "rows": rows,
+    }
+    (OUT / "results.json").write_text(json.dumps(result, indent=2))
+    print("\nwritten", OUT / "results.json")
+
+
+if __name__ == "__main__":
+    main()
