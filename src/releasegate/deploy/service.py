@@ -1,0 +1,493 @@
+"""Deployment services (SPEC R-2.1, R-2.4): every change is one transaction plus an audit row.
+
+Each public method opens the unit of work, locks the feature's deployments, checks the
+state machine, writes the new state and the audit entry, and commits. A refused operation
+raises before anything is written, so a failure never leaves a partial change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from releasegate.deploy.bucketing import new_salt
+from releasegate.deploy.model import AuditEntry, Deployment, utcnow
+from releasegate.deploy.plans import RolloutPlan
+from releasegate.deploy.ports import UnitOfWork
+from releasegate.deploy.status import Status, check_transition
+from releasegate.errors import DeploymentError, NotFound, UsageError
+from releasegate.evals.report import EvalReport
+
+__all__ = ["DeploymentService", "FeatureState", "eval_evidence", "parse_prompt_ref"]
+
+
+def parse_prompt_ref(ref: str) -> tuple[str, str]:
+    """Split ``name@version``; raise :class:`UsageError` when malformed."""
+    name, sep, version = ref.rpartition("@")
+    if not sep or not name or not version:
+        raise UsageError(f"prompt must be NAME@VERSION, got {ref!r}")
+    return name, version
+
+
+def eval_evidence(report: EvalReport) -> dict[str, Any]:
+    """The part of an eval report kept as approval evidence."""
+    s, ident = report.summary, report.identity
+    return {
+        "run_id": report.run_id,
+        "suite": ident.suite,
+        "status": report.status,
+        "gate_passed": report.gate.passed if report.gate else None,
+        "mean_score": s.mean_score,
+        "pass_rate": s.pass_rate,
+        "n_cases": s.n_cases,
+        "n_unmeasured": s.n_unmeasured,
+        "model": ident.model,
+        "prompt_name": ident.prompt_name,
+        "prompt_version": ident.prompt_version,
+        "prompt_hash": ident.prompt_hash,
+        "dataset_hash": ident.dataset_hash,
+        "tool_version": ident.tool_version,
+        "finished_at": report.finished_at,
+    }
+
+
+def _is_canary(d: Deployment) -> bool:
+    return d.status is Status.CANARY or (
+        d.status is Status.PAUSED and d.paused_from is Status.CANARY
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureState:
+    """What serves a feature now: the active version, the canary and every deployment."""
+
+    feature: str
+    active: Deployment | None
+    canary: Deployment | None
+    deployments: list[Deployment] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "feature": self.feature,
+            "active": self.active.version if self.active else None,
+            "canary": self.canary.version if self.canary else None,
+            "canary_share": self.canary.share if self.canary else 0.0,
+            "deployments": [d.to_json() for d in self.deployments],
+        }
+
+
+def _state(feature: str, deps: list[Deployment]) -> FeatureState:
+    active = next((d for d in deps if d.status is Status.ACTIVE), None)
+    canary = next((d for d in deps if _is_canary(d)), None)
+    return FeatureState(feature=feature, active=active, canary=canary, deployments=deps)
+
+
+class DeploymentService:
+    """Control-plane operations over a :class:`~releasegate.deploy.ports.UnitOfWork`.
+
+    Args:
+        uow: The unit of work; it is entered once per operation.
+    """
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+
+    # -- reads ---------------------------------------------------------------------
+
+    def get(self, feature: str, version: str) -> Deployment:
+        with self.uow:
+            return self._get(feature, version)
+
+    def status(self, feature: str) -> FeatureState:
+        """The feature's current state; raises :class:`NotFound` for an unknown feature."""
+        with self.uow:
+            deps = self.uow.deployments.for_feature(feature)
+        if not deps:
+            raise NotFound(f"feature {feature!r} has no deployments")
+        return _state(feature, deps)
+
+    def history(self, feature: str) -> list[AuditEntry]:
+        """Every audit entry of the feature, oldest first."""
+        with self.uow:
+            entries = self.uow.audit.for_feature(feature)
+            if not entries and not self.uow.deployments.for_feature(feature):
+                raise NotFound(f"feature {feature!r} has no deployments")
+        return entries
+
+    def features(self) -> list[str]:
+        with self.uow:
+            return self.uow.deployments.features()
+
+    # -- writes --------------------------------------------------------------------
+
+    def register(
+        self,
+        feature: str,
+        version: str,
+        *,
+        prompt: str,
+        model: str,
+        params: dict[str, Any] | None = None,
+        min_score: float | None = None,
+        actor: str,
+    ) -> Deployment:
+        """Record a new candidate in status ``pending``."""
+        for label, value in (("feature", feature), ("version", version), ("model", model)):
+            if not value.strip():
+                raise UsageError(f"{label} must not be empty")
+        if "@" in feature or "@" in version:
+            raise UsageError("feature and version must not contain '@'")
+        if min_score is not None and not 0.0 <= min_score <= 1.0:
+            raise UsageError(f"--min-score must be in [0, 1], got {min_score}")
+        prompt_name, prompt_version = parse_prompt_ref(prompt)
+        with self.uow:
+            if self.uow.deployments.get(feature, version) is not None:
+                raise DeploymentError(f"deployment {feature}@{version} already exists")
+            dep = self.uow.deployments.add(
+                Deployment(
+                    feature=feature,
+                    version=version,
+                    prompt_name=prompt_name,
+                    prompt_version=prompt_version,
+                    model=model,
+                    params=dict(params or {}),
+                    min_score=min_score,
+                    created_by=actor,
+                    updated_by=actor,
+                )
+            )
+            self._audit(dep, "register", actor, None, Status.PENDING, "", {"model": model})
+            self.uow.commit()
+            return dep
+
+    def approve(
+        self,
+        feature: str,
+        version: str,
+        *,
+        actor: str,
+        reason: str = "",
+        report: EvalReport | None = None,
+    ) -> Deployment:
+        """Approve a candidate, optionally on an eval report.
+
+        A pending deployment passes through ``evaluating``. When the deployment has a
+        minimum score, a report is required and must be complete, reach the score, and
+        have evaluated the same model and prompt version.
+
+        Raises:
+            DeploymentError: when the evidence is missing or insufficient (nothing changes).
+        """
+        with self.uow:
+            self.uow.deployments.for_feature(feature, lock=True)
+            dep = self._get(feature, version)
+            evidence = self._check_report(dep, report)
+            self._start_evaluation(dep, actor, reason)
+            self._move(dep, Status.APPROVED, "approve", actor, reason, evidence)
+            dep.eval_summary = evidence or dep.eval_summary
+            self.uow.deployments.update(dep)
+            self.uow.commit()
+            return dep
+
+    def reject(
+        self,
+        feature: str,
+        version: str,
+        *,
+        actor: str,
+        reason: str = "",
+        report: EvalReport | None = None,
+    ) -> Deployment:
+        """Reject a candidate (final)."""
+        with self.uow:
+            self.uow.deployments.for_feature(feature, lock=True)
+            dep = self._get(feature, version)
+            evidence = eval_evidence(report) if report else {}
+            self._start_evaluation(dep, actor, reason)
+            self._move(dep, Status.REJECTED, "reject", actor, reason, evidence)
+            if evidence:
+                dep.eval_summary = evidence
+            self.uow.deployments.update(dep)
+            self.uow.commit()
+            return dep
+
+    def canary(
+        self,
+        feature: str,
+        version: str,
+        *,
+        actor: str,
+        share: float | None = None,
+        plan: RolloutPlan | None = None,
+        reason: str = "",
+    ) -> Deployment:
+        """Start a canary at ``share`` (a fraction), or change a running canary's share.
+
+        With a ``plan`` and no share, the canary starts at the plan's first stage. The
+        rollout salt is drawn once, when the canary starts, and kept for its whole life so
+        that raising the share only moves units from the incumbent to the canary.
+        """
+        if share is None and plan is None:
+            raise UsageError("give a share or a rollout plan")
+        if share is not None and not 0.0 < share <= 1.0:
+            raise UsageError(f"canary share must be in (0, 100] percent, got {share * 100:g}%")
+        with self.uow:
+            state = _state(feature, self.uow.deployments.for_feature(feature, lock=True))
+            dep = self._get(feature, version)
+            if dep.status is Status.CANARY:
+                if share is None:
+                    raise UsageError(f"{dep.ref} is already in canary; give --share to change it")
+                old = dep.share
+                dep.share = share
+                self._touch(dep, actor)
+                self.uow.deployments.update(dep)
+                self._audit(
+                    dep,
+                    "set_share",
+                    actor,
+                    Status.CANARY,
+                    Status.CANARY,
+                    reason,
+                    {"share_from": old, "share_to": share},
+                )
+                self.uow.commit()
+                return dep
+            if state.canary is not None:
+                raise DeploymentError(
+                    f"feature {feature!r} already has a canary ({state.canary.version}); "
+                    "promote it or roll it back first"
+                )
+            check_transition(
+                dep.status, Status.CANARY, subject=dep.ref, paused_from=dep.paused_from
+            )
+            if plan is not None:
+                first = plan.stage(0)
+                dep.plan, dep.stage, dep.shadow = plan.to_json(), 0, first.shadow
+                share = first.share if share is None else share
+            dep.share = float(share or 0.0)
+            dep.salt = new_salt()
+            evidence = {
+                "share": dep.share,
+                "salt": dep.salt,
+                "incumbent": state.active.version if state.active else None,
+                "plan": plan.name if plan else None,
+            }
+            self._move(dep, Status.CANARY, "canary", actor, reason, evidence)
+            self.uow.deployments.update(dep)
+            self.uow.commit()
+            return dep
+
+    def promote(self, feature: str, version: str, *, actor: str, reason: str = "") -> Deployment:
+        """Make ``version`` the only active version of its feature, in one transaction."""
+        with self.uow:
+            state = _state(feature, self.uow.deployments.for_feature(feature, lock=True))
+            dep = self._get(feature, version)
+            if state.canary is not None and state.canary.version != version:
+                raise DeploymentError(
+                    f"feature {feature!r} has a canary running ({state.canary.version}); "
+                    "promote it or roll it back before promoting another version"
+                )
+            check_transition(
+                dep.status, Status.ACTIVE, subject=dep.ref, paused_from=dep.paused_from
+            )
+            old = state.active
+            # The old version leaves "active" first: the one-active-per-feature index is
+            # checked per statement.
+            if old is not None:
+                self._move(old, Status.SUPERSEDED, "supersede", actor, reason, {"by": version})
+                old.deactivated_at = utcnow()
+                self.uow.deployments.update(old)
+            evidence = {"replaced": old.version if old else None, "share_was": dep.share}
+            self._move(dep, Status.ACTIVE, "promote", actor, reason, evidence)
+            dep.share, dep.activated_at, dep.deactivated_at = 1.0, utcnow(), None
+            self.uow.deployments.update(dep)
+            self.uow.commit()
+            return dep
+
+    def rollback(
+        self, feature: str, *, actor: str, reason: str, to: str | None = None
+    ) -> Deployment | None:
+        """Undo the latest step of a feature's rollout.
+
+        A running canary is aborted (the incumbent keeps serving). Otherwise the active
+        version is rolled back and ``to`` -- or else the most recently replaced version --
+        becomes active again at once.
+
+        Returns:
+            The deployment that now serves: the incumbent or the restored version; None
+            when an aborted canary had no incumbent (the fallback serves).
+
+        Raises:
+            DeploymentError: when there is nothing to restore; nothing is changed.
+        """
+        if not reason.strip():
+            raise UsageError("a rollback needs a reason (--reason)")
+        with self.uow:
+            deps = self.uow.deployments.for_feature(feature, lock=True)
+            if not deps:
+                raise NotFound(f"feature {feature!r} has no deployments")
+            state = _state(feature, deps)
+            if state.canary is not None and to is None:
+                canary = state.canary
+                aborted = {"aborted_canary": canary.version, "share": canary.share}
+                self._move(canary, Status.ROLLED_BACK, "rollback", actor, reason, aborted)
+                canary.share = 0.0
+                self.uow.deployments.update(canary)
+                self.uow.commit()
+                return state.active
+            if state.canary is not None:
+                raise DeploymentError(
+                    f"feature {feature!r} has a canary running ({state.canary.version}); "
+                    "roll it back first (rollback without --to)"
+                )
+            target = self._rollback_target(feature, deps, to)
+            current = state.active
+            evidence: dict[str, Any] = {
+                "restored": target.version,
+                "replaced": current.version if current else None,
+            }
+            if current is not None:
+                self._move(current, Status.ROLLED_BACK, "rollback", actor, reason, evidence)
+                current.deactivated_at = utcnow()
+                self.uow.deployments.update(current)
+            self._move(target, Status.ACTIVE, "restore", actor, reason, evidence)
+            target.activated_at, target.deactivated_at, target.share = utcnow(), None, 1.0
+            self.uow.deployments.update(target)
+            self.uow.commit()
+            return target
+
+    def pause(self, feature: str, version: str, *, actor: str, reason: str = "") -> Deployment:
+        """Freeze a deployment's rollout; a paused canary keeps its share but never advances."""
+        with self.uow:
+            self.uow.deployments.for_feature(feature, lock=True)
+            dep = self._get(feature, version)
+            before = dep.status
+            self._move(dep, Status.PAUSED, "pause", actor, reason, {})
+            dep.paused_from = before
+            self.uow.deployments.update(dep)
+            self.uow.commit()
+            return dep
+
+    def resume(self, feature: str, version: str, *, actor: str, reason: str = "") -> Deployment:
+        """Return a paused deployment to the status it was paused from."""
+        with self.uow:
+            self.uow.deployments.for_feature(feature, lock=True)
+            dep = self._get(feature, version)
+            if dep.status is not Status.PAUSED or dep.paused_from is None:
+                raise DeploymentError(f"deployment {dep.ref} is {dep.status.value}, not paused")
+            self._move(dep, dep.paused_from, "resume", actor, reason, {})
+            dep.paused_from = None
+            self.uow.deployments.update(dep)
+            self.uow.commit()
+            return dep
+
+    # -- helpers -------------------------------------------------------------------
+
+    def _get(self, feature: str, version: str) -> Deployment:
+        dep = self.uow.deployments.get(feature, version)
+        if dep is None:
+            known = [d.version for d in self.uow.deployments.for_feature(feature)]
+            hint = f" (known versions: {', '.join(known)})" if known else " (unknown feature)"
+            raise NotFound(f"no deployment {feature}@{version}{hint}")
+        return dep
+
+    def _rollback_target(self, feature: str, deps: list[Deployment], to: str | None) -> Deployment:
+        if to is not None:
+            target = next((d for d in deps if d.version == to), None)
+            if target is None:
+                raise NotFound(f"no deployment {feature}@{to} to roll back to")
+            if target.status is not Status.SUPERSEDED:
+                raise DeploymentError(
+                    f"cannot roll back to {target.ref}: it is {target.status.value}; only a "
+                    "version that served before (superseded) can be restored"
+                )
+            return target
+        previous = [d for d in deps if d.status is Status.SUPERSEDED]
+        if not previous:
+            raise DeploymentError(
+                f"feature {feature!r} has no previous good version to roll back to; "
+                "nothing was changed"
+            )
+        return max(previous, key=lambda d: (d.deactivated_at or d.updated_at, d.id or 0))
+
+    def _check_report(self, dep: Deployment, report: EvalReport | None) -> dict[str, Any]:
+        if report is None:
+            if dep.min_score is not None:
+                raise DeploymentError(
+                    f"{dep.ref} requires an eval score of at least {dep.min_score:g}; "
+                    "approve it with an eval report (--report)"
+                )
+            return {}
+        evidence = eval_evidence(report)
+        problems: list[str] = []
+        if report.status != "complete":
+            problems.append(f"the eval run did not complete (status {report.status})")
+        score = report.summary.mean_score
+        if dep.min_score is not None and (score is None or score < dep.min_score):
+            shown = "none" if score is None else f"{score:.4f}"
+            problems.append(f"mean score {shown} is below the minimum {dep.min_score:g}")
+        if report.identity.model and report.identity.model != dep.model:
+            problems.append(
+                f"the report evaluated model {report.identity.model!r}, the deployment pins "
+                f"{dep.model!r}"
+            )
+        ident = report.identity
+        if ident.prompt_name and (ident.prompt_name, ident.prompt_version) != (
+            dep.prompt_name,
+            dep.prompt_version,
+        ):
+            problems.append(
+                f"the report evaluated prompt {ident.prompt_name}@{ident.prompt_version}, the "
+                f"deployment serves {dep.prompt}"
+            )
+        if problems:
+            raise DeploymentError(f"refusing to approve {dep.ref}: " + "; ".join(problems))
+        return evidence
+
+    def _start_evaluation(self, dep: Deployment, actor: str, reason: str) -> None:
+        if dep.status is Status.PENDING:
+            self._move(dep, Status.EVALUATING, "evaluate", actor, reason, {})
+
+    def _move(
+        self,
+        dep: Deployment,
+        target: Status,
+        action: str,
+        actor: str,
+        reason: str,
+        evidence: dict[str, Any],
+    ) -> None:
+        check_transition(dep.status, target, subject=dep.ref, paused_from=dep.paused_from)
+        before = dep.status
+        dep.status = target
+        if before is Status.PAUSED:
+            dep.paused_from = None
+        self._touch(dep, actor)
+        self._audit(dep, action, actor, before, target, reason, evidence)
+
+    @staticmethod
+    def _touch(dep: Deployment, actor: str) -> None:
+        dep.updated_by, dep.updated_at = actor, utcnow()
+
+    def _audit(
+        self,
+        dep: Deployment,
+        action: str,
+        actor: str,
+        before: Status | None,
+        after: Status | None,
+        reason: str,
+        evidence: dict[str, Any],
+    ) -> None:
+        self.uow.audit.append(
+            AuditEntry(
+                feature=dep.feature,
+                version=dep.version,
+                action=action,
+                actor=actor,
+                from_status=before.value if before else None,
+                to_status=after.value if after else None,
+                reason=reason,
+                evidence=evidence,
+            )
+        )

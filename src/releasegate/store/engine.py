@@ -1,0 +1,99 @@
+"""Database URL resolution and engine creation for SQLite and PostgreSQL.
+
+One setting chooses the database: ``--db URL`` or ``RELEASEGATE_DATABASE_URL``, else a
+SQLite file at ``.releasegate/releasegate.db`` under the current directory.
+
+SQLite is put in WAL mode (readers never wait for the writer) with a busy timeout, and
+SQLAlchemy -- not the ``sqlite3`` module -- controls transactions, so that a write unit
+of work can start with ``BEGIN IMMEDIATE`` and take the write lock before it reads. That
+makes read-check-write sequences such as a promotion serializable across processes.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import StaticPool
+
+from releasegate.errors import ConfigError
+
+__all__ = ["DEFAULT_URL", "ENV_VAR", "WRITE_OPTION", "create_engine", "redact", "resolve_url"]
+
+ENV_VAR = "RELEASEGATE_DATABASE_URL"
+DEFAULT_URL = "sqlite:///.releasegate/releasegate.db"
+WRITE_OPTION = "releasegate_write"
+"""Connection execution option: truthy for a write transaction (SQLite BEGIN IMMEDIATE)."""
+
+_BUSY_TIMEOUT_MS = 30_000
+
+
+def resolve_url(url: str | None = None) -> str:
+    """The database URL to use: ``url``, else the environment variable, else the default.
+
+    A bare ``postgresql://`` URL is pointed at psycopg 3, the driver releasegate ships
+    with; the folder of a SQLite file is created.
+
+    Raises:
+        ConfigError: for a URL SQLAlchemy cannot parse or an unsupported database.
+    """
+    raw = url or os.environ.get(ENV_VAR) or DEFAULT_URL
+    try:
+        parsed = make_url(raw)
+    except sa.exc.ArgumentError as exc:
+        raise ConfigError(f"invalid database URL {raw!r}: {exc}", file="--db") from exc
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigError(
+            f"unsupported database {backend!r} in {redact(raw)}; use sqlite or postgresql",
+            file="--db",
+        )
+    if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    return parsed.render_as_string(hide_password=False)
+
+
+def redact(url: str) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "<invalid url>"
+
+
+def create_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for ``url`` configured for releasegate's transaction discipline."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    memory = parsed.database in (None, "", ":memory:")
+    if memory:
+        # One shared connection, or every checkout would see a different empty database.
+        kwargs.setdefault("poolclass", StaticPool)
+        kwargs.setdefault("connect_args", {"check_same_thread": False})
+    engine = sa.create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Stop the sqlite3 module from issuing its own BEGIN; see _on_begin.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        if not memory:
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: sa.Connection) -> None:
+        write = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine

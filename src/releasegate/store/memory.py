@@ -1,0 +1,159 @@
+"""In-memory fakes of the repositories and unit of work, for fast unit tests.
+
+They keep the same contract as the SQL adapters, including the constraints that matter
+for correctness (unique feature@version, one active and one canary per feature, an
+append-only audit log), checked at commit.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, replace
+
+from releasegate.deploy.model import ApiToken, AuditEntry, Deployment
+from releasegate.deploy.ports import (
+    AuditRepository,
+    DeploymentRepository,
+    TokenRepository,
+    UnitOfWork,
+)
+from releasegate.deploy.status import Status
+from releasegate.errors import DeploymentError
+
+__all__ = ["InMemoryUnitOfWork", "MemoryData"]
+
+
+@dataclass
+class MemoryData:
+    """Committed state shared by every unit of work built on it."""
+
+    deployments: dict[int, Deployment] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
+    tokens: dict[int, ApiToken] = field(default_factory=dict)
+    next_id: int = 1
+
+
+class _Deployments(DeploymentRepository):
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def add(self, deployment: Deployment) -> Deployment:
+        if self.get(deployment.feature, deployment.version) is not None:
+            raise DeploymentError(f"deployment {deployment.ref} already exists")
+        deployment.id = self.data.next_id
+        self.data.next_id += 1
+        self.data.deployments[deployment.id] = copy.deepcopy(deployment)
+        return deployment
+
+    def update(self, deployment: Deployment) -> None:
+        if deployment.id not in self.data.deployments:
+            raise ValueError("cannot update a deployment that was never stored")
+        self.data.deployments[deployment.id] = copy.deepcopy(deployment)
+
+    def get(self, feature: str, version: str) -> Deployment | None:
+        for d in self.data.deployments.values():
+            if d.feature == feature and d.version == version:
+                return copy.deepcopy(d)
+        return None
+
+    def for_feature(self, feature: str, *, lock: bool = False) -> list[Deployment]:
+        found = [d for d in self.data.deployments.values() if d.feature == feature]
+        return [copy.deepcopy(d) for d in sorted(found, key=lambda d: d.id or 0)]
+
+    def features(self) -> list[str]:
+        return sorted({d.feature for d in self.data.deployments.values()})
+
+
+class _Audit(AuditRepository):
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def append(self, entry: AuditEntry) -> None:
+        self.data.audit.append(replace(entry, id=len(self.data.audit) + 1))
+
+    def for_feature(self, feature: str) -> list[AuditEntry]:
+        return [e for e in self.data.audit if e.feature == feature]
+
+
+class _Tokens(TokenRepository):
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def add(self, token: ApiToken) -> ApiToken:
+        if self.by_name(token.name) is not None:
+            raise DeploymentError(f"a token named {token.name!r} already exists")
+        token.id = self.data.next_id
+        self.data.next_id += 1
+        self.data.tokens[token.id] = copy.deepcopy(token)
+        return token
+
+    def by_hash(self, token_hash: str) -> ApiToken | None:
+        found = [t for t in self.data.tokens.values() if t.token_hash == token_hash]
+        return copy.deepcopy(found[0]) if found else None
+
+    def by_name(self, name: str) -> ApiToken | None:
+        found = [t for t in self.data.tokens.values() if t.name == name]
+        return copy.deepcopy(found[0]) if found else None
+
+    def all(self) -> list[ApiToken]:
+        return [
+            copy.deepcopy(t) for t in sorted(self.data.tokens.values(), key=lambda t: t.id or 0)
+        ]
+
+    def update(self, token: ApiToken) -> None:
+        if token.id is None:
+            raise ValueError("cannot update a token that was never stored")
+        self.data.tokens[token.id] = copy.deepcopy(token)
+
+
+class InMemoryUnitOfWork(UnitOfWork):
+    """Unit of work over :class:`MemoryData`; changes become visible only on commit."""
+
+    def __init__(self, data: MemoryData | None = None) -> None:
+        self.data = data if data is not None else MemoryData()
+        self.commits = 0
+        self._work: MemoryData | None = None
+
+    def __enter__(self) -> InMemoryUnitOfWork:
+        self._work = copy.deepcopy(self.data)
+        self.deployments = _Deployments(self._work)
+        self.audit = _Audit(self._work)
+        self.tokens = _Tokens(self._work)
+        return self
+
+    def commit(self) -> None:
+        if self._work is None:
+            raise RuntimeError("commit outside of a unit of work")
+        _check_constraints(self._work)
+        if self._work.audit[: len(self.data.audit)] != self.data.audit:
+            raise DeploymentError("audit_log is append-only")
+        self.data.deployments = self._work.deployments
+        self.data.audit = self._work.audit
+        self.data.tokens = self._work.tokens
+        self.data.next_id = self._work.next_id
+        self._work = copy.deepcopy(self.data)
+        self.deployments = _Deployments(self._work)
+        self.audit = _Audit(self._work)
+        self.tokens = _Tokens(self._work)
+        self.commits += 1
+
+    def rollback(self) -> None:
+        self._work = None
+
+
+def _check_constraints(data: MemoryData) -> None:
+    active: set[str] = set()
+    canary: set[str] = set()
+    for d in data.deployments.values():
+        if not 0.0 <= d.share <= 1.0:
+            raise DeploymentError(f"{d.ref}: share {d.share} outside [0, 1]")
+        if d.status is Status.ACTIVE:
+            if d.feature in active:
+                raise DeploymentError(f"two active deployments for feature {d.feature!r}")
+            active.add(d.feature)
+        if d.status is Status.CANARY or (
+            d.status is Status.PAUSED and d.paused_from is Status.CANARY
+        ):
+            if d.feature in canary:
+                raise DeploymentError(f"two canaries for feature {d.feature!r}")
+            canary.add(d.feature)

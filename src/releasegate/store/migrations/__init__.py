@@ -1,0 +1,1 @@
+"""Alembic migrations of the releasegate store (ordered, named; see docs/schema.md)."""

@@ -1,0 +1,250 @@
+"""The relational schema, one definition for SQLite and PostgreSQL.
+
+This module describes the schema as the migrations leave it at head; the repositories
+query through these tables. The migrations under ``migrations/versions`` create it and a
+test checks that both agree. See ``docs/schema.md`` (generated from the migrations).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = [
+    "ACTIVE_WHERE",
+    "CANARY_WHERE",
+    "api_tokens",
+    "arm_stats",
+    "audit_log",
+    "decisions",
+    "deployments",
+    "eval_case_results",
+    "eval_runs",
+    "feedback",
+    "interactions",
+    "metadata",
+    "scores",
+]
+
+metadata = sa.MetaData()
+
+ACTIVE_WHERE = "status = 'active'"
+"""Predicate of the partial unique index: at most one active deployment per feature."""
+CANARY_WHERE = "status = 'canary' OR (status = 'paused' AND paused_from = 'canary')"
+"""Predicate of the partial unique index: at most one (possibly paused) canary per feature."""
+
+_TS = sa.DateTime(timezone=True)
+
+deployments = sa.Table(
+    "deployments",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("feature", sa.String(200), nullable=False),
+    sa.Column("version", sa.String(100), nullable=False),
+    sa.Column("prompt_name", sa.String(200), nullable=False),
+    sa.Column("prompt_version", sa.String(100), nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("paused_from", sa.String(20), nullable=True),
+    sa.Column("share", sa.Float, nullable=False),
+    sa.Column("salt", sa.String(64), nullable=True),
+    sa.Column("min_score", sa.Float, nullable=True),
+    sa.Column("eval_summary", sa.JSON, nullable=True),
+    sa.Column("plan", sa.JSON, nullable=True),
+    sa.Column("stage", sa.Integer, nullable=True),
+    sa.Column("shadow", sa.Boolean, nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+    sa.Column("created_at", _TS, nullable=False),
+    sa.Column("updated_at", _TS, nullable=False),
+    sa.Column("activated_at", _TS, nullable=True),
+    sa.Column("deactivated_at", _TS, nullable=True),
+    sa.UniqueConstraint("feature", "version", name="uq_deployments_feature_version"),
+    sa.CheckConstraint("share >= 0 AND share <= 1", name="ck_deployments_share"),
+    sa.Index(
+        "uq_deployments_one_active",
+        "feature",
+        unique=True,
+        sqlite_where=sa.text(ACTIVE_WHERE),
+        postgresql_where=sa.text(ACTIVE_WHERE),
+    ),
+    sa.Index(
+        "uq_deployments_one_canary",
+        "feature",
+        unique=True,
+        sqlite_where=sa.text(CANARY_WHERE),
+        postgresql_where=sa.text(CANARY_WHERE),
+    ),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", _TS, nullable=False),
+    sa.Column("feature", sa.String(200), nullable=False),
+    sa.Column("version", sa.String(100), nullable=True),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("from_status", sa.String(20), nullable=True),
+    sa.Column("to_status", sa.String(20), nullable=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("evidence", sa.JSON, nullable=False),
+    sa.Index("ix_audit_log_feature", "feature", "id"),
+)
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("prefix", sa.String(16), nullable=False),
+    sa.Column("scope", sa.String(20), nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_at", _TS, nullable=False),
+    sa.Column("revoked_at", _TS, nullable=True),
+    sa.CheckConstraint("scope IN ('read', 'operate', 'admin')", name="ck_api_tokens_scope"),
+)
+
+# -- the online half (SPEC 3-6); created by migration 0002 -------------------------------
+
+eval_runs = sa.Table(
+    "eval_runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("suite", sa.String(200), nullable=False),
+    sa.Column("feature", sa.String(200), nullable=True),
+    sa.Column("git_ref", sa.String(100), nullable=True),
+    sa.Column("started_at", _TS, nullable=False),
+    sa.Column("finished_at", _TS, nullable=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("mean_score", sa.Float, nullable=True),
+    sa.Column("pass_rate", sa.Float, nullable=True),
+    sa.Column("gate_passed", sa.Boolean, nullable=True),
+    sa.Column("identity", sa.JSON, nullable=False),
+    sa.Column("summary", sa.JSON, nullable=False),
+    sa.Index("ix_eval_runs_suite", "suite", "started_at"),
+)
+
+eval_case_results = sa.Table(
+    "eval_case_results",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "eval_run_id",
+        sa.Integer,
+        sa.ForeignKey("eval_runs.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("case_id", sa.String(200), nullable=False),
+    sa.Column("repeat", sa.Integer, nullable=False),
+    sa.Column("score", sa.Float, nullable=True),
+    sa.Column("passed", sa.Boolean, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("result", sa.JSON, nullable=False),
+    sa.UniqueConstraint("eval_run_id", "case_id", "repeat", name="uq_eval_case_results_case"),
+)
+
+interactions = sa.Table(
+    "interactions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(64), nullable=False, unique=True),
+    sa.Column("feature", sa.String(200), nullable=False),
+    sa.Column("version", sa.String(100), nullable=True),
+    sa.Column("deployment_id", sa.Integer, sa.ForeignKey("deployments.id"), nullable=True),
+    sa.Column("arm", sa.String(20), nullable=False),
+    sa.Column("unit_key", sa.String(200), nullable=True),
+    sa.Column("session_id", sa.String(200), nullable=True),
+    sa.Column("prompt", sa.JSON, nullable=True),
+    sa.Column("response", sa.Text, nullable=True),
+    sa.Column("latency_ms", sa.Float, nullable=True),
+    sa.Column("prompt_tokens", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("completion_tokens", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("cost_usd", sa.Float, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("fallback_used", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("shadow", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_at", _TS, nullable=False),
+    sa.Index("ix_interactions_deployment_time", "deployment_id", "created_at"),
+    sa.Index("ix_interactions_created_at", "created_at"),
+    sa.Index("ix_interactions_session", "session_id"),
+)
+
+scores = sa.Table(
+    "scores",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "interaction_id",
+        sa.Integer,
+        sa.ForeignKey("interactions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("check_type", sa.String(100), nullable=False),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("created_at", _TS, nullable=False),
+    sa.UniqueConstraint("interaction_id", "check_type", name="uq_scores_interaction_check"),
+)
+
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(64), nullable=True),
+    sa.Column("session_id", sa.String(200), nullable=True),
+    sa.Column("interaction_id", sa.Integer, sa.ForeignKey("interactions.id"), nullable=True),
+    sa.Column("rating", sa.Float, nullable=False),
+    sa.Column("scale", sa.String(10), nullable=False),
+    sa.Column("comment", sa.Text, nullable=True),
+    sa.Column("created_at", _TS, nullable=False),
+    sa.CheckConstraint(
+        "request_id IS NOT NULL OR session_id IS NOT NULL", name="ck_feedback_target"
+    ),
+    sa.Index("ix_feedback_request", "request_id"),
+)
+
+arm_stats = sa.Table(
+    "arm_stats",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "deployment_id",
+        sa.Integer,
+        sa.ForeignKey("deployments.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("arm", sa.String(20), nullable=False),
+    sa.Column("check_type", sa.String(100), nullable=False),
+    sa.Column("n", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("total", sa.Float, nullable=False, server_default="0"),
+    sa.Column("total_sq", sa.Float, nullable=False, server_default="0"),
+    sa.Column("n_errors", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("n_feedback", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("n_negative", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("updated_at", _TS, nullable=False),
+    sa.UniqueConstraint("deployment_id", "arm", "check_type", name="uq_arm_stats_key"),
+)
+
+decisions = sa.Table(
+    "decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "deployment_id",
+        sa.Integer,
+        sa.ForeignKey("deployments.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("decided_at", _TS, nullable=False),
+    sa.Column("decision", sa.String(20), nullable=False),
+    sa.Column("stage", sa.Integer, nullable=True),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("numbers", sa.JSON, nullable=False),
+    sa.Column("applied", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Index("ix_decisions_deployment", "deployment_id", "decided_at"),
+)
