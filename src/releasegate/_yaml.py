@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ __all__ = [
     "format_loc",
     "load_yaml",
     "load_yaml_file",
+    "read_user_bytes",
     "read_user_file",
     "validation_issues",
 ]
@@ -108,12 +109,14 @@ def did_you_mean(name: str, known: Iterable[str]) -> str:
     return f" (known: {', '.join(names) or 'none'})"
 
 
-def read_user_file(path: str | os.PathLike[str], error: type[ConfigError] = ConfigError) -> str:
-    """Read a UTF-8 text file written by a user, or raise ``error`` saying why not.
+def read_user_bytes(
+    path: str | os.PathLike[str], error: type[ConfigError] = ConfigError
+) -> tuple[bytes, str]:
+    """Read a UTF-8 text file written by a user: its raw bytes and its decoded text.
 
     Missing files, directories, unreadable files, binary files (NUL bytes) and bytes that
-    are not UTF-8 all become one clear issue instead of a traceback. A UTF-8 byte-order
-    mark is accepted and dropped.
+    are not UTF-8 all raise ``error`` with one clear issue instead of a traceback. A UTF-8
+    byte-order mark is accepted and dropped from the text.
     """
     p = Path(path)
     shown = display_path(p)
@@ -131,7 +134,7 @@ def read_user_file(path: str | os.PathLike[str], error: type[ConfigError] = Conf
             Issue(file=shown, line=line, message="binary file (contains NUL bytes), expected text")
         )
     try:
-        return data.decode("utf-8-sig")
+        return data, data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise error(
@@ -142,6 +145,11 @@ def read_user_file(path: str | os.PathLike[str], error: type[ConfigError] = Conf
                 f"at offset {exc.start}); save the file as UTF-8",
             )
         ) from None
+
+
+def read_user_file(path: str | os.PathLike[str], error: type[ConfigError] = ConfigError) -> str:
+    """The decoded text of a user's file (see :func:`read_user_bytes`)."""
+    return read_user_bytes(path, error)[1]
 
 
 @dataclass(frozen=True)
@@ -402,11 +410,14 @@ def _known_keys(model: type[BaseModel]) -> list[str]:
     return sorted((f.alias or n) for n, f in model.model_fields.items() if not f.exclude)
 
 
-def _message(err: ErrorDetails, model: type[BaseModel] | None, loc: tuple[Any, ...]) -> str:
+def _message(
+    err: ErrorDetails, model: type[BaseModel] | None, loc: tuple[Any, ...]
+) -> tuple[str, str]:
+    """What is wrong, and a ``", got X"`` suffix (empty when the value is not shown)."""
     kind = err["type"]
     ctx = err.get("ctx") or {}
     if kind == "missing":
-        return "required field is missing"
+        return "required field is missing", ""
     if kind == "extra_forbidden":
         msg = "unknown field"
         parent = _model_at(model, loc[:-1]) if model is not None else None
@@ -417,19 +428,19 @@ def _message(err: ErrorDetails, model: type[BaseModel] | None, loc: tuple[Any, .
                 msg += f"; did you mean {close[0]!r}?"
             else:
                 msg += f" (allowed: {', '.join(known)})"
-        return msg
+        return msg, ""
     got = f", got {_short(err.get('input'))}"
     if kind in _COMPARE:
         symbol, key = _COMPARE[kind]
-        return f"must be {symbol} {ctx.get(key)}{got}"
+        return f"must be {symbol} {ctx.get(key)}", got
     if kind == "value_error":
         text = str(ctx.get("error", err["msg"]))
         # Our validators put the offending value in their own message when it helps.
-        return text.removeprefix("Value error, ")
+        return text.removeprefix("Value error, "), ""
     msg = err["msg"]
     if msg.startswith("Input should be "):
         msg = "must be " + msg.removeprefix("Input should be ")
-    return msg + got
+    return msg, got
 
 
 def validation_issues(
@@ -442,7 +453,7 @@ def validation_issues(
     line: int | None = None,
     case_id: str | None = None,
     model: type[BaseModel] | None = None,
-    loc_to_path: Any = None,
+    loc_to_path: Callable[[tuple[Any, ...]], Sequence[Any]] | None = None,
 ) -> list[Issue]:
     """Turn a pydantic :class:`ValidationError` into issues with lines and field paths.
 
@@ -455,23 +466,27 @@ def validation_issues(
         line: fallback line when ``doc`` cannot place the error.
         case_id: the case the data belongs to, if any.
         model: the model that was validated, to suggest known keys for unknown ones.
-        loc_to_path: optional ``callable(loc) -> path`` overriding ``base + loc``.
+        loc_to_path: optional ``callable(loc) -> path`` overriding ``base + loc``, for
+            data that was assembled from several places (dataset defaults).
     """
-    merged: dict[tuple[Any, ...], list[str]] = {}
+    merged: dict[tuple[Any, ...], tuple[list[str], list[str]]] = {}
     for err in exc.errors(include_url=False):
         loc = _clean_loc(err["loc"], data, err["type"])
-        text = _message(err, model, loc)
-        bucket = merged.setdefault(loc, [])
-        if text not in bucket:
-            bucket.append(text)
+        text, got = _message(err, model, loc)
+        texts, gots = merged.setdefault(loc, ([], []))
+        if text not in texts:
+            texts.append(text)
+        if got and not gots:
+            gots.append(got)
     issues: list[Issue] = []
-    for loc, texts in merged.items():
-        found: int | None = None
-        if doc is not None:
-            path = loc_to_path(loc) if loc_to_path is not None else (*base, *loc)
-            found = doc.line_at(path)
-        dotted = format_loc(loc)
-        message = " or ".join(texts)
+    base = tuple(base)
+    for loc, (texts, gots) in merged.items():
+        path = tuple(loc_to_path(loc)) if loc_to_path is not None else (*base, *loc)
+        found = doc.line_at(path) if doc is not None else None
+        # Show the path as the user wrote it: relative to ``base`` when inside it (a
+        # merged default shows as ``defaults.assert[0]``).
+        dotted = format_loc(path[len(base) :] if path[: len(base)] == base else path)
+        message = " or ".join(texts) + "".join(gots)
         issues.append(
             Issue(
                 file=file,

@@ -1,0 +1,491 @@
+"""Golden datasets from YAML, JSONL and CSV files (SPEC R-1.1).
+
+Every case is validated by the :class:`~releasegate.evals.models.Case` model and carries
+the file and line it came from. All problems in a file are collected and raised together
+as one :class:`~releasegate.errors.DatasetError`, each naming the file, line, case id and
+field. The file formats and the defaults merge rule are documented in ``docs/datasets.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from releasegate._yaml import (
+    YamlDocument,
+    did_you_mean,
+    display_path,
+    load_yaml,
+    read_user_bytes,
+    validation_issues,
+)
+from releasegate.errors import ConfigError, DatasetError, Issue
+from releasegate.evals.models import AssertSpec, Case
+from releasegate.scorers.base import build_scorer
+
+__all__ = ["CSV_TAG_SEPARATOR", "SUPPORTED_SUFFIXES", "Dataset", "check_asserts", "load_dataset"]
+
+SUPPORTED_SUFFIXES = (".yaml", ".yml", ".jsonl", ".csv")
+#: Tags in a CSV cell are separated by semicolons (a comma would need quoting in CSV).
+CSV_TAG_SEPARATOR = ";"
+
+# Keys a case may use, as written in files (``assert`` is the alias of ``asserts``).
+_CASE_KEYS = frozenset(
+    (f.alias or n) for n, f in Case.model_fields.items() if n not in ("source", "line")
+)
+_RESERVED = ("source", "line")  # set by the loader, never by the file
+_TOP_KEYS = ("cases", "defaults", "description")
+_CSV_PLAIN = ("id", "input", "context", "reference", "expected_behavior")
+_CSV_COLUMNS = (*_CSV_PLAIN, "tags", "weight", "metadata", "assert")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The validated cases of one dataset file.
+
+    Attributes:
+        path: the file as shown in messages.
+        cases: the cases in file order; ids are unique.
+        content_hash: sha256 hex of the file's bytes (identifies the data in reports).
+    """
+
+    path: str
+    cases: list[Case]
+    content_hash: str
+
+    def __len__(self) -> int:
+        return len(self.cases)
+
+    def __iter__(self) -> Iterator[Case]:
+        return iter(self.cases)
+
+
+@dataclass
+class _Record:
+    """One raw case before validation, with what is needed to place its errors."""
+
+    data: Any
+    line: int | None
+    base: tuple[Any, ...] = ()
+    loc_to_path: Callable[[tuple[Any, ...]], Sequence[Any]] | None = None
+
+
+@dataclass
+class _Collector:
+    file: str
+    issues: list[Issue] = field(default_factory=list)
+
+    def add(self, message: str, line: int | None = None, case_id: str | None = None) -> None:
+        self.issues.append(Issue(file=self.file, line=line, case_id=case_id, message=message))
+
+
+def load_dataset(path: str | Path) -> Dataset:
+    """Load and validate a dataset file; the format follows the suffix.
+
+    Args:
+        path: a ``.yaml``/``.yml``, ``.jsonl`` or ``.csv`` file.
+
+    Raises:
+        DatasetError: with every problem found (unreadable file, syntax, invalid case,
+            duplicate id, empty dataset).
+    """
+    p = Path(path)
+    shown = display_path(p)
+    raw, text = read_user_bytes(p, DatasetError)
+    suffix = p.suffix.lower()
+    out = _Collector(shown)
+    doc: YamlDocument | None = None
+    if suffix in (".yaml", ".yml"):
+        doc = load_yaml(text, shown, DatasetError)
+        records = _yaml_records(doc, out)
+    elif suffix == ".jsonl":
+        records = _jsonl_records(text, out)
+    elif suffix == ".csv":
+        records = _csv_records(text, out)
+    else:
+        raise DatasetError(
+            Issue(
+                file=shown,
+                message=f"unsupported dataset format {suffix or '(no suffix)'!r}; "
+                f"use one of {', '.join(SUPPORTED_SUFFIXES)}",
+            )
+        )
+    cases = _validate(records, doc, out)
+    if not cases and not out.issues:
+        out.add("dataset has no cases")
+    if out.issues:
+        raise DatasetError(sorted(out.issues, key=lambda i: i.line or 0))
+    return Dataset(path=shown, cases=cases, content_hash=hashlib.sha256(raw).hexdigest())
+
+
+def _case_id(data: Any) -> str | None:
+    if isinstance(data, dict):
+        value = data.get("id")
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            return str(value)
+    return None
+
+
+def _validate(records: list[_Record], doc: YamlDocument | None, out: _Collector) -> list[Case]:
+    cases: list[Case] = []
+    first_line: dict[str, int | None] = {}
+    for rec in records:
+        case_id = _case_id(rec.data)
+        if not isinstance(rec.data, dict):
+            out.add(f"a case must be a mapping, got {_kind(rec.data)}", rec.line)
+            continue
+        reserved = [k for k in _RESERVED if k in rec.data]
+        if reserved:
+            for key in reserved:
+                line = doc.line_at((*rec.base, key)) if doc is not None else rec.line
+                out.add(f"{key}: reserved (set by the loader)", line, case_id)
+            continue
+        try:
+            case = Case.model_validate({**rec.data, "source": out.file, "line": rec.line})
+        except ValidationError as exc:
+            out.issues.extend(
+                validation_issues(
+                    exc,
+                    file=out.file,
+                    data=rec.data,
+                    doc=doc,
+                    base=rec.base,
+                    line=rec.line,
+                    case_id=case_id,
+                    model=Case,
+                    loc_to_path=rec.loc_to_path,
+                )
+            )
+            continue
+        if case.id in first_line:
+            where = first_line[case.id]
+            out.add(
+                f"duplicate id {case.id!r} (first used at line {where})"
+                if where is not None
+                else f"duplicate id {case.id!r}",
+                rec.line,
+                case.id,
+            )
+            continue
+        first_line[case.id] = rec.line
+        cases.append(case)
+    return cases
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    names = {str: "a string", list: "a list", dict: "a mapping", bool: "a boolean"}
+    return names.get(type(value), f"a {type(value).__name__}")
+
+
+# --- YAML ----------------------------------------------------------------------------
+
+
+def _yaml_records(doc: YamlDocument, out: _Collector) -> list[_Record]:
+    data = doc.data
+    if data is None:
+        return []
+    if isinstance(data, list):
+        return [_Record(item, doc.line_at((i,)), (i,)) for i, item in enumerate(data)]
+    if not isinstance(data, dict):
+        out.add(
+            f"a dataset must be a list of cases or a mapping with 'cases', got {_kind(data)}",
+            doc.line_at(()),
+        )
+        return []
+    for key in data:
+        if key not in _TOP_KEYS:
+            out.add(
+                f"{key}: unknown top-level key{did_you_mean(str(key), _TOP_KEYS)}",
+                doc.line_at((key,)),
+            )
+    cases = data.get("cases")
+    if "cases" not in data:
+        out.add("missing 'cases': the list of cases", doc.line_at(()))
+        return []
+    if not isinstance(cases, list):
+        out.add(f"cases: must be a list of cases, got {_kind(cases)}", doc.line_at(("cases",)))
+        return []
+    defaults = data.get("defaults") or {}
+    if not _check_defaults(defaults, doc, out):
+        return []
+    records: list[_Record] = []
+    for i, item in enumerate(cases):
+        base = ("cases", i)
+        line = doc.line_at(base)
+        if defaults and isinstance(item, dict):
+            merged, to_path = _merge_defaults(defaults, item, base)
+            records.append(_Record(merged, line, base, to_path))
+        else:
+            records.append(_Record(item, line, base))
+    return records
+
+
+def _check_defaults(defaults: Any, doc: YamlDocument, out: _Collector) -> bool:
+    """Validate ``defaults`` on its own, so that a mistake there is reported once rather
+    than once per case."""
+    if not isinstance(defaults, dict):
+        out.add(f"defaults: must be a mapping, got {_kind(defaults)}", doc.line_at(("defaults",)))
+        return False
+    ok = True
+    for key in defaults:
+        if key == "id" or key in _RESERVED or key not in _CASE_KEYS:
+            allowed = sorted(_CASE_KEYS - {"id"})
+            why = "cannot have a default" if key == "id" else "unknown field"
+            out.add(
+                f"defaults.{key}: {why}{did_you_mean(str(key), allowed)}",
+                doc.line_at(("defaults", key)),
+            )
+            ok = False
+    if not ok:
+        return False
+    probe = {"id": "defaults", "input": "", **defaults}
+    try:
+        Case.model_validate(probe)
+    except ValidationError as exc:
+        out.issues.extend(
+            validation_issues(
+                exc, file=out.file, data=probe, doc=doc, base=("defaults",), model=Case
+            )
+        )
+        return False
+    return True
+
+
+def _merge_defaults(
+    defaults: dict[str, Any], case: dict[str, Any], base: tuple[Any, ...]
+) -> tuple[dict[str, Any], Callable[[tuple[Any, ...]], Sequence[Any]]]:
+    """Merge ``defaults`` into one case (rule documented in docs/datasets.md):
+    ``assert`` lists are concatenated (defaults first), ``tags`` are united (defaults
+    first, no repeats), ``metadata`` and ``vars`` are merged key by key with the case
+    winning, and any other field takes the case's value when the case sets it."""
+    merged = dict(defaults)
+    shift: dict[str, int] = {}
+    for key, value in case.items():
+        default = defaults.get(key)
+        if key == "assert" and isinstance(default, list) and isinstance(value, list):
+            merged[key] = [*default, *value]
+            shift[key] = len(default)
+        elif key == "tags" and isinstance(default, list) and isinstance(value, list):
+            extra = [t for t in value if t not in default]
+            merged[key] = [*default, *extra]
+        elif key in ("metadata", "vars") and isinstance(default, dict) and isinstance(value, dict):
+            merged[key] = {**default, **value}
+        else:
+            merged[key] = value
+
+    def to_path(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+        if not loc:
+            return base
+        head = loc[0]
+        if head in shift and len(loc) > 1 and isinstance(loc[1], int):
+            n = shift[head]
+            if loc[1] < n:
+                return ("defaults", head, *loc[1:])
+            return (*base, head, loc[1] - n, *loc[2:])
+        if head not in case and head in defaults:
+            return ("defaults", *loc)
+        return (*base, *loc)
+
+    return merged, to_path
+
+
+# --- JSONL ---------------------------------------------------------------------------
+
+
+def _jsonl_records(text: str, out: _Collector) -> list[_Record]:
+    records: list[_Record] = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            out.add(f"invalid JSON at column {exc.colno}: {exc.msg}", number)
+            continue
+        except (ValueError, RecursionError) as exc:  # e.g. nesting or huge integers
+            out.add(f"invalid JSON: {exc or type(exc).__name__}", number)
+            continue
+        records.append(_Record(data, number))
+    return records
+
+
+# --- CSV -----------------------------------------------------------------------------
+
+
+def _csv_cell_value(cell: str) -> Any:
+    """A check's value from a CSV cell: JSON numbers, arrays and objects are decoded,
+    anything else (including ``true``/``null``) stays text."""
+    stripped = cell.strip()
+    if stripped[:1] in "[{-0123456789" and stripped:
+        try:
+            value = json.loads(stripped)
+        except (ValueError, RecursionError):
+            return cell
+        if isinstance(value, int | float | list | dict) and not isinstance(value, bool):
+            return value
+    return cell
+
+
+def _is_prefixed_column(name: str) -> bool:
+    for prefix in ("vars.", "assert:"):
+        if name.startswith(prefix) and name[len(prefix) :].strip():
+            return True
+    return False
+
+
+def _check_header(header: list[str], out: _Collector) -> bool:
+    ok = True
+    seen: set[str] = set()
+    allowed = [*_CSV_COLUMNS, "vars.NAME", "assert:TYPE"]
+    for number, name in enumerate(header, start=1):
+        if not name:
+            out.add(f"column {number} has no name in the header row", 1)
+            ok = False
+        elif name in seen:
+            out.add(f"column {name!r} appears twice in the header row", 1)
+            ok = False
+        elif name not in _CSV_COLUMNS and not _is_prefixed_column(name):
+            out.add(f"unknown column {name!r}{did_you_mean(name, allowed)}", 1)
+            ok = False
+        seen.add(name)
+    if "id" not in seen:
+        out.add("missing required column 'id'", 1)
+        ok = False
+    if "input" not in seen and not any(h.startswith("vars.") for h in seen):
+        out.add("needs an 'input' column or vars.NAME columns", 1)
+        ok = False
+    return ok
+
+
+def _csv_row(header: list[str], row: list[str], line: int, out: _Collector) -> _Record | None:
+    data: dict[str, Any] = {}
+    variables: dict[str, Any] = {}
+    asserts: list[Any] = []
+    case_id = row[header.index("id")].strip() if len(row) > header.index("id") else None
+    ok = True
+    for name, cell in zip(header, row, strict=False):
+        if name.startswith("vars."):
+            variables[name[len("vars.") :]] = cell  # an empty cell is the empty string
+            continue
+        if cell == "":
+            continue  # other empty cells mean "not set"
+        if name in _CSV_PLAIN:
+            if name == "context" and cell.lstrip().startswith("["):
+                try:
+                    chunks = json.loads(cell)
+                except (ValueError, RecursionError):
+                    chunks = None
+                data[name] = chunks if isinstance(chunks, list) else cell
+            else:
+                data[name] = cell
+        elif name == "tags":
+            data["tags"] = [t.strip() for t in cell.split(CSV_TAG_SEPARATOR) if t.strip()]
+        elif name == "weight":
+            data["weight"] = cell.strip()
+        elif name in ("metadata", "assert"):
+            try:
+                decoded = json.loads(cell)
+            except (ValueError, RecursionError) as exc:
+                out.add(f"{name}: invalid JSON in cell: {exc}", line, case_id or None)
+                ok = False
+                continue
+            if name == "assert":
+                if not isinstance(decoded, list):
+                    out.add(
+                        f"assert: cell must be a JSON list of checks, got {_kind(decoded)}",
+                        line,
+                        case_id or None,
+                    )
+                    ok = False
+                    continue
+                asserts[:0] = decoded
+            else:
+                data["metadata"] = decoded
+        elif name.startswith("assert:"):
+            asserts.append({"type": name[len("assert:") :].strip(), "value": _csv_cell_value(cell)})
+    if asserts:
+        data["assert"] = asserts
+    if "input" in header:
+        if variables:
+            data["vars"] = variables
+    else:
+        data["input"] = variables
+    return _Record(data, line) if ok else None
+
+
+def _csv_records(text: str, out: _Collector) -> list[_Record]:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records: list[_Record] = []
+    header: list[str] | None = None
+    previous_end = 0
+    try:
+        for row in reader:
+            start, previous_end = previous_end + 1, reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if header is None:
+                header = [cell.strip() for cell in row]
+                if not _check_header(header, out):
+                    return []
+                continue
+            if len(row) > len(header):
+                out.add(f"row has {len(row)} cells but the header has {len(header)}", start)
+                continue
+            record = _csv_row(header, row, start, out)
+            if record is not None:
+                records.append(record)
+    except csv.Error as exc:
+        out.add(f"invalid CSV: {exc}", reader.line_num or None)
+    return records
+
+
+# --- checks --------------------------------------------------------------------------
+
+
+def check_asserts(dataset: Dataset) -> list[Issue]:
+    """Try to build the scorer of every check in ``dataset``.
+
+    Returns:
+        One issue per check that names an unknown type or has bad arguments, with the
+        case's file, line and id. Identical specs are built once.
+    """
+    issues: list[Issue] = []
+    verdicts: dict[str, str | None] = {}
+    for case in dataset.cases:
+        for index, spec in enumerate(case.asserts):
+            key = _spec_key(spec)
+            if key not in verdicts:
+                try:
+                    build_scorer(spec, where=dataset.path)
+                    verdicts[key] = None
+                except ConfigError as exc:
+                    verdicts[key] = "; ".join(i.message for i in exc.issues)
+            problem = verdicts[key]
+            if problem is not None:
+                issues.append(
+                    Issue(
+                        file=case.source or dataset.path,
+                        line=case.line,
+                        case_id=case.id,
+                        field=f"assert[{index}]",
+                        message=problem,
+                    )
+                )
+    return issues
+
+
+def _spec_key(spec: AssertSpec) -> str:
+    try:
+        return json.dumps(spec.model_dump(mode="json"), sort_keys=True, default=str)
+    except Exception:  # odd YAML values (binary) that JSON cannot carry: never cache them
+        return f"{id(spec)}:{spec!r}"
