@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 __all__ = ["RepetitionCheck", "RepetitionStats", "repetition_stats"]
 
 _WORD = re.compile(r"\w+")
-# A unit ends at a line break or after sentence-final punctuation (Latin and CJK).
-_UNIT_SPLIT = re.compile(r"\n|(?<=[.!?\u3002\uff01\uff1f])\s*")
+# A unit ends at a line break or at sentence-final punctuation (Latin and CJK); a run of
+# them is one break, so "....." costs one split, not one per character.
+_UNIT_SPLIT = re.compile(r"[\n.!?\u3002\uff01\uff1f]+")
 
 
 @dataclass(frozen=True, slots=True)
