@@ -36,6 +36,10 @@ class JudgeParseError(ValueError):
     """The judge's answer could not be read; the check is unmeasured."""
 
 
+class _NoScoreLine(JudgeParseError):
+    pass
+
+
 _THINK_RE = re.compile(r"<think>.*?(</think>|$)", re.IGNORECASE | re.DOTALL)
 # A fenced data block the judge may have echoed back: drop it whole, not just the markers.
 _ECHO_RE = re.compile(
@@ -208,7 +212,7 @@ def _score_from_lines(cleaned: str) -> tuple[float, str]:
             num /= d
         values.add(parse_unit_float(num))
     if not values:
-        raise JudgeParseError(f"no score in judge answer: {_preview(cleaned)}")
+        raise _NoScoreLine(f"no score in judge answer: {_preview(cleaned)}")
     if len(values) > 1:
         raise JudgeParseError(f"judge answer gives conflicting scores {sorted(values)}")
     reason = _REASON_LINE_RE.search(cleaned)
@@ -226,7 +230,7 @@ def parse_score(text: str) -> tuple[float, str]:
     except JudgeParseError as json_error:
         try:
             return _score_from_lines(_clean(text))
-        except JudgeParseError:
+        except _NoScoreLine:
             raise json_error from None
     raw = _first_key(obj, _SCORE_KEYS)
     if raw is None:
