@@ -80,8 +80,10 @@ def compare_command(
         typer.Option("--format", "-f", help="stdout format: terminal, json or markdown"),
     ] = "terminal",
 ) -> None:
-    """Compare two reports case by case: score delta with confidence intervals,
-    McNemar on pass/fail flips, newly failing cases, per-tag deltas, cost and latency.
+    """Compare a head report with a baseline report, case by case.
+
+    Reports the score delta with confidence intervals, McNemar on pass/fail flips,
+    newly failing cases, per-tag and per-check deltas, cost and latency.
 
     Exit codes: 0 no regression rule failed (or none configured), 1 a regression rule
     failed, 2 a report is missing, corrupt or of an unknown schema version.

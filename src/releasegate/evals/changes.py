@@ -1,0 +1,263 @@
+"""Prompt changes versus a git base (SPEC R-1.7, R-1.9).
+
+The prompt files of a git ref are read with ``git archive`` into a temporary tree, so
+nothing in the working copy is touched (no checkout, no stash). From there:
+
+* :func:`changed_prompts` lists prompts added, modified or removed since the ref, with
+  the suites that cover them (``releasegate changed``, ``eval --changed-only``);
+* :func:`check_separation` refuses a change that alters a prompt's text *and* its model
+  or parameters in one step — a regression could then not be attributed to either;
+* :func:`arun_baseline_ref` evaluates a suite with the prompt as it was at the ref, so
+  base and head run in one command through the same cache (``eval --baseline-ref``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import subprocess
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol
+
+from releasegate.config import ProjectConfig
+from releasegate.errors import Issue, UsageError
+from releasegate.evals.prompts import Prompt, load_prompts
+
+if TYPE_CHECKING:
+    from releasegate.evals.report import EvalReport
+    from releasegate.evals.runner import EvalOptions
+    from releasegate.project import Project
+
+__all__ = [
+    "MIXED_CHANGE_MESSAGE",
+    "ProjectLike",
+    "PromptChange",
+    "arun_baseline_ref",
+    "changed_prompts",
+    "changed_suites",
+    "check_separation",
+    "prompts_at_ref",
+    "resolve_ref",
+    "suites_covering",
+]
+
+MIXED_CHANGE_MESSAGE = (
+    "changes both its text (system/template) and its model or parameters relative to {ref}; "
+    "ship them as two separate changes so that a regression can be attributed to one of "
+    "them (override in an emergency with --allow-mixed-change; the override is recorded "
+    "in the report)"
+)
+
+
+class ProjectLike(Protocol):
+    """What this module needs of a :class:`releasegate.project.Project`."""
+
+    @property
+    def root(self) -> Path: ...
+
+    @property
+    def config(self) -> ProjectConfig: ...
+
+    @property
+    def prompts_dir(self) -> Path: ...
+
+    def prompts(self) -> dict[str, Prompt]: ...
+
+
+@dataclass(frozen=True)
+class PromptChange:
+    """One prompt that differs between the base ref and the working tree."""
+
+    name: str
+    status: Literal["added", "modified", "removed"]
+    path: str | None
+    text_changed: bool
+    config_changed: bool
+    base_version: str | None
+    head_version: str | None
+    suites: list[str] = field(default_factory=list)
+
+    @property
+    def mixed(self) -> bool:
+        """Text and model/params changed together (refused by ``validate --base``)."""
+        return self.text_changed and self.config_changed
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
+    except FileNotFoundError as exc:
+        raise UsageError("git is not installed or not on PATH") from exc
+
+
+def _git_text(root: Path, *args: str) -> str:
+    proc = _git(root, *args)
+    if proc.returncode != 0:
+        msg = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
+        raise UsageError(f"git {' '.join(args)} failed in {root}: {msg}")
+    return proc.stdout.decode("utf-8", "replace").strip()
+
+
+def resolve_ref(root: Path, ref: str) -> str:
+    """The commit id ``ref`` names, or a :class:`UsageError` saying why not."""
+    if ref.startswith("-"):
+        raise UsageError(f"invalid git ref {ref!r}")
+    proc = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if proc.returncode != 0:
+        raise UsageError(
+            f"git ref {ref!r} not found in the repository at {root} "
+            "(in CI, fetch it first, e.g. `git fetch origin main` with fetch-depth: 0)"
+        )
+    return proc.stdout.decode().strip()
+
+
+def _repo_relative(root: Path, path: Path) -> str:
+    """``path`` relative to the git top level (the project may live in a subdirectory)."""
+    top = Path(_git_text(root, "rev-parse", "--show-toplevel")).resolve()
+    try:
+        return path.resolve().relative_to(top).as_posix()
+    except ValueError:
+        raise UsageError(f"{path} is not inside the git repository at {top}") from None
+
+
+def prompts_at_ref(project: ProjectLike, ref: str) -> dict[str, Prompt]:
+    """The project's prompts as they were at git ``ref``.
+
+    Each prompt's ``path`` reads ``REF:path/in/repo.yaml`` so that messages point at
+    the right version. A prompt directory that did not exist at ``ref`` means no prompts.
+
+    Raises:
+        UsageError: when ``ref`` does not exist or git fails.
+        PromptError: when a prompt file at ``ref`` is invalid.
+    """
+    commit = resolve_ref(project.root, ref)
+    rel = _repo_relative(project.root, project.prompts_dir)
+    proc = _git(project.root, "archive", "--format=tar", commit, "--", rel)
+    if proc.returncode != 0:
+        # The directory did not exist at that commit: every prompt is new.
+        return {}
+    with tempfile.TemporaryDirectory(prefix="releasegate-ref-") as tmp:
+        with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tar:
+            # The "data" filter refuses absolute paths, links out of the tree, devices.
+            tar.extractall(tmp, filter="data")
+        loaded = load_prompts(Path(tmp) / rel)
+        out: dict[str, Prompt] = {}
+        for name, prompt in loaded.items():
+            inner = Path(prompt.path or "").resolve()
+            try:
+                shown = f"{ref}:{inner.relative_to(Path(tmp).resolve()).as_posix()}"
+            except ValueError:
+                shown = f"{ref}:{rel}"
+            out[name] = prompt.model_copy(update={"path": shown})
+        return out
+
+
+def suites_covering(config: ProjectConfig, prompt_name: str) -> list[str]:
+    """Names of the suites that evaluate ``prompt_name`` (sorted)."""
+    return sorted(name for name, suite in config.suites.items() if suite.prompt == prompt_name)
+
+
+def changed_prompts(project: ProjectLike, base_ref: str) -> list[PromptChange]:
+    """Prompts whose content hash differs between ``base_ref`` and the working tree."""
+    base = prompts_at_ref(project, base_ref)
+    head = project.prompts()
+    changes: list[PromptChange] = []
+    for name in sorted(set(base) | set(head)):
+        b, h = base.get(name), head.get(name)
+        if b is not None and h is not None and b.content_hash == h.content_hash:
+            continue
+        status: Literal["added", "modified", "removed"] = (
+            "added" if b is None else "removed" if h is None else "modified"
+        )
+        current = h if h is not None else b
+        changes.append(
+            PromptChange(
+                name=name,
+                status=status,
+                path=current.path if current is not None else None,
+                text_changed=b is None or h is None or b.text_hash != h.text_hash,
+                config_changed=b is None or h is None or b.config_hash != h.config_hash,
+                base_version=b.version if b else None,
+                head_version=h.version if h else None,
+                suites=suites_covering(project.config, name),
+            )
+        )
+    return changes
+
+
+def changed_suites(project: ProjectLike, base_ref: str) -> list[str]:
+    """Suites covering at least one added or modified prompt (what ``--changed-only`` runs)."""
+    names: set[str] = set()
+    for change in changed_prompts(project, base_ref):
+        if change.status != "removed":
+            names.update(change.suites)
+    return sorted(names)
+
+
+def check_separation(project: ProjectLike, base_ref: str) -> list[Issue]:
+    """Problems with how prompts changed since ``base_ref``.
+
+    An error for each prompt whose text and model/params both changed (ship them
+    separately); a warning for each modified prompt whose version was not bumped.
+    """
+    issues: list[Issue] = []
+    head = project.prompts()
+    for change in changed_prompts(project, base_ref):
+        if change.status != "modified":
+            continue
+        prompt = head[change.name]
+        where = prompt.path or change.name
+        if change.mixed:
+            issues.append(
+                Issue(
+                    file=where,
+                    line=prompt.line_of("model"),
+                    field="model",
+                    message=f"prompt {change.name!r} " + MIXED_CHANGE_MESSAGE.format(ref=base_ref),
+                )
+            )
+        if change.base_version == change.head_version:
+            issues.append(
+                Issue(
+                    file=where,
+                    line=prompt.line_of("version"),
+                    field="version",
+                    severity="warning",
+                    message=f"prompt {change.name!r} changed since {base_ref} but its version "
+                    f"is still {change.head_version}; bump it so reports tell them apart",
+                )
+            )
+    return issues
+
+
+async def arun_baseline_ref(
+    project: Project, suite: str, ref: str, options: EvalOptions | None = None
+) -> EvalReport:
+    """Evaluate ``suite`` with its prompt as it was at git ``ref`` (the baseline side).
+
+    Datasets, providers and the cache are the working tree's, so only the prompt
+    differs between this run and the head run — and unchanged requests hit the cache.
+
+    Raises:
+        UsageError: when the suite has no prompt, or the prompt did not exist at ``ref``.
+    """
+    from releasegate.evals.runner import EvalOptions, arun_eval
+
+    suite_cfg = project.suite(suite)
+    if suite_cfg.prompt is None:
+        raise UsageError(
+            f"suite {suite!r} has no prompt, so there is nothing at {ref!r} to compare; "
+            "use --baseline REPORT.json instead"
+        )
+    base_prompts = prompts_at_ref(project, ref)
+    prompt = base_prompts.get(suite_cfg.prompt)
+    if prompt is None:
+        raise UsageError(
+            f"prompt {suite_cfg.prompt!r} (suite {suite!r}) did not exist at {ref!r}; "
+            "there is no baseline to compare against"
+        )
+    opts = dataclasses.replace(options or EvalOptions(), prompt_override=prompt)
+    return await arun_eval(project, suite, opts)
