@@ -7,7 +7,10 @@ See ``docs/reports.md``.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+from pydantic_core import PydanticSerializationError
 
 from releasegate.evals.report import EvalReport
 from releasegate.reports.html import render_html
@@ -22,6 +25,15 @@ __all__ = [
     "render_terminal",
     "write_outputs",
 ]
+
+
+def _json_text(report: EvalReport) -> str:
+    try:
+        return report.to_json() + "\n"
+    except PydanticSerializationError:
+        # A lone surrogate in a model output (a JSON API may send "\ud800") cannot be
+        # encoded as UTF-8. ASCII-escaped JSON can carry it, and reads back identically.
+        return json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=True) + "\n"
 
 
 def write_outputs(
@@ -49,7 +61,7 @@ def write_outputs(
     """
     planned: list[tuple[Path, str]] = []
     if json_path is not None:
-        planned.append((Path(json_path), report.to_json() + "\n"))
+        planned.append((Path(json_path), _json_text(report)))
     if junit_path is not None:
         planned.append((Path(junit_path), render_junit(report)))
     if markdown_path is not None:
