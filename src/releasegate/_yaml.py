@@ -46,7 +46,7 @@ YamlPath = tuple[Any, ...]
 _C_LOADER_MAX_DEPTH = 400
 # Aliases let a tiny file expand to a huge structure ("billion laughs"); validation walks
 # the expanded data, so refuse documents whose expansion exceeds this many nodes.
-_MAX_EXPANDED_NODES = 2_000_000
+_MAX_EXPANDED_NODES = 1_000_000
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -204,42 +204,70 @@ def _nesting_estimate(text: str) -> int:
     return deepest + worst_line
 
 
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse self-containing aliases and alias bombs, in time linear in distinct nodes.
+
+    Each node's expanded size is computed once (post-order, iteratively) and reused for
+    every alias that points at it.
+    """
+    sizes: dict[int, int] = {}
+    path: set[int] = set()  # nodes whose subtree is being sized: the current ancestors
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            path.discard(key)
+            size = 1 + sum(sizes[id(c)] for c in _children(node))
+            if size > _MAX_EXPANDED_NODES:
+                raise ValueError(
+                    f"document expands to more than {_MAX_EXPANDED_NODES:,} values "
+                    "through aliases; refusing to load it"
+                )
+            sizes[key] = size
+            continue
+        if key in sizes:
+            continue
+        if key in path:
+            raise ValueError(
+                f"line {node.start_mark.line + 1}: recursive alias "
+                "(a value that contains itself) is not supported"
+            )
+        path.add(key)
+        stack.append((node, True))
+        stack.extend((c, False) for c in _children(node))
+
+
 def _record(
     node: yaml.Node, root: YamlPath, lines: dict[YamlPath, int], nodes: dict[YamlPath, yaml.Node]
 ) -> None:
-    """Record lines of ``node`` and its descendants; refuse cycles and huge expansions."""
-    expanded = 0
+    """Record the lines of ``node`` and its descendants under their paths."""
+    _check_expansion(node)
     # Iterative walk: documents can nest deeper than Python's recursion limit allows.
-    stack: list[tuple[yaml.Node, YamlPath, frozenset[int]]] = [(node, root, frozenset())]
+    stack: list[tuple[yaml.Node, YamlPath]] = [(node, root)]
     while stack:
-        current, path, ancestors = stack.pop()
-        expanded += 1
-        if expanded > _MAX_EXPANDED_NODES:
-            raise ValueError(
-                f"document expands to more than {_MAX_EXPANDED_NODES:,} values "
-                "through aliases; refusing to load it"
-            )
+        current, path = stack.pop()
         nodes.setdefault(path, current)
-        if isinstance(current, yaml.MappingNode | yaml.SequenceNode):
-            if id(current) in ancestors:
-                raise ValueError(
-                    f"line {current.start_mark.line + 1}: recursive alias "
-                    "(a value that contains itself) is not supported"
-                )
-            inner = ancestors | {id(current)}
         if isinstance(current, yaml.MappingNode):
             for key_node, value_node in current.value:
                 if not isinstance(key_node, yaml.ScalarNode):
                     continue
-                key: Any = key_node.value
-                child = (*path, key)
+                child = (*path, key_node.value)
                 lines.setdefault(child, key_node.start_mark.line + 1)
-                stack.append((value_node, child, inner))
+                stack.append((value_node, child))
         elif isinstance(current, yaml.SequenceNode):
             for index, item in enumerate(current.value):
                 child = (*path, index)
                 lines.setdefault(child, item.start_mark.line + 1)
-                stack.append((item, child, inner))
+                stack.append((item, child))
 
 
 def load_yaml(text: str, file: str, error: type[ConfigError] = ConfigError) -> YamlDocument:
@@ -432,7 +460,10 @@ def _message(
     got = f", got {_short(err.get('input'))}"
     if kind in _COMPARE:
         symbol, key = _COMPARE[kind]
-        return f"must be {symbol} {ctx.get(key)}", got
+        bound = ctx.get(key)
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)  # "must be >= 0", not ">= 0.0"
+        return f"must be {symbol} {bound}", got
     if kind == "value_error":
         text = str(ctx.get("error", err["msg"]))
         # Our validators put the offending value in their own message when it helps.
