@@ -114,11 +114,11 @@ def resolve_ref(root: Path, ref: str) -> str:
     return proc.stdout.decode().strip()
 
 
-def _repo_relative(root: Path, path: Path) -> str:
-    """``path`` relative to the git top level (the project may live in a subdirectory)."""
+def _repo_relative(root: Path, path: Path) -> tuple[Path, str]:
+    """The git top level and ``path`` relative to it (the project may be in a subdirectory)."""
     top = Path(_git_text(root, "rev-parse", "--show-toplevel")).resolve()
     try:
-        return path.resolve().relative_to(top).as_posix()
+        return top, path.resolve().relative_to(top).as_posix()
     except ValueError:
         raise UsageError(f"{path} is not inside the git repository at {top}") from None
 
@@ -134,8 +134,9 @@ def prompts_at_ref(project: ProjectLike, ref: str) -> dict[str, Prompt]:
         PromptError: when a prompt file at ``ref`` is invalid.
     """
     commit = resolve_ref(project.root, ref)
-    rel = _repo_relative(project.root, project.prompts_dir)
-    proc = _git(project.root, "archive", "--format=tar", commit, "--", rel)
+    top, rel = _repo_relative(project.root, project.prompts_dir)
+    # From the top level, so that the pathspec and the archived paths are repo-relative.
+    proc = _git(top, "archive", "--format=tar", commit, "--", rel)
     if proc.returncode != 0:
         # The directory did not exist at that commit: every prompt is new.
         return {}
