@@ -1,0 +1,239 @@
+"""Anthropic Messages API (type ``anthropic``) through the official ``anthropic`` SDK.
+
+The SDK is an optional extra (``pip install 'releasegate[anthropic]'``) and is imported
+only when an ``anthropic`` provider is built. Chat messages arrive OpenAI-style; system
+messages are moved to the Messages API's top-level ``system`` field. As for ``openai``,
+the SDK runs on its aiohttp transport, never retries (the engine does), and calls go
+through its generic ``post`` to skip per-call schema walking; failures map to the same
+retryable :class:`ProviderError` classes.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from releasegate.errors import ProviderError
+from releasegate.providers._errors import shorten, status_error
+from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, Message, Usage
+from releasegate.providers.pricing import PriceTable
+from releasegate.providers.registry import ProviderSpec, register_provider
+
+if TYPE_CHECKING:
+    import anthropic
+    import httpx2
+
+__all__ = ["AnthropicOptions", "AnthropicProvider", "split_system"]
+
+INSTALL_HINT = "the anthropic SDK is not installed: pip install 'releasegate[anthropic]'"
+
+
+class AnthropicOptions(BaseModel):
+    """Options of the ``anthropic`` provider beyond the common provider keys."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    client: Literal["aiohttp", "httpx"] = "aiohttp"
+    max_tokens: int = Field(
+        default=1024, ge=1, description="Default max_tokens (the Messages API requires one)"
+    )
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+    return "" if content is None else str(content)
+
+
+def split_system(messages: tuple[Message, ...] | list[Message]) -> tuple[str | None, list[Message]]:
+    """Separate system messages (joined by blank lines) from the conversation."""
+    system = [_text(m.get("content")) for m in messages if m.get("role") == "system"]
+    rest = [dict(m) for m in messages if m.get("role") != "system"]
+    return ("\n\n".join(system) if system else None), rest
+
+
+@register_provider("anthropic")
+class AnthropicProvider(ChatProvider):
+    """Claude models over the Messages API.
+
+    Args:
+        name: provider name, used in error messages.
+        model: the configured pinned model (a request's own model wins).
+        api_key: the key.
+        base_url: API base URL (``None`` for api.anthropic.com).
+        timeout_s: per-call timeout.
+        params: default generation parameters.
+        headers: extra HTTP headers on every call.
+        pricing: prices for the cost of each call.
+        max_tokens: used when neither params nor the request set ``max_tokens``.
+        client: ``"aiohttp"`` or ``"httpx"``.
+        http_client: an ``httpx2.AsyncClient`` to use instead (tests pass a mock transport).
+    """
+
+    type = "anthropic"
+
+    def __init__(
+        self,
+        *,
+        name: str = "anthropic",
+        model: str | None = None,
+        api_key: str,
+        base_url: str | None = None,
+        timeout_s: float = 60.0,
+        params: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        pricing: PriceTable | None = None,
+        max_tokens: int = 1024,
+        client: Literal["aiohttp", "httpx"] = "aiohttp",
+        http_client: httpx2.AsyncClient | None = None,
+    ) -> None:
+        import anthropic
+
+        self._sdk = anthropic
+        self.name = name
+        self._model = model
+        self._timeout_s = timeout_s
+        self._params = dict(params or {})
+        self._pricing = pricing or PriceTable()
+        self._max_tokens = max_tokens
+        if http_client is None:
+            http_client = (
+                anthropic.DefaultAioHttpClient(timeout=timeout_s)
+                if client == "aiohttp"
+                else anthropic.DefaultAsyncHttpxClient(timeout=timeout_s)
+            )
+        self._client: anthropic.AsyncAnthropic = anthropic.AsyncAnthropic(
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout_s,
+            max_retries=0,
+            default_headers=headers or None,
+            http_client=http_client,
+        )
+
+    @classmethod
+    def from_spec(cls, spec: ProviderSpec) -> AnthropicProvider:
+        """Build from config; the key comes from ``api_key_env`` or ``ANTHROPIC_API_KEY``."""
+        opts = spec.options(AnthropicOptions)
+        try:
+            import anthropic  # noqa: F401 - only checking that the extra is installed
+        except ImportError as exc:
+            raise spec.error(INSTALL_HINT) from exc
+        cfg = spec.config
+        env_name = cfg.api_key_env or "ANTHROPIC_API_KEY"
+        key = os.environ.get(env_name)
+        if not key:
+            raise spec.error(
+                f"environment variable {env_name} is not set (it should hold the API key)",
+                option="api_key_env",
+            )
+        return cls(
+            name=spec.name,
+            model=cfg.model,
+            api_key=key,
+            base_url=cfg.base_url,
+            timeout_s=cfg.timeout_s,
+            params=cfg.params,
+            headers=cfg.headers,
+            pricing=spec.pricing,
+            max_tokens=opts.max_tokens,
+            client=opts.client,
+        )
+
+    @property
+    def model(self) -> str | None:
+        return self._model
+
+    def cache_identity(self) -> dict[str, Any]:
+        return {"type": self.type, "base_url": str(self._client.base_url)}
+
+    def _body(self, request: ChatRequest) -> tuple[str, dict[str, Any]]:
+        model = request.model or self._model
+        if not model:
+            raise ProviderError(
+                f"{self.name}: no model to call: set `model` on the provider or the prompt"
+            )
+        body: dict[str, Any] = {**self._params, **request.params}
+        body.pop("stream", None)
+        # OpenAI-style parameter names that Anthropic spells differently or lacks.
+        if "stop" in body:
+            stop = body.pop("stop")
+            body["stop_sequences"] = [stop] if isinstance(stop, str) else stop
+        for unsupported in ("seed", "frequency_penalty", "presence_penalty", "n"):
+            body.pop(unsupported, None)
+        body.setdefault("max_tokens", self._max_tokens)
+        system, messages = split_system(request.messages)
+        if system is not None:
+            body["system"] = system
+        body["model"] = model
+        body["messages"] = messages
+        return model, body
+
+    async def complete(self, request: ChatRequest) -> ChatResponse:
+        """Run one Messages API call.
+
+        Raises:
+            ProviderError: retryable for 408/409/429/5xx (including 529 overloaded),
+                timeouts and connection errors, with ``retry_after`` when sent.
+        """
+        sdk = self._sdk
+        model, body = self._body(request)
+        start = time.perf_counter()
+        try:
+            data = await self._client.post("/v1/messages", body=body, cast_to=dict)
+        except sdk.APITimeoutError as exc:
+            raise ProviderError(
+                f"{self.name}: request timed out after {self._timeout_s:g} s", retryable=True
+            ) from exc
+        except sdk.APIConnectionError as exc:
+            raise ProviderError(
+                f"{self.name}: connection error to {self._client.base_url}: {exc.__cause__ or exc}",
+                retryable=True,
+            ) from exc
+        except sdk.APIStatusError as exc:
+            raise status_error(
+                exc.status_code, _detail(exc), provider=self.name, headers=exc.response.headers
+            ) from exc
+        except (sdk.AnthropicError, ValueError) as exc:
+            raise ProviderError(f"{self.name}: unreadable response: {exc}") from exc
+        latency_ms = (time.perf_counter() - start) * 1000
+        if not isinstance(data, dict) or not isinstance(data.get("content"), list):
+            raise ProviderError(
+                f"{self.name}: malformed response (no content list): {shorten(repr(data), 200)}"
+            )
+        text = "".join(
+            str(block.get("text", ""))
+            for block in data["content"]
+            if isinstance(block, dict) and block.get("type") == "text"
+        )
+        raw_usage = data.get("usage") or {}
+        usage = Usage(
+            prompt_tokens=int(raw_usage.get("input_tokens") or 0),
+            completion_tokens=int(raw_usage.get("output_tokens") or 0),
+        )
+        served_model = str(data.get("model") or model)
+        return ChatResponse(
+            text=text,
+            usage=usage,
+            model=served_model,
+            latency_ms=latency_ms,
+            cost_usd=self._pricing.cost_first((model, served_model), usage),
+            raw=data,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+def _detail(exc: anthropic.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict) and err.get("message"):
+            return shorten(str(err["message"]))
+    return shorten(exc.message)

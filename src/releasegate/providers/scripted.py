@@ -1,0 +1,244 @@
+"""A scripted fake model (type ``scripted``) for tests, docs, the quickstart and benchmarks.
+
+Answer selection, first match wins:
+
+1. ``responses[case_id]``: a text, or a list of texts indexed by the repeat number (the
+   list wraps around when there are more repeats than texts).
+2. ``rules``: the first ``{match: regex, output: text}`` whose regex is found in the last
+   user message.
+3. ``default``: ``"echo"`` (the last user message, the default) or any fixed text.
+
+Then, for simulations, ``nondeterministic: {case_id: p}`` or ``pass_probability: p``
+keeps that answer with probability ``p`` and otherwise answers ``wrong_output``. The draw
+is a pure function of (``seed``, case id, repeat), so a run is reproducible and a case's
+K repeats are independent draws.
+
+``fail: {case_id: kind}`` makes calls fail: ``"timeout"``, ``"connection"``, ``"error"``
+(not retryable) or an HTTP status such as ``"429"``/``"500"``/``"401"``. The long form
+``{error: "429", times: 2, retry_after: 1.5}`` fails only the first ``times`` attempts of
+each (case, repeat), so retry paths can be exercised. ``latency_ms`` adds a simulated
+delay (``asyncio.sleep``). Usage is deterministic: about four characters per token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import math
+import random
+import re
+import time
+from collections import Counter
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from releasegate.errors import ProviderError
+from releasegate.providers._errors import status_error
+from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, Message, Usage
+from releasegate.providers.pricing import PriceTable
+from releasegate.providers.registry import ProviderSpec, register_provider
+
+__all__ = ["FailSpec", "Rule", "ScriptedOptions", "ScriptedProvider", "estimate_tokens"]
+
+_KINDS = ("timeout", "connection", "error")
+
+
+def estimate_tokens(text: str) -> int:
+    """A deterministic token estimate: one token per four characters, at least one."""
+    return max(1, math.ceil(len(text) / 4))
+
+
+class Rule(BaseModel):
+    """Answer ``output`` when ``match`` (a regex) is found in the last user message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    match: str
+    output: str
+
+    @field_validator("match")
+    @classmethod
+    def _compiles(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"invalid regex {v!r}: {exc}") from exc
+        return v
+
+
+class FailSpec(BaseModel):
+    """How a case's calls fail."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    error: str = Field(description="timeout, connection, error, or an HTTP status like 429")
+    times: int | None = Field(
+        default=None, ge=1, description="Fail only the first N attempts (default: always)"
+    )
+    retry_after: float | None = Field(default=None, ge=0)
+
+    @field_validator("error", mode="before")
+    @classmethod
+    def _kind(cls, v: Any) -> str:
+        kind = str(v).strip().lower()
+        if kind in _KINDS or (kind.isdigit() and 400 <= int(kind) <= 599):
+            return kind
+        raise ValueError(
+            f"unknown failure kind {v!r} (use timeout, connection, error or a status 400-599)"
+        )
+
+
+class ScriptedOptions(BaseModel):
+    """Options of the ``scripted`` provider."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    responses: dict[str, str | list[str]] = Field(default_factory=dict)
+    rules: list[Rule] = Field(default_factory=list)
+    default: str = "echo"
+    latency_ms: float = Field(default=0.0, ge=0)
+    fail: dict[str, str | int | FailSpec] = Field(default_factory=dict)
+    nondeterministic: dict[str, float] = Field(default_factory=dict)
+    pass_probability: float | None = Field(default=None, ge=0, le=1)
+    wrong_output: str = "I am not sure."
+    seed: int = 0
+
+    @field_validator("responses")
+    @classmethod
+    def _no_empty_lists(cls, v: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+        for case_id, texts in v.items():
+            if isinstance(texts, list) and not texts:
+                raise ValueError(f"responses for case {case_id!r} is an empty list")
+        return v
+
+    @field_validator("nondeterministic")
+    @classmethod
+    def _probabilities(cls, v: dict[str, float]) -> dict[str, float]:
+        for case_id, p in v.items():
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"probability for case {case_id!r} must be in [0, 1], got {p}")
+        return v
+
+    def fail_specs(self) -> dict[str, FailSpec]:
+        return {
+            k: v if isinstance(v, FailSpec) else FailSpec(error=str(v))
+            for k, v in self.fail.items()
+        }
+
+
+def _last_user(messages: tuple[Message, ...]) -> str:
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, list):
+                return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
+            return str(content or "")
+    return ""
+
+
+def _uniform(seed: int, case_id: str | None, repeat: int) -> float:
+    # sha256 rather than hash(): str hashes are salted per process, draws must not be.
+    digest = hashlib.sha256(f"{seed}\x00{case_id}\x00{repeat}".encode()).digest()
+    return random.Random(int.from_bytes(digest[:8], "big")).random()
+
+
+@register_provider("scripted")
+class ScriptedProvider(ChatProvider):
+    """A deterministic fake chat model driven by :class:`ScriptedOptions`."""
+
+    type = "scripted"
+
+    def __init__(
+        self,
+        options: ScriptedOptions | None = None,
+        *,
+        name: str = "scripted",
+        model: str | None = "scripted",
+        pricing: PriceTable | None = None,
+    ) -> None:
+        self.options = options or ScriptedOptions()
+        self.name = name
+        self._model = model
+        self._pricing = pricing or PriceTable()
+        self._rules = [(re.compile(r.match), r.output) for r in self.options.rules]
+        self._fail = self.options.fail_specs()
+        self._attempts: Counter[tuple[str | None, int]] = Counter()
+        #: every request received, in order (tests inspect it)
+        self.calls: list[ChatRequest] = []
+
+    @classmethod
+    def from_spec(cls, spec: ProviderSpec) -> ScriptedProvider:
+        return cls(
+            spec.options(ScriptedOptions),
+            name=spec.name,
+            model=spec.config.model or "scripted",
+            pricing=spec.pricing,
+        )
+
+    @property
+    def model(self) -> str | None:
+        return self._model
+
+    def cache_identity(self) -> dict[str, Any]:
+        script = json.dumps(self.options.model_dump(mode="json"), sort_keys=True)
+        return {"type": self.type, "script": hashlib.sha256(script.encode()).hexdigest()[:16]}
+
+    def answer(self, request: ChatRequest) -> str:
+        """The text this provider answers to ``request`` (no failure, no delay)."""
+        opts = self.options
+        text: str | None = None
+        scripted = opts.responses.get(request.case_id) if request.case_id is not None else None
+        if isinstance(scripted, str):
+            text = scripted
+        elif isinstance(scripted, list):
+            text = scripted[request.repeat % len(scripted)]
+        last = _last_user(request.messages)
+        if text is None:
+            text = next((out for rx, out in self._rules if rx.search(last)), None)
+        if text is None:
+            text = last if opts.default == "echo" else opts.default
+        p = opts.nondeterministic.get(request.case_id or "", opts.pass_probability)
+        if p is not None and _uniform(opts.seed, request.case_id, request.repeat) >= p:
+            return opts.wrong_output
+        return text
+
+    def _maybe_fail(self, request: ChatRequest) -> None:
+        spec = self._fail.get(request.case_id or "")
+        if spec is None:
+            return
+        key = (request.case_id, request.repeat)
+        self._attempts[key] += 1
+        if spec.times is not None and self._attempts[key] > spec.times:
+            return
+        label = f"{self.name}: scripted failure for case {request.case_id!r}"
+        if spec.error == "timeout":
+            raise ProviderError(f"{label}: timed out", retryable=True, retry_after=spec.retry_after)
+        if spec.error == "connection":
+            raise ProviderError(
+                f"{label}: connection refused", retryable=True, retry_after=spec.retry_after
+            )
+        if spec.error == "error":
+            raise ProviderError(f"{label}: error")
+        headers = {"Retry-After": f"{spec.retry_after:g}"} if spec.retry_after is not None else None
+        raise status_error(int(spec.error), "scripted", provider=self.name, headers=headers)
+
+    async def complete(self, request: ChatRequest) -> ChatResponse:
+        """Answer per the script, after ``latency_ms``; or fail as scripted."""
+        self.calls.append(request)
+        start = time.perf_counter()
+        if self.options.latency_ms:
+            await asyncio.sleep(self.options.latency_ms / 1000)
+        self._maybe_fail(request)
+        text = self.answer(request)
+        prompt = "".join(str(m.get("content") or "") for m in request.messages)
+        usage = Usage(estimate_tokens(prompt), estimate_tokens(text))
+        model = request.model or self._model
+        return ChatResponse(
+            text=text,
+            usage=usage,
+            model=model,
+            latency_ms=(time.perf_counter() - start) * 1000,
+            cost_usd=self._pricing.cost(model, usage),
+        )
