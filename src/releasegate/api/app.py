@@ -1,0 +1,179 @@
+"""The control-plane REST API (FastAPI); OpenAPI at ``/openapi.json``, docs at ``/docs``.
+
+Every operation of ``releasegate deploy`` is here, behind bearer tokens with scopes
+(see :mod:`releasegate.api.auth`). Handlers are thin: they parse, call the services and
+map releasegate errors to HTTP statuses (404 unknown, 409 refused, 422 bad input).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+
+from releasegate import __version__
+from releasegate.api.auth import Caller, require
+from releasegate.api.schemas import (
+    ApproveBody,
+    CanaryBody,
+    ReasonBody,
+    RegisterBody,
+    RollbackBody,
+    TokenBody,
+)
+from releasegate.deploy.plans import preset
+from releasegate.deploy.ports import UnitOfWork
+from releasegate.deploy.router import Router
+from releasegate.deploy.service import DeploymentService
+from releasegate.deploy.tokens import Scope, TokenService
+from releasegate.errors import DeploymentError, NotFound, ReleasegateError
+from releasegate.evals.report import EvalReport
+
+__all__ = ["create_app"]
+
+Json = dict[str, Any]
+Reader = Annotated[Caller, Depends(require(Scope.READ))]
+Operator = Annotated[Caller, Depends(require(Scope.OPERATE))]
+Admin = Annotated[Caller, Depends(require(Scope.ADMIN))]
+
+
+def _status_of(exc: ReleasegateError) -> int:
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, DeploymentError):
+        return 409
+    return 422
+
+
+def create_app(
+    uow_factory: Callable[[], UnitOfWork], *, fallback_model: str | None = None
+) -> FastAPI:
+    """Build the API on a unit-of-work factory (one unit of work per request).
+
+    Args:
+        uow_factory: E.g. ``database.uow``.
+        fallback_model: Reported by the ``route`` endpoint for features with no active
+            version.
+    """
+    app = FastAPI(
+        title="releasegate control plane",
+        version=__version__,
+        description="Deployments, canaries, promotion and rollback of LLM app versions.",
+    )
+    app.state.uow_factory = uow_factory
+
+    @app.exception_handler(ReleasegateError)
+    async def _releasegate_error(_request: Request, exc: ReleasegateError) -> JSONResponse:
+        body = {"error": {"type": type(exc).__name__, "message": str(exc)}}
+        return JSONResponse(body, status_code=_status_of(exc))
+
+    def service() -> DeploymentService:
+        return DeploymentService(uow_factory())
+
+    @app.get("/v1/health", tags=["meta"])
+    def health() -> Json:
+        return {"status": "ok", "version": __version__}
+
+    @app.get("/v1/features", tags=["read"])
+    def features(_: Reader) -> list[str]:
+        return service().features()
+
+    @app.get("/v1/features/{feature}", tags=["read"])
+    def feature_status(feature: str, _: Reader) -> Json:
+        return service().status(feature).to_json()
+
+    @app.get("/v1/features/{feature}/history", tags=["read"])
+    def history(feature: str, _: Reader) -> list[Json]:
+        return [e.to_json() for e in service().history(feature)]
+
+    @app.get("/v1/features/{feature}/route", tags=["read"])
+    def route(feature: str, _: Reader, unit_key: Annotated[str, Query(min_length=1)]) -> Json:
+        # ttl 0: the API answers from the current state, never from a stale cache.
+        router = Router(uow_factory, fallback_model=fallback_model, ttl_s=0.0)
+        return router.route(feature, unit_key).to_json()
+
+    @app.post("/v1/deployments", status_code=201, tags=["operate"])
+    def register(body: RegisterBody, caller: Operator) -> Json:
+        dep = service().register(
+            body.feature,
+            body.version,
+            prompt=body.prompt,
+            model=body.model,
+            params=body.params,
+            min_score=body.min_score,
+            actor=caller.actor,
+        )
+        return dep.to_json()
+
+    base = "/v1/features/{feature}/versions/{version}"
+
+    @app.get(base, tags=["read"])
+    def get_deployment(feature: str, version: str, _: Reader) -> Json:
+        return service().get(feature, version).to_json()
+
+    @app.post(base + "/approve", tags=["operate"])
+    def approve(feature: str, version: str, body: ApproveBody, caller: Operator) -> Json:
+        report = _report(body.report)
+        dep = service().approve(
+            feature, version, actor=caller.actor, reason=body.reason, report=report
+        )
+        return dep.to_json()
+
+    @app.post(base + "/reject", tags=["operate"])
+    def reject(feature: str, version: str, body: ApproveBody, caller: Operator) -> Json:
+        report = _report(body.report)
+        dep = service().reject(
+            feature, version, actor=caller.actor, reason=body.reason, report=report
+        )
+        return dep.to_json()
+
+    @app.post(base + "/canary", tags=["operate"])
+    def canary(feature: str, version: str, body: CanaryBody, caller: Operator) -> Json:
+        share = body.share_percent / 100.0 if body.share_percent is not None else None
+        plan = preset(body.plan) if body.plan else None
+        dep = service().canary(
+            feature, version, actor=caller.actor, share=share, plan=plan, reason=body.reason
+        )
+        return dep.to_json()
+
+    @app.post(base + "/promote", tags=["operate"])
+    def promote(feature: str, version: str, body: ReasonBody, caller: Operator) -> Json:
+        return service().promote(feature, version, actor=caller.actor, reason=body.reason).to_json()
+
+    @app.post(base + "/pause", tags=["operate"])
+    def pause(feature: str, version: str, body: ReasonBody, caller: Operator) -> Json:
+        return service().pause(feature, version, actor=caller.actor, reason=body.reason).to_json()
+
+    @app.post(base + "/resume", tags=["operate"])
+    def resume(feature: str, version: str, body: ReasonBody, caller: Operator) -> Json:
+        return service().resume(feature, version, actor=caller.actor, reason=body.reason).to_json()
+
+    @app.post("/v1/features/{feature}/rollback", tags=["operate"])
+    def rollback(feature: str, body: RollbackBody, caller: Operator) -> Json:
+        serving = service().rollback(feature, actor=caller.actor, reason=body.reason, to=body.to)
+        return {"serving": serving.to_json() if serving else None}
+
+    @app.get("/v1/tokens", tags=["admin"])
+    def list_tokens(_: Admin) -> list[Json]:
+        return [t.to_json() for t in TokenService(uow_factory()).list()]
+
+    @app.post("/v1/tokens", status_code=201, tags=["admin"])
+    def create_token(body: TokenBody, caller: Admin) -> Json:
+        created = TokenService(uow_factory()).create(
+            body.name, Scope.parse(body.scope), actor=caller.actor
+        )
+        return {**created.token.to_json(), "token": created.secret}
+
+    @app.delete("/v1/tokens/{name}", tags=["admin"])
+    def revoke_token(name: str, caller: Admin) -> Json:
+        return TokenService(uow_factory()).revoke(name, actor=caller.actor).to_json()
+
+    return app
+
+
+def _report(data: dict[str, Any] | None) -> EvalReport | None:
+    # Same checks as a report file: schema version, then the model.
+    return None if data is None else EvalReport.from_json(json.dumps(data), source="report")

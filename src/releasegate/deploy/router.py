@@ -1,0 +1,231 @@
+"""In-process routing for applications (SPEC R-2.2): (feature, unit key) -> version.
+
+The router reads a feature's active and canary deployments from the store, keeps them for
+a short time (``ttl_s``) and then decides every request locally: a SHA-256 of the unit key
+and one integer comparison. Call :meth:`Router.invalidate` after a change you made
+yourself to see it at once; other processes' changes are seen within ``ttl_s``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Literal
+
+from releasegate.deploy.model import Deployment
+from releasegate.deploy.ports import UnitOfWork
+from releasegate.deploy.status import Status
+from releasegate.errors import NotFound
+
+__all__ = ["Route", "Router"]
+
+logger = logging.getLogger("releasegate.router")
+
+Arm = Literal["incumbent", "canary", "fallback"]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """The version that serves one request.
+
+    Attributes:
+        feature: The feature asked for.
+        arm: ``incumbent`` (the active version), ``canary`` or ``fallback``.
+        model: Pinned model to call.
+        version: Deployment version, None on the fallback.
+        prompt_name: Prompt to render, None on the fallback.
+        prompt_version: Its version.
+        params: Generation parameters (read-only).
+        deployment_id: Store id of the deployment, None on the fallback.
+        shadow: A shadow candidate that should also answer (never served), if any.
+    """
+
+    feature: str
+    arm: Arm
+    model: str
+    version: str | None = None
+    prompt_name: str | None = None
+    prompt_version: str | None = None
+    params: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    deployment_id: int | None = None
+    shadow: Route | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "feature": self.feature,
+            "arm": self.arm,
+            "version": self.version,
+            "model": self.model,
+            "prompt": f"{self.prompt_name}@{self.prompt_version}" if self.prompt_name else None,
+            "params": dict(self.params),
+            "deployment_id": self.deployment_id,
+            "shadow": self.shadow.to_json() if self.shadow else None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    expires: float
+    prefix: str  # "salt:" -- the unit key is appended
+    threshold: int  # canary iff first 8 digest bytes (big-endian) < threshold
+    canary: Route | None
+    incumbent: Route | None
+    missing: str  # error message when there is nothing to serve
+
+
+def _route(dep: Deployment, arm: Arm, shadow: Route | None = None) -> Route:
+    return Route(
+        feature=dep.feature,
+        arm=arm,
+        model=dep.model,
+        version=dep.version,
+        prompt_name=dep.prompt_name,
+        prompt_version=dep.prompt_version,
+        params=MappingProxyType(dict(dep.params)),
+        deployment_id=dep.id,
+        shadow=shadow,
+    )
+
+
+def threshold_for(share: float) -> int:
+    """Integer bound equivalent to ``bucket(...) < share`` on the raw 64-bit prefix.
+
+    ``(n >> 11) * 2**-53 < share`` holds iff ``n < ceil(share * 2**53) << 11``, so the
+    router compares the 64-bit integer directly and skips the float conversion.
+    """
+    return math.ceil(share * 2.0**53) << 11
+
+
+class Router:
+    """Resolve (feature, unit_key) to the deployment that serves it.
+
+    Args:
+        uow_factory: Returns a new (read) unit of work, e.g. ``lambda: db.uow(write=False)``.
+        fallback_model: Model served, with a logged warning, when a feature has no
+            active version. Without it such a request raises :class:`NotFound`.
+        fallback_params: Generation parameters for the fallback model.
+        ttl_s: How long a feature's configuration is reused before it is re-read.
+        clock: Monotonic clock (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        *,
+        fallback_model: str | None = None,
+        fallback_params: Mapping[str, Any] | None = None,
+        ttl_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if ttl_s < 0:
+            raise ValueError("ttl_s must be >= 0")
+        self._uow_factory = uow_factory
+        self._fallback_model = fallback_model
+        self._fallback_params = MappingProxyType(dict(fallback_params or {}))
+        self._ttl = ttl_s
+        self._clock = clock
+        self._cache: dict[str, _Entry] = {}
+        self.loads = 0
+        """Number of store reads so far (cache misses)."""
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str | None = None,
+        *,
+        fallback_model: str | None = None,
+        fallback_params: Mapping[str, Any] | None = None,
+        ttl_s: float = 5.0,
+    ) -> Router:
+        """A router on the database at ``url`` (or ``RELEASEGATE_DATABASE_URL``)."""
+        from releasegate.store.database import open_database
+
+        db = open_database(url)
+        return cls(
+            lambda: db.uow(write=False),
+            fallback_model=fallback_model,
+            fallback_params=fallback_params,
+            ttl_s=ttl_s,
+        )
+
+    def route(self, feature: str, unit_key: str) -> Route:
+        """The route for one request; sticky for ``unit_key`` while the rollout lasts.
+
+        Raises:
+            NotFound: the feature has no active version and no fallback is configured.
+        """
+        entry = self._cache.get(feature)
+        if entry is None or entry.expires <= self._clock():
+            entry = self._load(feature)
+        if entry.canary is not None and (
+            int.from_bytes(hashlib.sha256((entry.prefix + unit_key).encode()).digest()[:8], "big")
+            < entry.threshold
+        ):
+            return entry.canary
+        if entry.incumbent is None:
+            raise NotFound(entry.missing)
+        return entry.incumbent
+
+    def invalidate(self, feature: str | None = None) -> None:
+        """Forget the cached configuration of ``feature`` (or of every feature)."""
+        if feature is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(feature, None)
+
+    def _fallback(self, feature: str) -> Route | None:
+        if self._fallback_model is None:
+            return None
+        return Route(
+            feature=feature,
+            arm="fallback",
+            model=self._fallback_model,
+            params=self._fallback_params,
+        )
+
+    def _load(self, feature: str) -> _Entry:
+        uow = self._uow_factory()
+        with uow:
+            deps = uow.deployments.for_feature(feature)
+        self.loads += 1
+        active = next((d for d in deps if d.status is Status.ACTIVE), None)
+        canary = next(
+            (
+                d
+                for d in deps
+                if d.status is Status.CANARY
+                or (d.status is Status.PAUSED and d.paused_from is Status.CANARY)
+            ),
+            None,
+        )
+        shadow = _route(canary, "canary") if canary is not None and canary.shadow else None
+        if active is not None:
+            incumbent: Route | None = _route(active, "incumbent", shadow)
+        else:
+            incumbent = self._fallback(feature)
+            if incumbent is not None:
+                logger.warning(
+                    "feature %r has no active version; serving fallback model %r",
+                    feature,
+                    self._fallback_model,
+                )
+        routed = canary is not None and not canary.shadow and canary.salt and canary.share > 0
+        entry = _Entry(
+            expires=self._clock() + self._ttl,
+            prefix=f"{canary.salt}:" if routed and canary else "",
+            threshold=threshold_for(canary.share) if routed and canary else 0,
+            canary=_route(canary, "canary") if routed and canary else None,
+            incumbent=incumbent,
+            missing=(
+                f"feature {feature!r} has no active version and no fallback model is configured"
+                if deps
+                else f"feature {feature!r} has no deployments and no fallback model is configured"
+            ),
+        )
+        self._cache[feature] = entry
+        return entry

@@ -1,0 +1,119 @@
+"""API tokens: created once in clear, stored only as a SHA-256 hash, each with a scope.
+
+Scopes are ordered: ``read`` (status, history, route) < ``operate`` (register, approve,
+canary, promote, rollback, pause) < ``admin`` (tokens). A token grants its scope and every
+lower one. Tokens are 256-bit random strings, so a plain SHA-256 (no salt, no slow hash)
+is enough: there is nothing to brute-force, and lookups stay a single indexed query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from enum import IntEnum
+
+from releasegate.deploy.model import ApiToken, AuditEntry, utcnow
+from releasegate.deploy.ports import UnitOfWork
+from releasegate.errors import DeploymentError, NotFound, UsageError
+
+__all__ = ["TOKEN_PREFIX", "CreatedToken", "Scope", "TokenService", "hash_token"]
+
+TOKEN_PREFIX = "rg_"
+
+
+class Scope(IntEnum):
+    """What a token may do; a higher scope includes the lower ones."""
+
+    READ = 1
+    OPERATE = 2
+    ADMIN = 3
+
+    @classmethod
+    def parse(cls, name: str) -> Scope:
+        try:
+            return cls[name.strip().upper()]
+        except KeyError:
+            raise UsageError(
+                f"unknown scope {name!r} (known: {', '.join(s.name.lower() for s in cls)})"
+            ) from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+def hash_token(secret: str) -> str:
+    """Hex SHA-256 of a token, the only form that is stored."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedToken:
+    """A new token: ``secret`` is shown once and never stored."""
+
+    token: ApiToken
+    secret: str
+
+
+class TokenService:
+    """Create, list, revoke and check API tokens."""
+
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+
+    def create(self, name: str, scope: Scope, *, actor: str) -> CreatedToken:
+        if not name.strip():
+            raise UsageError("a token needs a name")
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.uow:
+            if self.uow.tokens.by_name(name) is not None:
+                raise DeploymentError(f"a token named {name!r} already exists")
+            token = self.uow.tokens.add(
+                ApiToken(
+                    name=name,
+                    scope=scope.label,
+                    token_hash=hash_token(secret),
+                    prefix=secret[: len(TOKEN_PREFIX) + 6],
+                    created_by=actor,
+                )
+            )
+            self._audit("token_create", actor, name, {"scope": scope.label})
+            self.uow.commit()
+        return CreatedToken(token=token, secret=secret)
+
+    def list(self) -> list[ApiToken]:
+        with self.uow:
+            return self.uow.tokens.all()
+
+    def revoke(self, name: str, *, actor: str) -> ApiToken:
+        with self.uow:
+            token = self.uow.tokens.by_name(name)
+            if token is None:
+                raise NotFound(f"no token named {name!r}")
+            if token.revoked_at is not None:
+                raise DeploymentError(f"token {name!r} is already revoked")
+            token.revoked_at = utcnow()
+            self.uow.tokens.update(token)
+            self._audit("token_revoke", actor, name, {})
+            self.uow.commit()
+            return token
+
+    def authenticate(self, secret: str) -> ApiToken | None:
+        """The live token matching ``secret``, or None (unknown or revoked)."""
+        digest = hash_token(secret)
+        with self.uow:
+            token = self.uow.tokens.by_hash(digest)
+        if token is None or token.revoked_at is not None:
+            return None
+        # The lookup is by hash; compare again in constant time for good measure.
+        return token if hmac.compare_digest(token.token_hash, digest) else None
+
+    def _audit(self, action: str, actor: str, name: str, evidence: dict[str, str]) -> None:
+        # Token changes are audited under a reserved pseudo-feature.
+        self.uow.audit.append(
+            AuditEntry(
+                feature="_tokens", action=action, actor=actor, reason=name, evidence=evidence
+            )
+        )
