@@ -129,7 +129,7 @@ def load_dataset(path: str | Path) -> Dataset:
 def _case_id(data: Any) -> str | None:
     if isinstance(data, dict):
         value = data.get("id")
-        if isinstance(value, str | int) and not isinstance(value, bool):
+        if isinstance(value, str | int | float) and not isinstance(value, bool):
             return str(value)
     return None
 
@@ -148,6 +148,19 @@ def _validate(records: list[_Record], doc: YamlDocument | None, out: _Collector)
                 line = doc.line_at((*rec.base, key)) if doc is not None else rec.line
                 out.add(f"{key}: reserved (set by the loader)", line, case_id)
             continue
+        # Check ids before validating, so a duplicate of an invalid case is still found.
+        if case_id is not None and case_id in first_line:
+            where = first_line[case_id]
+            out.add(
+                f"duplicate id {case_id!r} (first used at line {where})"
+                if where is not None
+                else f"duplicate id {case_id!r}",
+                rec.line,
+                case_id,
+            )
+            continue
+        if case_id is not None:
+            first_line[case_id] = rec.line
         try:
             case = Case.model_validate({**rec.data, "source": out.file, "line": rec.line})
         except ValidationError as exc:
@@ -165,17 +178,6 @@ def _validate(records: list[_Record], doc: YamlDocument | None, out: _Collector)
                 )
             )
             continue
-        if case.id in first_line:
-            where = first_line[case.id]
-            out.add(
-                f"duplicate id {case.id!r} (first used at line {where})"
-                if where is not None
-                else f"duplicate id {case.id!r}",
-                rec.line,
-                case.id,
-            )
-            continue
-        first_line[case.id] = rec.line
         cases.append(case)
     return cases
 
@@ -240,9 +242,13 @@ def _check_defaults(defaults: Any, doc: YamlDocument, out: _Collector) -> bool:
     for key in defaults:
         if key == "id" or key in _RESERVED or key not in _CASE_KEYS:
             allowed = sorted(_CASE_KEYS - {"id"})
-            why = "cannot have a default" if key == "id" else "unknown field"
+            why = (
+                "cannot have a default (ids are unique)"
+                if key == "id"
+                else f"unknown field{did_you_mean(str(key), allowed)}"
+            )
             out.add(
-                f"defaults.{key}: {why}{did_you_mean(str(key), allowed)}",
+                f"defaults.{key}: {why}",
                 doc.line_at(("defaults", key)),
             )
             ok = False

@@ -66,7 +66,7 @@ def test_error_class_is_chosen_by_caller() -> None:
     [
         "x: !!python/object/apply:os.system ['true']",
         "&a [*a]",
-        "a: \"\x01\"",
+        'a: "\x01"',
         "[" * 5000 + "]" * 5000,
         "- " * 5000 + "x",
     ],
@@ -157,7 +157,9 @@ def test_validation_issue_for_missing_field() -> None:
     assert issue.line == 1
 
 
-def test_display_path_is_relative_below_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_display_path_is_relative_below_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     assert display_path(tmp_path / "a" / "b.yaml") == str(Path("a") / "b.yaml")
     assert display_path("rel.yaml") == "rel.yaml"
