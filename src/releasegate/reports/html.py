@@ -146,7 +146,7 @@ def _headline(report: EvalReport) -> list[tuple[str, str, str]]:
         ("Cases", fmt_int(s.n_cases), f"{fmt_int(s.n_results)} results"),
         ("p10 · p50 · p90", f"{fmt_score(s.p10)} · {fmt_score(s.p50)} · {fmt_score(s.p90)}", ""),
         ("Unmeasured", fmt_int(s.n_unmeasured), f"{fmt_int(s.n_not_applicable)} not applicable"),
-        ("Errors", fmt_int(s.n_errors), f"skipped (nothing measurable): {counts['skipped']}"),
+        ("Errors", fmt_int(s.n_errors), f"{counts['skipped']} skipped"),
         ("Latency", fmt_ms(s.latency_mean_ms), f"p95 {fmt_ms(s.latency_p95_ms)}"),
         (
             "Tokens",
