@@ -104,11 +104,14 @@ def _headline(report: EvalReport) -> list[str]:
     s = report.summary
     counts = outcome_counts(report)
     mean = fmt_score(s.mean_score) + (f" ± {s.std:.3f}" if s.std is not None else "")
+    cases = fmt_int(s.n_cases)
+    if s.n_results != s.n_cases:
+        cases += f" ({fmt_int(s.n_results)} results)"
     return [
         "| Cases | Mean score | p10 / p50 / p90 | Pass rate | Unmeasured | Errors "
         "| Latency mean / p95 | Tokens | Cost |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        f"| {fmt_int(s.n_cases)} ({fmt_int(s.n_results)} results) | {mean} "
+        f"| {cases} | {mean} "
         f"| {fmt_score(s.p10)} / {fmt_score(s.p50)} / {fmt_score(s.p90)} "
         f"| {fmt_pct(s.pass_rate)} ({counts['passed']}/{len(report.cases)}) "
         f"| {fmt_int(s.n_unmeasured)} | {fmt_int(s.n_errors)} "

@@ -80,7 +80,7 @@ def test_marker_and_verdict(mixed: EvalReport, all_passed: EvalReport) -> None:
 def test_content(mixed: EvalReport) -> None:
     md = render_markdown(mixed)
     _assert_tables_intact(md)
-    assert "| 5 (5 results) | 0.533 ± 0.123 |" in md
+    assert "| 5 | 0.533 ± 0.123 |" in md
     assert "| ❌ | min\\_score | 0.62 | 0.8 |" in md
     assert "| billing | 2 | 0.300 | 0.0% | 1 |" in md
     assert "`support-answer@1.4.0 (4f2a9c0d)`" in md
