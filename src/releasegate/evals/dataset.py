@@ -31,7 +31,14 @@ from releasegate.errors import ConfigError, DatasetError, Issue
 from releasegate.evals.models import AssertSpec, Case
 from releasegate.scorers.base import build_scorer
 
-__all__ = ["CSV_TAG_SEPARATOR", "SUPPORTED_SUFFIXES", "Dataset", "check_asserts", "load_dataset"]
+__all__ = [
+    "CSV_TAG_SEPARATOR",
+    "SUPPORTED_SUFFIXES",
+    "Dataset",
+    "check_asserts",
+    "load_dataset",
+    "scan_dataset",
+]
 
 SUPPORTED_SUFFIXES = (".yaml", ".yml", ".jsonl", ".csv")
 #: Tags in a CSV cell are separated by semicolons (a comma would need quoting in CSV).
@@ -97,33 +104,48 @@ def load_dataset(path: str | Path) -> Dataset:
         DatasetError: with every problem found (unreadable file, syntax, invalid case,
             duplicate id, empty dataset).
     """
+    dataset, issues = scan_dataset(path)
+    if issues or dataset is None:
+        raise DatasetError(issues)
+    return dataset
+
+
+def scan_dataset(path: str | Path) -> tuple[Dataset | None, list[Issue]]:
+    """Like :func:`load_dataset`, but return the valid cases together with the issues.
+
+    Returns:
+        ``(dataset, issues)``: the dataset holds the cases that validated (``None`` when
+        the file cannot be read or parsed at all); the issues are sorted by line.
+    """
     p = Path(path)
     shown = display_path(p)
-    raw, text = read_user_bytes(p, DatasetError)
-    suffix = p.suffix.lower()
-    out = _Collector(shown)
-    doc: YamlDocument | None = None
-    if suffix in (".yaml", ".yml"):
-        doc = load_yaml(text, shown, DatasetError)
-        records = _yaml_records(doc, out)
-    elif suffix == ".jsonl":
-        records = _jsonl_records(text, out)
-    elif suffix == ".csv":
-        records = _csv_records(text, out)
-    else:
-        raise DatasetError(
-            Issue(
-                file=shown,
-                message=f"unsupported dataset format {suffix or '(no suffix)'!r}; "
-                f"use one of {', '.join(SUPPORTED_SUFFIXES)}",
+    try:
+        raw, text = read_user_bytes(p, DatasetError)
+        suffix = p.suffix.lower()
+        if suffix not in SUPPORTED_SUFFIXES:
+            raise DatasetError(
+                Issue(
+                    file=shown,
+                    message=f"unsupported dataset format {suffix or '(no suffix)'!r}; "
+                    f"use one of {', '.join(SUPPORTED_SUFFIXES)}",
+                )
             )
-        )
+        out = _Collector(shown)
+        doc: YamlDocument | None = None
+        if suffix == ".jsonl":
+            records = _jsonl_records(text, out)
+        elif suffix == ".csv":
+            records = _csv_records(text, out)
+        else:
+            doc = load_yaml(text, shown, DatasetError)
+            records = _yaml_records(doc, out)
+    except DatasetError as exc:
+        return None, list(exc.issues)
     cases = _validate(records, doc, out)
     if not cases and not out.issues:
         out.add("dataset has no cases")
-    if out.issues:
-        raise DatasetError(sorted(out.issues, key=lambda i: i.line or 0))
-    return Dataset(path=shown, cases=cases, content_hash=hashlib.sha256(raw).hexdigest())
+    dataset = Dataset(path=shown, cases=cases, content_hash=hashlib.sha256(raw).hexdigest())
+    return dataset, sorted(out.issues, key=lambda i: i.line or 0)
 
 
 def _case_id(data: Any) -> str | None:

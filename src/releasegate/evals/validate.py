@@ -13,7 +13,7 @@ from pathlib import Path
 
 from releasegate._yaml import did_you_mean, display_path
 from releasegate.errors import ConfigError, Issue, PromptError
-from releasegate.evals.dataset import Dataset, check_asserts, load_dataset
+from releasegate.evals.dataset import Dataset, check_asserts, scan_dataset
 from releasegate.evals.lint import lint_model_name
 from releasegate.evals.prompts import Prompt, scan_prompts
 from releasegate.project import Project, load_project
@@ -143,11 +143,11 @@ class _Validator:
                 )
             )
         else:
-            try:
-                dataset = load_dataset(path)
-            except ConfigError as exc:
-                self.issues.extend(exc.issues)
-            else:
+            # Keep the valid cases of a partly invalid file: their checks and template
+            # variables are still worth checking in the same pass.
+            dataset, issues = scan_dataset(path)
+            self.issues.extend(issues)
+            if dataset is not None:
                 self.issues.extend(check_asserts(dataset))
         self.datasets[path] = dataset
         return dataset
