@@ -99,7 +99,7 @@ class ScriptedOptions(BaseModel):
     rules: list[Rule] = Field(default_factory=list)
     default: str = "echo"
     latency_ms: float = Field(default=0.0, ge=0)
-    fail: dict[str, str | int | FailSpec] = Field(default_factory=dict)
+    fail: dict[str, FailSpec] = Field(default_factory=dict)
     nondeterministic: dict[str, float] = Field(default_factory=dict)
     pass_probability: float | None = Field(default=None, ge=0, le=1)
     wrong_output: str = "I am not sure."
@@ -113,6 +113,13 @@ class ScriptedOptions(BaseModel):
                 raise ValueError(f"responses for case {case_id!r} is an empty list")
         return v
 
+    @field_validator("fail", mode="before")
+    @classmethod
+    def _short_fail_form(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: {"error": x} if isinstance(x, str | int) else x for k, x in v.items()}
+        return v
+
     @field_validator("nondeterministic")
     @classmethod
     def _probabilities(cls, v: dict[str, float]) -> dict[str, float]:
@@ -120,12 +127,6 @@ class ScriptedOptions(BaseModel):
             if not 0.0 <= p <= 1.0:
                 raise ValueError(f"probability for case {case_id!r} must be in [0, 1], got {p}")
         return v
-
-    def fail_specs(self) -> dict[str, FailSpec]:
-        return {
-            k: v if isinstance(v, FailSpec) else FailSpec(error=str(v))
-            for k, v in self.fail.items()
-        }
 
 
 def _last_user(messages: tuple[Message, ...]) -> str:
@@ -163,7 +164,7 @@ class ScriptedProvider(ChatProvider):
         self._model = model
         self._pricing = pricing or PriceTable()
         self._rules = [(re.compile(r.match), r.output) for r in self.options.rules]
-        self._fail = self.options.fail_specs()
+        self._fail = self.options.fail
         self._attempts: Counter[tuple[str | None, int]] = Counter()
         #: every request received, in order (tests inspect it)
         self.calls: list[ChatRequest] = []
@@ -222,7 +223,8 @@ class ScriptedProvider(ChatProvider):
         if spec.error == "error":
             raise ProviderError(f"{label}: error")
         headers = {"Retry-After": f"{spec.retry_after:g}"} if spec.retry_after is not None else None
-        raise status_error(int(spec.error), "scripted", provider=self.name, headers=headers)
+        detail = f"scripted failure for case {request.case_id!r}"
+        raise status_error(int(spec.error), detail, provider=self.name, headers=headers)
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         """Answer per the script, after ``latency_ms``; or fail as scripted."""
