@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+import pytest
+
+from releasegate.deploy.plans import preset
+from releasegate.deploy.service import DeploymentService
+from releasegate.deploy.status import Status
+from releasegate.errors import DeploymentError, IllegalTransition, NotFound, UsageError
+from releasegate.evals.report import EvalReport, Identity, Summary, TokenTotals
+from releasegate.store.memory import InMemoryUnitOfWork
+
+pytestmark = pytest.mark.unit
+
+
+def report(score: float | None, *, model: str = "m-1", status: str = "complete") -> EvalReport:
+    summary = Summary(
+        n_cases=10,
+        n_results=10,
+        n_passed=9,
+        n_failed=1,
+        n_errors=0,
+        n_unmeasured=0,
+        n_not_applicable=0,
+        mean_score=score,
+        std=0.1,
+        p10=None,
+        p50=None,
+        p90=None,
+        pass_rate=0.9,
+        latency_mean_ms=None,
+        latency_p95_ms=None,
+        tokens=TokenTotals(),
+        cost_usd=0.0,
+    )
+    return EvalReport(
+        run_id="run-1",
+        started_at="2025-01-01T00:00:00Z",
+        finished_at="2025-01-01T00:01:00Z",
+        duration_s=60.0,
+        identity=Identity(suite="pr", model=model, tool_version="0.1.0"),
+        summary=summary,
+        status=status,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def svc() -> DeploymentService:
+    return DeploymentService(InMemoryUnitOfWork())
+
+
+def live(svc: DeploymentService, version: str, *, feature: str = "chat") -> None:
+    svc.register(feature, version, prompt=f"chat@{version}", model="m-1", actor="t")
+    svc.approve(feature, version, actor="t")
+    svc.promote(feature, version, actor="t")
+
+
+def test_full_path_and_audit(svc: DeploymentService) -> None:
+    live(svc, "v1")
+    svc.register("chat", "v2", prompt="chat@2", model="m-1", actor="ann")
+    svc.approve("chat", "v2", actor="ann", reason="looks good")
+    dep = svc.canary("chat", "v2", actor="ann", share=0.05)
+    assert dep.status is Status.CANARY and dep.share == 0.05 and dep.salt
+    salt = dep.salt
+    dep = svc.canary("chat", "v2", actor="ann", share=0.25)
+    assert dep.salt == salt  # the salt survives a share change: units only move forward
+    svc.promote("chat", "v2", actor="ann")
+    state = svc.status("chat")
+    assert state.active is not None and state.active.version == "v2"
+    assert [d.status for d in state.deployments] == [Status.SUPERSEDED, Status.ACTIVE]
+    actions = [(e.action, e.version, e.from_status, e.to_status) for e in svc.history("chat")]
+    assert actions[-5:] == [
+        ("approve", "v2", "evaluating", "approved"),
+        ("canary", "v2", "approved", "canary"),
+        ("set_share", "v2", "canary", "canary"),
+        ("supersede", "v1", "active", "superseded"),
+        ("promote", "v2", "canary", "active"),
+    ]
+    assert all(e.actor in ("t", "ann") for e in svc.history("chat"))
+
+
+def test_rollback_restores_previous_then_refuses_without_change(svc: DeploymentService) -> None:
+    live(svc, "v1")
+    live(svc, "v2")
+    live(svc, "v3")
+    assert (serving := svc.rollback("chat", actor="op", reason="bad answers")) is not None
+    assert serving.version == "v2"
+    assert svc.rollback("chat", actor="op", reason="still bad").version == "v1"  # type: ignore[union-attr]
+    before = svc.history("chat")
+    with pytest.raises(DeploymentError, match="no previous good version"):
+        svc.rollback("chat", actor="op", reason="again")
+    assert svc.history("chat") == before
+    assert svc.status("chat").active.version == "v1"  # type: ignore[union-attr]
+
+
+def test_rollback_to_named_version(svc: DeploymentService) -> None:
+    for v in ("v1", "v2", "v3"):
+        live(svc, v)
+    assert svc.rollback("chat", actor="op", reason="r", to="v1").version == "v1"  # type: ignore[union-attr]
+    with pytest.raises(DeploymentError, match="rolled_back"):
+        svc.rollback("chat", actor="op", reason="r", to="v3")
+    with pytest.raises(NotFound):
+        svc.rollback("chat", actor="op", reason="r", to="v9")
+
+
+def test_rollback_aborts_a_running_canary(svc: DeploymentService) -> None:
+    live(svc, "v1")
+    svc.register("chat", "v2", prompt="chat@2", model="m-1", actor="t")
+    svc.approve("chat", "v2", actor="t")
+    svc.canary("chat", "v2", actor="t", share=0.1)
+    serving = svc.rollback("chat", actor="op", reason="canary worse")
+    assert serving is not None and serving.version == "v1"
+    assert svc.get("chat", "v2").status is Status.ROLLED_BACK
+
+
+def test_rollback_needs_a_reason(svc: DeploymentService) -> None:
+    live(svc, "v1")
+    with pytest.raises(UsageError, match="reason"):
+        svc.rollback("chat", actor="op", reason=" ")
+
+
+def test_min_score_requires_a_good_report(svc: DeploymentService) -> None:
+    svc.register("chat", "v1", prompt="chat@1", model="m-1", actor="t", min_score=0.8)
+    with pytest.raises(DeploymentError, match="requires an eval score"):
+        svc.approve("chat", "v1", actor="t")
+    with pytest.raises(DeploymentError, match=r"0\.7000 is below the minimum 0\.8"):
+        svc.approve("chat", "v1", actor="t", report=report(0.7))
+    with pytest.raises(DeploymentError, match="evaluated model 'other'"):
+        svc.approve("chat", "v1", actor="t", report=report(0.9, model="other"))
+    with pytest.raises(DeploymentError, match="did not complete"):
+        svc.approve("chat", "v1", actor="t", report=report(0.9, status="stopped"))
+    assert svc.get("chat", "v1").status is Status.PENDING  # refused: nothing changed
+    dep = svc.approve("chat", "v1", actor="t", report=report(0.85))
+    assert dep.status is Status.APPROVED
+    assert dep.eval_summary is not None and dep.eval_summary["mean_score"] == 0.85
+
+
+def test_second_canary_and_promoting_around_a_canary_are_refused(svc: DeploymentService) -> None:
+    live(svc, "v1")
+    for v in ("v2", "v3"):
+        svc.register("chat", v, prompt=f"chat@{v}", model="m-1", actor="t")
+        svc.approve("chat", v, actor="t")
+    svc.canary("chat", "v2", actor="t", share=0.1)
+    with pytest.raises(DeploymentError, match="already has a canary"):
+        svc.canary("chat", "v3", actor="t", share=0.1)
+    with pytest.raises(DeploymentError, match="canary running"):
+        svc.promote("chat", "v3", actor="t")
+
+
+def test_pause_and_resume_return_to_the_same_status(svc: DeploymentService) -> None:
+    live(svc, "v1")
+    svc.register("chat", "v2", prompt="chat@2", model="m-1", actor="t")
+    svc.approve("chat", "v2", actor="t")
+    svc.canary("chat", "v2", actor="t", share=0.1)
+    paused = svc.pause("chat", "v2", actor="t", reason="weekend")
+    assert paused.status is Status.PAUSED and paused.paused_from is Status.CANARY
+    assert svc.status("chat").canary is not None  # a paused canary still holds its slot
+    with pytest.raises(IllegalTransition):
+        svc.promote("chat", "v2", actor="t")
+    resumed = svc.resume("chat", "v2", actor="t")
+    assert resumed.status is Status.CANARY and resumed.paused_from is None
+    with pytest.raises(DeploymentError, match="not paused"):
+        svc.resume("chat", "v2", actor="t")
+    with pytest.raises(IllegalTransition):
+        svc.pause("chat", "v1", actor="t")  # the active version cannot be paused
+
+
+def test_plan_starts_at_first_stage(svc: DeploymentService) -> None:
+    live(svc, "v1")
+    svc.register("chat", "v2", prompt="chat@2", model="m-1", actor="t")
+    svc.approve("chat", "v2", actor="t")
+    dep = svc.canary("chat", "v2", actor="t", plan=preset("default"))
+    assert dep.share == 0.05 and dep.stage == 0 and dep.plan is not None
+    assert dep.plan["name"] == "default"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"prompt": "no-version"}, "NAME@VERSION"),
+        ({"prompt": "p@1", "model": " "}, "model must not be empty"),
+        ({"prompt": "p@1", "min_score": 1.5}, "min-score"),
+    ],
+)
+def test_register_validates_input(
+    svc: DeploymentService, kwargs: dict[str, object], message: str
+) -> None:
+    args: dict[str, object] = {"prompt": "p@1", "model": "m", "actor": "t"} | kwargs
+    with pytest.raises(UsageError, match=message):
+        svc.register("chat", "v1", **args)  # type: ignore[arg-type]
+
+
+def test_duplicates_and_unknowns(svc: DeploymentService) -> None:
+    svc.register("chat", "v1", prompt="p@1", model="m", actor="t")
+    with pytest.raises(DeploymentError, match="already exists"):
+        svc.register("chat", "v1", prompt="p@1", model="m", actor="t")
+    with pytest.raises(NotFound, match="known versions: v1"):
+        svc.approve("chat", "v2", actor="t")
+    with pytest.raises(NotFound, match="no deployments"):
+        svc.status("nope")
+    with pytest.raises(UsageError):
+        svc.canary("chat", "v1", actor="t", share=0.0)
