@@ -18,7 +18,7 @@ from typing import Any
 
 import jinja2
 
-from releasegate.evals.report import CaseResult, EvalReport, SliceStats
+from releasegate.evals.report import CaseResult, CheckResult, EvalReport, SliceStats
 from releasegate.reports._common import (
     Outcome,
     case_label,
@@ -86,6 +86,13 @@ class _CaseView:
     search: str
 
 
+def _check_order(check: CheckResult) -> int:
+    # What went wrong first: failed, then unmeasured, then not applicable, then passed.
+    if check.status == "measured":
+        return 0 if check.passed is False else 3
+    return 1 if check.status == "unmeasured" else 2
+
+
 def _case_view(case: CaseResult, repeats: bool) -> _CaseView:
     outcome = case_outcome(case)
     label = printable(case_label(case, repeats))
@@ -99,7 +106,7 @@ def _case_view(case: CaseResult, repeats: bool) -> _CaseView:
             "threshold": fmt_num(c.threshold),
             "reason": printable(c.reason),
         }
-        for c in case.checks
+        for c in sorted(case.checks, key=_check_order)
     ]
     tags = [printable(t) for t in case.tags]
     return _CaseView(

@@ -135,3 +135,22 @@ def test_any_text_stays_text(ident: str, output: str) -> None:
     )
     page = _assert_safe(render_html(report))
     assert page.tags.count("pre") >= 2  # output and input blocks survived intact
+
+
+def test_failing_checks_are_listed_first() -> None:
+    report = build_report(
+        [
+            case(
+                "c",
+                0.3,
+                checks=[
+                    check("max_words", 1.0, reason="short enough"),
+                    check("llm_judge", None, status="unmeasured", reason="judge timed out"),
+                    check("contains", 0.0, reason="missing X"),
+                ],
+            )
+        ]
+    )
+    html = render_html(report)
+    card = html[html.index('<article class="failure">') :]
+    assert card.index("missing X") < card.index("judge timed out") < card.index("short enough")
