@@ -11,6 +11,7 @@ expects JSON could not parse it either.
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
 from jsonschema.exceptions import SchemaError, best_match
@@ -29,6 +30,7 @@ __all__ = ["JsonCheck", "JsonParseError", "parse_json_output"]
 
 _FENCE = "```"
 _FENCE_TAGS = frozenset({"", "json", "jsonc", "json5"})
+_FENCE_LINE = re.compile(r"^[ \t]*```", re.MULTILINE)
 
 
 class JsonParseError(ValueError):
@@ -40,18 +42,21 @@ def _reject_constant(name: str) -> Any:
 
 
 def _unfence(text: str) -> str | None:
-    """The body of ``text`` if it is exactly one fenced code block, else ``None``."""
-    if not (text.startswith(_FENCE) and text.endswith(_FENCE) and len(text) > 2 * len(_FENCE)):
+    """The body of ``text`` if it is exactly one fenced code block, else ``None``.
+
+    Fences are lines of their own (as in CommonMark), so backticks inside a JSON string
+    do not end the block; a fence line inside the body means several blocks.
+    """
+    if not text.startswith(_FENCE):
         return None
-    newline = text.find("\n")
-    if newline < 0:
+    first_nl = text.find("\n")
+    last_nl = text.rfind("\n")
+    if first_nl < 0 or last_nl == first_nl or text[last_nl + 1 :].strip() != _FENCE:
         return None
-    tag = text[len(_FENCE) : newline].strip().lower()
-    if tag not in _FENCE_TAGS:
+    if text[len(_FENCE) : first_nl].strip().lower() not in _FENCE_TAGS:
         return None
-    body = text[newline + 1 : -len(_FENCE)]
-    # A second fence inside means several blocks (or prose between them), not one.
-    if _FENCE in body:
+    body = text[first_nl + 1 : last_nl]
+    if _FENCE_LINE.search(body):
         return None
     return body
 

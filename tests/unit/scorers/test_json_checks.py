@@ -60,6 +60,10 @@ def test_is_json_fenced_option() -> None:
     assert check(spec, "```json\n{}\n```\n```json\n{}\n```").value == 0.0
     assert check(spec, '```python\n{"a": 1}\n```').value == 0.0
     assert check(spec, "```json\n\n```").value == 0.0
+    assert check(spec, "```json\n{}```").value == 0.0  # closing fence not on its own line
+    # Backticks inside a JSON string do not close the block (found by hypothesis).
+    assert check(spec, '```json\n{"```": "a ``` b"}\n```').value == 1.0
+    assert check(spec, '```json\n{\n  "```": 1\n}\n```').value == 1.0
 
 
 def test_deeply_nested_json_is_measured_not_raised() -> None:
