@@ -65,8 +65,13 @@ def _run_side(probs: dict[str, float], seed: int) -> dict[str, bool]:
 
 def simulate(n_cases: int, regressed_share: float, prs: int, seed: int) -> dict[str, float]:
     rng = np.random.default_rng(seed)
-    blocked = {"releasegate (max_regression 0.02)": 0, "releasegate (max_regression 0)": 0,
-               "naive (head < base - 0.02)": 0, "promptfoo-style (head pass rate < 0.75)": 0}  # fmt: skip
+    names = [
+        "releasegate (max_regression 0.02)",
+        "releasegate (max_regression 0)",
+        "naive (head < base - 0.02)",
+        "promptfoo-style (head pass rate < 0.75)",
+    ]
+    blocked = dict.fromkeys(names, 0)
     gates = {
         "releasegate (max_regression 0.02)": GateConfig(max_regression=0.02),
         "releasegate (max_regression 0)": GateConfig(max_regression=0.0),
