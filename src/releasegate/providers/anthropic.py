@@ -185,7 +185,7 @@ class AnthropicProvider(ChatProvider):
         model, body = self._body(request)
         start = time.perf_counter()
         try:
-            data = await self._client.post("/v1/messages", body=body, cast_to=dict)
+            data = await self._client.post("/v1/messages", body=body, cast_to=dict[str, Any])
         except sdk.APITimeoutError as exc:
             raise ProviderError(
                 f"{self.name}: request timed out after {self._timeout_s:g} s", retryable=True
