@@ -50,6 +50,10 @@ def fold(text: str) -> str:
 
 def normalize_apostrophes(text: str) -> str:
     """Replace typographic apostrophes with ``'`` so ``can\u2019t`` matches ``can't``."""
+    # str.translate walks the text in Python-level mapping lookups; skip it when the only
+    # candidate in ASCII text, the grave accent, is absent.
+    if text.isascii() and "`" not in text:
+        return text
     return text.translate(_APOSTROPHES)
 
 

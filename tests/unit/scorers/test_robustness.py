@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from releasegate.scorers.base import Sample, Score, ScoreStatus, available_scorers
+from releasegate.scorers.base import Sample, Score, Scorer, ScoreStatus, available_scorers
 
 from ._support import CASE, build, score_now
 
@@ -71,6 +71,15 @@ AWKWARD: dict[str, str] = {
 
 def test_every_deterministic_check_is_registered() -> None:
     assert set(SPECS) <= set(available_scorers())
+
+
+@pytest.mark.parametrize("name", sorted(SPECS))
+def test_checks_satisfy_the_scorer_protocol(name: str) -> None:
+    scorer = build({"type": name, **SPECS[name]})
+    assert isinstance(scorer, Scorer)
+    assert scorer.name == name
+    assert scorer.requires == frozenset()
+    assert scorer.default_threshold == 1.0
 
 
 @pytest.mark.parametrize("name", sorted(SPECS))
