@@ -57,7 +57,6 @@ def make_project(
         "type": "openai",
         "base_url": base_url,
         "model": "gpt-4o-2024-11-20",
-        "api_key_env": "RELEASEGATE_TEST_KEY",
         "timeout_s": 5,
         "max_retries": 3,
     }

@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from releasegate.errors import ReportFormatError
 
@@ -34,6 +34,18 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _scrub(text: str | None) -> str | None:
+    """Replace lone surrogates (which some JSON APIs return) with U+FFFD, so that every
+    report serialises; a model's output must never make the report unwritable."""
+    if text is None:
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if 0xD800 <= ord(ch) <= 0xDFFF else ch for ch in text)
+    return text
+
+
 class CheckResult(_Model):
     """One check on one output."""
 
@@ -46,6 +58,11 @@ class CheckResult(_Model):
     reason: str = ""
     judge_tokens: int = 0
     judge_cost_usd: float = 0.0
+
+    @field_validator("reason")
+    @classmethod
+    def _clean_reason(cls, v: str) -> str:
+        return _scrub(v) or ""
 
 
 class CaseResult(_Model):
@@ -66,6 +83,11 @@ class CaseResult(_Model):
     tags: list[str] = Field(default_factory=list)
     weight: float = 1.0
     checks: list[CheckResult] = Field(default_factory=list)
+
+    @field_validator("output", "error")
+    @classmethod
+    def _clean_text(cls, v: str | None) -> str | None:
+        return _scrub(v)
 
 
 class SliceStats(_Model):
@@ -125,6 +147,7 @@ class Identity(_Model):
     dataset_hash: str | None = None
     judge_model: str | None = None
     repeat: int = 1
+    case_threshold: float | None = None
     tool_version: str
 
 

@@ -164,6 +164,7 @@ class _Engine:
             dataset_hash=_dataset_hash(self.datasets),
             judge_model=self.judge.model if self.judge else None,
             repeat=self.repeat,
+            case_threshold=self.suite.gate.case_threshold,
             tool_version=_tool_version(),
         )
 

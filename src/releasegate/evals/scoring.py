@@ -114,10 +114,15 @@ class CaseScorer:
             if s is not None
         ]
         value = case_score(checks)
+        # A check with an explicit threshold is a hard requirement of the case.
         passed = (
             value is not None
             and value >= self.case_threshold
-            and all(c.passed is not False for c in checks if c.threshold is not None)
+            and all(
+                c.passed is not False
+                for spec, c in zip(case.asserts, checks, strict=True)
+                if spec.threshold is not None
+            )
         )
         return CaseResult(
             id=case.id,
@@ -151,7 +156,7 @@ class CaseScorer:
             value=s.value,
             passed=passed,
             weight=spec.weight,
-            threshold=spec.threshold,
+            threshold=threshold,
             reason=s.reason,
             **extra,
         )

@@ -56,8 +56,9 @@ async def test_exit_0_when_gate_passes_and_reports_written(
     assert report["summary"]["n_cases"] == 5
     assert report["summary"]["pass_rate"] == 1.0
     assert {c["id"] for c in report["cases"]} == {f"c{i:02d}" for i in range(5)}
-    suite = ElementTree.parse(tmp_path / "out/junit.xml").getroot()
-    assert len(suite.findall(".//testcase")) == 5
+    root = ElementTree.parse(tmp_path / "out/junit.xml").getroot()
+    cases_suite = root.find("testsuite[@name='pr']")
+    assert cases_suite is not None and len(cases_suite.findall("testcase")) == 5
     assert "pr" in (tmp_path / "out/report.md").read_text()
     assert (tmp_path / "out/report.html").read_text().lstrip().lower().startswith("<!doctype")
     assert "Traceback" not in err

@@ -1,0 +1,37 @@
+"""The top-level API is exactly the documented names (house style: httpx)."""
+
+from __future__ import annotations
+
+import pytest
+
+import releasegate
+
+pytestmark = pytest.mark.unit
+
+EXPECTED = {
+    "AssertSpec",
+    "Case",
+    "Dataset",
+    "EvalOptions",
+    "EvalReport",
+    "Project",
+    "ReleasegateError",
+    "__version__",
+    "arun_eval",
+    "load_dataset",
+    "load_project",
+    "run_eval",
+}
+
+
+def test_all_is_exactly_the_public_names() -> None:
+    assert set(releasegate.__all__) == EXPECTED
+    for name in releasegate.__all__:
+        assert hasattr(releasegate, name), name
+
+
+def test_public_names_are_documented() -> None:
+    for name in releasegate.__all__:
+        obj = getattr(releasegate, name)
+        if callable(obj):
+            assert obj.__doc__, f"{name} has no docstring"
