@@ -16,7 +16,7 @@ def test_default_plan_is_5_25_50_100() -> None:
 
 
 def test_presets_match_their_risk_profiles() -> None:
-    assert [s.share for s in PRESETS["internal-tool"].stages][0] == 0.2
+    assert PRESETS["internal-tool"].stages[0].share == 0.2
     assert PRESETS["high-volume"].requires_budgets and PRESETS["high-volume"].requires_breakers
     regulated = PRESETS["regulated"]
     assert regulated.shadow and regulated.stages[1].share == 0.01
