@@ -178,7 +178,8 @@ class FakeOpenAIServer:
 
     async def start(self) -> None:
         """Bind and start serving on the current event loop."""
-        self._runner = web.AppRunner(self._app(), access_log=None)
+        # A short shutdown grace: a test that scripted a hang should not wait it out.
+        self._runner = web.AppRunner(self._app(), access_log=None, shutdown_timeout=0.25)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self._port)
         await site.start()

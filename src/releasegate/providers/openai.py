@@ -23,6 +23,7 @@ import os
 import time
 from typing import Any, Literal
 
+import aiohttp
 import openai
 from pydantic import BaseModel, ConfigDict
 
@@ -176,6 +177,12 @@ class OpenAIProvider(ChatProvider):
         try:
             data = await self._client.post("/chat/completions", body=body, cast_to=dict)
         except openai.APITimeoutError as exc:
+            refused = _connect_failure(exc)
+            if refused is not None:
+                raise ProviderError(
+                    f"{self.name}: connection error to {self._client.base_url}: {refused}",
+                    retryable=True,
+                ) from exc
             raise ProviderError(
                 f"{self.name}: request timed out after {self._timeout_s:g} s", retryable=True
             ) from exc
@@ -229,6 +236,25 @@ class OpenAIProvider(ChatProvider):
 
     async def aclose(self) -> None:
         await self._client.close()
+
+
+def _connect_failure(exc: BaseException) -> BaseException | None:
+    """The refused/unreachable connection behind a reported timeout, if that is what it was.
+
+    The SDK's aiohttp transport reports every ``aiohttp.ClientConnectionError`` as a connect
+    *timeout*; a refused connection should say so, or users chase a slow server that is
+    actually down.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, aiohttp.ClientConnectorError) or (
+            isinstance(current, ConnectionError) and not isinstance(current, TimeoutError)
+        ):
+            return current
+        current = current.__cause__ or current.__context__
+    return None
 
 
 def _detail(exc: openai.APIStatusError) -> str:
