@@ -13,7 +13,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,6 @@ __all__ = [
 ]
 
 PathPart = str | int
-YamlPath = tuple[Any, ...]
 
 # libyaml's composer recurses in C and crashes the interpreter (SIGSEGV) on deeply nested
 # input; above this conservative nesting estimate we use the pure-Python loader, whose
@@ -62,16 +61,16 @@ class _DuplicateKey(Exception):
 def _checked_mapping(
     loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False
 ) -> dict[Any, Any]:
-    seen: dict[Any, int] = {}
+    # Compare scalar keys by resolved tag and source text: exact for the string keys that
+    # matter (field names, ids) and much cheaper than constructing every key twice.
+    seen: dict[tuple[str, str], int] = {}
     for key_node, _ in node.value:
-        if key_node.tag == "tag:yaml.org,2002:merge":
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
             continue  # `<<: *base` merges; an explicit key may override a merged one
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, Hashable):
-            continue  # the base constructor reports unhashable keys with a position
+        key = (key_node.tag, key_node.value)
         line = key_node.start_mark.line + 1
         if key in seen:
-            raise _DuplicateKey(key, line, seen[key])
+            raise _DuplicateKey(key_node.value, line, seen[key])
         seen[key] = line
     return dict(loader.construct_mapping(node, deep=deep))
 
@@ -154,47 +153,73 @@ def read_user_file(path: str | os.PathLike[str], error: type[ConfigError] = Conf
 
 @dataclass(frozen=True)
 class YamlDocument:
-    """A parsed YAML document with the source line of every key and item.
+    """A parsed YAML document that can say on which line any value was written.
+
+    Lines are looked up on demand by walking the composed node graph along a path, so
+    loading pays nothing for them.
 
     Attributes:
         data: the constructed Python data (dicts, lists, scalars).
         file: the file name used in messages.
+        root: the root node of the composed document (``None`` when empty).
     """
 
     data: Any
     file: str
-    _lines: dict[YamlPath, int] = field(default_factory=dict, repr=False)
-    _nodes: dict[YamlPath, yaml.Node] = field(default_factory=dict, repr=False)
+    root: yaml.Node | None = field(default=None, repr=False)
+
+    def _walk(self, path: Iterable[Any]) -> tuple[yaml.Node | None, int | None, bool]:
+        """Follow ``path``: the last node reached, its line, and whether all of it matched."""
+        node = self.root
+        if node is None:
+            return None, None, False
+        line = node.start_mark.line + 1
+        for part in path:
+            if isinstance(node, yaml.MappingNode):
+                text = str(part) if not isinstance(part, bool) else str(part).lower()
+                for key_node, value_node in node.value:
+                    if isinstance(key_node, yaml.ScalarNode) and key_node.value == text:
+                        node, line = value_node, key_node.start_mark.line + 1
+                        break
+                else:
+                    return node, line, False
+            elif (
+                isinstance(node, yaml.SequenceNode)
+                and isinstance(part, int)
+                and 0 <= part < len(node.value)
+            ):
+                node = node.value[part]
+                line = node.start_mark.line + 1
+            else:
+                return node, line, False
+        return node, line, True
 
     def line_at(self, path: Iterable[Any]) -> int | None:
-        """Line (1-based) of the deepest recorded prefix of ``path``.
+        """Line (1-based) of the deepest prefix of ``path`` present in the document.
 
         A path into a mapping points at the key's line; into a sequence, at the item.
         Parts that are not in the document (a pydantic union tag, a missing key) are
         skipped over by taking the longest known prefix.
         """
-        p = tuple(path)
-        while True:
-            line = self._lines.get(p)
-            if line is not None:
-                return line
-            if not p:
-                return None
-            p = p[:-1]
+        return self._walk(path)[1]
 
     def node_at(self, path: Iterable[Any]) -> yaml.Node | None:
-        """The YAML node holding the value at exactly ``path``, if recorded."""
-        return self._nodes.get(tuple(path))
+        """The YAML node holding the value at exactly ``path``, if there is one."""
+        node, _, complete = self._walk(path)
+        return node if complete else None
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 def _nesting_estimate(text: str) -> int:
     """An upper bound on how deeply ``text`` can nest (brackets, indentation, indicators)."""
     depth = deepest = 0
-    for ch in text:
-        if ch in "[{":
+    for match in _BRACKETS.finditer(text):
+        if match.group() in "[{":
             depth += 1
             deepest = max(deepest, depth)
-        elif ch in "]}" and depth:
+        elif depth:
             depth -= 1
     worst_line = 0
     for line in text.splitlines():
@@ -246,30 +271,6 @@ def _check_expansion(root: yaml.Node) -> None:
         stack.extend((c, False) for c in _children(node))
 
 
-def _record(
-    node: yaml.Node, root: YamlPath, lines: dict[YamlPath, int], nodes: dict[YamlPath, yaml.Node]
-) -> None:
-    """Record the lines of ``node`` and its descendants under their paths."""
-    _check_expansion(node)
-    # Iterative walk: documents can nest deeper than Python's recursion limit allows.
-    stack: list[tuple[yaml.Node, YamlPath]] = [(node, root)]
-    while stack:
-        current, path = stack.pop()
-        nodes.setdefault(path, current)
-        if isinstance(current, yaml.MappingNode):
-            for key_node, value_node in current.value:
-                if not isinstance(key_node, yaml.ScalarNode):
-                    continue
-                child = (*path, key_node.value)
-                lines.setdefault(child, key_node.start_mark.line + 1)
-                stack.append((value_node, child))
-        elif isinstance(current, yaml.SequenceNode):
-            for index, item in enumerate(current.value):
-                child = (*path, index)
-                lines.setdefault(child, item.start_mark.line + 1)
-                stack.append((item, child))
-
-
 def load_yaml(text: str, file: str, error: type[ConfigError] = ConfigError) -> YamlDocument:
     """Parse one YAML document from ``text``; raise ``error`` with file:line:column.
 
@@ -286,9 +287,8 @@ def load_yaml(text: str, file: str, error: type[ConfigError] = ConfigError) -> Y
         node = loader.get_single_node()
         if node is None:
             return YamlDocument(data=None, file=file)
-        lines: dict[YamlPath, int] = {(): node.start_mark.line + 1}
-        nodes: dict[YamlPath, yaml.Node] = {}
-        _record(node, (), lines, nodes)
+        if "*" in text:  # without aliases there can be neither a cycle nor a bomb
+            _check_expansion(node)
         data = loader.construct_document(node)
     except _DuplicateKey as exc:
         raise error(
@@ -327,7 +327,7 @@ def load_yaml(text: str, file: str, error: type[ConfigError] = ConfigError) -> Y
         raise error(Issue(file=file, message=f"invalid YAML: {exc}")) from None
     finally:
         loader.dispose()
-    return YamlDocument(data=data, file=file, _lines=lines, _nodes=nodes)
+    return YamlDocument(data=data, file=file, root=node)
 
 
 def load_yaml_file(
