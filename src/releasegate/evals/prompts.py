@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +78,10 @@ class Prompt(BaseModel):
         default=None, exclude=True, description="File the prompt was loaded from (set by loader)"
     )
 
-    _compiled: jinja2.Template | None = PrivateAttr(default=None)
+    # The compiled template is cached together with the text it was compiled from:
+    # ``model_copy(update={"template": ...})`` copies private attributes, and a copy must
+    # not render its original's template.
+    _compiled: tuple[str, jinja2.Template] | None = PrivateAttr(default=None)
     _field_lines: dict[str, int] = PrivateAttr(default_factory=dict)
     _template_line: int | None = PrivateAttr(default=None)
 
@@ -123,7 +125,7 @@ class Prompt(BaseModel):
         """``name@version``."""
         return f"{self.name}@{self.version}"
 
-    @cached_property
+    @property
     def content_hash(self) -> str:
         """sha256 over name, version, model, params, system and template."""
         return _canonical_hash(
@@ -137,12 +139,12 @@ class Prompt(BaseModel):
             }
         )
 
-    @cached_property
+    @property
     def text_hash(self) -> str:
         """sha256 over the text only (system and template)."""
         return _canonical_hash({"system": self.system, "template": self.template})
 
-    @cached_property
+    @property
     def config_hash(self) -> str:
         """sha256 over the model and its parameters only."""
         return _canonical_hash({"model": self.model, "params": self.params})
@@ -161,23 +163,26 @@ class Prompt(BaseModel):
         Raises:
             PromptError: on a template syntax error, with the file line and template line.
         """
-        if self._compiled is None:
-            try:
-                self._compiled = _ENV.from_string(self.template)
-            except jinja2.TemplateSyntaxError as exc:
-                line = None
-                if self._template_line is not None and exc.lineno:
-                    line = self._template_line + exc.lineno - 1
-                raise PromptError(
-                    Issue(
-                        file=self._where,
-                        line=line,
-                        field="template",
-                        message=f"prompt {self.name!r}: template syntax error at template "
-                        f"line {exc.lineno}: {exc.message}",
-                    )
-                ) from None
-        return self._compiled
+        cached = self._compiled
+        if cached is not None and cached[0] == self.template:
+            return cached[1]
+        try:
+            compiled = _ENV.from_string(self.template)
+        except jinja2.TemplateSyntaxError as exc:
+            line = None
+            if self._template_line is not None and exc.lineno:
+                line = self._template_line + exc.lineno - 1
+            raise PromptError(
+                Issue(
+                    file=self._where,
+                    line=line,
+                    field="template",
+                    message=f"prompt {self.name!r}: template syntax error at template "
+                    f"line {exc.lineno}: {exc.message}",
+                )
+            ) from None
+        self._compiled = (self.template, compiled)
+        return compiled
 
     def render(self, case: Case) -> list[dict[str, Any]]:
         """The chat messages for one case: the system message (if any), then the user

@@ -163,6 +163,19 @@ def test_scan_prompts_collects_all_bad_files(tmp_path: Path) -> None:
     assert "not found" in missing[0].message
 
 
+def test_copies_with_changes_do_not_reuse_stale_caches() -> None:
+    base = Prompt(name="p", version="1.0.0", model="m-2024-01-01", template="A {{ input }}")
+    case = Case(id="x", input="hi")
+    assert base.render(case)[-1]["content"] == "A hi"
+    before = (base.content_hash, base.text_hash, base.config_hash)
+    changed = base.model_copy(update={"template": "B {{ input }}", "model": "m-2024-02-01"})
+    assert changed.render(case)[-1]["content"] == "B hi"
+    assert changed.content_hash != before[0]
+    assert changed.text_hash != before[1]
+    assert changed.config_hash != before[2]
+    assert base.render(case)[-1]["content"] == "A hi"
+
+
 def test_template_is_compiled_once() -> None:
     prompt = Prompt(name="p", version="1.0.0", model="m", template="{{ input }}")
     assert prompt.compile() is prompt.compile()
