@@ -6,9 +6,12 @@ and prints the wall time as a ratio to the ideal ``ceil(N / C) * delay``.
 
     .venv/bin/python benchmarks/provider_clients/bench.py --calls 2000 --concurrency 32
 
-Variants: ``aiohttp-raw`` (a bare aiohttp session, the floor), ``sdk-httpx`` (the openai
-SDK on its default httpx client), ``sdk-aiohttp`` (the SDK on ``DefaultAioHttpClient``),
-and ``provider`` (releasegate's ``openai`` provider with its default client).
+Variants: ``aiohttp-raw`` (a bare aiohttp session, the floor), ``sdk-httpx`` /
+``sdk-aiohttp`` (``chat.completions.create`` on the SDK's default httpx client / on
+``DefaultAioHttpClient``), ``sdk-aiohttp-post`` / ``sdk-httpx-post`` (the SDK's generic
+``post`` with a dict body), ``provider`` (releasegate's ``openai`` provider, default
+client; ``provider:httpx`` forces httpx) and ``http-provider`` (releasegate's ``http``
+provider on the same endpoint).
 """
 
 from __future__ import annotations
@@ -116,6 +119,27 @@ async def variant(name: str, base_url: str, calls: int, concurrency: int) -> tup
             )
             return resp.choices[0].message.content or ""
 
+    elif name == "http-provider":
+        # releasegate's generic ``http`` provider pointed at the same endpoint: one shared
+        # aiohttp session, no SDK in the way.
+        cfg = ProviderConfig.model_validate(
+            {
+                "type": "http",
+                "url": base_url + "/chat/completions",
+                "model": "fake-model-2025-01-01",
+                "body": {"model": "{{ model }}", "messages": "{{ messages }}"},
+                "json_path": "choices.0.message.content",
+                "usage_path": "usage",
+                "concurrency": concurrency,
+            }
+        )
+        provider = build_provider("bench", cfg, pricing=PriceTable(), root=ROOT)
+        closers.append(provider.aclose)
+        request = ChatRequest(messages=tuple(MESSAGES), model="fake-model-2025-01-01")
+
+        async def call() -> str:
+            return (await provider.complete(request)).text
+
     else:
         client_kind = name.split(":", 1)[1] if ":" in name else None
         options = {"client": client_kind} if client_kind else {}
@@ -152,7 +176,8 @@ def main() -> None:
     parser.add_argument("--delay-ms", type=float, default=50.0)
     parser.add_argument(
         "--variants",
-        default="aiohttp-raw,sdk-httpx,sdk-aiohttp,provider",
+        default="aiohttp-raw,sdk-httpx,sdk-aiohttp,sdk-aiohttp-post,provider,provider:httpx,"
+        "http-provider",
         help="comma-separated; provider:httpx / provider:aiohttp force the provider's client",
     )
     args = parser.parse_args()

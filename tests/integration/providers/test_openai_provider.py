@@ -20,6 +20,7 @@ from tests.support.openai_server import FakeOpenAIServer
 pytestmark = pytest.mark.integration
 
 MODEL = "local-model-2025-01-01"
+CLIENTS = ["aiohttp", "httpx", "direct"]
 PRICING = PriceTable({MODEL: PriceEntry(input_per_mtok=2.0, output_per_mtok=8.0)})
 
 
@@ -32,7 +33,7 @@ def make(base_url: str, client: str = "aiohttp", **extra: Any) -> OpenAIProvider
     return provider
 
 
-@pytest.fixture(params=["aiohttp", "httpx"])
+@pytest.fixture(params=CLIENTS)
 async def provider(
     request: pytest.FixtureRequest, openai_server: FakeOpenAIServer
 ) -> AsyncIterator[OpenAIProvider]:
@@ -138,8 +139,9 @@ async def test_client_errors_not_retryable(
     assert hint in str(info.value) and "upstream detail" in str(info.value)
 
 
-async def test_timeout_is_retryable(openai_server: FakeOpenAIServer) -> None:
-    p = make(openai_server.base_url, timeout_s=0.3)
+@pytest.mark.parametrize("client", CLIENTS)
+async def test_timeout_is_retryable(openai_server: FakeOpenAIServer, client: str) -> None:
+    p = make(openai_server.base_url, client=client, timeout_s=0.3)
     openai_server.hang_next(2.0)
     try:
         with pytest.raises(ProviderError, match="timed out") as info:
@@ -150,11 +152,12 @@ async def test_timeout_is_retryable(openai_server: FakeOpenAIServer) -> None:
         await p.aclose()
 
 
-async def test_connection_refused_is_retryable() -> None:
+@pytest.mark.parametrize("client", CLIENTS)
+async def test_connection_refused_is_retryable(client: str) -> None:
     with socket.socket() as s:  # a port with nobody listening
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    p = make(f"http://127.0.0.1:{port}/v1", timeout_s=2.0)
+    p = make(f"http://127.0.0.1:{port}/v1", client=client, timeout_s=2.0)
     try:
         with pytest.raises(ProviderError, match="connection error") as info:
             await p.complete(req())
