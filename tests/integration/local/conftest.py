@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from releasegate.providers.embeddings import LocalEmbedder
+from releasegate.providers.local import LocalProvider
+
+
+@pytest.fixture(scope="module")
+def embedder() -> LocalEmbedder:
+    # Loaded once per module: torch and the weights take seconds.
+    return LocalEmbedder()
+
+
+@pytest.fixture
+async def local_judge() -> AsyncIterator[LocalProvider]:
+    provider = LocalProvider(params={"max_tokens": 96})
+    try:
+        yield provider
+    finally:
+        await provider.aclose()
