@@ -13,8 +13,10 @@ its signature accepts (a ``**kwargs`` parameter accepts all):
 * ``messages`` (list of dicts): the rendered chat messages, OpenAI style.
 * ``case_id`` (str or None): the case id.
 
-It may be a plain function (run in a worker thread so it cannot stall the event loop) or
-an ``async def``. It returns either the answer as a ``str`` or a dict
+It may be a plain function (run in a worker thread so it cannot stall the event loop; the
+provider keeps its own pool of ``concurrency`` threads, since asyncio's default pool has
+only a handful and would cap a blocking app below the configured concurrency) or an
+``async def``. It returns either the answer as a ``str`` or a dict
 ``{"output": str, "usage": {"prompt_tokens": int, "completion_tokens": int},
 "cost_usd": float}`` where ``usage`` and ``cost_usd`` are optional. An exception raised by
 the function fails that case (not retried) with the exception's type and message.
@@ -23,11 +25,14 @@ the function fails that case (not retried) with the exception's type and message
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import functools
 import importlib
 import inspect
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -164,6 +169,7 @@ class PythonProvider(ChatProvider):
         model: str | None = None,
         accepted: tuple[str, ...] | None = None,
         pricing: PriceTable | None = None,
+        concurrency: int = 8,
     ) -> None:
         self._func = func
         self._target = target
@@ -172,6 +178,8 @@ class PythonProvider(ChatProvider):
         self._accepted = accepted
         self._async = _is_async(func)
         self._pricing = pricing or PriceTable()
+        self._concurrency = concurrency
+        self._executor: ThreadPoolExecutor | None = None
 
     @classmethod
     def from_spec(cls, spec: ProviderSpec) -> PythonProvider:
@@ -192,6 +200,7 @@ class PythonProvider(ChatProvider):
             model=spec.config.model,
             accepted=_accepted(spec, func, opts.function),
             pricing=spec.pricing,
+            concurrency=spec.config.concurrency,
         )
 
     @property
@@ -226,7 +235,7 @@ class PythonProvider(ChatProvider):
             if self._async:
                 result = await self._func(**kwargs)
             else:
-                result = await asyncio.to_thread(self._func, **kwargs)
+                result = await self._in_thread(kwargs)
                 if inspect.isawaitable(result):  # a sync wrapper returning a coroutine
                     result = await result
         except Exception as exc:
@@ -235,6 +244,20 @@ class PythonProvider(ChatProvider):
             ) from exc
         latency_ms = (time.perf_counter() - start) * 1000
         return self._response(result, latency_ms, request.model or self._model)
+
+    async def _in_thread(self, kwargs: dict[str, Any]) -> Any:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                max_workers=self._concurrency, thread_name_prefix=f"releasegate-{self.name}"
+            )
+        # Copy the context like asyncio.to_thread does, so contextvars reach the function.
+        call = functools.partial(contextvars.copy_context().run, self._func, **kwargs)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+
+    async def aclose(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
 
     def _response(self, result: Any, latency_ms: float, model: str | None) -> ChatResponse:
         if isinstance(result, str):

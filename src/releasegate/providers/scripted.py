@@ -29,7 +29,7 @@ import math
 import random
 import re
 import time
-from collections import Counter
+from collections import Counter, deque
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -166,8 +166,11 @@ class ScriptedProvider(ChatProvider):
         self._rules = [(re.compile(r.match), r.output) for r in self.options.rules]
         self._fail = self.options.fail
         self._attempts: Counter[tuple[str | None, int]] = Counter()
-        #: every request received, in order (tests inspect it)
-        self.calls: list[ChatRequest] = []
+        #: the most recent requests, in order (tests inspect them); bounded so that long
+        #: simulations do not grow without limit
+        self.calls: deque[ChatRequest] = deque(maxlen=10_000)
+        #: requests received in total
+        self.call_count = 0
 
     @classmethod
     def from_spec(cls, spec: ProviderSpec) -> ScriptedProvider:
@@ -229,6 +232,7 @@ class ScriptedProvider(ChatProvider):
     async def complete(self, request: ChatRequest) -> ChatResponse:
         """Answer per the script, after ``latency_ms``; or fail as scripted."""
         self.calls.append(request)
+        self.call_count += 1
         start = time.perf_counter()
         if self.options.latency_ms:
             await asyncio.sleep(self.options.latency_ms / 1000)

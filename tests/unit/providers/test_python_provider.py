@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import sys
 import textwrap
 import uuid
@@ -164,3 +165,24 @@ def test_path_must_be_a_directory(tmp_path: Path) -> None:
     cfg = ProviderConfig.model_validate({"type": "python", "function": "m:f", "path": "nope"})
     with pytest.raises(ConfigError, match="is not a directory"):
         build_provider("app", cfg, pricing=PriceTable(), root=tmp_path)
+
+
+async def test_blocking_functions_run_up_to_concurrency_at_once(tmp_path: Path) -> None:
+    # Sixteen calls that each wait for all sixteen: this only completes if the provider
+    # runs sixteen threads at once (asyncio's default pool is smaller on small machines).
+    mod = app_module(
+        tmp_path,
+        """
+        import threading
+        barrier = threading.Barrier(16, timeout=20)
+        def answer(input):
+            barrier.wait()
+            return input
+        """,
+    )
+    provider = build(tmp_path, f"{mod}:answer", concurrency=16)
+    try:
+        results = await asyncio.gather(*(provider.complete(REQUEST) for _ in range(16)))
+    finally:
+        await provider.aclose()
+    assert [r.text for r in results] == ["What is 2+2?"] * 16
