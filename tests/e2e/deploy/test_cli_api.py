@@ -1,0 +1,109 @@
+"""The CLI drives a real uvicorn-served API (``--api``), and acts locally (``--db``)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+CLI = [sys.executable, "-c", "from releasegate.cli import main; main()"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], capture_output=True, text=True, timeout=120, env=env, cwd=cwd, check=False
+    )
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[str]:
+    port = _free_port()
+    log = tmp_path / "server.log"
+    with log.open("wb") as sink:
+        proc = subprocess.Popen(
+            [*CLI, "api", "serve", "--port", str(port), "--db", database_url],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(url + "/v1/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                pytest.fail(f"api serve exited: {log.read_text()}")
+            time.sleep(0.1)
+        else:
+            pytest.fail("api serve did not become healthy")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_cli_through_the_api(server: str, database_url: str, tmp_path: Path) -> None:
+    created = run("token", "create", "ops", "--scope", "operate", "--db", database_url, "--json")
+    assert created.returncode == 0, created.stderr
+    secret = json.loads(created.stdout)["token"]
+    reader = json.loads(
+        run("token", "create", "viewer", "--scope", "read", "--db", database_url, "--json").stdout
+    )["token"]
+    env = {**os.environ, "RELEASEGATE_API_TOKEN": secret}
+    api = ("--api", server)
+
+    steps = [
+        ("deploy", "register", "chat", "v1", "--prompt", "chat@1.0.0", "--model", "m-2024"),
+        ("deploy", "approve", "chat", "v1", "--reason", "baseline"),
+        ("deploy", "promote", "chat", "v1"),
+        ("deploy", "register", "chat", "v2", "--prompt", "chat@1.1.0", "--model", "m-2024"),
+        ("deploy", "approve", "chat", "v2"),
+        ("deploy", "canary", "chat", "v2", "--share", "0.5"),
+    ]
+    for step in steps:
+        r = run(*step, *api, env=env, cwd=tmp_path)
+        assert r.returncode == 0, (step, r.stderr)
+
+    status = json.loads(run("deploy", "status", "chat", "--json", *api, env=env).stdout)
+    assert status["active"] == "v1" and status["canary"] == "v2"
+    assert status["canary_share"] == pytest.approx(0.005)
+
+    routed = json.loads(run("route", "chat", "user-7", "--json", *api, env=env).stdout)
+    assert routed["version"] in ("v1", "v2") and routed["model"] == "m-2024"
+
+    # A read token may look but not operate: non-zero exit with the API's message.
+    denied = run(
+        "deploy", "promote", "chat", "v2", *api, env={**os.environ, "RELEASEGATE_API_TOKEN": reader}
+    )
+    assert denied.returncode == 2 and "403" in denied.stderr and "operate" in denied.stderr
+
+    r = run("deploy", "rollback", "chat", "--reason", "canary worse", *api, env=env)
+    assert r.returncode == 0 and "v1 serves" in r.stdout
+    refused = run("deploy", "rollback", "chat", "--reason", "again", *api, env=env)
+    assert refused.returncode == 2 and "no previous good version" in refused.stderr
+
+    # The same database, read locally, shows what the API did, attributed to the token.
+    history = json.loads(run("deploy", "history", "chat", "--json", "--db", database_url).stdout)
+    assert [h["action"] for h in history][-2:] == ["canary", "rollback"]
+    assert history[-1]["actor"] == "token:ops" and history[-1]["reason"] == "canary worse"
