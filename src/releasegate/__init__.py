@@ -7,6 +7,7 @@ subpackages (``releasegate.evals``, ``releasegate.scorers``, ``releasegate.provi
 
 from __future__ import annotations
 
+from releasegate.deploy import Router, bucket
 from releasegate.errors import ReleasegateError
 from releasegate.evals.dataset import Dataset, load_dataset
 from releasegate.evals.models import AssertSpec, Case
@@ -24,8 +25,10 @@ __all__ = [
     "EvalReport",
     "Project",
     "ReleasegateError",
+    "Router",
     "__version__",
     "arun_eval",
+    "bucket",
     "load_dataset",
     "load_project",
     "run_eval",

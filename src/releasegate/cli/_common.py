@@ -18,7 +18,7 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 out_console = Console(highlight=False, soft_wrap=False)
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _print_error(exc: ReleasegateError) -> None:

@@ -1,11 +1,11 @@
-"""``releasegate eval``: run a suite, write reports, apply the gate, exit with its code."""
+"""``releasegate eval``: run a suite, compare with a baseline, write reports, gate."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,32 +13,48 @@ from releasegate.cli._common import err_console, handle_errors, out_console
 from releasegate.cli._progress import progress_reporter
 from releasegate.cli.app import app
 from releasegate.errors import ExitCode, UsageError
-from releasegate.evals.report import EvalReport
-from releasegate.evals.runner import EvalOptions, arun_eval
-from releasegate.project import load_project
-from releasegate.reports import render_markdown, render_terminal, write_outputs
+
+if TYPE_CHECKING:  # heavy modules are imported when the command runs, not at start-up
+    from releasegate.evals.report import EvalReport
+    from releasegate.evals.runner import EvalOptions
+    from releasegate.project import Project
 
 __all__ = ["eval_command", "exit_code_for"]
 
 
-def exit_code_for(report: EvalReport) -> ExitCode:
+def exit_code_for(status: str, gate_passed: bool) -> ExitCode:
     """0 gate passed, 1 gate failed, 3 the run did not complete or every case errored."""
-    if report.status != "complete":
+    if status != "complete":
         return ExitCode.RUN_FAILED
-    if report.gate is not None and not report.gate.passed:
-        return ExitCode.GATE_FAILED
-    return ExitCode.PASS
+    return ExitCode.PASS if gate_passed else ExitCode.GATE_FAILED
+
+
+def _for_suite(path: Path | None, suite: str, many: bool) -> Path | None:
+    if path is None:
+        return None
+    text = str(path)
+    if "{suite}" in text:
+        return Path(text.replace("{suite}", suite))
+    if many:
+        raise UsageError(
+            f"{path}: several suites run; put {{suite}} in output paths to keep them apart"
+        )
+    return path
 
 
 @app.command("eval")
 @handle_errors
 def eval_command(
-    suite: Annotated[str, typer.Option("--suite", "-s", help="Suite name from the config")],
+    suite: Annotated[
+        list[str] | None,
+        typer.Option("--suite", "-s", help="Suite name from the config (repeatable)"),
+    ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="Config file [./releasegate.yaml]")
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the JSON report here")
+        Path | None,
+        typer.Option("--output", "-o", help="Write the JSON report here ({suite} expands)"),
     ] = None,
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here")] = None,
     markdown: Annotated[Path | None, typer.Option(help="Write a Markdown report here")] = None,
@@ -59,35 +75,135 @@ def eval_command(
     tag: Annotated[
         list[str] | None, typer.Option("--tag", "-t", help="Only cases with this tag")
     ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress, short summary")] = False,
+    baseline: Annotated[
+        Path | None, typer.Option(help="Compare with this stored JSON report")
+    ] = None,
+    baseline_ref: Annotated[
+        str | None,
+        typer.Option(help="Also evaluate the prompts as of this git ref, and compare"),
+    ] = None,
+    changed_only: Annotated[
+        bool,
+        typer.Option(help="Run only suites covering prompts changed since --base"),
+    ] = False,
+    base: Annotated[
+        str | None, typer.Option(help="Git ref for --changed-only (default: --baseline-ref)")
+    ] = None,
+    allow_mixed_change: Annotated[
+        bool,
+        typer.Option(help="Emergency override: allow text and model changed together"),
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
 ) -> None:
-    """Evaluate a suite and gate on it.
+    """Evaluate suites and gate on them.
 
     Exit codes: 0 gate passed, 1 gate failed, 2 bad usage/config/data, 3 the run failed
     (every case errored, budget reached, or interrupted).
     """
+    from releasegate.evals.runner import EvalOptions
+    from releasegate.project import load_project
+
+    if baseline is not None and baseline_ref is not None:
+        raise UsageError("use either --baseline or --baseline-ref, not both")
     project = load_project(config)
-    project.suite(suite)  # unknown suite -> exit 2 before any work
-    with progress_reporter(err_console, f"eval {suite}", enabled=not quiet) as progress:
+    suites = list(suite or [])
+    if changed_only:
+        from releasegate.evals.changes import changed_suites
+
+        ref = base or baseline_ref
+        if ref is None:
+            raise UsageError("--changed-only needs --base REF (or --baseline-ref REF)")
+        covering = changed_suites(project, ref)
+        suites = [s for s in suites if s in covering] if suites else covering
+        if not suites:
+            out_console.print(f"no suite covers a prompt changed since {ref}; nothing to run")
+            raise typer.Exit(int(ExitCode.PASS))
+    if not suites:
+        raise UsageError(
+            "name a suite with --suite (known: " + ", ".join(project.config.suites) + ")"
+        )
+    for name in suites:
+        project.suite(name)  # unknown suite -> exit 2 before any work
+    base_report = None
+    if baseline is not None:
+        from releasegate.evals.report import EvalReport as Report
+
+        base_report = Report.load(baseline)
+    worst = ExitCode.PASS
+    for name in suites:
         options = EvalOptions(
             repeat=repeat,
             max_cost_usd=max_cost,
             max_tokens=max_tokens,
             use_cache=not no_cache,
             concurrency=concurrency,
-            progress=progress,
             handle_sigint=True,
             filter_tags=list(tag or []),
         )
-        report = asyncio.run(arun_eval(project, suite, options))
+        code = _run_one(
+            project,
+            name,
+            options,
+            many=len(suites) > 1,
+            outputs=(output, junit, markdown, html),
+            baseline=base_report,
+            baseline_ref=baseline_ref,
+            allow_mixed_change=allow_mixed_change,
+            quiet=quiet,
+        )
+        worst = max(worst, code)
+    raise typer.Exit(int(worst))
+
+
+def _run_one(
+    project: Project,
+    name: str,
+    options: EvalOptions,
+    *,
+    many: bool,
+    outputs: tuple[Path | None, Path | None, Path | None, Path | None],
+    baseline: EvalReport | None,
+    baseline_ref: str | None,
+    allow_mixed_change: bool,
+    quiet: bool,
+) -> ExitCode:
+    from releasegate.evals.compare_render import (
+        render_comparison_markdown,
+        render_comparison_terminal,
+    )
+    from releasegate.evals.gating import arun_gated
+    from releasegate.reports import render_markdown, render_terminal, write_outputs
+
+    with progress_reporter(err_console, f"eval {name}", enabled=not quiet) as progress:
+        options.progress = progress
+        run = asyncio.run(
+            arun_gated(
+                project,
+                name,
+                options,
+                baseline=baseline,
+                baseline_ref=baseline_ref,
+                allow_mixed_change=allow_mixed_change,
+            )
+        )
+    report = run.report
     if not report.cases and report.status == "complete":
-        raise UsageError(f"suite {suite!r}: no case matched")
+        raise UsageError(f"suite {name!r}: no case matched")
+    cmp_md = render_comparison_markdown(run.comparison) if run.comparison else None
+    json_path, junit_path, md_path, html_path = (_for_suite(p, name, many) for p in outputs)
     write_outputs(
-        report, json_path=output, junit_path=junit, markdown_path=markdown, html_path=html
+        report,
+        json_path=json_path,
+        junit_path=junit_path,
+        markdown_path=md_path,
+        html_path=html_path,
+        comparison_markdown=cmp_md,
     )
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as fh:
-            fh.write(render_markdown(report) + "\n")
+            fh.write(render_markdown(report, comparison=cmp_md) + "\n")
     render_terminal(report, out_console)
-    raise typer.Exit(int(exit_code_for(report)))
+    if run.comparison is not None:
+        render_comparison_terminal(run.comparison, out_console)
+    return exit_code_for(report.status, report.gate is None or report.gate.passed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +11,6 @@ import typer
 from releasegate.cli._common import err_console, handle_errors, out_console
 from releasegate.cli.app import app
 from releasegate.errors import ExitCode
-from releasegate.evals.validate import validate_project
 
 __all__ = ["validate_command"]
 
@@ -24,12 +24,29 @@ def validate_command(
     allow_unpinned: Annotated[
         bool, typer.Option(help="Report floating model aliases as warnings, not errors")
     ] = False,
+    base: Annotated[
+        str | None,
+        typer.Option(help="Git ref: also refuse prompts whose text and model changed together"),
+    ] = None,
+    allow_mixed_change: Annotated[
+        bool, typer.Option(help="Emergency override: a mixed change is only a warning")
+    ] = False,
 ) -> None:
     """Validate config, prompts and datasets; every problem names its file, line or case.
 
     Exit codes: 0 valid (warnings allowed), 2 problems found.
     """
+    from releasegate.evals.validate import validate_project
+
     issues = validate_project(config, allow_unpinned=allow_unpinned)
+    if base is not None and not any(i.severity == "error" for i in issues):
+        from releasegate.evals.changes import check_separation
+        from releasegate.project import load_project
+
+        changes = check_separation(load_project(config), base)
+        if allow_mixed_change:
+            changes = [dataclasses.replace(i, severity="warning") for i in changes]
+        issues += changes
     errors = [i for i in issues if i.severity == "error"]
     for issue in issues:
         style = "red" if issue.severity == "error" else "yellow"

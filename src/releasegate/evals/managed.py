@@ -73,7 +73,7 @@ class RetryPolicy:
         if isinstance(exc, ProviderError) and exc.retry_after is not None:
             return min(max(exc.retry_after, 0.0), self.max_retry_after_s)
         ceiling = min(self.max_s, self.initial_s * (2 ** (state.attempt_number - 1)))
-        return random.uniform(0, ceiling)  # noqa: S311 - jitter, not crypto
+        return random.uniform(0, ceiling)
 
 
 def _retryable(exc: BaseException) -> bool:

@@ -180,6 +180,10 @@ class EvalReport(_Model):
     gate: GateResult | None = None
     status: Literal["complete", "stopped", "interrupted", "failed"] = "complete"
     stop_reason: str | None = None
+    #: the baseline comparison (``releasegate.comparison`` document) when one was made
+    comparison: dict[str, Any] | None = None
+    #: emergency overrides used for this run, e.g. a mixed text+model change
+    overrides: list[str] = Field(default_factory=list)
     cases: list[CaseResult] = Field(default_factory=list)
 
     @property

@@ -31,7 +31,7 @@ from releasegate.evals.gate import apply_gate
 from releasegate.evals.managed import Budget, ManagedProvider, RetryPolicy
 from releasegate.evals.models import Case
 from releasegate.evals.prompts import Prompt
-from releasegate.evals.report import CaseResult, EvalReport, Identity
+from releasegate.evals.report import CaseResult, EvalReport, Identity, RuleResult
 from releasegate.evals.scoring import CaseScorer
 from releasegate.project import Project, load_project
 from releasegate.providers.base import ChatProvider, ChatRequest
@@ -295,19 +295,40 @@ def _build_report(engine: _Engine, state: _Run, started: datetime, elapsed: floa
         status, reason = "failed", "every case errored; first error: " + str(results[0].error)
     elif not results:
         status, reason = "failed", "no case ran"
-    gate = apply_gate(summary, engine.suite.gate)
-    return EvalReport(
+    report = EvalReport(
         run_id=uuid.uuid4().hex,
         started_at=started.isoformat(timespec="seconds"),
         finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
         duration_s=round(elapsed, 3),
         identity=engine.identity(),
         summary=summary,
-        gate=gate,
+        gate=None,
         status=status,
         stop_reason=reason,
         cases=results,
     )
+    extra, warnings = _repeat_rules(report, engine)
+    report.gate = apply_gate(summary, engine.suite.gate, extra_rules=extra, warnings=warnings)
+    return report
+
+
+def _repeat_rules(report: EvalReport, engine: _Engine) -> tuple[list[RuleResult], list[str]]:
+    """pass^k and flaky cases: only meaningful with ``--repeat`` > 1."""
+    if engine.repeat <= 1:
+        return [], []
+    # This module brings scipy along: import it only for repeated runs.
+    from releasegate.evals.compare import flaky_cases, pass_k_rule
+
+    rules: list[RuleResult] = []
+    warnings: list[str] = []
+    pass_k = pass_k_rule(report, engine.suite.gate)
+    if pass_k is not None:
+        rules.append(pass_k)
+    flaky = flaky_cases(report)
+    if flaky:
+        shown = ", ".join(flaky[:10]) + (" ..." if len(flaky) > 10 else "")
+        warnings.append(f"{len(flaky)} flaky case(s), repeats disagree on pass/fail: {shown}")
+    return rules, warnings
 
 
 def run_eval(

@@ -43,6 +43,7 @@ def write_outputs(
     junit_path: str | Path | None = None,
     markdown_path: str | Path | None = None,
     html_path: str | Path | None = None,
+    comparison_markdown: str | None = None,
 ) -> list[Path]:
     """Write the requested report files, creating parent directories as needed.
 
@@ -55,6 +56,7 @@ def write_outputs(
         junit_path: where to write JUnit XML.
         markdown_path: where to write GitHub-flavoured Markdown.
         html_path: where to write the standalone HTML page.
+        comparison_markdown: a rendered baseline comparison to include in the Markdown.
 
     Returns:
         The paths written, in the order json, junit, markdown, html.
@@ -65,7 +67,9 @@ def write_outputs(
     if junit_path is not None:
         planned.append((Path(junit_path), render_junit(report)))
     if markdown_path is not None:
-        planned.append((Path(markdown_path), render_markdown(report)))
+        planned.append(
+            (Path(markdown_path), render_markdown(report, comparison=comparison_markdown))
+        )
     if html_path is not None:
         planned.append((Path(html_path), render_html(report)))
     for path, text in planned:

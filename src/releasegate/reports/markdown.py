@@ -206,7 +206,11 @@ def _failures_block(report: EvalReport, max_failures: int, budget: int) -> list[
 
 
 def render_markdown(
-    report: EvalReport, *, max_failures: int = 10, max_chars: int = GITHUB_COMMENT_LIMIT
+    report: EvalReport,
+    *,
+    max_failures: int = 10,
+    max_chars: int = GITHUB_COMMENT_LIMIT,
+    comparison: str | None = None,
 ) -> str:
     """The report as GitHub-flavoured Markdown.
 
@@ -214,11 +218,15 @@ def render_markdown(
         report: the evaluation report.
         max_failures: how many of the worst failing cases to show in the details block.
         max_chars: hard limit on the result's length (GitHub rejects longer comments).
+        comparison: an already rendered baseline comparison (Markdown), shown right after
+            the headline numbers, before the gate rules.
 
     Returns:
         Markdown text starting with ``<!-- releasegate-report suite=NAME -->``.
     """
     head = [_marker(report), *_header(report), "", *_headline(report)]
+    if comparison:
+        head += ["", comparison.strip()]
     body: list[str] = []
     for section in (
         _gate(report),

@@ -73,10 +73,11 @@ def summarize(results: Sequence[CaseResult]) -> Summary:
     scored = [r for r in results if r.score is not None]
     scores = [r.score for r in scored if r.score is not None]
     mean, std = weighted_mean_std(scores, [r.weight for r in scored])
+    p10: float | None = None
+    p50: float | None = None
+    p90: float | None = None
     if scores:
         p10, p50, p90 = (float(x) for x in np.percentile(scores, [10, 50, 90]))
-    else:
-        p10 = p50 = p90 = None
     n_passed = sum(1 for r in scored if r.passed)
     lat = [r.latency_ms for r in results if r.latency_ms is not None and r.error is None]
     by_tag_rows: dict[str, list[CaseResult]] = defaultdict(list)

@@ -1,0 +1,77 @@
+"""A suite run with its baseline: the service behind ``releasegate eval``.
+
+Runs the head (and, for ``--baseline-ref``, the base through the same cache), compares
+them case by case, and merges the regression rules into the head report's gate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+from releasegate.errors import ConfigError, RunFailed
+from releasegate.evals.changes import arun_baseline_ref, check_separation
+from releasegate.evals.compare import compare_reports
+from releasegate.evals.comparison import Comparison
+from releasegate.evals.report import EvalReport, GateResult
+from releasegate.evals.runner import EvalOptions, arun_eval
+from releasegate.project import Project
+
+__all__ = ["GatedRun", "arun_gated"]
+
+
+@dataclass
+class GatedRun:
+    """The head report (gate includes regression rules) and the comparison, if any."""
+
+    report: EvalReport
+    comparison: Comparison | None = None
+
+
+def _merge_gate(gate: GateResult | None, comparison: Comparison) -> GateResult:
+    rules = [*(gate.rules if gate else []), *comparison.rules]
+    warnings = [*(gate.warnings if gate else []), *comparison.warnings]
+    return GateResult(passed=all(r.passed for r in rules), rules=rules, warnings=warnings)
+
+
+async def arun_gated(
+    project: Project,
+    suite: str,
+    options: EvalOptions,
+    *,
+    baseline: EvalReport | None = None,
+    baseline_ref: str | None = None,
+    allow_mixed_change: bool = False,
+) -> GatedRun:
+    """Evaluate ``suite``; with a baseline, gate on the paired comparison too.
+
+    Raises:
+        ConfigError: ``baseline_ref`` given and a prompt changed text and model/params in
+            one step (unless ``allow_mixed_change``).
+        RunFailed: the baseline run did not complete.
+    """
+    overrides: list[str] = []
+    if baseline_ref is not None:
+        problems = [i for i in check_separation(project, baseline_ref) if i.severity == "error"]
+        if problems and not allow_mixed_change:
+            raise ConfigError(problems)
+        overrides += [f"allow-mixed-change: {p.message}" for p in problems]
+        base_opts = dataclasses.replace(options, handle_sigint=False)
+        baseline = await arun_baseline_ref(project, suite, baseline_ref, base_opts)
+        if baseline.status != "complete":
+            raise RunFailed(
+                f"the baseline run at {baseline_ref!r} did not complete "
+                f"({baseline.status}: {baseline.stop_reason})"
+            )
+    head = await arun_eval(project, suite, options)
+    if baseline is None or head.status != "complete":
+        return GatedRun(head.model_copy(update={"overrides": overrides}))
+    comparison = compare_reports(baseline, head, gate=project.suite(suite).gate)
+    head = head.model_copy(
+        update={
+            "gate": _merge_gate(head.gate, comparison),
+            "comparison": comparison.model_dump(mode="json"),
+            "overrides": overrides,
+        }
+    )
+    return GatedRun(head, comparison)
