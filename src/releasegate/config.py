@@ -80,10 +80,21 @@ class GateConfig(_Strict):
     max_regression: float | None = Field(
         default=None, ge=0, le=1, description="Largest allowed drop of the mean score"
     )
-    critical_tags: list[str] = Field(default_factory=list)
-    max_cost_increase: float | None = Field(default=None, ge=0, description="e.g. 0.5 = +50%")
-    max_latency_increase: float | None = Field(default=None, ge=0)
-    min_pass_repeats: int | None = Field(default=None, ge=1)
+    critical_tags: list[str] = Field(
+        default_factory=list,
+        description="Tags whose score may not drop significantly versus the baseline",
+    )
+    max_cost_increase: float | None = Field(
+        default=None, ge=0, description="Largest allowed relative cost increase (0.5 = +50%)"
+    )
+    max_latency_increase: float | None = Field(
+        default=None, ge=0, description="Largest allowed relative latency increase (0.5 = +50%)"
+    )
+    min_pass_repeats: int | None = Field(
+        default=None,
+        ge=1,
+        description="pass^k: every case must pass in at least this many of its --repeat runs",
+    )
 
 
 class SuiteConfig(_Strict):

@@ -1,22 +1,57 @@
-"""The ``releasegate`` command. Each module registers its commands on :data:`app`."""
+"""The ``releasegate`` command.
+
+Each module registers its commands on one typer app. Start-up imports only the module
+of the command being run (``releasegate eval`` never imports the deployment store or
+scipy), and every module when help is asked for or when :data:`app` is used from Python.
+"""
 
 from __future__ import annotations
 
-from releasegate.cli import (  # noqa: F401 - imported for registration
-    changed,
-    compare,
-    deploy,
-    eval,
-    init,
-    judge,
-    local,
-    validate,
-)
-from releasegate.cli.app import app
+import importlib
+import sys
+from typing import Any
 
 __all__ = ["app", "main"]
+
+# command name -> module that registers it
+_COMMANDS: dict[str, str] = {
+    "eval": "eval",
+    "validate": "validate",
+    "compare": "compare",
+    "changed": "changed",
+    "init": "init",
+    "judge": "judge",
+    "local": "local",
+    "deploy": "deploy",
+    "route": "deploy",
+    "db": "deploy",
+    "token": "deploy",
+    "api": "deploy",
+}
+
+
+def _load(modules: set[str]) -> Any:
+    for module in sorted(modules):
+        importlib.import_module(f"releasegate.cli.{module}")
+    from releasegate.cli._app import app as typer_app
+
+    return typer_app
+
+
+def load_all() -> Any:
+    """The typer app with every command registered."""
+    return _load(set(_COMMANDS.values()))
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        return load_all()
+    raise AttributeError(name)
 
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    first = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
+    module = _COMMANDS.get(first or "")
+    typer_app = _load({module}) if module else load_all()
+    typer_app()

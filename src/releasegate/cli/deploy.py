@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from releasegate.api.client import ApiClient
-from releasegate.cli.app import app
+from releasegate.cli._app import app
 from releasegate.deploy.model import AuditEntry, Deployment
 from releasegate.deploy.plans import preset
 from releasegate.deploy.router import Router

@@ -11,7 +11,7 @@ import typer
 
 from releasegate.cli._common import err_console, handle_errors, out_console
 from releasegate.cli._progress import progress_reporter
-from releasegate.cli.app import app
+from releasegate.cli._app import app
 from releasegate.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:  # heavy modules are imported when the command runs, not at start-up
