@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from releasegate.cli._common import err_console, handle_errors, out_console
 from releasegate.cli._app import app
+from releasegate.cli._common import err_console, handle_errors, out_console
 from releasegate.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from releasegate.cli._common import err_console, handle_errors
 from releasegate.cli._app import app
+from releasegate.cli._common import err_console, handle_errors
 
 __all__ = ["local_app", "serve_command"]
 
