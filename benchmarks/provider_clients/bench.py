@@ -2,7 +2,8 @@
 
 Starts ``tests/support/openai_server.py`` in a child process (answering after a fixed
 delay), then runs the same load through each client variant, side by side in one run,
-and prints the wall time as a ratio to the ideal ``ceil(N / C) * delay``.
+and prints the median wall time as a ratio to the ideal ``ceil(N / C) * delay`` and to
+the first variant (a bare aiohttp session), plus this process's CPU time per call.
 
     .venv/bin/python benchmarks/provider_clients/bench.py --calls 2000 --concurrency 32
 
@@ -22,6 +23,7 @@ import math
 import os
 import re
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -175,24 +177,43 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--delay-ms", type=float, default=50.0)
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="run every variant this many times, interleaved; medians are reported",
+    )
+    parser.add_argument(
         "--variants",
         default="aiohttp-raw,sdk-httpx,sdk-aiohttp,sdk-aiohttp-post,provider,provider:httpx,"
-        "http-provider",
-        help="comma-separated; provider:httpx / provider:aiohttp force the provider's client",
+        "provider:direct,http-provider",
+        help="comma-separated; provider:httpx / provider:direct force the provider's client",
     )
     args = parser.parse_args()
+    names = args.variants.split(",")
     proc, base_url = start_server(args.delay_ms)
     ideal = math.ceil(args.calls / args.concurrency) * args.delay_ms / 1000
     print(f"{args.calls} calls, concurrency {args.concurrency}, server delay {args.delay_ms} ms")
     print(f"ideal wall time {ideal:.2f} s; cpus {os.cpu_count()}; python {sys.version.split()[0]}")
-    print(f"{'variant':<18}{'wall s':>8}{'ratio':>8}{'cpu ms/call':>13}")
+    print(f"load average before: {os.getloadavg()[0]:.2f}; {args.rounds} interleaved rounds")
+    walls: dict[str, list[float]] = {n: [] for n in names}
+    cpus: dict[str, list[float]] = {n: [] for n in names}
     try:
-        for name in args.variants.split(","):
-            wall, cpu = asyncio.run(variant(name, base_url, args.calls, args.concurrency))
-            print(f"{name:<18}{wall:>8.2f}{wall / ideal:>8.2f}{cpu * 1000 / args.calls:>13.3f}")
+        # Interleaving spreads the machine's background noise over every variant alike.
+        for _ in range(args.rounds):
+            for name in names:
+                wall, cpu = asyncio.run(variant(name, base_url, args.calls, args.concurrency))
+                walls[name].append(wall)
+                cpus[name].append(cpu)
     finally:
         proc.terminate()
         proc.wait()
+    floor = statistics.median(walls[names[0]])
+    print(f"{'variant':<18}{'wall s':>8}{'/ideal':>8}{'/' + names[0]:>14}{'cpu ms/call':>13}")
+    for name in names:
+        wall = statistics.median(walls[name])
+        cpu_ms = statistics.median(cpus[name]) * 1000 / args.calls
+        print(f"{name:<18}{wall:>8.2f}{wall / ideal:>8.2f}{wall / floor:>14.2f}{cpu_ms:>13.3f}")
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
