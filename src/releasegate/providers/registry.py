@@ -43,6 +43,7 @@ _BUILTIN_MODULES: dict[str, str] = {
     "http": "releasegate.providers.http",
     "scripted": "releasegate.providers.scripted",
     "replay": "releasegate.providers.replay",
+    "local": "releasegate.providers.local",
 }
 
 _O = TypeVar("_O", bound=BaseModel)

@@ -50,6 +50,14 @@ def test_bad_option_value() -> None:
         build({"type": "scripted", "latency_ms": -1})
 
 
+def test_every_builtin_type_is_known_and_importable() -> None:
+    import importlib
+
+    for type_name, module in registry._BUILTIN_MODULES.items():
+        importlib.import_module(module)
+        assert type_name in registry._REGISTRY, type_name
+
+
 def test_builtin_scripted_builds() -> None:
     provider = build({"type": "scripted", "model": "fake-1"})
     assert isinstance(provider, ScriptedProvider)
