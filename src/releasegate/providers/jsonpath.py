@@ -22,12 +22,12 @@ __all__ = ["JsonPathError", "extract", "parse_path"]
 
 _TOKEN = re.compile(
     r"""
-      \[\s*(?P<index>-?\d+)\s*\]            # [0]
+      \[\s*(?P<index>-?[0-9]+)\s*\]          # [0]
     | \[\s*(?P<q>["'])(?P<quoted>.*?)(?P=q)\s*\]  # ["key"]
     | (?P<name>[^.\[\]]+)                   # key or 0
     | (?P<dot>\.)
     """,
-    re.VERBOSE,
+    re.VERBOSE | re.DOTALL,
 )
 
 
@@ -67,7 +67,7 @@ def parse_path(path: str) -> tuple[str | int, ...]:
             name = m.group("name")
             if not expect_segment:
                 raise JsonPathError(f"path {path!r}: missing '.' before {name!r}")
-            parts.append(int(name) if re.fullmatch(r"-?\d+", name) else name)
+            parts.append(int(name) if re.fullmatch(r"-?[0-9]+", name) else name)
             expect_segment = False
         pos = m.end()
     if expect_segment:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from releasegate.providers.jsonpath import JsonPathError, extract, parse_path
 
@@ -50,3 +52,28 @@ def test_missing_key_names_where_and_what_is_there() -> None:
         extract(DOC, "items.first")
     with pytest.raises(JsonPathError, match="cannot take"):
         extract(DOC, "answer.x")
+
+
+_keys = st.text(
+    alphabet=st.characters(blacklist_characters="\"'", blacklist_categories=("Cs",)),
+    min_size=1,
+    max_size=8,
+)
+
+
+@given(st.lists(st.one_of(_keys, st.integers(-50, 50)), min_size=1, max_size=6))
+def test_bracket_form_round_trips(parts: list[str | int]) -> None:
+    path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f'["{p}"]' for p in parts)
+    assert parse_path(path) == tuple(parts)
+
+
+@given(st.recursive(st.text(max_size=5), lambda c: st.dictionaries(_keys, c, max_size=3)))
+def test_extract_finds_every_leaf_of_nested_dicts(doc: object) -> None:
+    def leaves(node: object, prefix: tuple[str, ...]) -> list[tuple[tuple[str, ...], object]]:
+        if isinstance(node, dict):
+            return [x for k, v in node.items() for x in leaves(v, (*prefix, k))]
+        return [(prefix, node)]
+
+    for parts, value in leaves(doc, ()):
+        if parts:
+            assert extract(doc, parts) == value
