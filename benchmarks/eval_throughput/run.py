@@ -4,6 +4,9 @@
 that answers after a fixed delay. Both tools run in the same session, one after the
 other, against the same server process, with their caches off. See README.md.
 
+releasegate runs twice: with the `openai` provider's default client (the official SDK
+on its aiohttp transport) and with `client: direct` (the same protocol on bare aiohttp).
+
 Usage (from the repository root):
     .venv/bin/python benchmarks/eval_throughput/run.py [--cases 2000] [--delay-ms 50]
         [--concurrency 32] [--rounds 2] [--skip-promptfoo]
@@ -40,9 +43,18 @@ def free_port() -> int:
 def start_server(delay_ms: float) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.openai_server", "--port", str(port),
-         "--delay-ms", str(delay_ms)],
-        cwd=REPO, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "tests.support.openai_server",
+            "--port",
+            str(port),
+            "--delay-ms",
+            str(delay_ms),
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -55,17 +67,28 @@ def questions(n: int) -> list[str]:
     return [f"Summarise ticket {i}: the kettle number {i} stopped heating." for i in range(n)]
 
 
-def write_releasegate_project(root: Path, base_url: str, n: int, concurrency: int) -> None:
+def write_releasegate_project(
+    root: Path, base_url: str, n: int, concurrency: int, client: str = "aiohttp"
+) -> None:
     (root / "prompts").mkdir(parents=True, exist_ok=True)
-    prompt = {"name": "bench", "version": "1.0.0", "model": "gpt-4o-2024-11-20",
-              "params": {"temperature": 0}, "template": "{{ input }}"}
+    prompt = {
+        "name": "bench",
+        "version": "1.0.0",
+        "model": "gpt-4o-2024-11-20",
+        "params": {"temperature": 0},
+        "template": "{{ input }}",
+    }
     (root / "prompts" / "bench.yaml").write_text(yaml.safe_dump(prompt))
     cases = [
-        {"id": f"c{i}", "input": q, "assert": [
-            {"type": "contains", "value": f"kettle number {i}"},
-            {"type": "not-contains", "value": "As an AI"},
-            {"type": "regex", "value": r"ticket \d+"},
-        ]}
+        {
+            "id": f"c{i}",
+            "input": q,
+            "assert": [
+                {"type": "contains", "value": f"kettle number {i}"},
+                {"type": "not-contains", "value": "As an AI"},
+                {"type": "regex", "value": r"ticket \d+"},
+            ],
+        }
         for i, q in enumerate(questions(n))
     ]
     with (root / "cases.jsonl").open("w") as fh:
@@ -73,12 +96,21 @@ def write_releasegate_project(root: Path, base_url: str, n: int, concurrency: in
             fh.write(json.dumps(c) + "\n")
     config = {
         "version": 1,
-        "providers": {"target": {"type": "openai", "base_url": base_url,
-                                 "model": "gpt-4o-2024-11-20", "api_key_env": "BENCH_KEY",
-                                 "concurrency": concurrency, "max_retries": 0}},
+        "providers": {
+            "target": {
+                "type": "openai",
+                "base_url": base_url,
+                "model": "gpt-4o-2024-11-20",
+                "api_key_env": "BENCH_KEY",
+                "concurrency": concurrency,
+                "max_retries": 0,
+                "client": client,
+            }
+        },
         "prompts": "prompts/",
-        "suites": {"bench": {"dataset": "cases.jsonl", "prompt": "bench",
-                             "gate": {"min_pass_rate": 0.99}}},
+        "suites": {
+            "bench": {"dataset": "cases.jsonl", "prompt": "bench", "gate": {"min_pass_rate": 0.99}}
+        },
         "cache": {"enabled": False},
     }
     (root / "releasegate.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
@@ -87,20 +119,31 @@ def write_releasegate_project(root: Path, base_url: str, n: int, concurrency: in
 def write_promptfoo_project(root: Path, base_url: str, n: int) -> None:
     root.mkdir(parents=True, exist_ok=True)
     tests = [
-        {"vars": {"input": q}, "assert": [
-            {"type": "contains", "value": f"kettle number {i}"},
-            {"type": "not-contains", "value": "As an AI"},
-            {"type": "regex", "value": r"ticket \d+"},
-        ]}
+        {
+            "vars": {"input": q},
+            "assert": [
+                {"type": "contains", "value": f"kettle number {i}"},
+                {"type": "not-contains", "value": "As an AI"},
+                {"type": "regex", "value": r"ticket \d+"},
+            ],
+        }
         for i, q in enumerate(questions(n))
     ]
     (root / "tests.yaml").write_text(yaml.safe_dump(tests))
     config = {
         "description": "throughput benchmark",
         "prompts": ["{{input}}"],
-        "providers": [{"id": "openai:chat:gpt-4o-2024-11-20",
-                       "config": {"apiBaseUrl": base_url, "apiKey": "bench",
-                                  "temperature": 0, "maxRetries": 0}}],
+        "providers": [
+            {
+                "id": "openai:chat:gpt-4o-2024-11-20",
+                "config": {
+                    "apiBaseUrl": base_url,
+                    "apiKey": "bench",
+                    "temperature": 0,
+                    "maxRetries": 0,
+                },
+            }
+        ],
         "tests": "file://tests.yaml",
     }
     (root / "promptfooconfig.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
@@ -121,7 +164,8 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, i
 def run_releasegate(root: Path, env: dict[str, str]) -> dict[str, float]:
     exe = str(Path(sys.executable).with_name("releasegate"))
     wall, rss, code, err = timed(
-        [exe, "eval", "--suite", "bench", "--quiet", "-o", "report.json"], root, env)
+        [exe, "eval", "--suite", "bench", "--quiet", "-o", "report.json"], root, env
+    )
     if code != 0:
         raise RuntimeError(f"releasegate exited {code}: {err}")
     report = json.loads((root / "report.json").read_text())
@@ -130,11 +174,27 @@ def run_releasegate(root: Path, env: dict[str, str]) -> dict[str, float]:
 
 
 def run_promptfoo(root: Path, env: dict[str, str], concurrency: int) -> dict[str, float]:
-    exe = HERE / "node_modules" / ".bin" / "promptfoo"
+    bin_dir = HERE / "node_modules" / ".bin"
+    # promptfoo needs Node.js >= 22; package.json brings that runtime as the `node` package.
+    env = dict(env, PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}")
     wall, rss, code, err = timed(
-        [str(exe), "eval", "-c", "promptfooconfig.yaml", "-j", str(concurrency),
-         "--no-cache", "--no-progress-bar", "--no-table", "-o", "results.json"],
-        root, env)
+        [
+            str(bin_dir / "node"),
+            str(bin_dir / "promptfoo"),
+            "eval",
+            "-c",
+            "promptfooconfig.yaml",
+            "-j",
+            str(concurrency),
+            "--no-cache",
+            "--no-progress-bar",
+            "--no-table",
+            "-o",
+            "results.json",
+        ],
+        root,
+        env,
+    )
     if code not in (0, 100):  # 100: promptfoo's "some tests failed"
         raise RuntimeError(f"promptfoo exited {code}: {err}")
     data = json.loads((root / "results.json").read_text())
@@ -162,23 +222,36 @@ def main() -> None:
     args = ap.parse_args()
 
     OUT.mkdir(exist_ok=True)
-    env = dict(os.environ, BENCH_KEY="bench", PROMPTFOO_DISABLE_TELEMETRY="1",
-               PROMPTFOO_DISABLE_UPDATE="1", PROMPTFOO_CONFIG_DIR=str(OUT / "promptfoo-home"),
-               OPENAI_API_KEY="bench")
+    env = dict(
+        os.environ,
+        BENCH_KEY="bench",
+        PROMPTFOO_DISABLE_TELEMETRY="1",
+        PROMPTFOO_DISABLE_UPDATE="1",
+        PROMPTFOO_CONFIG_DIR=str(OUT / "promptfoo-home"),
+        OPENAI_API_KEY="bench",
+    )
     with_pf = not args.skip_promptfoo and ensure_promptfoo()
     rows = []
     for delay in (args.delay_ms, 0.0):
         server, base_url = start_server(delay)
         try:
             rg_root = OUT / f"rg-{int(delay)}"
+            rg_direct = OUT / f"rg-direct-{int(delay)}"
             pf_root = OUT / f"pf-{int(delay)}"
             write_releasegate_project(rg_root, base_url, args.cases, args.concurrency)
+            write_releasegate_project(
+                rg_direct, base_url, args.cases, args.concurrency, client="direct"
+            )
             write_promptfoo_project(pf_root, base_url, args.cases)
             ideal = args.cases * delay / 1000 / args.concurrency
             for r in range(args.rounds):
-                rg = run_releasegate(rg_root, env)
-                row = {"delay_ms": delay, "round": r, "ideal_s": ideal,
-                       "releasegate": rg}
+                row = {
+                    "delay_ms": delay,
+                    "round": r,
+                    "ideal_s": ideal,
+                    "releasegate_sdk": run_releasegate(rg_root, env),
+                    "releasegate_direct": run_releasegate(rg_direct, env),
+                }
                 if with_pf:
                     row["promptfoo"] = run_promptfoo(pf_root, env, args.concurrency)
                 rows.append(row)
@@ -187,9 +260,14 @@ def main() -> None:
             server.terminate()
             server.wait()
     result = {
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
-        "cases": args.cases, "checks_per_case": CHECKS, "concurrency": args.concurrency,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "cases": args.cases,
+        "checks_per_case": CHECKS,
+        "concurrency": args.concurrency,
         "rows": rows,
     }
     (OUT / "results.json").write_text(json.dumps(result, indent=2))

@@ -13,3 +13,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _root() -> None:
+    """Make changes to LLM applications safe to ship.
+
+    A callback keeps ``releasegate`` a command group even when only one command module
+    has been imported (start-up imports just the module of the command being run).
+    """

@@ -145,16 +145,27 @@ class ManagedProvider(ChatProvider):
         return response
 
     async def _call_with_retries(self, request: ChatRequest) -> ChatResponse:
+        # Fast path: most calls succeed first time; tenacity's machinery (a few
+        # inspect calls per attempt) only starts after a retryable failure.
+        try:
+            return await self._call_once(request)
+        except ProviderError as exc:
+            if not exc.retryable or self._retry.max_retries == 0:
+                raise
+            first_error = exc
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._retry.max_retries + 1),
             wait=self._retry.wait,
             retry=retry_if_exception(_retryable),
             reraise=True,
         )
+        first = True
         async for attempt in retrying:
             with attempt:
-                if attempt.retry_state.attempt_number > 1:
-                    self.stats.retries += 1
+                if first:
+                    first = False
+                    raise first_error  # let tenacity schedule the wait for attempt 2
+                self.stats.retries += 1
                 return await self._call_once(request)
         raise AssertionError("unreachable")  # pragma: no cover - tenacity reraises
 

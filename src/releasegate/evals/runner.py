@@ -117,7 +117,7 @@ class _Engine:
         self.target_cfg = cfg.providers[self.suite.target]
         self.target = self._managed(self.suite.target)
         # Only in-process targets see template variables; others get rendered messages.
-        self.wants_vars = self.target_cfg.type == "python"
+        self.wants_vars = self.target_cfg.type in {"python", "http"}
         self.judge = self._managed(self.suite.judge) if self.suite.judge else None
         self.scorer = CaseScorer(
             judge=self.judge,
@@ -184,29 +184,43 @@ class _Engine:
             return self.scorer.errored(case, repeat, str(exc))
         return await self.scorer.score(case, repeat, response)
 
+    def workers(self) -> int:
+        """Cases in progress at once: twice the target's slots (plus the judge's), so
+        that a prepared request waits at the semaphore whenever an answer is being scored;
+        the providers' semaphores still bound the calls in flight."""
+        target = self.options.concurrency or self.target_cfg.concurrency
+        judge = 0
+        if self.suite.judge:
+            judge = (
+                self.options.concurrency
+                or self.project.config.providers[self.suite.judge].concurrency
+            )
+        return max(1, 2 * target + judge)
+
     async def run(self, state: _Run) -> None:
         total = len(self.cases) * self.repeat
+        # One shared iterator feeds a fixed pool of workers, so a case's prompt is
+        # rendered just before its call, not 2,000 renders ahead of the first answer.
+        jobs = iter([(case, r) for case in self.cases for r in range(self.repeat)])
         stop = asyncio.Event()
 
-        async def one(case: Case, repeat: int) -> None:
-            if stop.is_set():
-                return
-            try:
-                result = await self.run_case(case, repeat)
-            except BudgetExceeded as exc:
-                if state.stop_reason is None:
-                    state.stop_reason = str(exc)
-                stop.set()
-                return
-            state.results.append(result)
-            state.done += 1
-            if self.options.progress is not None:
-                self.options.progress(state.done, total)
+        async def worker() -> None:
+            for case, repeat in jobs:
+                if stop.is_set():
+                    return
+                try:
+                    result = await self.run_case(case, repeat)
+                except BudgetExceeded as exc:
+                    if state.stop_reason is None:
+                        state.stop_reason = str(exc)
+                    stop.set()
+                    return
+                state.results.append(result)
+                state.done += 1
+                if self.options.progress is not None:
+                    self.options.progress(state.done, total)
 
-        # Cases are scheduled in order; the provider's semaphore bounds what is in flight.
-        tasks = [
-            asyncio.ensure_future(one(case, r)) for case in self.cases for r in range(self.repeat)
-        ]
+        tasks = [asyncio.ensure_future(worker()) for _ in range(min(self.workers(), total))]
         try:
             await asyncio.gather(*tasks)
         except asyncio.CancelledError:
@@ -338,4 +352,12 @@ def run_eval(
     **kwargs: Any,
 ) -> EvalReport:
     """Synchronous wrapper of :func:`arun_eval` (runs its own event loop)."""
-    return asyncio.run(arun_eval(project, suite, options, **kwargs))
+    out: list[EvalReport] = []
+
+    async def main() -> None:
+        # The main task returns None: on exit asyncio.run reprs its SIGINT handler, which
+        # holds the task, and the repr of a finished task includes its (large) result.
+        out.append(await arun_eval(project, suite, options, **kwargs))
+
+    asyncio.run(main())
+    return out[0]

@@ -68,14 +68,21 @@ class CaseScorer:
         self.ctx = ScorerContext(judge=judge, embedder=embedder)
         self.case_threshold = case_threshold
         self._scorers: dict[str, Scorer] = {}
+        self._by_id: dict[int, Scorer] = {}
 
     def scorer_for(self, spec: AssertSpec, case: Case) -> Scorer:
+        # Specs live as long as their cases (the whole run), so their id is a safe key;
+        # equal specs from different cases still share a scorer through the JSON key.
+        scorer = self._by_id.get(id(spec))
+        if scorer is not None:
+            return scorer
         key = json.dumps(spec.model_dump(mode="json"), sort_keys=True, default=str)
         scorer = self._scorers.get(key)
         if scorer is None:
             where = f"{case.source or '<dataset>'}" + (f":{case.line}" if case.line else "")
             scorer = build_scorer(spec, self.ctx, where=where)
             self._scorers[key] = scorer
+        self._by_id[id(spec)] = scorer
         return scorer
 
     async def _run_check(self, scorer: Scorer, sample: Sample) -> Score:
