@@ -35,11 +35,17 @@ class ProviderConfig(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    type: str = Field(description="Provider type: openai, anthropic, python, http, scripted, replay, local")
+    type: str = Field(
+        description="Provider type: openai, anthropic, python, http, scripted, replay, local",
+    )
     model: str | None = Field(default=None, description="Pinned model name (no floating aliases)")
     base_url: str | None = None
-    api_key_env: str | None = Field(default=None, description="Environment variable holding the API key")
-    params: dict[str, Any] = Field(default_factory=dict, description="Default generation parameters")
+    api_key_env: str | None = Field(
+        default=None, description="Environment variable holding the API key"
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="Default generation parameters"
+    )
     concurrency: int = Field(default=8, ge=1, le=1024, description="Calls in flight at once")
     rate_limit: float | None = Field(default=None, gt=0, description="Max calls per second")
     timeout_s: float = Field(default=60.0, gt=0)

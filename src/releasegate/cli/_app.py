@@ -8,7 +8,10 @@ __all__ = ["app"]
 
 app = typer.Typer(
     name="releasegate",
-    help="Make changes to LLM applications safe to ship: eval gate in CI, scored canary in production.",
+    help=(
+        "Make changes to LLM applications safe to ship: "
+        "eval gate in CI, scored canary in production."
+    ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

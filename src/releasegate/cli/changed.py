@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from releasegate.cli._common import handle_errors, out_console
 from releasegate.cli._app import app
+from releasegate.cli._common import handle_errors, out_console
 from releasegate.errors import UsageError
 from releasegate.evals.changes import changed_prompts
 

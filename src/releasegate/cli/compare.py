@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from releasegate.cli._common import handle_errors, out_console
 from releasegate.cli._app import app
+from releasegate.cli._common import handle_errors, out_console
 from releasegate.config import GateConfig
 from releasegate.errors import ExitCode, UsageError
 from releasegate.evals.compare import compare_reports

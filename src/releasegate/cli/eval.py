@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from releasegate.cli._app import app
 from releasegate.cli._common import err_console, handle_errors, out_console
 from releasegate.cli._progress import progress_reporter
-from releasegate.cli._app import app
 from releasegate.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:  # heavy modules are imported when the command runs, not at start-up

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from releasegate.cli._common import handle_errors, out_console
 from releasegate.cli._app import app
+from releasegate.cli._common import handle_errors, out_console
 from releasegate.scaffold import scaffold_project
 
 __all__ = ["init_command"]

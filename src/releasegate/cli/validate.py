@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from releasegate.cli._common import err_console, handle_errors, out_console
 from releasegate.cli._app import app
+from releasegate.cli._common import err_console, handle_errors, out_console
 from releasegate.errors import ExitCode
 
 __all__ = ["validate_command"]

@@ -60,9 +60,7 @@ def apply_gate(
     if gate.min_score is not None:
         rules.append(_at_least("min_score", summary.mean_score, gate.min_score, "mean score"))
     if gate.min_pass_rate is not None:
-        rules.append(
-            _at_least("min_pass_rate", summary.pass_rate, gate.min_pass_rate, "pass rate")
-        )
+        rules.append(_at_least("min_pass_rate", summary.pass_rate, gate.min_pass_rate, "pass rate"))
     for tag, floor in sorted(gate.min_tag_scores.items()):
         stats = summary.by_tag.get(tag)
         rules.append(

@@ -34,7 +34,7 @@ from releasegate.evals.prompts import Prompt
 from releasegate.evals.report import CaseResult, EvalReport, Identity, RuleResult
 from releasegate.evals.scoring import CaseScorer
 from releasegate.project import Project, load_project
-from releasegate.providers.base import ChatProvider, ChatRequest
+from releasegate.providers.base import ChatProvider, ChatRequest, EmbeddingProvider
 from releasegate.providers.pricing import PriceTable
 from releasegate.providers.registry import build_provider
 from releasegate.stats.summary import summarize
@@ -119,9 +119,10 @@ class _Engine:
         # Only in-process targets see template variables; others get rendered messages.
         self.wants_vars = self.target_cfg.type in {"python", "http"}
         self.judge = self._managed(self.suite.judge) if self.suite.judge else None
+        self.embedder = self._embedder(self.suite.embedder) if self.suite.embedder else None
         self.scorer = CaseScorer(
             judge=self.judge,
-            embedder=None,
+            embedder=self.embedder,
             case_threshold=self.suite.gate.case_threshold,
         )
         self.model = (self.prompt.model if self.prompt else None) or self.target_cfg.model or ""
@@ -148,6 +149,16 @@ class _Engine:
             retry=RetryPolicy(max_retries=cfg.max_retries),
             cache=self.cache,
             budget=self.budget,
+        )
+
+    def _embedder(self, name: str) -> EmbeddingProvider:
+        from releasegate.providers.embeddings import build_embedder  # heavy extras, lazily
+
+        return build_embedder(
+            name,
+            self.project.config.providers[name],
+            root=self.project.root,
+            source=str(self.project.config_path),
         )
 
     def identity(self) -> Identity:
@@ -233,6 +244,8 @@ class _Engine:
         await self.target.aclose()
         if self.judge is not None:
             await self.judge.aclose()
+        if self.embedder is not None:
+            await self.embedder.aclose()
         if self.cache is not None:
             self.cache.close()
 

@@ -156,8 +156,7 @@ def build_scorer(
         raise ConfigError(
             Issue(
                 file=where,
-                message=f"unknown check type {spec.type!r}; known: "
-                + ", ".join(sorted(_REGISTRY)),
+                message=f"unknown check type {spec.type!r}; known: " + ", ".join(sorted(_REGISTRY)),
             )
         )
     try:

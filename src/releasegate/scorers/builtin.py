@@ -2,4 +2,9 @@
 
 from __future__ import annotations
 
-from releasegate.scorers import deterministic  # noqa: F401
+from releasegate.scorers import (  # noqa: F401 - imported for registration
+    deterministic,
+    judge,
+    rag,
+    similarity,
+)

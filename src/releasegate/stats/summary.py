@@ -36,8 +36,9 @@ def weighted_mean_std(
 def _slice(results: Iterable[CaseResult]) -> SliceStats:
     scored = [r for r in results if r.score is not None]
     unmeasured = sum(1 for r in results if r.score is None)
-    mean, _ = weighted_mean_std([r.score for r in scored if r.score is not None],
-                                [r.weight for r in scored])
+    mean, _ = weighted_mean_std(
+        [r.score for r in scored if r.score is not None], [r.weight for r in scored]
+    )
     rate = sum(r.passed for r in scored) / len(scored) if scored else None
     return SliceStats(n=len(scored), mean_score=mean, pass_rate=rate, n_unmeasured=unmeasured)
 

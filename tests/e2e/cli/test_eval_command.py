@@ -36,7 +36,7 @@ async def test_exit_0_when_gate_passes_and_reports_written(
     openai_server: FakeOpenAIServer, tmp_path: Path
 ) -> None:
     make_project(tmp_path, base_url=openai_server.base_url, n_cases=5)
-    code, out, err = await run_cli(
+    code, _, err = await run_cli(
         "eval",
         "--suite",
         "pr",
@@ -150,7 +150,7 @@ async def test_ctrl_c_writes_partial_report_without_traceback(
             break
         await asyncio.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    out, err = await proc.communicate()
+    _, err = await proc.communicate()
     assert proc.returncode == 3, err.decode()
     assert "Traceback" not in err.decode()
     report = json.loads((tmp_path / "r.json").read_text())
