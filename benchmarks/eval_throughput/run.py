@@ -170,7 +170,12 @@ def run_releasegate(root: Path, env: dict[str, str]) -> dict[str, float]:
         raise RuntimeError(f"releasegate exited {code}: {err}")
     report = json.loads((root / "report.json").read_text())
     assert report["summary"]["n_cases"] > 0 and report["summary"]["pass_rate"] == 1.0
-    return {"wall_s": wall, "engine_s": report["duration_s"], "rss_mb": rss / 1024}
+    return {
+        "wall_s": wall,
+        "engine_s": report["duration_s"],
+        "cases_s": report["timings"]["cases_s"],
+        "rss_mb": rss / 1024,
+    }
 
 
 def run_promptfoo(root: Path, env: dict[str, str], concurrency: int) -> dict[str, float]:

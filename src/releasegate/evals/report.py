@@ -184,6 +184,9 @@ class EvalReport(_Model):
     comparison: dict[str, Any] | None = None
     #: emergency overrides used for this run, e.g. a mixed text+model change
     overrides: list[str] = Field(default_factory=list)
+    #: where the time went: ``setup_s`` (loading, providers), ``cases_s`` (calls and
+    #: scoring); ``duration_s`` also covers closing and the summary
+    timings: dict[str, float] = Field(default_factory=dict)
     cases: list[CaseResult] = Field(default_factory=list)
 
     @property

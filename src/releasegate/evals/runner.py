@@ -68,6 +68,7 @@ class _Run:
     stop_reason: str | None = None
     interrupted: bool = False
     done: int = 0
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def _tool_version() -> str:
@@ -297,6 +298,8 @@ async def arun_eval(
     t0 = time.perf_counter()
     engine = _Engine(proj, suite, options)
     state = _Run()
+    t_calls = time.perf_counter()
+    state.timings["setup_s"] = t_calls - t0
     try:
         runner = asyncio.ensure_future(engine.run(state))
         with _sigint_cancels(runner, options.handle_sigint):
@@ -305,8 +308,11 @@ async def arun_eval(
             except asyncio.CancelledError:
                 state.interrupted = True
     finally:
+        state.timings["cases_s"] = time.perf_counter() - t_calls
         await engine.aclose()
-    return _build_report(engine, state, started, time.perf_counter() - t0)
+    report = _build_report(engine, state, started, time.perf_counter() - t0)
+    report.timings = {k: round(v, 4) for k, v in state.timings.items()}
+    return report
 
 
 def _build_report(engine: _Engine, state: _Run, started: datetime, elapsed: float) -> EvalReport:
