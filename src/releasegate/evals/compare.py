@@ -360,7 +360,23 @@ def compare_reports(
         flaky_head=flaky_cases(head),
         notes=notes,
     )
+    warnings = _judge_changed(base, head)
     if gate is not None:
-        rules, warnings = regression_rules(comparison, gate)
-        comparison = comparison.model_copy(update={"rules": rules, "warnings": warnings})
+        rules, rule_warnings = regression_rules(comparison, gate)
+        comparison = comparison.model_copy(
+            update={"rules": rules, "warnings": warnings + rule_warnings}
+        )
+    elif warnings:
+        comparison = comparison.model_copy(update={"warnings": warnings})
     return comparison
+
+
+def _judge_changed(base: EvalReport, head: EvalReport) -> list[str]:
+    """A changed judge moves model-graded scores by itself: say so next to the delta."""
+    b, h = base.identity.judge_model, head.identity.judge_model
+    if b == h:
+        return []
+    return [
+        f"the judge changed between the runs ({b or 'none'} -> {h or 'none'}): "
+        "deltas of model-graded checks mix the change under review with the judge's own"
+    ]

@@ -187,3 +187,18 @@ def test_comparison_is_seeded_and_round_trips_through_json() -> None:
     assert Comparison.model_validate_json(one.to_json()) == one
     other = _pair(b, h, seed=8)
     assert other.overall.bootstrap != one.overall.bootstrap
+
+
+def test_judge_change_is_warned() -> None:
+    base = make_report([Row("a", 1.0), Row("b", 0.0)])
+    head = make_report([Row("a", 1.0), Row("b", 1.0)])
+    base = base.model_copy(
+        update={"identity": base.identity.model_copy(update={"judge_model": "judge-a-2024-01-01"})}
+    )
+    head = head.model_copy(
+        update={"identity": head.identity.model_copy(update={"judge_model": "judge-b-2025-01-01"})}
+    )
+    cmp = compare_reports(base, head)
+    assert any("judge changed" in w and "judge-b-2025-01-01" in w for w in cmp.warnings)
+    same = compare_reports(base, base)
+    assert not any("judge changed" in w for w in same.warnings)
