@@ -117,7 +117,8 @@ class _Engine:
         self.pricing = PriceTable(cfg.pricing)
         self.target_cfg = cfg.providers[self.suite.target]
         self.target = self._managed(self.suite.target)
-        # Only in-process targets see template variables; others get rendered messages.
+        # python and http targets may use the case's template variables directly;
+        # chat endpoints only ever see the rendered messages.
         self.wants_vars = self.target_cfg.type in {"python", "http"}
         self.judge = self._managed(self.suite.judge) if self.suite.judge else None
         self.embedder = self._embedder(self.suite.embedder) if self.suite.embedder else None
@@ -235,10 +236,14 @@ class _Engine:
         tasks = [asyncio.ensure_future(worker()) for _ in range(min(self.workers(), total))]
         try:
             await asyncio.gather(*tasks)
-        except asyncio.CancelledError:
+        except BaseException as exc:
+            # Ctrl-C, or an error no case can recover from (a template that fails to
+            # render): stop the other workers before the providers are closed.
             for t in tasks:
                 t.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            if not isinstance(exc, asyncio.CancelledError):
+                raise
             state.interrupted = True
 
     async def aclose(self) -> None:

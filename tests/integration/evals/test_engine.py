@@ -155,3 +155,20 @@ async def test_options_object_and_tag_filter(
     cfg = make_project(tmp_path, base_url=openai_server.base_url, n_cases=6)
     report = await arun_eval(cfg, "pr", EvalOptions(filter_tags=["odd"]))
     assert {c.id for c in report.cases} == {"c01", "c03", "c05"}
+
+
+async def test_template_error_at_run_time_is_a_config_error(
+    openai_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    from releasegate.errors import ConfigError
+
+    cases = [
+        {"id": f"c{i}", "input": f"q{i}", "assert": [{"type": "contains", "value": "q"}]}
+        for i in range(5)
+    ]
+    cfg = make_project(tmp_path, base_url=openai_server.base_url, cases=cases)
+    prompt = tmp_path / "prompts" / "echo.yaml"
+    prompt.write_text(prompt.read_text().replace("Q: {{ input }}", "Q: {{ missing_var }}"))
+    with pytest.raises(ConfigError) as info:
+        await arun_eval(cfg, "pr")
+    assert "missing_var" in str(info.value)
