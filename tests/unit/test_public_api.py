@@ -37,3 +37,14 @@ def test_public_names_are_documented() -> None:
         obj = getattr(releasegate, name)
         if callable(obj):
             assert obj.__doc__, f"{name} has no docstring"
+
+
+def test_lazy_names_resolve_to_their_modules() -> None:
+    from releasegate.deploy import bucket
+    from releasegate.evals.runner import run_eval
+
+    assert releasegate.run_eval is run_eval
+    assert releasegate.bucket is bucket
+    assert "run_eval" in dir(releasegate)
+    with pytest.raises(AttributeError):
+        _ = releasegate.no_such_name  # type: ignore[attr-defined]
