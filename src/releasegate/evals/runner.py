@@ -116,6 +116,20 @@ class _Engine:
             self.cache = ResponseCache(options.cache_path or project.resolve(cfg.cache.path))
         self.pricing = PriceTable(cfg.pricing)
         self.target_cfg = cfg.providers[self.suite.target]
+        try:
+            self._build_providers()
+        except BaseException:
+            if self.cache is not None:
+                self.cache.close()
+            raise
+        self.model = (self.prompt.model if self.prompt else None) or self.target_cfg.model or ""
+        params: dict[str, Any] = dict(self.target_cfg.params)
+        if self.prompt:
+            params.update(self.prompt.params)
+        params.setdefault("temperature", 0.0)  # deterministic by default
+        self.params = params
+
+    def _build_providers(self) -> None:
         self.target = self._managed(self.suite.target)
         # python and http targets may use the case's template variables directly;
         # chat endpoints only ever see the rendered messages.
@@ -127,12 +141,6 @@ class _Engine:
             embedder=self.embedder,
             case_threshold=self.suite.gate.case_threshold,
         )
-        self.model = (self.prompt.model if self.prompt else None) or self.target_cfg.model or ""
-        params: dict[str, Any] = dict(self.target_cfg.params)
-        if self.prompt:
-            params.update(self.prompt.params)
-        params.setdefault("temperature", 0.0)  # deterministic by default
-        self.params = params
 
     def _managed(self, name: str) -> ManagedProvider:
         cfg = self.project.config.providers[name]

@@ -172,3 +172,18 @@ async def test_template_error_at_run_time_is_a_config_error(
     with pytest.raises(ConfigError) as info:
         await arun_eval(cfg, "pr")
     assert "missing_var" in str(info.value)
+
+
+async def test_provider_config_error_stops_before_any_call(
+    openai_server: FakeOpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from releasegate.errors import ConfigError
+
+    monkeypatch.delenv("RG_TEST_MISSING_KEY", raising=False)
+    cfg = make_project(
+        tmp_path, base_url=openai_server.base_url, provider={"api_key_env": "RG_TEST_MISSING_KEY"}
+    )
+    with pytest.raises(ConfigError) as info:
+        await arun_eval(cfg, "pr")
+    assert "RG_TEST_MISSING_KEY" in str(info.value)
+    assert openai_server.count == 0
