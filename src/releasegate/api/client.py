@@ -172,8 +172,7 @@ class ApiClient:
         reason: str = "",
         report: EvalReport | None = None,
     ) -> Deployment:
-        body = {"reason": reason, "report": report.model_dump(mode="json") if report else None}
-        return self._dep("POST", self._path(feature, version, "approve"), body)
+        return self._verdict("approve", feature, version, reason, report)
 
     def reject(
         self,
@@ -184,8 +183,13 @@ class ApiClient:
         reason: str = "",
         report: EvalReport | None = None,
     ) -> Deployment:
+        return self._verdict("reject", feature, version, reason, report)
+
+    def _verdict(
+        self, action: str, feature: str, version: str, reason: str, report: EvalReport | None
+    ) -> Deployment:
         body = {"reason": reason, "report": report.model_dump(mode="json") if report else None}
-        return self._dep("POST", self._path(feature, version, "reject"), body)
+        return self._dep("POST", self._path(feature, version, action), body)
 
     def canary(
         self,

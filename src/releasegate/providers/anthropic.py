@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from releasegate.errors import ProviderError
+from releasegate.providers._body import model_and_params
 from releasegate.providers._errors import shorten, status_error
 from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, Message, Usage
 from releasegate.providers.pricing import PriceTable
@@ -153,13 +154,7 @@ class AnthropicProvider(ChatProvider):
         return {"type": self.type, "base_url": str(self._client.base_url)}
 
     def _body(self, request: ChatRequest) -> tuple[str, dict[str, Any]]:
-        model = request.model or self._model
-        if not model:
-            raise ProviderError(
-                f"{self.name}: no model to call: set `model` on the provider or the prompt"
-            )
-        body: dict[str, Any] = {**self._params, **request.params}
-        body.pop("stream", None)
+        model, body = model_and_params(self.name, self._model, self._params, request)
         # OpenAI-style parameter names that Anthropic spells differently or lacks.
         if "stop" in body:
             stop = body.pop("stop")

@@ -30,6 +30,7 @@ import openai
 from pydantic import BaseModel, ConfigDict
 
 from releasegate.errors import ProviderError
+from releasegate.providers._body import model_and_params
 from releasegate.providers._errors import shorten, status_error
 from releasegate.providers._openai_direct import DirectChatClient
 from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, Usage
@@ -173,15 +174,7 @@ class OpenAIProvider(ChatProvider):
         return {"type": self.type, "base_url": str(self._client.base_url)}
 
     def _body(self, request: ChatRequest) -> tuple[str, dict[str, Any]]:
-        model = request.model or self._model
-        if not model:
-            raise ProviderError(
-                f"{self.name}: no model to call: set `model` on the provider or the prompt"
-            )
-        body: dict[str, Any] = {**self._params, **request.params}
-        # This provider reads whole answers; a stream flag from params would break parsing.
-        body.pop("stream", None)
-        body.pop("stream_options", None)
+        model, body = model_and_params(self.name, self._model, self._params, request)
         body["model"] = model
         body["messages"] = list(request.messages)
         if request.response_format is not None:
