@@ -49,10 +49,9 @@ def case_score(checks: list[CheckResult]) -> float | None:
 
 
 def _is_cheap(scorer: Scorer) -> bool:
-    explicit = getattr(scorer, "expensive", None)
-    if explicit is not None:
-        return not explicit
-    return type(scorer).__module__.startswith("releasegate.scorers.deterministic")
+    # Scorers say whether they do I/O (``expensive``); a plugin that does not say is
+    # scheduled concurrently, which is correct either way.
+    return getattr(scorer, "expensive", True) is False
 
 
 class CaseScorer:

@@ -44,6 +44,8 @@ class Check(abc.ABC):
 
     requires: frozenset[str] = frozenset()
     default_threshold: float = 1.0
+    #: pure CPU work: the engine runs it inline instead of scheduling it concurrently
+    expensive: bool = False
     #: a binary check only ever scores 0 or 1, so it can be negated with ``not-``
     binary: bool = True
 

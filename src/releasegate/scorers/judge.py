@@ -98,6 +98,7 @@ class LLMJudge:
     """The ``llm-judge`` check; see the module docstring for options."""
 
     name = "llm-judge"
+    expensive = True  # judge calls: run concurrently with the case's other checks
 
     def __init__(
         self,

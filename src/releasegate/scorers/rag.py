@@ -58,6 +58,7 @@ def average_precision(relevant: list[bool]) -> float:
 
 class _JudgeCheck:
     name = ""
+    expensive = True  # judge calls: run concurrently with the case's other checks
     requires: frozenset[str] = frozenset()
     default_threshold = 0.5
 

@@ -24,6 +24,7 @@ class Similar:
     """Cosine similarity of the answer's and the reference's embeddings."""
 
     name = "similar"
+    expensive = True  # embedding calls
     requires = frozenset({"reference"})
 
     def __init__(self, embedder: EmbeddingProvider, threshold: float) -> None:
