@@ -61,24 +61,20 @@ class ResponseCache:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(_SCHEMA)
-        self._pending: list[tuple[str, float, str]] = []
+        self._pending: dict[str, tuple[float, str]] = {}  # written at the next flush
         self._flush_every = flush_every
-        self.hits = 0
-        self.misses = 0
 
     def get(self, key: str) -> ChatResponse | None:
         """The cached response for ``key``, marked ``cached=True``, or None."""
-        row = self._db.execute("SELECT body FROM responses WHERE key = ?", (key,)).fetchone()
-        if row is None:
-            for k, _, body in self._pending:
-                if k == key:
-                    row = (body,)
-                    break
-        if row is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        data = json.loads(row[0])
+        pending = self._pending.get(key)
+        if pending is not None:
+            body = pending[1]
+        else:
+            row = self._db.execute("SELECT body FROM responses WHERE key = ?", (key,)).fetchone()
+            if row is None:
+                return None
+            body = row[0]
+        data = json.loads(body)
         return ChatResponse(
             text=data["text"],
             usage=Usage(data.get("prompt_tokens", 0), data.get("completion_tokens", 0)),
@@ -99,7 +95,7 @@ class ResponseCache:
                 "cost_usd": response.cost_usd,
             }
         )
-        self._pending.append((key, time.time(), body))
+        self._pending[key] = (time.time(), body)
         if len(self._pending) >= self._flush_every:
             self.flush()
 
@@ -109,7 +105,7 @@ class ResponseCache:
         self._db.execute("BEGIN")
         self._db.executemany(
             "INSERT OR REPLACE INTO responses (key, created_at, body) VALUES (?, ?, ?)",
-            self._pending,
+            [(k, ts, body) for k, (ts, body) in self._pending.items()],
         )
         self._db.execute("COMMIT")
         self._pending.clear()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -22,7 +22,7 @@ from tenacity import (
 
 from releasegate.errors import BudgetExceeded, ProviderError
 from releasegate.evals.cache import ResponseCache, cache_key
-from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, Usage
+from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse
 
 __all__ = ["Budget", "ManagedProvider", "RetryPolicy"]
 
@@ -80,15 +80,6 @@ def _retryable(exc: BaseException) -> bool:
     return isinstance(exc, ProviderError) and exc.retryable
 
 
-@dataclass
-class _Stats:
-    calls: int = 0
-    retries: int = 0
-    cache_hits: int = 0
-    usage: Usage = field(default_factory=Usage)
-    cost_usd: float = 0.0
-
-
 class ManagedProvider(ChatProvider):
     """Applies the engine's call policies around ``inner``.
 
@@ -122,7 +113,6 @@ class ManagedProvider(ChatProvider):
         self._cache = cache
         self._budget = budget
         self._identity = inner.cache_identity()
-        self.stats = _Stats()
 
     @property
     def model(self) -> str | None:
@@ -137,7 +127,6 @@ class ManagedProvider(ChatProvider):
             key = cache_key(self._identity, request)
             hit = self._cache.get(key)
             if hit is not None:
-                self.stats.cache_hits += 1
                 return hit
         response = await self._call_with_retries(request)
         if self._cache is not None and key is not None:
@@ -165,7 +154,6 @@ class ManagedProvider(ChatProvider):
                 if first:
                     first = False
                     raise first_error  # let tenacity schedule the wait for attempt 2
-                self.stats.retries += 1
                 return await self._call_once(request)
         raise AssertionError("unreachable")  # pragma: no cover - tenacity reraises
 
@@ -182,9 +170,6 @@ class ManagedProvider(ChatProvider):
                 raise ProviderError(
                     f"{self.type}: no answer within {self._timeout_s:g}s", retryable=True
                 ) from exc
-        self.stats.calls += 1
-        self.stats.usage = self.stats.usage + response.usage
-        self.stats.cost_usd += response.cost_usd or 0.0
         if self._budget is not None:
             self._budget.charge(response)
         return response
