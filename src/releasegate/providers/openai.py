@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
-import aiohttp
-import openai
 from pydantic import BaseModel, ConfigDict
 
 from releasegate.errors import ProviderError
@@ -37,7 +36,10 @@ from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, 
 from releasegate.providers.pricing import PriceTable
 from releasegate.providers.registry import ProviderSpec, register_provider
 
-__all__ = ["OpenAIOptions", "OpenAIProvider"]
+if TYPE_CHECKING:
+    import openai
+
+__all__ = ["OpenAIOptions", "OpenAIProvider", "sdk_base_url"]
 
 # Local OpenAI-compatible servers ignore the key, but the SDK refuses to start without one.
 _PLACEHOLDER_KEY = "releasegate-no-key"
@@ -97,6 +99,8 @@ class OpenAIProvider(ChatProvider):
         self._params = dict(params or {})
         self._pricing = pricing or PriceTable()
         self._direct: DirectChatClient | None = None
+        self._client: openai.AsyncOpenAI | None = None
+        self._base_url_norm = sdk_base_url(base_url)
         if client == "direct":
             extra = dict(headers or {})
             if organization:
@@ -105,19 +109,22 @@ class OpenAIProvider(ChatProvider):
                 extra["OpenAI-Project"] = project
             self._direct = DirectChatClient(
                 name=name,
-                base_url=base_url or "https://api.openai.com/v1",
+                base_url=self._base_url_norm,
                 api_key=api_key,
                 timeout_s=timeout_s,
                 headers=extra,
                 concurrency=concurrency,
             )
+            return
+        # The SDK takes about 0.9 s to import (its typed models); `client: direct` never
+        # pays for it.
+        import openai
+
         http_client = (
             openai.DefaultAsyncHttpxClient(timeout=timeout_s)
             if client == "httpx"
             else openai.DefaultAioHttpClient(timeout=timeout_s)
         )
-        # Built in every mode (it opens no connection until used) so that base_url
-        # normalisation and the cache identity are the same whichever client runs.
         self._client = openai.AsyncOpenAI(
             api_key=api_key,
             base_url=base_url,
@@ -171,7 +178,7 @@ class OpenAIProvider(ChatProvider):
         return self._model
 
     def cache_identity(self) -> dict[str, Any]:
-        return {"type": self.type, "base_url": str(self._client.base_url)}
+        return {"type": self.type, "base_url": self._base_url_norm}
 
     def _body(self, request: ChatRequest) -> tuple[str, dict[str, Any]]:
         model, body = model_and_params(self.name, self._model, self._params, request)
@@ -192,14 +199,22 @@ class OpenAIProvider(ChatProvider):
         start = time.perf_counter()
         if self._direct is not None:
             data = await self._direct.post(body)
-            return self._response(model, data, (time.perf_counter() - start) * 1000)
+        else:
+            data = await self._post_sdk(body)
+        return self._response(model, data, (time.perf_counter() - start) * 1000)
+
+    async def _post_sdk(self, body: dict[str, Any]) -> Any:
+        import aiohttp
+        import openai
+
+        assert self._client is not None
         try:
-            data = await self._client.post("/chat/completions", body=body, cast_to=dict)
+            return await self._client.post("/chat/completions", body=body, cast_to=dict)
         except openai.APITimeoutError as exc:
-            refused = _connect_failure(exc)
+            refused = _connect_failure(exc, aiohttp.ClientConnectorError)
             if refused is not None:
                 raise ProviderError(
-                    f"{self.name}: connection error to {self._client.base_url}: {refused}",
+                    f"{self.name}: connection error to {self._base_url_norm}: {refused}",
                     retryable=True,
                 ) from exc
             raise ProviderError(
@@ -208,7 +223,7 @@ class OpenAIProvider(ChatProvider):
         except openai.APIConnectionError as exc:
             cause = exc.__cause__ or exc
             raise ProviderError(
-                f"{self.name}: connection error to {self._client.base_url}: {cause}",
+                f"{self.name}: connection error to {self._base_url_norm}: {cause}",
                 retryable=True,
             ) from exc
         except openai.APIStatusError as exc:
@@ -220,8 +235,6 @@ class OpenAIProvider(ChatProvider):
             ) from exc
         except (openai.OpenAIError, ValueError) as exc:
             raise ProviderError(f"{self.name}: unreadable response: {exc}") from exc
-        latency_ms = (time.perf_counter() - start) * 1000
-        return self._response(model, data, latency_ms)
 
     def _response(self, model: str, data: Any, latency_ms: float) -> ChatResponse:
         try:
@@ -256,10 +269,29 @@ class OpenAIProvider(ChatProvider):
     async def aclose(self) -> None:
         if self._direct is not None:
             await self._direct.close()
-        await self._client.close()
+        if self._client is not None:
+            await self._client.close()
 
 
-def _connect_failure(exc: BaseException) -> BaseException | None:
+def sdk_base_url(base_url: str | None) -> str:
+    """``base_url`` as the SDK normalises it (lower-case scheme and host, a trailing
+    slash; ``OPENAI_BASE_URL`` or api.openai.com when unset), without importing the SDK.
+    """
+    raw = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+    parts = urlsplit(raw)
+    host = (parts.hostname or "").lower()
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    if "@" in parts.netloc:
+        netloc = parts.netloc.rsplit("@", 1)[0] + "@" + netloc
+    path = parts.path if parts.path.endswith("/") else parts.path + "/"
+    return urlunsplit((parts.scheme.lower(), netloc, path, parts.query, ""))
+
+
+def _connect_failure(
+    exc: BaseException, connector_error: type[BaseException]
+) -> BaseException | None:
     """The refused/unreachable connection behind a reported timeout, if that is what it was.
 
     The SDK's aiohttp transport reports every ``aiohttp.ClientConnectionError`` as a connect
@@ -270,7 +302,7 @@ def _connect_failure(exc: BaseException) -> BaseException | None:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, aiohttp.ClientConnectorError) or (
+        if isinstance(current, connector_error) or (
             isinstance(current, ConnectionError) and not isinstance(current, TimeoutError)
         ):
             return current

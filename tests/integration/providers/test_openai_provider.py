@@ -202,3 +202,57 @@ async def test_no_model_anywhere_is_a_clear_error(openai_server: FakeOpenAIServe
     finally:
         await p.aclose()
     assert openai_server.count == 0
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "http://127.0.0.1:8811/v1",
+        "HTTP://LocalHost:80/v1/",
+        "https://api.openai.com/v1",
+        "https://user:secret@Example.COM:8443/openai/v1?api-version=1",
+        "http://[::1]:9000/v1",
+        None,
+    ],
+)
+def test_cache_identity_is_the_same_for_every_client(
+    base_url: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import openai
+
+    from releasegate.providers.openai import sdk_base_url
+
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    expected = str(openai.AsyncOpenAI(api_key="k", base_url=base_url).base_url)
+    assert sdk_base_url(base_url) == expected
+    identities = {
+        OpenAIProvider(base_url=base_url, client=client).cache_identity()["base_url"]  # type: ignore[arg-type]
+        for client in CLIENTS
+    }
+    assert identities == {expected}
+
+
+def test_base_url_from_environment_like_the_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    import openai
+
+    from releasegate.providers.openai import sdk_base_url
+
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://10.0.0.5:8000/v1")
+    assert sdk_base_url(None) == str(openai.AsyncOpenAI(api_key="k").base_url)
+
+
+def test_direct_client_does_not_import_the_sdk(tmp_path: Path) -> None:
+    # The SDK costs about 0.9 s of imports; `client: direct` must not pay for it.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from releasegate.providers.openai import OpenAIProvider\n"
+        "OpenAIProvider(base_url='http://127.0.0.1:1/v1', client='direct')\n"
+        "print('openai' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert out.stdout.strip() == "False"
