@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import signal
 import threading
@@ -24,7 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from releasegate.errors import BudgetExceeded, ProviderError, UsageError
+from releasegate.errors import BudgetExceeded, ConfigError, ProviderError, UsageError
 from releasegate.evals.cache import ResponseCache
 from releasegate.evals.dataset import Dataset, load_dataset
 from releasegate.evals.gate import apply_gate
@@ -43,6 +44,9 @@ __all__ = ["EvalOptions", "arun_eval", "run_eval"]
 
 ProgressCallback = Callable[[int, int], None]
 
+#: While cases run, the cyclic garbage collector runs by hand every this many cases.
+GC_EVERY_CASES = 5000
+
 
 @dataclass
 class EvalOptions:
@@ -58,6 +62,7 @@ class EvalOptions:
     progress: ProgressCallback | None = None
     handle_sigint: bool = False
     filter_tags: list[str] = field(default_factory=list)
+    pause_gc: bool = True
 
 
 @dataclass
@@ -128,6 +133,13 @@ class _Engine:
             params.update(self.prompt.params)
         params.setdefault("temperature", 0.0)  # deterministic by default (R-1.5)
         self.params = params
+
+    def prepare_checks(self) -> None:
+        """Build every case's scorers now: a broken check is a config error (exit 2)
+        before any call, and scoring on the hot path only looks scorers up."""
+        issues = self.scorer.prepare(self.cases)
+        if issues:
+            raise ConfigError(issues)
 
     def _build_providers(self) -> None:
         self.target = self._managed(self.suite.target)
@@ -238,12 +250,16 @@ class _Engine:
                     return
                 state.results.append(result)
                 state.done += 1
+                if paused and state.done % GC_EVERY_CASES == 0:
+                    gc.collect(1)
                 if self.options.progress is not None:
                     self.options.progress(state.done, total)
 
+        paused = self.options.pause_gc and gc.isenabled()
         tasks = [asyncio.ensure_future(worker()) for _ in range(min(self.workers(), total))]
         try:
-            await asyncio.gather(*tasks)
+            with _gc_paused(paused):
+                await asyncio.gather(*tasks)
         except BaseException as exc:
             # Ctrl-C, or an error no case can recover from (a template that fails to
             # render): stop the other workers before the providers are closed.
@@ -262,6 +278,26 @@ class _Engine:
             await self.embedder.aclose()
         if self.cache is not None:
             self.cache.close()
+
+
+@contextlib.contextmanager
+def _gc_paused(enabled: bool) -> Iterator[None]:
+    """Automatic cyclic GC off while cases run, young generations collected by hand.
+
+    The engine's per-case objects (results, responses) form almost no reference cycles
+    (a 2,000-case run leaves a few hundred cyclic objects), yet the automatic collector
+    traverses every new result again and again as it is promoted: about a quarter of
+    the engine's CPU per case, measured in ``benchmarks/eval_throughput``. Reference
+    counting still frees everything else at once.
+    """
+    if not enabled:
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 @contextlib.contextmanager
@@ -310,6 +346,11 @@ async def arun_eval(
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     engine = _Engine(proj, suite, options)
+    try:
+        engine.prepare_checks()
+    except BaseException:
+        await engine.aclose()
+        raise
     state = _Run()
     t_calls = time.perf_counter()
     state.timings["setup_s"] = t_calls - t0

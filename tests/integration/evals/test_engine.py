@@ -187,3 +187,95 @@ async def test_provider_config_error_stops_before_any_call(
         await arun_eval(cfg, "pr")
     assert "RG_TEST_MISSING_KEY" in str(info.value)
     assert openai_server.count == 0
+
+
+async def test_gc_paused_while_cases_run_and_restored_after(
+    openai_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    import gc
+
+    cfg = make_project(tmp_path, base_url=openai_server.base_url, n_cases=3)
+    seen: list[bool] = []
+
+    def progress(done: int, total: int) -> None:
+        seen.append(gc.isenabled())
+
+    assert gc.isenabled()
+    await arun_eval(cfg, "pr", progress=progress, use_cache=False)
+    assert seen == [False, False, False]
+    assert gc.isenabled()
+
+    seen.clear()
+    await arun_eval(cfg, "pr", progress=progress, use_cache=False, pause_gc=False)
+    assert seen == [True, True, True]
+
+    gc.disable()  # a caller that manages GC itself keeps it off
+    try:
+        await arun_eval(cfg, "pr", progress=progress, use_cache=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+async def test_gc_comes_back_after_an_interrupted_run(
+    openai_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    import asyncio
+    import gc
+
+    cfg = make_project(tmp_path, base_url=openai_server.base_url, n_cases=4)
+    openai_server.hang_next(30, times=4)
+    task = asyncio.ensure_future(arun_eval(cfg, "pr", use_cache=False))
+    for _ in range(1000):  # until the first call is in flight
+        if openai_server.count >= 1:
+            break
+        await asyncio.sleep(0.01)
+    assert not gc.isenabled()
+    task.cancel()
+    report = await task
+    assert report.status == "interrupted"
+    assert gc.isenabled()
+
+
+def test_equal_checks_share_one_scorer_and_distinct_ones_do_not() -> None:
+    from releasegate.evals.models import AssertSpec, Case
+    from releasegate.evals.scoring import CaseScorer
+
+    scorer = CaseScorer()
+    case = Case(id="a", input="x")
+    one = scorer.scorer_for(AssertSpec(type="max-words", value=5), case)
+    assert scorer.scorer_for(AssertSpec(type="max-words", value=5), case) is one
+    assert scorer.scorer_for(AssertSpec(type="max-words", value=6), case) is not one
+    assert scorer.scorer_for(AssertSpec(type="max-words", value=5.0), case) is not one
+    assert scorer.scorer_for(AssertSpec(type="max-words", value=5, threshold=0.5), case) is not one
+    schema = {"type": "object", "required": ["a"]}
+    js = scorer.scorer_for(AssertSpec(type="json-schema", value=schema), case)
+    assert scorer.scorer_for(AssertSpec(type="json-schema", value=dict(schema)), case) is js
+    ci = scorer.scorer_for(AssertSpec(type="contains", value="A", case_sensitive=False), case)
+    assert scorer.scorer_for(AssertSpec(type="contains", value="A"), case) is not ci
+
+
+async def test_a_broken_check_stops_the_run_before_any_call(
+    openai_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    from releasegate.errors import ConfigError
+
+    cases = [
+        {"id": "ok", "input": "what is needle-1?", "assert": [{"type": "contains", "value": "x"}]},
+        {
+            "id": "bad",
+            "input": "what is needle-2?",
+            "assert": [
+                {"type": "contains", "value": "y"},
+                {"type": "regex", "value": "(unclosed"},
+            ],
+        },
+        {"id": "worse", "input": "q", "assert": [{"type": "no-such-check"}]},
+    ]
+    cfg = make_project(tmp_path, base_url=openai_server.base_url, cases=cases)
+    with pytest.raises(ConfigError) as info:
+        await arun_eval(cfg, "pr")
+    issues = {(i.case_id, i.field) for i in info.value.issues}
+    assert issues == {("bad", "assert[1]"), ("worse", "assert[0]")}
+    assert all(i.file.endswith("cases.yaml") and i.line for i in info.value.issues)
+    assert openai_server.count == 0
