@@ -7,6 +7,7 @@ scipy), and every module when help is asked for or when :data:`app` is used from
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 from typing import Any
@@ -54,4 +55,10 @@ def main() -> None:
     first = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
     module = _COMMANDS.get(first or "")
     typer_app = _load({module}) if module else load_all()
-    typer_app()
+    try:
+        typer_app()
+    finally:
+        # Interpreter shutdown runs a full garbage collection over every object still
+        # alive (a 2,000-case run: ~0.15 s). Nothing left here needs a finalizer from
+        # that pass (reports and caches are closed by now), so move them out of its reach.
+        gc.freeze()

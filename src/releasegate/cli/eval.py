@@ -167,10 +167,6 @@ def _run_one(
     allow_mixed_change: bool,
     quiet: bool,
 ) -> ExitCode:
-    from releasegate.evals.compare_render import (
-        render_comparison_markdown,
-        render_comparison_terminal,
-    )
     from releasegate.evals.gating import arun_gated
     from releasegate.reports import render_markdown, render_terminal, write_outputs
 
@@ -189,7 +185,11 @@ def _run_one(
     report = run.report
     if not report.cases and report.status == "complete":
         raise UsageError(f"suite {name!r}: no case matched")
-    cmp_md = render_comparison_markdown(run.comparison) if run.comparison else None
+    cmp_md = None
+    if run.comparison is not None:
+        from releasegate.evals.compare_render import render_comparison_markdown
+
+        cmp_md = render_comparison_markdown(run.comparison)
     json_path, junit_path, md_path, html_path = (_for_suite(p, name, many) for p in outputs)
     write_outputs(
         report,
@@ -205,5 +205,7 @@ def _run_one(
             fh.write(render_markdown(report, comparison=cmp_md) + "\n")
     render_terminal(report, out_console)
     if run.comparison is not None:
+        from releasegate.evals.compare_render import render_comparison_terminal
+
         render_comparison_terminal(run.comparison, out_console)
     return exit_code_for(report.status, report.gate is None or report.gate.passed)

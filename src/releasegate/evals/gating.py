@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from releasegate.errors import ConfigError, RunFailed
 from releasegate.evals.changes import arun_baseline_ref, check_separation
-from releasegate.evals.compare import compare_reports
 from releasegate.evals.comparison import Comparison
 from releasegate.evals.report import EvalReport, GateResult
 from releasegate.evals.runner import EvalOptions, arun_eval
@@ -66,6 +65,10 @@ async def arun_gated(
     head = await arun_eval(project, suite, options)
     if baseline is None or head.status != "complete":
         return GatedRun(head.model_copy(update={"overrides": overrides}))
+    # The paired statistics bring numpy and scipy (about 1 s of imports): only with a
+    # baseline.
+    from releasegate.evals.compare import compare_reports
+
     comparison = compare_reports(baseline, head, gate=project.suite(suite).gate)
     head = head.model_copy(
         update={

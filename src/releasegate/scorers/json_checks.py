@@ -14,17 +14,17 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from jsonschema.exceptions import SchemaError, best_match
-from jsonschema.protocols import Validator
-from jsonschema.validators import validator_for
-from referencing.exceptions import Unresolvable
-
 from releasegate.scorers._check import Check, Options, negate
 from releasegate.scorers._text import preview
 from releasegate.scorers.base import Sample, Score, ScorerContext, register_scorer
 
 if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
+
     from releasegate.evals.models import AssertSpec
+
+# jsonschema (and referencing) are imported by the json-schema check only: about 30 ms
+# that every other run would pay at start-up.
 
 __all__ = ["JsonCheck", "JsonParseError", "parse_json_output"]
 
@@ -106,6 +106,9 @@ class JsonCheck(Check):
             return Score.passed(False, str(exc))
         if self.validator is None:
             return Score.passed(True, f"valid JSON ({type(instance).__name__})")
+        from jsonschema.exceptions import best_match
+        from referencing.exceptions import Unresolvable
+
         try:
             if self.validator.is_valid(instance):
                 return Score.passed(True, "conforms to the schema")
@@ -153,6 +156,9 @@ def build_json_schema(spec: AssertSpec, ctx: ScorerContext) -> Check:
     """``json-schema``: value (or option ``schema``) is a JSON Schema; option
     ``allow_fenced`` (false). The schema's ``$schema`` picks the draft (default 2020-12).
     """
+    from jsonschema.exceptions import SchemaError
+    from jsonschema.validators import validator_for
+
     opts = Options(spec, {"allow_fenced", "schema"})
     schema = _schema_from(spec, opts)
     cls = validator_for(schema)
