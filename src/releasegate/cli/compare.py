@@ -12,12 +12,6 @@ from releasegate.cli._app import app
 from releasegate.cli._common import handle_errors, out_console
 from releasegate.config import GateConfig
 from releasegate.errors import ExitCode, UsageError
-from releasegate.evals.compare import compare_reports
-from releasegate.evals.compare_render import (
-    render_comparison_markdown,
-    render_comparison_terminal,
-)
-from releasegate.evals.report import EvalReport
 
 __all__ = ["compare_command", "gate_from_options"]
 
@@ -91,6 +85,14 @@ def compare_command(
     if fmt not in ("terminal", "json", "markdown"):
         raise UsageError(f"--format must be terminal, json or markdown, not {fmt!r}")
     gate = gate_from_options(config, suite, max_regression, list(critical_tag or []))
+    # numpy/scipy: imported when a comparison runs, not when help is drawn
+    from releasegate.evals.compare import compare_reports
+    from releasegate.evals.compare_render import (
+        render_comparison_markdown,
+        render_comparison_terminal,
+    )
+    from releasegate.evals.report import EvalReport
+
     comparison = compare_reports(EvalReport.load(base), EvalReport.load(head), gate=gate, seed=seed)
     md = render_comparison_markdown(comparison)
     if output is not None:

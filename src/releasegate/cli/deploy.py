@@ -15,13 +15,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from releasegate.api.client import ApiClient
 from releasegate.cli._app import app
 from releasegate.deploy.model import AuditEntry, Deployment
 from releasegate.deploy.plans import preset
@@ -30,7 +29,11 @@ from releasegate.deploy.service import DeploymentService, FeatureState
 from releasegate.deploy.tokens import Scope, TokenService
 from releasegate.errors import ReleasegateError, UsageError
 from releasegate.evals.report import EvalReport
-from releasegate.store.database import Database, open_database
+
+if TYPE_CHECKING:  # httpx and SQLAlchemy: imported by the commands that use them
+    from releasegate.api.client import ApiClient
+    from releasegate.store.database import Database
+
 
 __all__ = ["api_app", "db_app", "deploy_app", "token_app"]
 
@@ -65,6 +68,20 @@ Feature = Annotated[str, typer.Argument(help="Feature name.")]
 Version = Annotated[str, typer.Argument(help="Deployment version.")]
 
 
+def _api_client(url: str, actor: str | None = None) -> ApiClient:
+    """The control-plane API client (httpx is imported only when a command uses it)."""
+    from releasegate.api.client import ApiClient
+
+    return ApiClient(url, actor=actor) if actor is not None else ApiClient(url)
+
+
+def _open_db(url: str | None, **kwargs: Any) -> Database:
+    """The store (SQLAlchemy is imported only when a command uses it)."""
+    from releasegate.store.database import open_database
+
+    return open_database(url, **kwargs)
+
+
 def _actor(actor: str | None) -> str:
     if actor:
         return actor
@@ -92,13 +109,13 @@ def _backend(
     db: str | None, api: str | None, actor: str | None
 ) -> Iterator[DeploymentService | ApiClient]:
     if api:
-        client = ApiClient(api, actor=actor)
+        client = _api_client(api, actor)
         try:
             yield client
         finally:
             client.close()
         return
-    database = open_database(db)
+    database = _open_db(db)
     try:
         yield DeploymentService(database.uow())
     finally:
@@ -228,7 +245,7 @@ def canary(
             raise UsageError(f"--share must be a percentage in (0, 100], got {share:g}")
         fraction = share / 100.0 if share is not None else None
         with _backend(db, api, actor) as cp:
-            if isinstance(cp, ApiClient):
+            if not isinstance(cp, DeploymentService):
                 dep = cp.canary(feature, version, share=fraction, plan=plan, reason=reason)
             else:
                 dep = cp.canary(
@@ -381,13 +398,13 @@ def route(
     """Show which version serves UNIT_KEY for FEATURE right now."""
     with _errors():
         if api:
-            client = ApiClient(api)
+            client = _api_client(api)
             try:
                 result = client.route(feature, unit_key)
             finally:
                 client.close()
         else:
-            database = open_database(db)
+            database = _open_db(db)
             try:
                 router = Router(
                     lambda: database.uow(write=False), fallback_model=fallback_model, ttl_s=0.0
@@ -406,7 +423,7 @@ def route(
 def db_upgrade(db: Db = None) -> None:
     """Apply every pending schema migration."""
     with _errors():
-        database: Database = open_database(db, check_schema=False)
+        database: Database = _open_db(db, check_schema=False)
         try:
             database.upgrade()
         finally:
@@ -416,7 +433,7 @@ def db_upgrade(db: Db = None) -> None:
 
 @contextmanager
 def _tokens_ctx(db: str | None) -> Iterator[TokenService]:
-    database = open_database(db)
+    database = _open_db(db)
     try:
         yield TokenService(database.uow())
     finally:
@@ -436,7 +453,7 @@ def token_create(
     with _errors():
         parsed = Scope.parse(scope)
         if api:
-            client = ApiClient(api, actor=actor)
+            client = _api_client(api, actor)
             try:
                 token, secret = client.create_token(name, parsed.label)
             finally:
@@ -457,7 +474,7 @@ def token_list(db: Db = None, api: Api = None, as_json: AsJson = False) -> None:
     """List tokens (names, scopes, prefixes; never secrets)."""
     with _errors():
         if api:
-            client = ApiClient(api)
+            client = _api_client(api)
             try:
                 tokens = client.list_tokens()
             finally:
@@ -487,7 +504,7 @@ def token_revoke(
     """Revoke a token at once."""
     with _errors():
         if api:
-            client = ApiClient(api, actor=actor)
+            client = _api_client(api, actor)
             try:
                 client.revoke_token(name)
             finally:
@@ -511,7 +528,7 @@ def api_serve(
     from releasegate.api.app import create_app
 
     with _errors():
-        database = open_database(db)
+        database = _open_db(db)
     try:
         uvicorn.run(
             create_app(database.uow, fallback_model=fallback_model),

@@ -66,7 +66,8 @@ class DirectChatClient:
             async with session.post(self._url, json=body) as resp:
                 raw = await resp.read()
                 status = resp.status
-                headers = dict(resp.headers)
+                # Headers matter only for errors (Retry-After): copy them only then.
+                headers = dict(resp.headers) if status >= 400 else None
         except TimeoutError as exc:
             raise ProviderError(
                 f"{self.name}: request timed out after {self._timeout_s:g} s", retryable=True
@@ -75,7 +76,7 @@ class DirectChatClient:
             raise ProviderError(
                 f"{self.name}: connection error to {self.base_url}: {exc}", retryable=True
             ) from exc
-        if status >= 400:
+        if headers is not None:
             raise status_error(status, _detail(raw), provider=self.name, headers=headers)
         try:
             return json.loads(raw)
