@@ -127,14 +127,22 @@ def register_scorer(*names: str) -> Callable[[ScorerFactory], ScorerFactory]:
     return deco
 
 
+def _load_builtins() -> None:
+    # Built-ins register on import.
+    import releasegate.scorers.builtin  # noqa: F401
+
+
 def _load_entry_points() -> None:
+    """Register plugins (entry-point group ``releasegate.scorers``); built-in names win.
+
+    Scanning every installed distribution's metadata costs tens of milliseconds, so it
+    happens only when a name is not built in, or when every name is asked for.
+    """
     global _ENTRY_POINTS_LOADED
+    _load_builtins()
     if _ENTRY_POINTS_LOADED:
         return
     _ENTRY_POINTS_LOADED = True
-    # Built-ins first; they register on import.
-    import releasegate.scorers.builtin  # noqa: F401
-
     for ep in entry_points(group="releasegate.scorers"):
         if ep.name not in _REGISTRY:
             _REGISTRY[ep.name] = ep.load()
@@ -150,8 +158,11 @@ def build_scorer(
     spec: AssertSpec, ctx: ScorerContext | None = None, *, where: str = "<dataset>"
 ) -> Scorer:
     """Build the scorer for one assert spec, or raise a :class:`ConfigError`."""
-    _load_entry_points()
+    _load_builtins()
     factory = _REGISTRY.get(spec.type)
+    if factory is None:
+        _load_entry_points()
+        factory = _REGISTRY.get(spec.type)
     if factory is None:
         raise ConfigError(
             Issue(
