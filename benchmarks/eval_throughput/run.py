@@ -6,10 +6,11 @@ other, against the same server process, with their caches off. See README.md.
 
 releasegate runs twice: with the `openai` provider's default client (the official SDK
 on its aiohttp transport) and with `client: direct` (the same protocol on bare aiohttp).
+A bare aiohttp loop (floor.py) sends the same requests, as the floor.
 
 Usage (from the repository root):
     .venv/bin/python benchmarks/eval_throughput/run.py [--cases 2000] [--delay-ms 50]
-        [--concurrency 32] [--rounds 2] [--skip-promptfoo]
+        [--concurrency 32] [--rounds 3] [--skip-promptfoo] [--server lean|aiohttp]
 """
 
 from __future__ import annotations
@@ -21,10 +22,12 @@ import platform
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -40,13 +43,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(delay_ms: float) -> tuple[subprocess.Popen[str], str]:
+SERVERS = {
+    # a bare asyncio server: its own CPU per request stays small next to the clients'
+    "lean": "tests.support.lean_openai_server",
+    # the aiohttp web server of the test suite (about 0.3 ms of CPU per request)
+    "aiohttp": "tests.support.openai_server",
+}
+
+
+def start_server(delay_ms: float, kind: str) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "tests.support.openai_server",
+            SERVERS[kind],
             "--port",
             str(port),
             "--delay-ms",
@@ -149,8 +160,8 @@ def write_promptfoo_project(root: Path, base_url: str, n: int) -> None:
     (root / "promptfooconfig.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
 
 
-def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, int, str]:
-    """Wall seconds, peak RSS (KiB, via GNU time), exit code, stderr tail."""
+def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, int, str, str]:
+    """Wall seconds, peak RSS (KiB, via GNU time), exit code, stderr tail, stdout."""
     time_bin = shutil.which("time") or "/usr/bin/time"
     full = [time_bin, "-f", "MAXRSS=%M", *cmd]
     t0 = time.perf_counter()
@@ -158,12 +169,12 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, i
     wall = time.perf_counter() - t0
     m = re.search(r"MAXRSS=(\d+)", proc.stderr)
     rss = int(m.group(1)) if m else -1
-    return wall, rss, proc.returncode, proc.stderr[-2000:]
+    return wall, rss, proc.returncode, proc.stderr[-2000:], proc.stdout
 
 
 def run_releasegate(root: Path, env: dict[str, str]) -> dict[str, float]:
     exe = str(Path(sys.executable).with_name("releasegate"))
-    wall, rss, code, err = timed(
+    wall, rss, code, err, _ = timed(
         [exe, "eval", "--suite", "bench", "--quiet", "-o", "report.json"], root, env
     )
     if code != 0:
@@ -178,11 +189,21 @@ def run_releasegate(root: Path, env: dict[str, str]) -> dict[str, float]:
     }
 
 
+def run_floor(base_url: str, n: int, concurrency: int, env: dict[str, str]) -> dict[str, float]:
+    cmd = [sys.executable, str(HERE / "floor.py"), base_url, "--cases", str(n)]
+    wall, rss, code, err, out = timed([*cmd, "--concurrency", str(concurrency)], REPO, env)
+    if code != 0:
+        raise RuntimeError(f"floor.py exited {code}: {err}")
+    data = json.loads(out.strip().splitlines()[-1])
+    assert data["ok"] == n, data
+    return {"wall_s": wall, "loop_s": data["loop_s"], "rss_mb": rss / 1024}
+
+
 def run_promptfoo(root: Path, env: dict[str, str], concurrency: int) -> dict[str, float]:
     bin_dir = HERE / "node_modules" / ".bin"
     # promptfoo needs Node.js >= 22; package.json brings that runtime as the `node` package.
     env = dict(env, PATH=f"{bin_dir}{os.pathsep}{env.get('PATH', '')}")
-    wall, rss, code, err = timed(
+    wall, rss, code, err, _ = timed(
         [
             str(bin_dir / "node"),
             str(bin_dir / "promptfoo"),
@@ -222,8 +243,9 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=2000)
     ap.add_argument("--delay-ms", type=float, default=50.0)
     ap.add_argument("--concurrency", type=int, default=32)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--skip-promptfoo", action="store_true")
+    ap.add_argument("--server", choices=sorted(SERVERS), default="lean")
     args = ap.parse_args()
 
     OUT.mkdir(exist_ok=True)
@@ -238,7 +260,7 @@ def main() -> None:
     with_pf = not args.skip_promptfoo and ensure_promptfoo()
     rows = []
     for delay in (args.delay_ms, 0.0):
-        server, base_url = start_server(delay)
+        server, base_url = start_server(delay, args.server)
         try:
             rg_root = OUT / f"rg-{int(delay)}"
             rg_direct = OUT / f"rg-direct-{int(delay)}"
@@ -254,6 +276,7 @@ def main() -> None:
                     "delay_ms": delay,
                     "round": r,
                     "ideal_s": ideal,
+                    "floor": run_floor(base_url, args.cases, args.concurrency, env),
                     "releasegate_sdk": run_releasegate(rg_root, env),
                     "releasegate_direct": run_releasegate(rg_direct, env),
                 }
@@ -264,7 +287,8 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait()
-    result = {
+    result: dict[str, Any] = {
+        "server": args.server,
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
@@ -275,8 +299,30 @@ def main() -> None:
         "concurrency": args.concurrency,
         "rows": rows,
     }
+    result["medians"] = medians(rows)
     (OUT / "results.json").write_text(json.dumps(result, indent=2))
+    print(json.dumps(result["medians"], indent=2))
     print("\nwritten", OUT / "results.json")
+
+
+def medians(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Median of every figure per (delay, tool), with the ratios to the ideal."""
+    out: dict[str, Any] = {}
+    for delay in sorted({r["delay_ms"] for r in rows}, reverse=True):
+        these = [r for r in rows if r["delay_ms"] == delay]
+        ideal = these[0]["ideal_s"]
+        per_tool: dict[str, Any] = {}
+        tools = [k for k in these[0] if k not in ("delay_ms", "round", "ideal_s")]
+        for tool in tools:
+            figures: dict[str, float] = {}
+            for key in these[0][tool]:
+                if isinstance(these[0][tool][key], int | float):
+                    figures[key] = round(statistics.median(r[tool][key] for r in these), 4)
+                    if ideal and key.endswith("_s"):
+                        figures[key.replace("_s", "_x_ideal")] = round(figures[key] / ideal, 3)
+            per_tool[tool] = figures
+        out[f"{delay:g}ms"] = {"ideal_s": ideal, **per_tool}
+    return out
 
 
 if __name__ == "__main__":

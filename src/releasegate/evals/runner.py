@@ -62,6 +62,7 @@ class EvalOptions:
     progress: ProgressCallback | None = None
     handle_sigint: bool = False
     filter_tags: list[str] = field(default_factory=list)
+    #: pause the cyclic garbage collector while cases run (see docs/engine.md)
     pause_gc: bool = True
 
 
