@@ -45,7 +45,7 @@ __all__ = ["EvalOptions", "arun_eval", "run_eval"]
 ProgressCallback = Callable[[int, int], None]
 
 #: While cases run, the cyclic garbage collector runs by hand every this many cases.
-GC_EVERY_CASES = 5000
+GC_EVERY_CASES = 1000
 
 
 @dataclass
