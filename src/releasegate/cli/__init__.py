@@ -51,7 +51,8 @@ def __getattr__(name: str) -> Any:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point; ends with ``SystemExit`` (use :data:`app` to run
+    commands inside a longer-lived process)."""
     first = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
     module = _COMMANDS.get(first or "")
     typer_app = _load({module}) if module else load_all()

@@ -204,13 +204,14 @@ class OpenAIProvider(ChatProvider):
         return self._response(model, data, (time.perf_counter() - start) * 1000)
 
     async def _post_sdk(self, body: dict[str, Any]) -> Any:
-        import aiohttp
         import openai
 
         assert self._client is not None
         try:
             return await self._client.post("/chat/completions", body=body, cast_to=dict)
         except openai.APITimeoutError as exc:
+            import aiohttp
+
             refused = _connect_failure(exc, aiohttp.ClientConnectorError)
             if refused is not None:
                 raise ProviderError(
