@@ -27,9 +27,8 @@ from releasegate._yaml import (
     read_user_bytes,
     validation_issues,
 )
-from releasegate.errors import ConfigError, DatasetError, Issue
-from releasegate.evals.models import AssertSpec, Case
-from releasegate.scorers.base import build_scorer
+from releasegate.errors import DatasetError, Issue
+from releasegate.evals.models import Case
 
 __all__ = [
     "CSV_TAG_SEPARATOR",
@@ -485,35 +484,9 @@ def check_asserts(dataset: Dataset) -> list[Issue]:
 
     Returns:
         One issue per check that names an unknown type or has bad arguments, with the
-        case's file, line and id. Identical specs are built once.
+        case's file, line and id. Identical specs are built once. (The engine does the
+        same before a run: :meth:`releasegate.evals.scoring.CaseScorer.prepare`.)
     """
-    issues: list[Issue] = []
-    verdicts: dict[str, str | None] = {}
-    for case in dataset.cases:
-        for index, spec in enumerate(case.asserts):
-            key = _spec_key(spec)
-            if key not in verdicts:
-                try:
-                    build_scorer(spec, where=dataset.path)
-                    verdicts[key] = None
-                except ConfigError as exc:
-                    verdicts[key] = "; ".join(i.message for i in exc.issues)
-            problem = verdicts[key]
-            if problem is not None:
-                issues.append(
-                    Issue(
-                        file=case.source or dataset.path,
-                        line=case.line,
-                        case_id=case.id,
-                        field=f"assert[{index}]",
-                        message=problem,
-                    )
-                )
-    return issues
+    from releasegate.evals.scoring import CaseScorer
 
-
-def _spec_key(spec: AssertSpec) -> str:
-    try:
-        return json.dumps(spec.model_dump(mode="json"), sort_keys=True, default=str)
-    except Exception:  # odd YAML values (binary) that JSON cannot carry: never cache them
-        return f"{id(spec)}:{spec!r}"
+    return CaseScorer().prepare(dataset.cases, file=dataset.path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from releasegate.errors import ConfigError, Issue
@@ -58,7 +59,10 @@ def _spec_key(spec: AssertSpec) -> tuple[Any, ...]:
     spec on the hot path."""
     if not spec.model_extra and isinstance(spec.value, _SCALARS):
         return (spec.type, type(spec.value), spec.value, spec.weight, spec.threshold)
-    return (spec.type, json.dumps(spec.model_dump(mode="json"), sort_keys=True, default=str))
+    try:
+        return (spec.type, json.dumps(spec.model_dump(mode="json"), sort_keys=True, default=str))
+    except Exception:  # odd YAML values (binary) that JSON cannot carry: never shared
+        return (spec.type, "id", id(spec))
 
 
 def _is_cheap(scorer: Scorer) -> bool:
@@ -98,12 +102,14 @@ class CaseScorer:
         self._by_id[id(spec)] = (spec, scorer)
         return scorer
 
-    def prepare(self, cases: list[Case]) -> list[Issue]:
+    def prepare(self, cases: Iterable[Case], *, file: str = "<dataset>") -> list[Issue]:
         """Build the scorer of every check of ``cases`` before any call is made.
 
         Returns one issue per check that names an unknown type or has bad arguments
-        (file, line, case id, ``assert[i]``), so a run with a broken check stops before
-        it spends anything; and no scorer (nor plugin discovery) is built on the hot path.
+        (file, line, case id, ``assert[i]``; ``file`` when a case does not say where it
+        was read from), so a run with a broken check stops before it spends anything;
+        and no scorer (nor plugin discovery) is built on the hot path. Equal checks are
+        built once.
         """
         issues: list[Issue] = []
         for case in cases:
@@ -111,16 +117,23 @@ class CaseScorer:
                 try:
                     self.scorer_for(spec, case)
                 except ConfigError as exc:
-                    issues.extend(
-                        Issue(
-                            file=case.source or "<dataset>",
-                            line=case.line,
-                            case_id=case.id,
-                            field=f"assert[{index}]",
-                            message=i.message,
-                        )
-                        for i in exc.issues
+                    messages = [i.message for i in exc.issues]
+                except Exception as exc:  # a plugin's factory failing in its own way
+                    messages = [
+                        f"check {spec.type!r} could not be built: {type(exc).__name__}: {exc}"
+                    ]
+                else:
+                    continue
+                issues.extend(
+                    Issue(
+                        file=case.source or file,
+                        line=case.line,
+                        case_id=case.id,
+                        field=f"assert[{index}]",
+                        message=m,
                     )
+                    for m in messages
+                )
         return issues
 
     async def _run_check(self, scorer: Scorer, sample: Sample) -> Score:

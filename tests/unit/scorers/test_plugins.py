@@ -64,3 +64,32 @@ def test_unknown_name_finds_the_plugin_once(plugins: list[str]) -> None:
 def test_unknown_everywhere_is_a_config_error(plugins: list[str]) -> None:
     with pytest.raises(ConfigError, match="unknown check type 'nope'"):
         build_scorer(AssertSpec(type="nope"), ScorerContext())
+
+
+def test_a_plugin_factory_that_crashes_is_reported_not_raised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from releasegate.evals.models import Case
+    from releasegate.evals.scoring import CaseScorer
+
+    def broken(spec: AssertSpec, ctx: ScorerContext) -> Any:
+        raise RuntimeError("model file missing")
+
+    monkeypatch.setitem(base._REGISTRY, "broken-plugin", broken)
+    case = Case.model_validate({"id": "c1", "input": "x", "assert": [{"type": "broken-plugin"}]})
+    [issue] = CaseScorer().prepare([case], file="data.yaml")
+    assert (issue.file, issue.case_id, issue.field) == ("data.yaml", "c1", "assert[0]")
+    assert "RuntimeError: model file missing" in issue.message
+
+
+def test_checks_with_values_json_cannot_carry_are_still_built_or_reported() -> None:
+    from releasegate.evals.models import Case
+    from releasegate.evals.scoring import CaseScorer
+
+    case = Case.model_validate(
+        {"id": "c1", "input": "x", "assert": [{"type": "equals", "value": b"\xff\xfe"}]}
+    )
+    issues = CaseScorer().prepare([case, case], file="data.yaml")
+    assert len(issues) == 2
+    assert all(i.case_id == "c1" and i.field == "assert[0]" for i in issues)
+    assert "bytes" in issues[0].message
