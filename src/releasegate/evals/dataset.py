@@ -8,12 +8,10 @@ field. The file formats and the defaults merge rule are documented in ``docs/dat
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +26,8 @@ from releasegate._yaml import (
     validation_issues,
 )
 from releasegate.errors import DatasetError, Issue
+from releasegate.evals._dataset_csv import CSV_TAG_SEPARATOR, csv_records
+from releasegate.evals._records import Collector, Record, kind
 from releasegate.evals.models import Case
 
 __all__ = [
@@ -40,8 +40,6 @@ __all__ = [
 ]
 
 SUPPORTED_SUFFIXES = (".yaml", ".yml", ".jsonl", ".csv")
-#: Tags in a CSV cell are separated by semicolons (a comma would need quoting in CSV).
-CSV_TAG_SEPARATOR = ";"
 
 # Keys a case may use, as written in files (``assert`` is the alias of ``asserts``).
 _CASE_KEYS = frozenset(
@@ -49,8 +47,6 @@ _CASE_KEYS = frozenset(
 )
 _RESERVED = ("source", "line")  # set by the loader, never by the file
 _TOP_KEYS = ("cases", "defaults", "description")
-_CSV_PLAIN = ("id", "input", "context", "reference", "expected_behavior")
-_CSV_COLUMNS = (*_CSV_PLAIN, "tags", "weight", "metadata", "assert")
 
 
 @dataclass(frozen=True)
@@ -72,25 +68,6 @@ class Dataset:
 
     def __iter__(self) -> Iterator[Case]:
         return iter(self.cases)
-
-
-@dataclass
-class _Record:
-    """One raw case before validation, with what is needed to place its errors."""
-
-    data: Any
-    line: int | None
-    base: tuple[Any, ...] = ()
-    loc_to_path: Callable[[tuple[Any, ...]], Sequence[Any]] | None = None
-
-
-@dataclass
-class _Collector:
-    file: str
-    issues: list[Issue] = field(default_factory=list)
-
-    def add(self, message: str, line: int | None = None, case_id: str | None = None) -> None:
-        self.issues.append(Issue(file=self.file, line=line, case_id=case_id, message=message))
 
 
 def load_dataset(path: str | Path) -> Dataset:
@@ -129,12 +106,12 @@ def scan_dataset(path: str | Path) -> tuple[Dataset | None, list[Issue]]:
                     f"use one of {', '.join(SUPPORTED_SUFFIXES)}",
                 )
             )
-        out = _Collector(shown)
+        out = Collector(shown)
         doc: YamlDocument | None = None
         if suffix == ".jsonl":
             records = _jsonl_records(text, out)
         elif suffix == ".csv":
-            records = _csv_records(text, out)
+            records = csv_records(text, out)
         else:
             doc = load_yaml(text, shown, DatasetError)
             records = _yaml_records(doc, out)
@@ -155,13 +132,13 @@ def _case_id(data: Any) -> str | None:
     return None
 
 
-def _validate(records: list[_Record], doc: YamlDocument | None, out: _Collector) -> list[Case]:
+def _validate(records: list[Record], doc: YamlDocument | None, out: Collector) -> list[Case]:
     cases: list[Case] = []
     first_line: dict[str, int | None] = {}
     for rec in records:
         case_id = _case_id(rec.data)
         if not isinstance(rec.data, dict):
-            out.add(f"a case must be a mapping, got {_kind(rec.data)}", rec.line)
+            out.add(f"a case must be a mapping, got {kind(rec.data)}", rec.line)
             continue
         reserved = [k for k in _RESERVED if k in rec.data]
         if reserved:
@@ -203,25 +180,18 @@ def _validate(records: list[_Record], doc: YamlDocument | None, out: _Collector)
     return cases
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    names = {str: "a string", list: "a list", dict: "a mapping", bool: "a boolean"}
-    return names.get(type(value), f"a {type(value).__name__}")
-
-
 # --- YAML ----------------------------------------------------------------------------
 
 
-def _yaml_records(doc: YamlDocument, out: _Collector) -> list[_Record]:
+def _yaml_records(doc: YamlDocument, out: Collector) -> list[Record]:
     data = doc.data
     if data is None:
         return []
     if isinstance(data, list):
-        return [_Record(item, doc.line_at((i,)), (i,)) for i, item in enumerate(data)]
+        return [Record(item, doc.line_at((i,)), (i,)) for i, item in enumerate(data)]
     if not isinstance(data, dict):
         out.add(
-            f"a dataset must be a list of cases or a mapping with 'cases', got {_kind(data)}",
+            f"a dataset must be a list of cases or a mapping with 'cases', got {kind(data)}",
             doc.line_at(()),
         )
         return []
@@ -236,28 +206,28 @@ def _yaml_records(doc: YamlDocument, out: _Collector) -> list[_Record]:
         out.add("missing 'cases': the list of cases", doc.line_at(()))
         return []
     if not isinstance(cases, list):
-        out.add(f"cases: must be a list of cases, got {_kind(cases)}", doc.line_at(("cases",)))
+        out.add(f"cases: must be a list of cases, got {kind(cases)}", doc.line_at(("cases",)))
         return []
     defaults = data.get("defaults") or {}
     if not _check_defaults(defaults, doc, out):
         return []
-    records: list[_Record] = []
+    records: list[Record] = []
     for i, item in enumerate(cases):
         base = ("cases", i)
         line = doc.line_at(base)
         if defaults and isinstance(item, dict):
             merged, to_path = _merge_defaults(defaults, item, base)
-            records.append(_Record(merged, line, base, to_path))
+            records.append(Record(merged, line, base, to_path))
         else:
-            records.append(_Record(item, line, base))
+            records.append(Record(item, line, base))
     return records
 
 
-def _check_defaults(defaults: Any, doc: YamlDocument, out: _Collector) -> bool:
+def _check_defaults(defaults: Any, doc: YamlDocument, out: Collector) -> bool:
     """Validate ``defaults`` on its own, so that a mistake there is reported once rather
     than once per case."""
     if not isinstance(defaults, dict):
-        out.add(f"defaults: must be a mapping, got {_kind(defaults)}", doc.line_at(("defaults",)))
+        out.add(f"defaults: must be a mapping, got {kind(defaults)}", doc.line_at(("defaults",)))
         return False
     ok = True
     for key in defaults:
@@ -329,8 +299,8 @@ def _merge_defaults(
 # --- JSONL ---------------------------------------------------------------------------
 
 
-def _jsonl_records(text: str, out: _Collector) -> list[_Record]:
-    records: list[_Record] = []
+def _jsonl_records(text: str, out: Collector) -> list[Record]:
+    records: list[Record] = []
     for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
@@ -342,137 +312,7 @@ def _jsonl_records(text: str, out: _Collector) -> list[_Record]:
         except (ValueError, RecursionError) as exc:  # e.g. nesting or huge integers
             out.add(f"invalid JSON: {exc or type(exc).__name__}", number)
             continue
-        records.append(_Record(data, number))
-    return records
-
-
-# --- CSV -----------------------------------------------------------------------------
-
-
-def _csv_cell_value(cell: str) -> Any:
-    """A check's value from a CSV cell: JSON numbers, arrays and objects are decoded,
-    anything else (including ``true``/``null``) stays text."""
-    stripped = cell.strip()
-    if stripped[:1] in "[{-0123456789" and stripped:
-        try:
-            value = json.loads(stripped)
-        except (ValueError, RecursionError):
-            return cell
-        if isinstance(value, int | float | list | dict) and not isinstance(value, bool):
-            return value
-    return cell
-
-
-def _is_prefixed_column(name: str) -> bool:
-    for prefix in ("vars.", "assert:"):
-        if name.startswith(prefix) and name[len(prefix) :].strip():
-            return True
-    return False
-
-
-def _check_header(header: list[str], out: _Collector) -> bool:
-    ok = True
-    seen: set[str] = set()
-    allowed = [*_CSV_COLUMNS, "vars.NAME", "assert:TYPE"]
-    for number, name in enumerate(header, start=1):
-        if not name:
-            out.add(f"column {number} has no name in the header row", 1)
-            ok = False
-        elif name in seen:
-            out.add(f"column {name!r} appears twice in the header row", 1)
-            ok = False
-        elif name not in _CSV_COLUMNS and not _is_prefixed_column(name):
-            out.add(f"unknown column {name!r}{did_you_mean(name, allowed)}", 1)
-            ok = False
-        seen.add(name)
-    if "id" not in seen:
-        out.add("missing required column 'id'", 1)
-        ok = False
-    if "input" not in seen and not any(h.startswith("vars.") for h in seen):
-        out.add("needs an 'input' column or vars.NAME columns", 1)
-        ok = False
-    return ok
-
-
-def _csv_row(header: list[str], row: list[str], line: int, out: _Collector) -> _Record | None:
-    data: dict[str, Any] = {}
-    variables: dict[str, Any] = {}
-    asserts: list[Any] = []
-    case_id = row[header.index("id")].strip() if len(row) > header.index("id") else None
-    ok = True
-    for name, cell in zip(header, row, strict=False):
-        if name.startswith("vars."):
-            variables[name[len("vars.") :]] = cell  # an empty cell is the empty string
-            continue
-        if cell == "":
-            continue  # other empty cells mean "not set"
-        if name in _CSV_PLAIN:
-            if name == "context" and cell.lstrip().startswith("["):
-                try:
-                    chunks = json.loads(cell)
-                except (ValueError, RecursionError):
-                    chunks = None
-                data[name] = chunks if isinstance(chunks, list) else cell
-            else:
-                data[name] = cell
-        elif name == "tags":
-            data["tags"] = [t.strip() for t in cell.split(CSV_TAG_SEPARATOR) if t.strip()]
-        elif name == "weight":
-            data["weight"] = cell.strip()
-        elif name in ("metadata", "assert"):
-            try:
-                decoded = json.loads(cell)
-            except (ValueError, RecursionError) as exc:
-                out.add(f"{name}: invalid JSON in cell: {exc}", line, case_id or None)
-                ok = False
-                continue
-            if name == "assert":
-                if not isinstance(decoded, list):
-                    out.add(
-                        f"assert: cell must be a JSON list of checks, got {_kind(decoded)}",
-                        line,
-                        case_id or None,
-                    )
-                    ok = False
-                    continue
-                asserts[:0] = decoded
-            else:
-                data["metadata"] = decoded
-        elif name.startswith("assert:"):
-            asserts.append({"type": name[len("assert:") :].strip(), "value": _csv_cell_value(cell)})
-    if asserts:
-        data["assert"] = asserts
-    if "input" in header:
-        if variables:
-            data["vars"] = variables
-    else:
-        data["input"] = variables
-    return _Record(data, line) if ok else None
-
-
-def _csv_records(text: str, out: _Collector) -> list[_Record]:
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    records: list[_Record] = []
-    header: list[str] | None = None
-    previous_end = 0
-    try:
-        for row in reader:
-            start, previous_end = previous_end + 1, reader.line_num
-            if not any(cell.strip() for cell in row):
-                continue
-            if header is None:
-                header = [cell.strip() for cell in row]
-                if not _check_header(header, out):
-                    return []
-                continue
-            if len(row) > len(header):
-                out.add(f"row has {len(row)} cells but the header has {len(header)}", start)
-                continue
-            record = _csv_row(header, row, start, out)
-            if record is not None:
-                records.append(record)
-    except csv.Error as exc:
-        out.add(f"invalid CSV: {exc}", reader.line_num or None)
+        records.append(Record(data, number))
     return records
 
 
