@@ -22,8 +22,9 @@ class AssertSpec(BaseModel):
 
     type: str
     value: Any = None
-    weight: float = Field(default=1.0, ge=0.0)
-    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    #: share of the case score; 0 makes the check informational (reported, never gates)
+    weight: float = Field(default=1.0, ge=0.0, allow_inf_nan=False)
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0, allow_inf_nan=False)
 
     @field_validator("type")
     @classmethod
@@ -56,7 +57,8 @@ class Case(BaseModel):
     expected_behavior: str | None = None
     asserts: tuple[AssertSpec, ...] = Field(default=(), alias="assert")
     tags: tuple[str, ...] = ()
-    weight: float = Field(default=1.0, ge=0.0)
+    #: weight in run-level means; 0 makes the case informational (reported, never gates)
+    weight: float = Field(default=1.0, ge=0.0, allow_inf_nan=False)
     metadata: dict[str, Any] = Field(default_factory=dict)
     vars: dict[str, Any] = Field(default_factory=dict)
     source: str | None = Field(default=None, exclude=True)
