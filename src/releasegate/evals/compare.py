@@ -311,9 +311,7 @@ def compare_reports(
     pairs = [(b, h) for b, h in all_pairs if not (b.informational or h.informational)]
     n_informational = len(all_pairs) - len(pairs)
     scored = [
-        (b, h)
-        for b, h in pairs
-        if b.score is not None and h.score is not None and h.weight > 0
+        (b, h) for b, h in pairs if b.score is not None and h.score is not None and h.weight > 0
     ]
     if not scored:
         raise ReportFormatError(

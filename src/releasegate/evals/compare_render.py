@@ -224,7 +224,8 @@ def _terminal(c: Comparison) -> RenderableType:
     for rule in c.rules:
         mark = Text("PASS", "green") if rule.passed else Text("FAIL", "red")
         parts.append(
-            mark + Text(f" {rule.rule} ({rule_actual(rule)}, threshold ")
+            mark
+            + Text(f" {rule.rule} ({rule_actual(rule)}, threshold ")
             + Text(f"{fmt_num(rule.threshold)}): {rule.message}")
         )
     parts.extend(Text(f"warning: {w}", style="yellow") for w in c.warnings)

@@ -9,6 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 __all__ = ["AssertSpec", "Case"]
 
 
+def _refuse_bool(v: Any) -> Any:
+    # YAML's ``true`` would otherwise be read as weight 1.0 and ``false`` as 0 (which
+    # silently makes a case informational).
+    if isinstance(v, bool):
+        raise ValueError(f"must be a number, got {str(v).lower()}")
+    return v
+
+
 class AssertSpec(BaseModel):
     """One check asserted on a case's output.
 
@@ -25,6 +33,11 @@ class AssertSpec(BaseModel):
     #: share of the case score; 0 makes the check informational (reported, never gates)
     weight: float = Field(default=1.0, ge=0.0, allow_inf_nan=False)
     threshold: float | None = Field(default=None, ge=0.0, le=1.0, allow_inf_nan=False)
+
+    @field_validator("weight", mode="before")
+    @classmethod
+    def _weight_not_bool(cls, v: Any) -> Any:
+        return _refuse_bool(v)
 
     @field_validator("type")
     @classmethod
@@ -63,6 +76,11 @@ class Case(BaseModel):
     vars: dict[str, Any] = Field(default_factory=dict)
     source: str | None = Field(default=None, exclude=True)
     line: int | None = Field(default=None, exclude=True)
+
+    @field_validator("weight", mode="before")
+    @classmethod
+    def _weight_not_bool(cls, v: Any) -> Any:
+        return _refuse_bool(v)
 
     @field_validator("id", mode="before")
     @classmethod

@@ -163,7 +163,10 @@ class CaseScorer:
         value = case_score(checks)
         # A weighted check with an explicit threshold is a hard requirement of the case.
         passed = case_passes(
-            value, checks, [spec.threshold is not None for spec in case.asserts], self.case_threshold
+            value,
+            checks,
+            [spec.threshold is not None for spec in case.asserts],
+            self.case_threshold,
         )
         return CaseResult(
             id=case.id,

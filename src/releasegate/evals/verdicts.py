@@ -54,9 +54,7 @@ __all__ = [
     "weighted_mean_std",
 ]
 
-CaseVerdict = Literal[
-    "passed", "failed", "error", "unmeasured", "not_applicable", "informational"
-]
+CaseVerdict = Literal["passed", "failed", "error", "unmeasured", "not_applicable", "informational"]
 VERDICTS: Final[tuple[CaseVerdict, ...]] = get_args(CaseVerdict)
 SCORED: Final[frozenset[CaseVerdict]] = frozenset({"passed", "failed", "error"})
 """Verdicts of results that have a score and count in means and pass rates."""
@@ -103,7 +101,9 @@ def case_passes(
     if score is None or score < case_threshold:
         return False
     return all(
-        c.passed is not False for c, hard in zip(checks, explicit, strict=True) if hard and c.weight > 0
+        c.passed is not False
+        for c, hard in zip(checks, explicit, strict=True)
+        if hard and c.weight > 0
     )
 
 

@@ -124,7 +124,7 @@ def _gate_table(report: EvalReport) -> Table | None:
     table = Table(title="Gate", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("", no_wrap=True)
     table.add_column("rule", overflow="fold")
-    table.add_column("actual", justify="right")
+    table.add_column("measured", justify="right")
     table.add_column("threshold", justify="right", no_wrap=True)
     table.add_column("note", overflow="fold", ratio=1)
     for rule in report.gate.rules:

@@ -243,9 +243,7 @@ def test_slices_are_weighted_exactly_like_the_summary(seed: int, shift: float) -
         for s in cmp.by_tag:
             assert getattr(s, f"{side}_mean") == pytest.approx(summary.by_tag[s.name].mean_score)
         for s in cmp.by_check:
-            assert getattr(s, f"{side}_mean") == pytest.approx(
-                summary.by_check[s.name].mean_score
-            )
+            assert getattr(s, f"{side}_mean") == pytest.approx(summary.by_check[s.name].mean_score)
     for s in cmp.by_tag + cmp.by_check:
         assert s.delta == pytest.approx(s.head_mean - s.base_mean)
     assert {s.name for s in cmp.by_tag} == set(summarize(head.cases).by_tag)

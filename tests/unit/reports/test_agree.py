@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -41,9 +42,9 @@ def _result(i: int, kind: str) -> CaseResult:
     checks = [
         CheckResult(
             type=f"check{j}",
-            status="measured" if v is not None and v >= 0 else (
-                "unmeasured" if v is None else "not_applicable"
-            ),
+            status="measured"
+            if v is not None and v >= 0
+            else ("unmeasured" if v is None else "not_applicable"),
             value=v if v is not None and v >= 0 else None,
             passed=(v >= 0.5) if v is not None and v >= 0 else None,
             weight=w,

@@ -141,7 +141,9 @@ def test_hard_cut_when_even_the_skeleton_is_too_long() -> None:
     assert "_360 more rules not shown (360 of them failed); see the report._" in md
     small = render_markdown(report, max_chars=5_000)
     assert len(small) <= 5_000
-    assert small.endswith("_Report truncated to fit the comment size limit; see the full report._\n")
+    assert small.endswith(
+        "_Report truncated to fit the comment size limit; see the full report._\n"
+    )
 
 
 def test_escape_inline() -> None:

@@ -253,6 +253,8 @@ def test_summary_counts_follow_the_verdicts(rows: list[Any]) -> None:
         ("assert", "-0.5", "assert[1].weight: must be >= 0, got -0.5"),
         ("assert", ".nan", "assert[1].weight: must be a finite number"),
         ("assert", ".inf", "assert[1].weight: must be a finite number"),
+        ("case", "false", "case 'bad': weight: must be a number, got false"),
+        ("assert", "true", "assert[1].weight: must be a number, got true"),
     ],
 )
 def test_negative_and_non_finite_weights_are_refused_with_their_place(
