@@ -76,13 +76,15 @@ class CaseItem(pytest.Item):
     def runtest(self) -> None:
         parent = self.parent
         assert isinstance(parent, SuiteCollector)
+        from releasegate.evals.verdicts import case_verdict
+
         rows = [c for c in parent.report().cases if c.id == self.name]
         if not rows:
             raise CaseFailed(f"case {self.name!r} was not run (the run stopped early?)")
         lines: list[str] = []
         for row in rows:
-            if row.passed:
-                continue
+            if case_verdict(row) not in ("failed", "error"):
+                continue  # passed, or no verdict (unmeasured, not applicable, weight 0)
             head = (
                 f"repeat {row.repeat}: score {row.score}"
                 if len(rows) > 1

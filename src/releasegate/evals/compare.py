@@ -1,12 +1,18 @@
 """Baseline comparison of two evaluation reports (SPEC R-1.7) and its gate rules.
 
 Cases are paired by id. A case run several times (``--repeat K``) is first reduced to
-one number per side: the mean of its repeat scores (an errored repeat counts as 0, a
-repeat whose checks were all unmeasured is left out) and the share of repeats that
-passed; a case "passes" when at least half its repeats passed.
+one number per side: the mean of its scored repeats' scores (an errored repeat counts as
+0, a repeat without a measured weighted check is left out) and the share of repeats that
+passed; a case "passes" when at least half its repeats passed. Which results count and
+how they are weighted is :mod:`releasegate.evals.verdicts`, as in the summary: a case
+that is informational (weight 0) on either side is left out of the paired statistics.
 
-The headline is the (case-weighted) mean difference ``head - base`` with a seeded
-paired bootstrap interval and a paired t interval. The gate uses the bootstrap
+Every paired mean (overall, per tag, per check type) weights a case by its weight in the
+*head* report, the dataset under review; per check type, a case also counts once per
+value of that check type (as the summary does). On two identical single-repeat reports
+the per-tag and per-check means equal the summary's. The headline is the weighted mean
+difference ``head - base`` with a seeded paired bootstrap interval and a paired t
+interval. The gate uses the bootstrap
 interval's *upper bound*, never the point estimate, so that sampling noise does not
 block a merge (see ``docs/comparison.md``).
 """
@@ -34,6 +40,12 @@ from releasegate.evals.comparison import (
     SliceDelta,
 )
 from releasegate.evals.report import EvalReport, RuleResult
+from releasegate.evals.verdicts import (
+    SCORED,
+    case_verdict,
+    gating_check_values,
+    result_score,
+)
 from releasegate.stats.paired import (
     holm_adjust,
     mcnemar_test,
@@ -73,9 +85,11 @@ class _CaseAgg:
     tags: list[str]
     cost: float
     latency: float | None
-    checks: dict[str, float] = field(default_factory=dict)
+    #: check type -> (mean value over the repeats, values per scored repeat)
+    checks: dict[str, tuple[float, float]] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
     output: str | None = None
+    informational: bool = False
 
     @property
     def passed(self) -> bool:
@@ -89,28 +103,25 @@ def _aggregate(report: EvalReport) -> dict[str, _CaseAgg]:
     out: dict[str, _CaseAgg] = {}
     for cid, idxs in groups.items():
         rows = [report.cases[i] for i in idxs]
-        scores = [
-            r.score if r.score is not None else 0.0
-            for r in rows
-            if r.score is not None or r.error is not None
-        ]
+        verdicts = [case_verdict(r) for r in rows]
+        scored = [r for r, v in zip(rows, verdicts, strict=True) if v in SCORED]
         lat = [r.latency_ms for r in rows if r.latency_ms is not None]
         checks: dict[str, list[float]] = defaultdict(list)
         reasons: list[str] = []
         for r in rows:
+            for ctype, values in gating_check_values(r).items():
+                checks[ctype].extend(values)
             for ch in r.checks:
-                if ch.status == "measured" and ch.value is not None:
-                    checks[ch.type].append(ch.value)
                 text = f"{ch.type}: {ch.reason}"
-                if ch.passed is False and ch.reason and text not in reasons:
+                if ch.passed is False and ch.weight > 0 and ch.reason and text not in reasons:
                     reasons.append(text)
             if r.error and f"error: {r.error}" not in reasons:
                 reasons.append(f"error: {r.error}")
-        failing = [r for r in rows if not r.passed]
-        n_passed = sum(1 for r in rows if r.passed)
+        failing = [r for r, v in zip(rows, verdicts, strict=True) if v in ("failed", "error")]
+        n_passed = sum(1 for v in verdicts if v == "passed")
         out[cid] = _CaseAgg(
             id=cid,
-            score=float(np.mean(scores)) if scores else None,
+            score=float(np.mean([result_score(r) for r in scored])) if scored else None,
             pass_share=n_passed / len(rows),
             n_repeats=len(rows),
             n_passed=n_passed,
@@ -118,16 +129,23 @@ def _aggregate(report: EvalReport) -> dict[str, _CaseAgg]:
             tags=list(rows[0].tags),
             cost=float(np.mean([r.cost_usd for r in rows])),
             latency=float(np.mean(lat)) if lat else None,
-            checks={k: float(np.mean(v)) for k, v in checks.items()},
+            checks={
+                k: (float(np.mean(v)), len(v) / max(len(scored), 1)) for k, v in checks.items()
+            },
             reasons=reasons,
             output=(failing[0] if failing else rows[0]).output,
+            informational=all(v == "informational" for v in verdicts),
         )
     return out
 
 
 def flaky_cases(report: EvalReport) -> list[str]:
     """Ids of cases whose repeats disagree on pass/fail (sorted)."""
-    return sorted(a.id for a in _aggregate(report).values() if 0 < a.n_passed < a.n_repeats)
+    return sorted(
+        a.id
+        for a in _aggregate(report).values()
+        if not a.informational and 0 < a.n_passed < a.n_repeats
+    )
 
 
 def pass_k_rule(report: EvalReport, gate: GateConfig) -> RuleResult | None:
@@ -138,7 +156,7 @@ def pass_k_rule(report: EvalReport, gate: GateConfig) -> RuleResult | None:
     k = gate.min_pass_repeats
     if k is None:
         return None
-    aggs = _aggregate(report).values()
+    aggs = [a for a in _aggregate(report).values() if not a.informational]
     short = sorted(a.id for a in aggs if a.n_passed < k)
     repeats = max((a.n_repeats for a in aggs), default=0)
     msg = f"{len(short)} case(s) passed in fewer than {k} repeat(s)"
@@ -169,6 +187,7 @@ def _overall(
     w = np.array([h.weight for _, h in pairs], dtype=np.float64)
     if not np.any(w > 0):
         w = np.ones_like(w)  # all weights zero: fall back to an unweighted comparison
+    w = w / w.max()  # only ratios matter; scaled so that huge weights cannot overflow
     boot = paired_bootstrap_ci(
         base, head, weights=w, confidence=confidence, n_resamples=n_resamples, seed=seed
     )
@@ -195,25 +214,30 @@ def _overall(
 
 
 def _slices(
-    kind: Literal["tag", "check"], groups: dict[str, list[tuple[float, float]]]
+    kind: Literal["tag", "check"], groups: dict[str, list[tuple[float, float, float]]]
 ) -> list[SliceDelta]:
+    """One row per slice from ``(base, head, weight)`` triples, weighted like the summary."""
     rows: list[SliceDelta] = []
     for name in sorted(groups):
         vals = groups[name]
-        b = [x for x, _ in vals]
-        h = [y for _, y in vals]
+        b = np.array([x for x, _, _ in vals], dtype=np.float64)
+        h = np.array([y for _, y, _ in vals], dtype=np.float64)
+        w = np.array([z for _, _, z in vals], dtype=np.float64)
+        w = w / w.max()  # only ratios matter; scaled so that huge weights cannot overflow
         lo = hi = p = None
         if len(vals) >= 2:
-            t = paired_t_test(b, h)
+            t = paired_t_test(b, h, weights=w)
             lo, hi, p = t.interval.low, t.interval.high, t.p_value
+        base_mean = float(np.sum(w * b) / np.sum(w))
+        head_mean = float(np.sum(w * h) / np.sum(w))
         rows.append(
             SliceDelta(
                 kind=kind,
                 name=name,
                 n=len(vals),
-                base_mean=float(np.mean(b)),
-                head_mean=float(np.mean(h)),
-                delta=float(np.mean(h) - np.mean(b)),
+                base_mean=base_mean,
+                head_mean=head_mean,
+                delta=float(np.sum(w * (h - b)) / np.sum(w)),
                 low=lo,
                 high=hi,
                 p_value=p,
@@ -282,13 +306,19 @@ def compare_reports(
     common = [cid for cid in h_aggs if cid in b_aggs]
     base_only = sorted(set(b_aggs) - set(h_aggs))
     head_only = sorted(set(h_aggs) - set(b_aggs))
-    pairs = [(b_aggs[c], h_aggs[c]) for c in common]
-    scored = [(b, h) for b, h in pairs if b.score is not None and h.score is not None]
+    all_pairs = [(b_aggs[c], h_aggs[c]) for c in common]
+    # Informational on either side (weight 0): reported, never compared.
+    pairs = [(b, h) for b, h in all_pairs if not (b.informational or h.informational)]
+    n_informational = len(all_pairs) - len(pairs)
+    scored = [
+        (b, h) for b, h in pairs if b.score is not None and h.score is not None and h.weight > 0
+    ]
     if not scored:
         raise ReportFormatError(
             f"base report {base.run_id!r} and head report {head.run_id!r} have no scored "
             f"case id in common ({len(b_aggs)} base ids, {len(h_aggs)} head ids, "
-            f"{len(common)} shared) — were they run on the same dataset?"
+            f"{len(common)} shared, {n_informational} of them informational) — were they "
+            "run on the same dataset?"
         )
     notes: list[str] = []
     if base_only or head_only:
@@ -301,17 +331,22 @@ def compare_reports(
     n_unscored = len(pairs) - len(scored)
     if n_unscored:
         notes.append(f"{n_unscored} paired case(s) had no usable score on one side")
+    if n_informational:
+        notes.append(
+            f"{n_informational} paired case(s) are informational (weight 0) on one side "
+            "and were left out of the paired statistics"
+        )
 
     mc = mcnemar_test([b.passed for b, _ in scored], [h.passed for _, h in scored])
-    tags: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    checks: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    tags: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
+    checks: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
     for b, h in scored:
         assert b.score is not None and h.score is not None
         for tag in dict.fromkeys(h.tags or b.tags):
-            tags[tag].append((b.score, h.score))
-        for ctype, hv in h.checks.items():
+            tags[tag].append((b.score, h.score, h.weight))
+        for ctype, (hv, per_repeat) in h.checks.items():
             if ctype in b.checks:
-                checks[ctype].append((b.checks[ctype], hv))
+                checks[ctype].append((b.checks[ctype][0], hv, h.weight * per_repeat))
 
     comparison = Comparison(
         base=base.identity,

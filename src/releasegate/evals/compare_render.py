@@ -14,13 +14,28 @@ from rich.text import Text
 
 from releasegate.evals.comparison import ALPHA, Comparison, ResourceDelta, SliceDelta
 from releasegate.evals.report import Identity, RuleResult
-from releasegate.reports._common import fmt_cost, fmt_ms, fmt_num, fmt_pct, fmt_score
-from releasegate.reports.markdown import escape_code, escape_inline
+from releasegate.reports._common import (
+    fmt_cost,
+    fmt_ms,
+    fmt_num,
+    fmt_pct,
+    fmt_score,
+    rule_actual,
+)
+from releasegate.reports.markdown import (
+    cap_rows,
+    escape_code,
+    escape_inline,
+    hidden_rules_note,
+)
 
 __all__ = ["render_comparison_markdown", "render_comparison_terminal"]
 
 _TOP_CASES = 10
 _REASON_CHARS = 200
+_MAX_SLICE_ROWS = 25
+_MAX_RULE_ROWS = 40
+_WEIGHTED = "means weighted by the head report's case weights"
 
 
 def _delta(value: float | None) -> str:
@@ -63,26 +78,28 @@ def _verdict_mark(c: Comparison) -> tuple[str, str]:
 
 
 def _slice_rows(slices: list[SliceDelta]) -> list[str]:
-    rows = ["| | n | base | head | delta | 95% CI | Holm p |", "|---|--:|--:|--:|--:|---|--:|"]
-    for s in sorted(slices, key=lambda s: s.delta):
+    head = ["| | n | base | head | delta | 95% CI | Holm p |", "|---|--:|--:|--:|--:|---|--:|"]
+    rows = []
+    for s in sorted(slices, key=lambda s: (s.delta, s.name)):
         flag = " ⚠️" if s.significant_drop else ""
         p = "—" if s.p_holm is None else f"{s.p_holm:.3g}"
         rows.append(
             f"| {escape_inline(s.name, 60)}{flag} | {s.n} | {fmt_score(s.base_mean)} | "
             f"{fmt_score(s.head_mean)} | {_delta(s.delta)} | {_ci(s.low, s.high)} | {p} |"
         )
-    return rows
+    return head + cap_rows(rows, _MAX_SLICE_ROWS, "not shown (largest drops first)")
 
 
 def _rule_rows(rules: list[RuleResult]) -> list[str]:
-    rows = ["| rule | result | value | threshold | detail |", "|---|---|--:|--:|---|"]
-    for r in rules:
-        mark = "✅ pass" if r.passed else "❌ fail"
-        rows.append(
-            f"| `{escape_code(r.rule)}` | {mark} | {fmt_num(r.actual)} | "
-            f"{fmt_num(r.threshold)} | {escape_inline(r.message, _REASON_CHARS)} |"
-        )
-    return rows
+    head = ["| rule | result | measured | threshold | detail |", "|---|---|--:|--:|---|"]
+    ordered = [r for r in rules if not r.passed] + [r for r in rules if r.passed]
+    rows = [
+        f"| `{escape_code(r.rule)}` | {'✅ pass' if r.passed else '❌ fail'} | "
+        f"{rule_actual(r)} | {fmt_num(r.threshold)} | "
+        f"{escape_inline(r.message, _REASON_CHARS)} |"
+        for r in ordered
+    ]
+    return head + cap_rows(rows, _MAX_RULE_ROWS, hidden_rules_note(ordered[_MAX_RULE_ROWS:]))
 
 
 def render_comparison_markdown(comparison: Comparison, *, heading_level: int = 4) -> str:
@@ -134,10 +151,14 @@ def render_comparison_markdown(comparison: Comparison, *, heading_level: int = 4
     if c.warnings:
         lines.append("")
     if c.by_tag:
-        lines += ["**Per tag** (sorted by delta; ⚠️ = significant drop after Holm correction)", ""]
+        lines += [
+            f"**Per tag** ({_WEIGHTED}; sorted by delta; ⚠️ = significant drop after Holm "
+            "correction)",
+            "",
+        ]
         lines += [*_slice_rows(c.by_tag), ""]
     if c.by_check:
-        lines += ["<details><summary>Per check</summary>", ""]
+        lines += [f"<details><summary>Per check ({_WEIGHTED})</summary>", ""]
         lines += [*_slice_rows(c.by_check), "", "</details>", ""]
     if c.newly_failing:
         shown = c.newly_failing[:_TOP_CASES]
@@ -201,14 +222,18 @@ def _terminal(c: Comparison) -> RenderableType:
     if ov.mde is not None:
         parts.append(Text(f"minimum detectable effect (alpha {ALPHA}, power 0.8): {ov.mde:.3f}"))
     for rule in c.rules:
-        mark = "[green]PASS[/]" if rule.passed else "[red]FAIL[/]"
-        parts.append(Text.from_markup(f"{mark} {rule.rule}: ") + Text(rule.message))
+        mark = Text("PASS", "green") if rule.passed else Text("FAIL", "red")
+        parts.append(
+            mark
+            + Text(f" {rule.rule} ({rule_actual(rule)}, threshold ")
+            + Text(f"{fmt_num(rule.threshold)}): {rule.message}")
+        )
     parts.extend(Text(f"warning: {w}", style="yellow") for w in c.warnings)
     if c.by_tag:
-        tags = Table(title="per tag", box=box.SIMPLE)
+        tags = Table(title=f"per tag ({_WEIGHTED})", box=box.SIMPLE)
         for col in ("tag", "n", "base", "head", "delta", "95% CI", "Holm p"):
             tags.add_column(col)
-        for s in sorted(c.by_tag, key=lambda s: s.delta):
+        for s in sorted(c.by_tag, key=lambda s: (s.delta, s.name))[:_MAX_SLICE_ROWS]:
             tags.add_row(
                 Text(s.name, style="red" if s.significant_drop else ""),
                 str(s.n),

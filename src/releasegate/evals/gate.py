@@ -88,7 +88,8 @@ def apply_gate(
             _at_most("max_unmeasured", float(summary.n_unmeasured), limit, "unmeasured checks")
         )
     if gate.max_error_rate is not None:
-        rate = summary.n_errors / summary.n_results if summary.n_results else None
+        counted = summary.n_results - summary.n_informational  # weight 0 never gates
+        rate = summary.n_errors / counted if counted > 0 else None
         rules.append(_at_most("max_error_rate", rate, gate.max_error_rate, "error rate"))
     if gate.max_cost_usd is not None:
         rules.append(_at_most("max_cost_usd", summary.cost_usd, gate.max_cost_usd, "cost $"))

@@ -9,6 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 __all__ = ["AssertSpec", "Case"]
 
 
+def _refuse_bool(v: Any) -> Any:
+    # YAML's ``true`` would otherwise be read as weight 1.0 and ``false`` as 0 (which
+    # silently makes a case informational).
+    if isinstance(v, bool):
+        raise ValueError(f"must be a number, got {str(v).lower()}")
+    return v
+
+
 class AssertSpec(BaseModel):
     """One check asserted on a case's output.
 
@@ -22,8 +30,14 @@ class AssertSpec(BaseModel):
 
     type: str
     value: Any = None
-    weight: float = Field(default=1.0, ge=0.0)
-    threshold: float | None = Field(default=None, ge=0.0, le=1.0)
+    #: share of the case score; 0 makes the check informational (reported, never gates)
+    weight: float = Field(default=1.0, ge=0.0, allow_inf_nan=False)
+    threshold: float | None = Field(default=None, ge=0.0, le=1.0, allow_inf_nan=False)
+
+    @field_validator("weight", mode="before")
+    @classmethod
+    def _weight_not_bool(cls, v: Any) -> Any:
+        return _refuse_bool(v)
 
     @field_validator("type")
     @classmethod
@@ -56,11 +70,17 @@ class Case(BaseModel):
     expected_behavior: str | None = None
     asserts: tuple[AssertSpec, ...] = Field(default=(), alias="assert")
     tags: tuple[str, ...] = ()
-    weight: float = Field(default=1.0, ge=0.0)
+    #: weight in run-level means; 0 makes the case informational (reported, never gates)
+    weight: float = Field(default=1.0, ge=0.0, allow_inf_nan=False)
     metadata: dict[str, Any] = Field(default_factory=dict)
     vars: dict[str, Any] = Field(default_factory=dict)
     source: str | None = Field(default=None, exclude=True)
     line: int | None = Field(default=None, exclude=True)
+
+    @field_validator("weight", mode="before")
+    @classmethod
+    def _weight_not_bool(cls, v: Any) -> Any:
+        return _refuse_bool(v)
 
     @field_validator("id", mode="before")
     @classmethod

@@ -130,6 +130,11 @@ class Summary(_Model):
     by_tag: dict[str, SliceStats] = Field(default_factory=dict)
     by_check: dict[str, SliceStats] = Field(default_factory=dict)
     n_cached: int = 0
+    #: results of weight 0 (or with only weight-0 checks): reported, never counted
+    n_informational: int = 0
+    #: results per verdict (passed, failed, error, unmeasured, not_applicable,
+    #: informational); see ``releasegate.evals.verdicts``
+    verdicts: dict[str, int] = Field(default_factory=dict)
 
 
 class Identity(_Model):

@@ -15,6 +15,7 @@ from typing import Any
 from releasegate.errors import ConfigError, Issue
 from releasegate.evals.models import AssertSpec, Case
 from releasegate.evals.report import CaseResult, CheckResult
+from releasegate.evals.verdicts import case_passes, case_score
 from releasegate.providers.base import ChatProvider, ChatResponse, EmbeddingProvider
 from releasegate.scorers.base import (
     Sample,
@@ -36,18 +37,6 @@ def missing_inputs(case: Case, requires: frozenset[str]) -> list[str]:
         if value is None or value == "" or value == [] or value == ():
             missing.append(name)
     return missing
-
-
-def case_score(checks: list[CheckResult]) -> float | None:
-    """Weighted mean of the measured checks' values; None when nothing was measured."""
-    num = den = 0.0
-    for c in checks:
-        if c.status == "measured" and c.value is not None:
-            num += c.weight * c.value
-            den += c.weight
-    if den == 0.0:
-        return None
-    return num / den
 
 
 _SCALARS = (str, int, float, bool, type(None))
@@ -172,15 +161,12 @@ class CaseScorer:
             if s is not None
         ]
         value = case_score(checks)
-        # A check with an explicit threshold is a hard requirement of the case.
-        passed = (
-            value is not None
-            and value >= self.case_threshold
-            and all(
-                c.passed is not False
-                for spec, c in zip(case.asserts, checks, strict=True)
-                if spec.threshold is not None
-            )
+        # A weighted check with an explicit threshold is a hard requirement of the case.
+        passed = case_passes(
+            value,
+            checks,
+            [spec.threshold is not None for spec in case.asserts],
+            self.case_threshold,
         )
         return CaseResult(
             id=case.id,

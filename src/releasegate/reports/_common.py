@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
 
-from releasegate.evals.report import CaseResult, CheckResult, EvalReport, Identity
+from releasegate.evals.report import CaseResult, CheckResult, EvalReport, Identity, RuleResult
+from releasegate.evals.verdicts import CaseVerdict, case_verdict, counts
 
 __all__ = [
+    "OUTCOME_LABELS",
     "Outcome",
     "Verdict",
     "case_label",
@@ -28,16 +29,29 @@ __all__ = [
     "fmt_score",
     "has_repeats",
     "identity_parts",
+    "informational_checks",
     "input_text",
+    "not_gated_note",
     "outcome_counts",
     "printable",
+    "rule_actual",
     "short_hash",
     "truncate",
     "verdict",
     "worst_failures",
 ]
 
-Outcome = Literal["passed", "failed", "error", "skipped"]
+Outcome = CaseVerdict
+"""A result's verdict, as :func:`releasegate.evals.verdicts.case_verdict` decides it."""
+
+OUTCOME_LABELS: dict[Outcome, str] = {
+    "passed": "passed",
+    "failed": "failed",
+    "error": "error",
+    "unmeasured": "unmeasured",
+    "not_applicable": "not applicable",
+    "informational": "informational",
+}
 
 # C0 controls except tab and newline, DEL, C1 controls, lone surrogates and the two
 # non-characters: XML 1.0 forbids most of them, terminals execute some (ESC sequences
@@ -104,35 +118,49 @@ def verdict(report: EvalReport) -> Verdict:
 
 
 def case_outcome(case: CaseResult) -> Outcome:
-    """Classify one case result.
+    """The verdict of one result (:func:`releasegate.evals.verdicts.case_verdict`).
 
-    ``error`` when the target call failed; ``skipped`` when the case has checks but none
-    of them could be measured (every one unmeasured or not applicable), so the case says
-    nothing either way; otherwise ``passed``/``failed`` as the engine decided.
+    ``failed`` and ``error`` are failures; ``unmeasured``, ``not_applicable`` and
+    ``informational`` say nothing either way (a JUnit ``<skipped>``); only ``passed``
+    passes.
     """
-    if case.error is not None:
-        return "error"
-    if case.checks and all(c.status != "measured" for c in case.checks):
-        return "skipped"
-    return "passed" if case.passed else "failed"
+    return case_verdict(case)
 
 
 def outcome_counts(report: EvalReport) -> dict[Outcome, int]:
-    """How many case results fall in each outcome."""
-    counts: dict[Outcome, int] = {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
-    for case in report.cases:
-        counts[case_outcome(case)] += 1
-    return counts
+    """How many results have each verdict (every verdict is a key)."""
+    return counts(report.cases)
 
 
 def failing_checks(case: CaseResult) -> list[CheckResult]:
-    """The measured checks of ``case`` that failed, lowest value first."""
-    failed = [c for c in case.checks if c.status == "measured" and c.passed is False]
+    """The measured weighted checks of ``case`` that failed, lowest value first.
+
+    Informational checks (weight 0) never make a case fail, so they are not listed here;
+    see :func:`informational_checks`.
+    """
+    failed = [
+        c for c in case.checks if c.status == "measured" and c.passed is False and c.weight > 0
+    ]
     return sorted(failed, key=lambda c: (c.value if c.value is not None else 0.0, c.type))
 
 
+def informational_checks(case: CaseResult) -> list[CheckResult]:
+    """The checks of ``case`` with weight 0: reported with their value, never gating."""
+    return [c for c in case.checks if c.weight <= 0]
+
+
 def failure_summary(case: CaseResult) -> str:
-    """One line saying why a case failed, for messages and summaries."""
+    """One line saying why a result failed, or why it has no pass/fail verdict."""
+    verdict_ = case_verdict(case)
+    if verdict_ == "informational":
+        why = "weight 0" if case.weight <= 0 else "every check has weight 0"
+        text = f"informational ({why}), never gates: score {fmt_score(case.score)}"
+        if case.error is not None:
+            text += f"; error: {case.error}"
+        failed = [c for c in case.checks if c.passed is False]
+        if failed:
+            text += "; failed: " + ", ".join(f"{c.type} {fmt_score(c.value)}" for c in failed)
+        return text
     if case.error is not None:
         return f"error: {case.error}"
     checks = failing_checks(case)
@@ -140,19 +168,27 @@ def failure_summary(case: CaseResult) -> str:
         return "; ".join(
             f"{c.type} {fmt_score(c.value)}" + (f": {c.reason}" if c.reason else "") for c in checks
         )
-    unmeasured = [c.type for c in case.checks if c.status == "unmeasured"]
+    unmeasured = [c.type for c in case.checks if c.status == "unmeasured" and c.weight > 0]
+    if verdict_ in ("unmeasured", "not_applicable"):
+        if not case.checks:
+            return "not applicable: the case has no check"
+        return f"{OUTCOME_LABELS[verdict_]}: " + "; ".join(
+            f"{c.type} {c.status.replace('_', ' ')}" + (f" ({c.reason})" if c.reason else "")
+            for c in case.checks
+            if c.weight > 0
+        )
     if unmeasured:
         return f"score {fmt_score(case.score)}; unmeasured: {', '.join(unmeasured)}"
     return f"score {fmt_score(case.score)} below the case threshold"
 
 
 def worst_failures(report: EvalReport) -> list[CaseResult]:
-    """Failed and errored cases, worst first.
+    """Failed and errored results, worst first (informational ones never appear).
 
     Scored failures come first by ascending score (the clearest regressions), then cases
     that errored; ties break on id and repeat so the order is stable between runs.
     """
-    bad = [c for c in report.cases if case_outcome(c) in ("failed", "error")]
+    bad = [c for c in report.cases if case_verdict(c) in ("failed", "error")]
     return sorted(
         bad,
         key=lambda c: (
@@ -162,6 +198,38 @@ def worst_failures(report: EvalReport) -> list[CaseResult]:
             c.repeat,
         ),
     )
+
+
+def not_gated_note(report: EvalReport) -> str:
+    """One sentence counting the results that have no pass/fail verdict ("" if none)."""
+    c = outcome_counts(report)
+    parts = [
+        f"{c[k]} {OUTCOME_LABELS[k]}"
+        for k in ("unmeasured", "not_applicable", "informational")
+        if c[k]
+    ]
+    if not parts:
+        return ""
+    return (
+        "Not counted in the pass rate: "
+        + ", ".join(parts)
+        + (" (informational = weight 0: reported, never gates)" if c["informational"] else "")
+        + "."
+    )
+
+
+def rule_actual(rule: RuleResult) -> str:
+    """A gate rule's measured value, saying what kind of number it is when it is not a
+    plain estimate: the regression rule looks at an interval's upper *bound*, which must
+    not read like a second estimate of the delta."""
+    value = fmt_num(rule.actual)
+    if rule.actual is None:
+        return value
+    if rule.rule.startswith("max_regression"):
+        return f"CI upper bound {rule.actual:+.3f}"
+    if rule.rule.startswith("critical_tag"):
+        return f"tag delta {rule.actual:+.3f}"
+    return value
 
 
 def has_repeats(report: EvalReport) -> bool:

@@ -20,6 +20,7 @@ import jinja2
 
 from releasegate.evals.report import CaseResult, CheckResult, EvalReport, SliceStats
 from releasegate.reports._common import (
+    OUTCOME_LABELS,
     Outcome,
     case_label,
     case_outcome,
@@ -35,6 +36,7 @@ from releasegate.reports._common import (
     input_text,
     outcome_counts,
     printable,
+    rule_actual,
     truncate,
     verdict,
     worst_failures,
@@ -73,6 +75,7 @@ _FILTER_SCRIPT = """
 class _CaseView:
     label: str
     outcome: Outcome
+    outcome_label: str
     score: str
     latency: str
     tokens: str
@@ -82,7 +85,7 @@ class _CaseView:
     input: str
     output: str | None
     error: str | None
-    checks: list[dict[str, str]]
+    checks: list[dict[str, Any]]
     search: str
 
 
@@ -105,6 +108,7 @@ def _case_view(case: CaseResult, repeats: bool) -> _CaseView:
             "passed": "" if c.passed is None else ("pass" if c.passed else "fail"),
             "threshold": fmt_num(c.threshold),
             "reason": printable(c.reason),
+            "informational": c.weight <= 0,
         }
         for c in sorted(case.checks, key=_check_order)
     ]
@@ -112,6 +116,7 @@ def _case_view(case: CaseResult, repeats: bool) -> _CaseView:
     return _CaseView(
         label=label,
         outcome=outcome,
+        outcome_label=OUTCOME_LABELS[outcome],
         score=fmt_score(case.score),
         latency=fmt_ms(case.latency_ms),
         tokens=fmt_int(case.prompt_tokens + case.completion_tokens),
@@ -122,7 +127,7 @@ def _case_view(case: CaseResult, repeats: bool) -> _CaseView:
         output=None if case.output is None else printable(truncate(case.output, _OUTPUT_CHARS)),
         error=None if case.error is None else printable(case.error),
         checks=checks,
-        search=" ".join([label, outcome, *tags, summary]).lower(),
+        search=" ".join([label, OUTCOME_LABELS[outcome], *tags, summary]).lower(),
     )
 
 
@@ -153,7 +158,13 @@ def _headline(report: EvalReport) -> list[tuple[str, str, str]]:
         ("Cases", fmt_int(s.n_cases), f"{fmt_int(s.n_results)} results"),
         ("p10 · p50 · p90", f"{fmt_score(s.p10)} · {fmt_score(s.p50)} · {fmt_score(s.p90)}", ""),
         ("Unmeasured", fmt_int(s.n_unmeasured), f"{fmt_int(s.n_not_applicable)} not applicable"),
-        ("Errors", fmt_int(s.n_errors), f"{counts['skipped']} skipped"),
+        ("Errors", fmt_int(s.n_errors), ""),
+        (
+            "Not gated",
+            fmt_int(counts["unmeasured"] + counts["not_applicable"] + counts["informational"]),
+            f"{counts['unmeasured']} unmeasured · {counts['not_applicable']} not applicable · "
+            f"{counts['informational']} informational",
+        ),
         ("Latency", fmt_ms(s.latency_mean_ms), f"p95 {fmt_ms(s.latency_p95_ms)}"),
         (
             "Tokens",
@@ -193,7 +204,7 @@ def _context(report: EvalReport, max_failures: int) -> dict[str, Any]:
             {
                 "passed": r.passed,
                 "rule": printable(r.rule),
-                "actual": fmt_num(r.actual),
+                "actual": rule_actual(r),
                 "threshold": fmt_num(r.threshold),
                 "message": printable(r.message),
             }

@@ -8,7 +8,7 @@ Layout (understood by GitHub test-reporter actions, GitLab, Jenkins and Azure De
         <testcase name="CASE_ID [repeat N]" classname="SUITE" time="latency s">
           <failure message="failing checks"> details </failure>   (failed)
           <error message="..."> error </error>                     (target call errored)
-          <skipped message="..."/>                                  (nothing measurable)
+          <skipped message="..."/>        (unmeasured, not applicable, or informational)
           <system-out> model output </system-out>
         </testcase>
       </testsuite>
@@ -16,7 +16,9 @@ Layout (understood by GitHub test-reporter actions, GitLab, Jenkins and Azure De
     </testsuites>
 
 The gate rules get their own suite so that a CI view turns red when the gate fails even
-if every single case passed (a cost or latency rule, for example).
+if every single case passed (a cost or latency rule, for example). A result's element
+follows its verdict (:mod:`releasegate.evals.verdicts`): an informational result (weight
+0) is a ``<skipped>`` whose message says so, never a ``<failure>``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from releasegate.reports._common import (
     has_repeats,
     input_text,
     printable,
+    rule_actual,
     truncate,
 )
 
@@ -83,6 +86,8 @@ def _details(case: CaseResult) -> str:
     lines = [f"score: {fmt_score(case.score)}"]
     for check in case.checks:
         line = f"- {check.type}: {check.status}"
+        if check.weight <= 0:
+            line += " (informational, weight 0)"
         if check.value is not None:
             line += f" {fmt_score(check.value)}"
         if check.passed is not None:
@@ -119,9 +124,11 @@ def _testcase(parent: ET.Element, case: CaseResult, suite: str, repeats: bool) -
             type=_x(kind),
         )
         el.text = _details(case)
-    elif outcome == "skipped":
-        reasons = "; ".join(f"{c.type}: {c.status} ({c.reason})" for c in case.checks)
-        ET.SubElement(tc, "skipped", message=_x(truncate(reasons, _MESSAGE_CHARS)))
+    elif outcome != "passed":  # unmeasured, not applicable, informational: no verdict
+        el = ET.SubElement(
+            tc, "skipped", message=_x(truncate(failure_summary(case), _MESSAGE_CHARS))
+        )
+        el.text = _details(case)
     if case.output is not None:
         ET.SubElement(tc, "system-out").text = _x(truncate(case.output, _OUTPUT_CHARS))
     return outcome
@@ -143,10 +150,10 @@ def _gate_suite(root: ET.Element, report: EvalReport, gate: GateResult) -> tuple
         if not rule.passed:
             failures += 1
             msg = rule.message or (
-                f"{rule.rule}: actual {fmt_num(rule.actual)}, threshold {fmt_num(rule.threshold)}"
+                f"{rule.rule}: {rule_actual(rule)}, threshold {fmt_num(rule.threshold)}"
             )
             el = ET.SubElement(tc, "failure", message=_x(msg), type="gate")
-            el.text = _x(f"actual: {fmt_num(rule.actual)}\nthreshold: {fmt_num(rule.threshold)}")
+            el.text = _x(f"measured: {rule_actual(rule)}\nthreshold: {fmt_num(rule.threshold)}")
     _suite_attrs(ts, len(gate.rules), failures, 0, 0)
     return len(gate.rules), failures
 
@@ -172,7 +179,8 @@ def render_junit(report: EvalReport, *, include_gate: bool = True) -> str:
     repeats = has_repeats(report)
     counts = {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
     for case in report.cases:
-        counts[_testcase(ts, case, suite, repeats)] += 1
+        outcome = _testcase(ts, case, suite, repeats)
+        counts[outcome if outcome in ("passed", "failed", "error") else "skipped"] += 1
     if report.stop_reason:
         ET.SubElement(ts, "system-err").text = _x(f"{report.status}: {report.stop_reason}")
     _suite_attrs(ts, len(report.cases), counts["failed"], counts["error"], counts["skipped"])

@@ -7,15 +7,17 @@ Model outputs, judge reasons and even case ids are untrusted text: in table cell
 prose they are escaped so that a ``|`` cannot split a table, a backtick or ``<script>``
 cannot start code or HTML, and an ``@name`` cannot notify anybody; outputs are shown in
 code fences longer than any run of backticks they contain. The whole document stays
-under GitHub's 65,536-character comment limit: failing cases are dropped from the end
-(with a note saying how many) until it fits.
+under GitHub's 65,536-character comment limit: every table is capped (failing gate rules
+first), failing cases are dropped from the end (with a note saying how many) until it
+fits, and if the rest is still too long it is cut between lines, never inside a table row,
+with open blocks closed and a note saying so (:func:`fit_markdown`).
 """
 
 from __future__ import annotations
 
 import re
 
-from releasegate.evals.report import CaseResult, EvalReport, SliceStats
+from releasegate.evals.report import CaseResult, EvalReport, RuleResult, SliceStats
 from releasegate.reports._common import (
     case_label,
     failing_checks,
@@ -28,14 +30,24 @@ from releasegate.reports._common import (
     fmt_score,
     has_repeats,
     identity_parts,
-    outcome_counts,
+    not_gated_note,
     printable,
+    rule_actual,
     truncate,
     verdict,
     worst_failures,
 )
 
-__all__ = ["GITHUB_COMMENT_LIMIT", "escape_code", "escape_inline", "render_markdown"]
+__all__ = [
+    "GITHUB_COMMENT_LIMIT",
+    "TRUNCATION_NOTE",
+    "cap_rows",
+    "escape_code",
+    "escape_inline",
+    "fit_markdown",
+    "hidden_rules_note",
+    "render_markdown",
+]
 
 GITHUB_COMMENT_LIMIT = 65_536
 """Maximum length of a GitHub issue/PR comment body, in characters."""
@@ -46,7 +58,13 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 _OUTPUT_CHARS = 1_500
 _REASON_CHARS = 300
 _MAX_SLICE_ROWS = 25
+_MAX_GATE_ROWS = 40
 _MAX_MARKER_NAME = 100
+_MAX_SUITE_CHARS = 200
+
+TRUNCATION_NOTE = "_Report truncated to fit the comment size limit; see the full report._"
+_TABLE_SEPARATOR = re.compile(r"^\|(\s*:?-+:?\s*\|)+\s*$")
+_FENCE = re.compile(r"^(`{3,})")
 
 
 def escape_inline(text: str, limit: int | None = None) -> str:
@@ -79,10 +97,10 @@ def _marker(report: EvalReport) -> str:
 
 def _header(report: EvalReport) -> list[str]:
     v = verdict(report)
-    suite = escape_inline(report.identity.suite)
+    suite = escape_inline(report.identity.suite, _MAX_SUITE_CHARS)
     lines = [f"### {v.emoji} releasegate · {suite} · **{v.label}**", "", escape_inline(v.detail)]
     ident = " · ".join(
-        f"{label} `{escape_code(value)}`"
+        f"{label} `{escape_code(truncate(value, _MAX_SUITE_CHARS))}`"
         for label, value in identity_parts(report.identity)
         if label != "suite"
     )
@@ -102,7 +120,6 @@ def escape_code(text: str) -> str:
 
 def _headline(report: EvalReport) -> list[str]:
     s = report.summary
-    counts = outcome_counts(report)
     mean = fmt_score(s.mean_score) + (f" ± {s.std:.3f}" if s.std is not None else "")
     cases = fmt_int(s.n_cases)
     if s.n_results != s.n_cases:
@@ -113,24 +130,43 @@ def _headline(report: EvalReport) -> list[str]:
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         f"| {cases} | {mean} "
         f"| {fmt_score(s.p10)} / {fmt_score(s.p50)} / {fmt_score(s.p90)} "
-        f"| {fmt_pct(s.pass_rate)} ({counts['passed']}/{len(report.cases)}) "
+        f"| {fmt_pct(s.pass_rate)} ({s.n_passed}/{s.n_passed + s.n_failed}) "
         f"| {fmt_int(s.n_unmeasured)} | {fmt_int(s.n_errors)} "
         f"| {fmt_ms(s.latency_mean_ms)} / {fmt_ms(s.latency_p95_ms)} "
         f"| {fmt_int(s.tokens.total)} | {fmt_cost(s.cost_usd)} |",
+        *(["", escape_inline(note)] if (note := not_gated_note(report)) else []),
     ]
+
+
+def cap_rows(rows: list[str], limit: int, more: str) -> list[str]:
+    """Table ``rows`` (without header) cut to ``limit``, plus a line saying what was left
+    out; ``more`` completes "N more ..." (e.g. "rules; see the report")."""
+    if len(rows) <= limit:
+        return rows
+    return [*rows[:limit], "", f"_{len(rows) - limit} more {more}._"]
 
 
 def _gate(report: EvalReport) -> list[str]:
     if report.gate is None or not report.gate.rules:
         return []
-    lines = ["#### Gate", "", "| | Rule | Actual | Threshold | Note |", "|---|---|---:|---:|---|"]
-    for rule in report.gate.rules:
-        mark = "✅" if rule.passed else "❌"
-        lines.append(
-            f"| {mark} | {escape_inline(rule.rule, 100)} | {fmt_num(rule.actual)} "
-            f"| {fmt_num(rule.threshold)} | {escape_inline(rule.message, _REASON_CHARS)} |"
-        )
-    return lines
+    # Failing rules first: a cap must never hide why the gate failed.
+    ordered = [r for r in report.gate.rules if not r.passed] + [
+        r for r in report.gate.rules if r.passed
+    ]
+    rows = [
+        f"| {'✅' if rule.passed else '❌'} | {escape_inline(rule.rule, 100)} "
+        f"| {rule_actual(rule)} | {fmt_num(rule.threshold)} "
+        f"| {escape_inline(rule.message, _REASON_CHARS)} |"
+        for rule in ordered
+    ]
+    head = ["#### Gate", "", "| | Rule | Measured | Threshold | Note |", "|---|---|---:|---:|---|"]
+    return head + cap_rows(rows, _MAX_GATE_ROWS, hidden_rules_note(ordered[_MAX_GATE_ROWS:]))
+
+
+def hidden_rules_note(hidden: list[RuleResult]) -> str:
+    """The end of the "N more ..." line under a capped rule table."""
+    failed = sum(1 for r in hidden if not r.passed)
+    return f"rules not shown ({failed} of them failed); see the report"
 
 
 def _slices(title: str, key: str, slices: dict[str, SliceStats]) -> list[str]:
@@ -145,17 +181,12 @@ def _slices(title: str, key: str, slices: dict[str, SliceStats]) -> list[str]:
         f"| {key} | n | Mean | Pass rate | Unmeasured |",
         "|---|---:|---:|---:|---:|",
     ]
-    for name, st in ordered[:_MAX_SLICE_ROWS]:
-        lines.append(
-            f"| {escape_inline(name, 80)} | {fmt_int(st.n)} | {fmt_score(st.mean_score)} "
-            f"| {fmt_pct(st.pass_rate)} | {fmt_int(st.n_unmeasured)} |"
-        )
-    if len(ordered) > _MAX_SLICE_ROWS:
-        lines += [
-            "",
-            f"_{len(ordered) - _MAX_SLICE_ROWS} more, lowest mean first; see the report._",
-        ]
-    return lines
+    rows = [
+        f"| {escape_inline(name, 80)} | {fmt_int(st.n)} | {fmt_score(st.mean_score)} "
+        f"| {fmt_pct(st.pass_rate)} | {fmt_int(st.n_unmeasured)} |"
+        for name, st in ordered
+    ]
+    return lines + cap_rows(rows, _MAX_SLICE_ROWS, "not shown (lowest mean first); see the report")
 
 
 def _failure(case: CaseResult, repeats: bool) -> str:
@@ -246,9 +277,58 @@ def render_markdown(
     fixed = "\n".join([*head, *body, *footer])
     budget = max_chars - len(fixed) - 2
     failures = _failures_block(report, max_failures, budget)
-    text = "\n".join([*head, *body, *(["", *failures] if failures else []), *footer])
-    if len(text) > max_chars:
-        # Only reachable with absurd inputs (a huge gate or tag list): cut, and say so.
-        note = "\n\n_Report truncated to fit the comment size limit; see the full report._\n"
-        text = text[: max_chars - len(note)] + note
-    return text
+    lines = [*head, *body, *(["", *failures] if failures else []), *footer]
+    return fit_markdown(lines, max_chars)
+
+
+def _is_row(line: str) -> bool:
+    return line.startswith("|")
+
+
+def fit_markdown(lines: list[str], max_chars: int) -> str:
+    """Join ``lines`` into at most ``max_chars`` characters, cutting only between lines.
+
+    When the text is too long, whole lines are kept from the top; a table row is never
+    cut (a table left with no row loses its header too), a line of prose may be
+    shortened, any ``<details>`` block or code fence left open is closed, and
+    :data:`TRUNCATION_NOTE` ends the text.
+    """
+    text = "\n".join(lines)
+    if len(text) <= max_chars:
+        return text
+    lines = text.split("\n")  # an element may hold several lines (a rendered block)
+    tail = ["", TRUNCATION_NOTE, ""]
+    reserve = len("\n".join(tail)) + 64  # the note, plus room to close open blocks
+    budget = max(0, max_chars - reserve)
+    kept: list[str] = []
+    used = 0
+    for line in lines:
+        if used + len(line) + 1 > budget:
+            room = budget - used - 1
+            if not _is_row(line) and not _FENCE.match(line) and room > 20:
+                kept.append(line[: room - 1] + "…")
+            break
+        kept.append(line)
+        used += len(line) + 1
+    # A table whose rows were all cut: drop its header (and separator) too.
+    start = len(kept)
+    while start > 0 and _is_row(kept[start - 1]):
+        start -= 1
+    if len(kept) - start < 3:
+        del kept[start:]
+    closers: list[str] = []
+    fence: str | None = None
+    for line in kept:
+        m = _FENCE.match(line)
+        if m and (fence is None or line.strip() == fence):
+            fence = None if fence is not None else m.group(1)
+    if fence is not None:
+        closers.append(fence)
+    opened = sum(line.count("<details>") for line in kept) - sum(
+        line.count("</details>") for line in kept
+    )
+    closers += ["", "</details>"] * max(0, opened)
+    out = "\n".join([*kept, *closers, *tail])
+    if len(out) > max_chars:  # absurdly small limits: the note alone
+        out = TRUNCATION_NOTE[: max(0, max_chars)]
+    return out

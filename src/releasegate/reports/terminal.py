@@ -28,7 +28,9 @@ from releasegate.reports._common import (
     fmt_score,
     has_repeats,
     identity_parts,
+    not_gated_note,
     printable,
+    rule_actual,
     truncate,
     verdict,
     worst_failures,
@@ -84,6 +86,9 @@ def _headline(report: EvalReport) -> Table:
     table.add_column(overflow="fold")
     for label, value in rows:
         table.add_row(label, value)
+    note = not_gated_note(report)
+    if note:
+        table.add_row("Not gated", note)
     if report.stop_reason and report.status == "complete":
         table.add_row("Note", _t(report.stop_reason))
     return table
@@ -119,13 +124,13 @@ def _gate_table(report: EvalReport) -> Table | None:
     table = Table(title="Gate", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("", no_wrap=True)
     table.add_column("rule", overflow="fold")
-    table.add_column("actual", justify="right", no_wrap=True)
+    table.add_column("measured", justify="right")
     table.add_column("threshold", justify="right", no_wrap=True)
     table.add_column("note", overflow="fold", ratio=1)
     for rule in report.gate.rules:
         mark = Text("✓ pass", "green") if rule.passed else Text("✗ FAIL", "bold red")
         table.add_row(
-            mark, _t(rule.rule), fmt_num(rule.actual), fmt_num(rule.threshold), _t(rule.message)
+            mark, _t(rule.rule), rule_actual(rule), fmt_num(rule.threshold), _t(rule.message)
         )
     return table
 

@@ -1,9 +1,11 @@
-"""Descriptive statistics of a run (SPEC R-1.6). Pure functions, no I/O.
+"""Descriptive statistics of a run. Pure functions, no I/O.
 
-Weighting: a case's score is the weighted mean of its measured checks (check weights);
-run-level means weight each case result by its case weight. Percentiles are of case
-scores, unweighted. Cases without any measured check are excluded from means and from
-the pass-rate denominator and counted as unmeasured instead; errored cases score 0.
+Which results count, and how they are weighted, is defined once in
+:mod:`releasegate.evals.verdicts`: means weight each scored result (passed, failed,
+errored) by its case weight; informational results (case weight 0, or only checks of
+weight 0) are reported but never counted; results without a measured weighted check are
+counted as unmeasured or not applicable, outside the means and the pass-rate denominator.
+Percentiles are of the scored results' scores, unweighted.
 
 Plain Python (``math.fsum``, exactly rounded sums): these few sums over a run's results
 do not need numpy, whose import alone costs about 0.1 s of every ``releasegate eval``.
@@ -17,27 +19,17 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from releasegate.evals.report import CaseResult, SliceStats, Summary, TokenTotals
+from releasegate.evals.verdicts import (
+    case_verdict,
+    counts,
+    gating_check_values,
+    gating_checks,
+    is_gating,
+    result_score,
+    weighted_mean_std,
+)
 
 __all__ = ["percentile", "summarize", "weighted_mean_std"]
-
-
-def weighted_mean_std(
-    values: Sequence[float], weights: Sequence[float]
-) -> tuple[float | None, float | None]:
-    """Weighted mean and (population) standard deviation; ``(None, None)`` if empty.
-
-    Weights that sum to zero or less count every value equally.
-    """
-    if not values:
-        return None, None
-    w = [float(x) for x in weights]
-    total = math.fsum(w)
-    if total <= 0:
-        w = [1.0] * len(values)
-        total = float(len(values))
-    mean = math.fsum(wi * vi for wi, vi in zip(w, values, strict=True)) / total
-    var = math.fsum(wi * (vi - mean) ** 2 for wi, vi in zip(w, values, strict=True)) / total
-    return mean, math.sqrt(var)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -52,13 +44,16 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def _slice(results: Iterable[CaseResult]) -> SliceStats:
-    scored = [r for r in results if r.score is not None]
-    unmeasured = sum(1 for r in results if r.score is None)
-    mean, _ = weighted_mean_std(
-        [r.score for r in scored if r.score is not None], [r.weight for r in scored]
+    verdicts = [(r, case_verdict(r)) for r in results]
+    scored = [r for r, v in verdicts if v in ("passed", "failed", "error")]
+    mean, _ = weighted_mean_std([result_score(r) for r in scored], [r.weight for r in scored])
+    n_passed = sum(1 for _, v in verdicts if v == "passed")
+    return SliceStats(
+        n=len(scored),
+        mean_score=mean,
+        pass_rate=n_passed / len(scored) if scored else None,
+        n_unmeasured=sum(1 for _, v in verdicts if v == "unmeasured"),
     )
-    rate = sum(r.passed for r in scored) / len(scored) if scored else None
-    return SliceStats(n=len(scored), mean_score=mean, pass_rate=rate, n_unmeasured=unmeasured)
 
 
 def _check_slices(results: Sequence[CaseResult]) -> dict[str, SliceStats]:
@@ -67,10 +62,13 @@ def _check_slices(results: Sequence[CaseResult]) -> dict[str, SliceStats]:
     passes: dict[str, list[bool]] = defaultdict(list)
     unmeasured: dict[str, int] = defaultdict(int)
     for r in results:
-        for c in r.checks:
+        if not is_gating(r):
+            continue
+        for ctype, vals in gating_check_values(r).items():
+            values[ctype].extend(vals)
+            weights[ctype].extend([r.weight] * len(vals))
+        for c in gating_checks(r.checks):
             if c.status == "measured" and c.value is not None:
-                values[c.type].append(c.value)
-                weights[c.type].append(r.weight)
                 passes[c.type].append(bool(c.passed))
             elif c.status == "unmeasured":
                 unmeasured[c.type] += 1
@@ -88,32 +86,42 @@ def _check_slices(results: Sequence[CaseResult]) -> dict[str, SliceStats]:
 
 
 def summarize(results: Sequence[CaseResult]) -> Summary:
-    """Aggregate case results into the report's summary."""
-    scored = [r for r in results if r.score is not None]
-    scores = [r.score for r in scored if r.score is not None]
+    """Aggregate case results into the report's summary.
+
+    Counts (``n_passed``, ``n_failed``, ``n_errors``, unmeasured and not-applicable
+    checks, per-tag and per-check slices) leave informational results out; ``n_results``,
+    tokens, cost and latency cover every result (they were spent either way).
+    """
+    verdicts = counts(results)
+    gating = [r for r in results if is_gating(r)]
+    scored = [r for r in gating if case_verdict(r) in ("passed", "failed", "error")]
+    scores = [result_score(r) for r in scored]
     mean, std = weighted_mean_std(scores, [r.weight for r in scored])
     p10: float | None = None
     p50: float | None = None
     p90: float | None = None
     if scores:
         p10, p50, p90 = (percentile(scores, q) for q in (10, 50, 90))
-    n_passed = sum(1 for r in scored if r.passed)
+    n_passed = verdicts["passed"]
     lat = [r.latency_ms for r in results if r.latency_ms is not None and r.error is None]
     by_tag_rows: dict[str, list[CaseResult]] = defaultdict(list)
-    for r in results:
-        for t in r.tags:
+    for r in gating:
+        for t in dict.fromkeys(r.tags):
             by_tag_rows[t].append(r)
     prompt_toks = sum(r.prompt_tokens for r in results)
     completion_toks = sum(r.completion_tokens for r in results)
-    checks = [c for r in results for c in r.checks]
+    all_checks = [c for r in results for c in r.checks]
+    checks = [c for r in gating for c in gating_checks(r.checks)]
     return Summary(
         n_cases=len({r.id for r in results}),
         n_results=len(results),
         n_passed=n_passed,
         n_failed=len(scored) - n_passed,
-        n_errors=sum(1 for r in results if r.error is not None),
+        n_errors=verdicts["error"],
         n_unmeasured=sum(1 for c in checks if c.status == "unmeasured"),
         n_not_applicable=sum(1 for c in checks if c.status == "not_applicable"),
+        n_informational=verdicts["informational"],
+        verdicts=dict(verdicts),
         mean_score=mean,
         std=std,
         p10=p10,
@@ -126,8 +134,8 @@ def summarize(results: Sequence[CaseResult]) -> Summary:
             prompt=prompt_toks, completion=completion_toks, total=prompt_toks + completion_toks
         ),
         cost_usd=math.fsum(r.cost_usd for r in results),
-        judge_tokens=sum(c.judge_tokens for c in checks),
-        judge_cost_usd=math.fsum(c.judge_cost_usd for c in checks),
+        judge_tokens=sum(c.judge_tokens for c in all_checks),
+        judge_cost_usd=math.fsum(c.judge_cost_usd for c in all_checks),
         by_tag={t: _slice(rows) for t, rows in sorted(by_tag_rows.items())},
         by_check=_check_slices(results),
         n_cached=sum(1 for r in results if r.cached),

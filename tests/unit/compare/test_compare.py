@@ -202,3 +202,84 @@ def test_judge_change_is_warned() -> None:
     assert any("judge changed" in w and "judge-b-2025-01-01" in w for w in cmp.warnings)
     same = compare_reports(base, base)
     assert not any("judge changed" in w for w in same.warnings)
+
+
+def _weighted_rows(seed: int, shift: float) -> list[Row]:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(24):
+        tags = [t for t in ("hardware", "billing", "chat") if rng.uniform() < 0.5] or ["chat"]
+        score = float(np.clip(rng.uniform(0.2, 1.0) - shift * rng.uniform(), 0, 1))
+        checks = {"contains": score}
+        if i % 3:
+            checks["judge"] = float(rng.uniform())
+        rows.append(
+            Row(
+                f"c{i}",
+                score,
+                tags=tags,
+                checks=checks,
+                weight=float(rng.choice([0.5, 1.0, 2.0, 4.0])),
+            )
+        )
+    return rows
+
+
+@pytest.mark.parametrize(("seed", "shift"), [(0, 0.0), (1, 0.3), (2, 0.1), (3, 0.5)])
+def test_slices_are_weighted_exactly_like_the_summary(seed: int, shift: float) -> None:
+    from releasegate.stats.summary import summarize
+
+    base_rows = _weighted_rows(seed, 0.0)
+    shifted = _weighted_rows(seed, shift)
+    head_rows = [
+        Row(b.id, h.score, tags=b.tags, checks={**b.checks, "contains": h.score}, weight=b.weight)
+        for b, h in zip(base_rows, shifted, strict=True)
+    ]
+    base, head = make_report(base_rows, run_id="b"), make_report(head_rows, run_id="h")
+    cmp = compare_reports(base, head)
+    for side, report in (("base", base), ("head", head)):
+        summary = summarize(report.cases)
+        assert getattr(cmp.overall, f"{side}_mean") == pytest.approx(summary.mean_score)
+        for s in cmp.by_tag:
+            assert getattr(s, f"{side}_mean") == pytest.approx(summary.by_tag[s.name].mean_score)
+        for s in cmp.by_check:
+            assert getattr(s, f"{side}_mean") == pytest.approx(summary.by_check[s.name].mean_score)
+    for s in cmp.by_tag + cmp.by_check:
+        assert s.delta == pytest.approx(s.head_mean - s.base_mean)
+    assert {s.name for s in cmp.by_tag} == set(summarize(head.cases).by_tag)
+
+
+def test_identical_sides_have_equal_weighted_slices() -> None:
+    from releasegate.stats.summary import summarize
+
+    rows = _weighted_rows(7, 0.0)
+    report = make_report(rows)
+    cmp = compare_reports(report, report)
+    summary = summarize(report.cases)
+    for s in cmp.by_tag:
+        assert s.base_mean == pytest.approx(summary.by_tag[s.name].mean_score)
+        assert s.head_mean == pytest.approx(summary.by_tag[s.name].mean_score)
+        assert s.delta == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize("zero_side", ["base", "head", "both"])
+def test_weight_zero_cases_are_left_out_of_the_comparison(zero_side: str) -> None:
+    rows = [Row(f"c{i}", 0.8, tags=["t"]) for i in range(6)]
+    b_w = 0.0 if zero_side in ("base", "both") else 1.0
+    h_w = 0.0 if zero_side in ("head", "both") else 1.0
+    base = make_report([*rows, Row("info", 1.0, tags=["t"], weight=b_w)], run_id="b")
+    head = make_report([*rows, Row("info", 0.0, tags=["t"], weight=h_w)], run_id="h")
+    cmp = compare_reports(base, head)
+    assert cmp.n_paired == 6
+    assert cmp.overall.delta == pytest.approx(0.0)
+    assert cmp.by_tag[0].n == 6
+    assert cmp.newly_failing == []
+    assert cmp.mcnemar.pass_to_fail == 0
+    assert any("informational" in n for n in cmp.notes)
+
+
+def test_only_weight_zero_cases_in_common_is_a_report_error() -> None:
+    base = make_report([Row("a", 1.0, weight=0.0)], run_id="b")
+    head = make_report([Row("a", 0.0, weight=0.0)], run_id="h")
+    with pytest.raises(ReportFormatError, match="informational"):
+        compare_reports(base, head)

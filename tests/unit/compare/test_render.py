@@ -89,3 +89,28 @@ def test_terminal_renderer_prints_the_essentials() -> None:
     assert "PASS max_regression" in text
     assert "newly failing billing|1" in text
     assert "per tag" in text
+
+
+@pytest.mark.parametrize("render", ["markdown", "terminal"])
+def test_regression_rule_value_is_labelled_as_a_bound(render: str) -> None:
+    base = make_report([Row(f"c{i}", 1.0) for i in range(30)])
+    head = make_report([Row(f"c{i}", 0.0 if i < 6 else 1.0) for i in range(30)])
+    cmp = compare_reports(base, head, gate=GateConfig(max_regression=0.05))
+    bound = cmp.overall.bootstrap.high
+    if render == "markdown":
+        text = render_comparison_markdown(cmp)
+        assert "| rule | result | measured |" in text
+        assert f"| CI upper bound {bound:+.3f} |" in text
+    else:
+        buf = io.StringIO()
+        render_comparison_terminal(cmp, Console(file=buf, width=200, color_system=None))
+        text = buf.getvalue()
+        assert f"CI upper bound {bound:+.3f}" in text
+
+
+def test_slice_tables_are_capped() -> None:
+    rows = [Row(f"c{i}", 1.0, tags=[f"tag{i}"]) for i in range(60)]
+    cmp = compare_reports(make_report(rows), make_report(rows))
+    md = render_comparison_markdown(cmp)
+    assert sum(1 for ln in md.splitlines() if ln.startswith("| tag")) == 25
+    assert "35 more not shown" in md

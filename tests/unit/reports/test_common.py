@@ -79,7 +79,12 @@ def test_case_outcomes() -> None:
         ],
         passed=False,
     )
-    assert case_outcome(only_unmeasured) == "skipped"
+    assert case_outcome(only_unmeasured) == "unmeasured"
+    only_na = case(
+        "a", None, checks=[check("faithfulness", None, status="not_applicable")], passed=False
+    )
+    assert case_outcome(only_na) == "not_applicable"
+    assert case_outcome(case("a", None, checks=[], passed=False)) == "not_applicable"
     partly = case(
         "a", 0.0, checks=[check("contains", 0.0), check("llm_judge", None, status="unmeasured")]
     )

@@ -93,7 +93,10 @@ def test_content(mixed: EvalReport) -> None:
     assert "Worst failing cases (3 of 3)" in text
     assert "The answer invents a 90-day refund window." in text
     assert "judge timed out" in text  # the skipped case's reason is in the full table
-    assert "All cases (5: passed 1, failed 2, errors 1, skipped 1)" in text
+    assert (
+        "All cases (5: passed 1, failed 2, errors 1, unmeasured 1, not applicable 0, "
+        "informational 0)" in text
+    )
     assert "$0.00210" in text  # judge cost
 
 

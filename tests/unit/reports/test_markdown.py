@@ -127,7 +127,7 @@ def test_size_limit(many_failures: EvalReport) -> None:
     assert md.rstrip().endswith("</sub>")
     assert md.count("<details>") == md.count("</details>") == 1
     _outside_code(md)
-    assert "_95 more, lowest mean first; see the report._" in md  # 120 tags, 25 shown
+    assert "_95 more not shown (lowest mean first); see the report._" in md  # 120 tags, 25 shown
 
 
 def test_hard_cut_when_even_the_skeleton_is_too_long() -> None:
@@ -138,8 +138,12 @@ def test_hard_cut_when_even_the_skeleton_is_too_long() -> None:
     report = build_report([case("a", 0.0)], gate=GateResult(passed=False, rules=rules))
     md = render_markdown(report)
     assert len(md) <= GITHUB_COMMENT_LIMIT
-    assert md.endswith("_Report truncated to fit the comment size limit; see the full report._\n")
-    assert len(render_markdown(report, max_chars=5_000)) <= 5_000
+    assert "_360 more rules not shown (360 of them failed); see the report._" in md
+    small = render_markdown(report, max_chars=5_000)
+    assert len(small) <= 5_000
+    assert small.endswith(
+        "_Report truncated to fit the comment size limit; see the full report._\n"
+    )
 
 
 def test_escape_inline() -> None:

@@ -40,8 +40,10 @@ def test_weighted_mean_std_match_numpy(pairs: list[tuple[float, float]]) -> None
 def test_weighted_mean_by_hand_and_edge_cases() -> None:
     assert weighted_mean_std([], []) == (None, None)
     assert weighted_mean_std([1.0, 0.0], [3.0, 1.0]) == (0.75, math.sqrt(0.1875))
-    # weights summing to zero count every value equally
-    assert weighted_mean_std([1.0, 0.0], [0.0, 0.0]) == (0.5, 0.5)
+    # weights summing to zero: every value is informational, there is nothing to average
+    assert weighted_mean_std([1.0, 0.0], [0.0, 0.0]) == (None, None)
+    # huge weights are scaled, never overflow
+    assert weighted_mean_std([1.0, 0.0], [1e308, 1e308]) == (0.5, 0.5)
     assert percentile([7.0], 90) == 7.0
     assert percentile([0.0, 1.0], 10) == pytest.approx(0.1)
 
