@@ -65,12 +65,13 @@ class PriceEntry(_Strict):
 
 
 class GateConfig(_Strict):
-    """Thresholds that decide a suite's verdict (SPEC R-1.8).
+    """Thresholds that decide a suite's verdict. Unset rules are off, but defaults keep
+    evident failure from passing: without a quality rule that can fail, every case must
+    pass its case threshold; without ``max_unmeasured``, at most 10% of the checks may
+    be unmeasured; with a baseline and no regression rule, an evident drop fails (see
+    "Gate defaults" in ci.md).
 
-    Unset rules are off, but defaults keep failure from passing: without a quality rule
-    that can fail, every case must pass its case threshold; without ``max_unmeasured``,
-    10% of the checks may be unmeasured; with a baseline and no regression rule, an
-    evident drop fails (``docs/ci.md``, "Gate defaults").
+    SPEC R-1.8.
     """
 
     min_score: float | None = Field(default=None, ge=0, le=1)

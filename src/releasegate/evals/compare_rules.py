@@ -204,7 +204,11 @@ def regression_rules(
                 message=(
                     f"{DEFAULT_REGRESSION_RULE} — score delta {ov.delta:+.3f}, "
                     f"{iv.confidence:.0%} CI {ci}; "
-                    + ("the whole interval is below 0" if failed else "upper bound is at or above 0")
+                    + (
+                        "the whole interval is below 0"
+                        if failed
+                        else "upper bound is at or above 0"
+                    )
                 ),
                 default=True,
             ),

@@ -77,9 +77,7 @@ def has_quality_rule(gate: GateConfig, rules: list[RuleResult] | None = None) ->
 def has_regression_rule(gate: GateConfig) -> bool:
     """Whether ``gate`` has a rule on the score versus a baseline that can fail:
     ``max_regression`` below 1 (a drop larger than 1 is impossible) or a critical tag."""
-    return (gate.max_regression is not None and gate.max_regression < 1) or bool(
-        gate.critical_tags
-    )
+    return (gate.max_regression is not None and gate.max_regression < 1) or bool(gate.critical_tags)
 
 
 def _why_default(gate: GateConfig) -> str:
@@ -96,8 +94,7 @@ def _all_cases_pass(summary: Summary, gate: GateConfig, why: str) -> RuleResult:
     unscored = max(0, n - summary.n_passed - summary.n_failed)
     not_passed = n - summary.n_passed
     head = (
-        f"default rule ({why}): every case must pass its case threshold "
-        f"{gate.case_threshold:.2f}"
+        f"default rule ({why}): every case must pass its case threshold {gate.case_threshold:.2f}"
     )
     if n == 0:
         detail = "no case result to judge"

@@ -30,7 +30,9 @@ class GatedRun:
     comparison: Comparison | None = None
 
 
-def _merge_gate(head: EvalReport, comparison: Comparison, project: Project, suite: str) -> GateResult:
+def _merge_gate(
+    head: EvalReport, comparison: Comparison, project: Project, suite: str
+) -> GateResult:
     gate = head.gate or apply_gate(head.summary, project.suite(suite).gate)
     return with_comparison(gate, comparison)
 

@@ -41,7 +41,11 @@ def rg(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def write_project(root: Path, suites: dict[str, dict[str, Any]], n: int = N) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     cases = [
-        {"id": f"c{i:02d}", "input": f"token-{i}", "assert": [{"type": "contains", "value": f"token-{i}"}]}
+        {
+            "id": f"c{i:02d}",
+            "input": f"token-{i}",
+            "assert": [{"type": "contains", "value": f"token-{i}"}],
+        }
         for i in range(n)
     ]
     (root / "cases.yaml").write_text(yaml.safe_dump(cases))
@@ -51,7 +55,11 @@ def write_project(root: Path, suites: dict[str, dict[str, Any]], n: int = N) -> 
             # echoes the input: every case passes
             "good": {"type": "scripted", "model": "m-1"},
             # answers the WRONG cases uselessly
-            "bad": {"type": "scripted", "model": "m-1", "responses": dict.fromkeys(WRONG, "no idea")},
+            "bad": {
+                "type": "scripted",
+                "model": "m-1",
+                "responses": dict.fromkeys(WRONG, "no idea"),
+            },
         },
         "suites": suites,
         "cache": {"enabled": False},
@@ -81,7 +89,9 @@ def test_no_quality_rule_fails_on_failing_cases_and_names_the_default(
     tmp_path: Path, gate: dict[str, Any] | None, why: str
 ) -> None:
     root = write_project(tmp_path / "p", {"s": suite("bad", gate)}, n=20)
-    res = rg(root, "eval", "-s", "s", "-q", "-o", "r.json", "--markdown", "r.md", "--junit", "r.xml")
+    res = rg(
+        root, "eval", "-s", "s", "-q", "-o", "r.json", "--markdown", "r.md", "--junit", "r.xml"
+    )
     assert res.returncode == 1, res.stdout + res.stderr
     out = " ".join(res.stdout.split())
     assert "FAIL" in out and DEFAULT_CASE in out and why in out
@@ -107,7 +117,8 @@ def test_no_gate_passes_when_every_case_passes(tmp_path: Path, gate: dict[str, A
 def test_no_case_after_filters_is_never_a_pass(tmp_path: Path) -> None:
     root = write_project(tmp_path / "p", {"s": suite("good", None)}, n=3)
     res = rg(root, "eval", "-s", "s", "-q", "--tag", "no-such-tag")
-    assert res.returncode not in (0, 1), res.stdout + res.stderr
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "no case has the tag 'no-such-tag'" in " ".join(res.stderr.split())
     assert "Traceback" not in res.stderr
 
 
@@ -140,13 +151,28 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize(
     ("args", "code", "source", "said"),
     [
-        (["head.json"], 1, "report", "rules from the gate recorded in the head report (suite 'head')"),
+        (
+            ["head.json"],
+            1,
+            "report",
+            "rules from the gate recorded in the head report (suite 'head')",
+        ),
         (["head.json", "--max-regression", "0.5"], 0, "flags", "--max-regression 0.5"),
         (["head.json", "-s", "lenient"], 0, "suite", "suite 'lenient' of the config"),
-        (["head.json", "-s", "lenient", "--max-regression", "0.01"], 1, "flags", "--max-regression 0.01"),
+        (
+            ["head.json", "-s", "lenient", "--max-regression", "0.01"],
+            1,
+            "flags",
+            "--max-regression 0.01",
+        ),
         (["head.json", "-s", "plain"], 1, "suite", DEFAULT_DROP),
         (["old-head.json"], 1, "default", "no rule given"),
-        (["base.json"], 0, "report", "rules from the gate recorded in the head report (suite 'base')"),
+        (
+            ["base.json"],
+            0,
+            "report",
+            "rules from the gate recorded in the head report (suite 'base')",
+        ),
     ],
 )
 def test_compare_names_and_applies_its_rule_source(

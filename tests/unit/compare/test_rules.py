@@ -260,7 +260,7 @@ def test_a_recorded_gate_without_regression_rule_falls_to_the_default_rule(
 def test_flags_override_per_rule_and_tags_add_up() -> None:
     from releasegate.evals.compare_rules import choose_rules
 
-    base, head = _sixty_case_drop()
+    _, head = _sixty_case_drop()
     head = _record(head, GateConfig(max_regression=0.05, critical_tags=["a"]))
     choice = choose_rules(head=head, critical_tags=["b"])
     assert choice.source == "flags"
