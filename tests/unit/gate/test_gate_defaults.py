@@ -12,6 +12,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from releasegate.config import GateConfig
 from releasegate.evals.gate import (
@@ -248,3 +250,55 @@ def test_with_comparison_keeps_defaults_unless_a_regression_rule_was_evaluated(
     assert (DEFAULT_REGRESSION_RULE in (cmp.rules_from or "")) is keeps_default
     assert not merged.passed  # half the cases dropped by 0.5: evident either way
     assert merged.config == head.gate.config
+
+
+# --- properties over generated gates and runs ---
+
+_unit = st.floats(min_value=0, max_value=1, allow_nan=False)
+_optional_unit = st.none() | _unit
+
+
+@st.composite
+def any_gate(draw: st.DrawFn) -> GateConfig:
+    """A gate drawn from every key: some have quality rules, some do not."""
+    return GateConfig(
+        min_score=draw(_optional_unit),
+        min_pass_rate=draw(_optional_unit),
+        case_threshold=draw(_unit),
+        min_tag_scores=draw(st.dictionaries(st.sampled_from(["a", "b"]), _unit, max_size=2)),
+        min_check_scores=draw(st.dictionaries(st.just("contains"), _unit, max_size=1)),
+        max_unmeasured=draw(st.none() | st.floats(min_value=0, max_value=1e6)),
+        max_error_rate=draw(_optional_unit),
+        max_cost_usd=draw(st.none() | st.floats(min_value=0, max_value=1e6)),
+        max_regression=draw(_optional_unit),
+        critical_tags=draw(st.lists(st.sampled_from(["a", "b"]), max_size=2, unique=True)),
+    )
+
+
+_kinds = st.sampled_from(["pass", "fail", "error", "unmeasured", "na"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(gate=any_gate(), kinds=st.lists(_kinds, max_size=12))
+def test_without_a_quality_rule_a_pass_means_every_case_passed(
+    gate: GateConfig, kinds: list[str]
+) -> None:
+    result = run(kinds, gate)
+    if not has_quality_rule(gate) and result.passed:
+        assert kinds and all(k == "pass" for k in kinds)
+
+
+@settings(max_examples=300, deadline=None)
+@given(gate=any_gate(), kinds=st.lists(st.sampled_from(["unmeasured", "na"]), max_size=12))
+def test_a_run_where_nothing_was_measured_never_passes(gate: GateConfig, kinds: list[str]) -> None:
+    assert not run(kinds, gate).passed
+
+
+@settings(max_examples=200, deadline=None)
+@given(gate=any_gate(), kinds=st.lists(_kinds, max_size=12))
+def test_every_default_that_applied_is_named(gate: GateConfig, kinds: list[str]) -> None:
+    result = run(kinds, gate)
+    named = [r for r in result.rules if r.default]
+    assert len(named) == len(result.defaults)
+    for rule, sentence in zip(named, result.defaults, strict=True):
+        assert sentence in rule.message
