@@ -65,7 +65,14 @@ class PriceEntry(_Strict):
 
 
 class GateConfig(_Strict):
-    """Thresholds that decide a suite's verdict (SPEC R-1.8). Unset rules are off."""
+    """Thresholds that decide a suite's verdict. Unset rules are off, but defaults keep
+    evident failure from passing: without a quality rule that can fail, every case must
+    pass its case threshold; without ``max_unmeasured``, at most 10% of the checks may
+    be unmeasured; with a baseline and no regression rule, an evident drop fails (see
+    "Gate defaults" in ci.md).
+
+    SPEC R-1.8.
+    """
 
     min_score: float | None = Field(default=None, ge=0, le=1)
     min_pass_rate: float | None = Field(default=None, ge=0, le=1)
@@ -77,14 +84,19 @@ class GateConfig(_Strict):
     max_unmeasured: float | None = Field(
         default=None,
         ge=0,
-        description="Budget of unmeasured checks: a count (>= 1) or a fraction (< 1)",
+        description="Budget of unmeasured checks: a count (>= 1) or a fraction (< 1); "
+        "unset: 10% of the checks",
     )
     max_error_rate: float | None = Field(default=None, ge=0, le=1)
     max_cost_usd: float | None = Field(default=None, ge=0)
     max_latency_p95_ms: float | None = Field(default=None, gt=0)
     # Baseline rules (used when a baseline is given).
     max_regression: float | None = Field(
-        default=None, ge=0, le=1, description="Largest allowed drop of the mean score"
+        default=None,
+        ge=0,
+        le=1,
+        description="Largest allowed drop of the mean score versus a baseline; unset: "
+        "a statistically evident drop fails",
     )
     critical_tags: list[str] = Field(
         default_factory=list,

@@ -13,36 +13,22 @@ from releasegate.cli._common import handle_errors, out_console
 from releasegate.config import GateConfig
 from releasegate.errors import ExitCode, UsageError
 
-__all__ = ["compare_command", "gate_from_options"]
+__all__ = ["compare_command", "suite_gate"]
 
 
-def gate_from_options(
-    config: Path | None,
-    suite: str | None,
-    max_regression: float | None,
-    critical_tags: list[str],
-) -> GateConfig | None:
-    """The gate to apply: the suite's gate from the config, overridden by flags.
+def suite_gate(config: Path | None, suite: str | None) -> tuple[str, GateConfig] | None:
+    """``(name, gate)`` of the ``--suite`` given, read from the config; ``None`` without.
 
-    Returns ``None`` when neither a suite nor a regression flag was given (then the
-    comparison is reported without a verdict).
+    Raises:
+        UsageError: ``--config`` without ``--suite``.
     """
-    gate: GateConfig | None = None
-    if suite is not None:
-        from releasegate.project import load_project
+    if suite is None:
+        if config is not None:
+            raise UsageError("--config needs --suite to say whose gate to apply")
+        return None
+    from releasegate.project import load_project
 
-        gate = load_project(config).suite(suite).gate
-    elif config is not None:
-        raise UsageError("--config needs --suite to say whose gate to apply")
-    if max_regression is None and not critical_tags:
-        return gate
-    base = gate or GateConfig()
-    update: dict[str, object] = {}
-    if max_regression is not None:
-        update["max_regression"] = max_regression
-    if critical_tags:
-        update["critical_tags"] = list(dict.fromkeys([*base.critical_tags, *critical_tags]))
-    return base.model_copy(update=update)
+    return suite, load_project(config).suite(suite).gate
 
 
 @app.command("compare")
@@ -79,21 +65,32 @@ def compare_command(
     Reports the score delta with confidence intervals, McNemar on pass/fail flips,
     newly failing cases, per-tag and per-check deltas, cost and latency.
 
-    Exit codes: 0 no regression rule failed (or none configured), 1 a regression rule
-    failed, 2 a report is missing, corrupt or of an unknown schema version.
+    Rules, in order: the flags, --suite, the gate recorded in the head report, else the
+    default (a statistically evident drop fails); the output names the source.
+
+    Exit codes: 0 no regression rule failed, 1 a regression rule failed, 2 bad usage or
+    a report is missing, corrupt or of an unknown schema version.
     """
     if fmt not in ("terminal", "json", "markdown"):
         raise UsageError(f"--format must be terminal, json or markdown, not {fmt!r}")
-    gate = gate_from_options(config, suite, max_regression, list(critical_tag or []))
+    chosen_suite = suite_gate(config, suite)
     # numpy/scipy: imported when a comparison runs, not when help is drawn
     from releasegate.evals.compare import compare_reports
     from releasegate.evals.compare_render import (
         render_comparison_markdown,
         render_comparison_terminal,
     )
+    from releasegate.evals.compare_rules import choose_rules
     from releasegate.evals.report import EvalReport
 
-    comparison = compare_reports(EvalReport.load(base), EvalReport.load(head), gate=gate, seed=seed)
+    base_report, head_report = EvalReport.load(base), EvalReport.load(head)
+    rules = choose_rules(
+        head=head_report,
+        max_regression=max_regression,
+        critical_tags=list(critical_tag or []),
+        suite=chosen_suite,
+    )
+    comparison = rules.stamp(compare_reports(base_report, head_report, gate=rules.gate, seed=seed))
     md = render_comparison_markdown(comparison)
     if output is not None:
         output.write_text(comparison.to_json() + "\n", encoding="utf-8")

@@ -183,8 +183,11 @@ def _run_one(
             )
         )
     report = run.report
-    if not report.cases and report.status == "complete":
-        raise UsageError(f"suite {name!r}: no case matched")
+    if not report.cases and report.status in ("complete", "failed"):
+        # Nothing was evaluated: never a pass, and not a gate verdict either.
+        tags = options.filter_tags
+        where = f" has the tag {' or '.join(map(repr, tags))}" if tags else " is in its datasets"
+        raise UsageError(f"suite {name!r}: no case{where}; nothing to evaluate")
     cmp_md = None
     if run.comparison is not None:
         from releasegate.evals.compare_render import render_comparison_markdown

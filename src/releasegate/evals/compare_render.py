@@ -147,6 +147,7 @@ def render_comparison_markdown(comparison: Comparison, *, heading_level: int = 4
     lines += ["<sub>" + " · ".join(stats) + "</sub>", ""]
     if c.rules:
         lines += [*_rule_rows(c.rules), ""]
+    lines += [f"<sub>{escape_inline(c.rules_from, 400)}</sub>", ""] if c.rules_from else []
     lines += [f"> ⚠️ {escape_inline(w, _REASON_CHARS)}  " for w in c.warnings]
     if c.warnings:
         lines.append("")
@@ -228,6 +229,7 @@ def _terminal(c: Comparison) -> RenderableType:
             + Text(f" {rule.rule} ({rule_actual(rule)}, threshold ")
             + Text(f"{fmt_num(rule.threshold)}): {rule.message}")
         )
+    parts.extend([Text(c.rules_from, style="dim")] if c.rules_from else [])
     parts.extend(Text(f"warning: {w}", style="yellow") for w in c.warnings)
     if c.by_tag:
         tags = Table(title=f"per tag ({_WEIGHTED})", box=box.SIMPLE)

@@ -132,6 +132,14 @@ class Comparison(_Model):
     flaky_base: list[str] = Field(default_factory=list)
     flaky_head: list[str] = Field(default_factory=list)
     rules: list[RuleResult] = Field(default_factory=list)
+    rule_source: Literal["flags", "suite", "report", "default"] | None = Field(
+        default=None,
+        description="Where the rules came from: command-line flags, a suite of the config, "
+        "the gate recorded in the head report, or the default; null without rules",
+    )
+    rules_from: str | None = Field(
+        default=None, description="One sentence naming the rule source and any default applied"
+    )
     warnings: list[str] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
 

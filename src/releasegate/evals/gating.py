@@ -1,7 +1,9 @@
 """A suite run with its baseline: the service behind ``releasegate eval``.
 
 Runs the head (and, for ``--baseline-ref``, the base through the same cache), compares
-them case by case, and merges the regression rules into the head report's gate.
+them case by case under the suite's regression rules (or, when the suite has none that
+can fail, the default: a statistically evident drop fails), and merges them into the
+head report's gate (:func:`releasegate.evals.gate.with_comparison`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import dataclass
 from releasegate.errors import ConfigError, RunFailed
 from releasegate.evals.changes import arun_baseline_ref, check_separation
 from releasegate.evals.comparison import Comparison
+from releasegate.evals.gate import apply_gate, with_comparison
 from releasegate.evals.report import EvalReport, GateResult
 from releasegate.evals.runner import EvalOptions, arun_eval
 from releasegate.project import Project
@@ -27,10 +30,11 @@ class GatedRun:
     comparison: Comparison | None = None
 
 
-def _merge_gate(gate: GateResult | None, comparison: Comparison) -> GateResult:
-    rules = [*(gate.rules if gate else []), *comparison.rules]
-    warnings = [*(gate.warnings if gate else []), *comparison.warnings]
-    return GateResult(passed=all(r.passed for r in rules), rules=rules, warnings=warnings)
+def _merge_gate(
+    head: EvalReport, comparison: Comparison, project: Project, suite: str
+) -> GateResult:
+    gate = head.gate or apply_gate(head.summary, project.suite(suite).gate)
+    return with_comparison(gate, comparison)
 
 
 async def arun_gated(
@@ -68,11 +72,13 @@ async def arun_gated(
     # The paired statistics bring numpy and scipy (about 1 s of imports): only with a
     # baseline.
     from releasegate.evals.compare import compare_reports
+    from releasegate.evals.compare_rules import choose_rules
 
-    comparison = compare_reports(baseline, head, gate=project.suite(suite).gate)
+    rules = choose_rules(head=head, suite=(suite, project.suite(suite).gate))
+    comparison = rules.stamp(compare_reports(baseline, head, gate=rules.gate))
     head = head.model_copy(
         update={
-            "gate": _merge_gate(head.gate, comparison),
+            "gate": _merge_gate(head, comparison, project, suite),
             "comparison": comparison.model_dump(mode="json"),
             "overrides": overrides,
         }

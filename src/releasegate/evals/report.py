@@ -164,12 +164,23 @@ class RuleResult(_Model):
     actual: float | None = None
     threshold: float | None = None
     message: str = ""
+    #: true for a rule the configuration did not set: a default that applied
+    default: bool = False
 
 
 class GateResult(_Model):
+    """The gate's verdict, its rules, and the configuration and defaults it ran under."""
+
     passed: bool
     rules: list[RuleResult] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    #: the suite's gate configuration (every key, defaults filled in) the run was gated
+    #: under; ``releasegate compare`` applies its regression rules when given no other.
+    #: ``None`` in reports written before it was recorded.
+    config: dict[str, Any] | None = None
+    #: one sentence per default that applied, e.g. the rule "every case must pass its
+    #: case threshold" of a suite without a gate
+    defaults: list[str] = Field(default_factory=list)
 
 
 class EvalReport(_Model):
