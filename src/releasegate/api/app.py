@@ -14,6 +14,8 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from releasegate import __version__
@@ -73,6 +75,23 @@ def create_app(
     async def _releasegate_error(_request: Request, exc: ReleasegateError) -> JSONResponse:
         body = {"error": {"type": type(exc).__name__, "message": str(exc)}}
         return JSONResponse(body, status_code=_status_of(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's "detail" list, plus the one-line "error" every other refusal carries,
+        # naming each field and rule (never echoing the values: one may be a secret).
+        errors = exc.errors()
+        message = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: {e.get('msg')}"
+            for e in errors
+        )
+        body = {
+            "detail": jsonable_encoder(
+                [{k: v for k, v in e.items() if k != "input"} for e in errors]
+            ),
+            "error": {"type": "RequestValidationError", "message": message},
+        }
+        return JSONResponse(body, status_code=422)
 
     def service() -> DeploymentService:
         return DeploymentService(uow_factory())

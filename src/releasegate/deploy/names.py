@@ -39,6 +39,7 @@ __all__ = [
     "TOKENS_AUDIT_FEATURE",
     "check_actor",
     "check_feature",
+    "check_lookup",
     "check_name",
     "check_params",
     "check_prompt_ref",
@@ -103,6 +104,24 @@ def is_reserved(feature: str) -> bool:
     return feature.startswith(RESERVED_PREFIX)
 
 
+def check_lookup(label: str, value: str) -> str:
+    """Refuse a name no stored record can have before it is looked up.
+
+    PostgreSQL cannot take NUL in a query and no database driver can encode undecodable
+    bytes, so such a lookup would crash instead of finding nothing.
+
+    Returns:
+        ``value`` unchanged.
+
+    Raises:
+        UsageError: when ``value`` holds NUL or undecodable bytes.
+    """
+    _check_encodable(label, value)
+    if "\x00" in value:
+        raise UsageError(f"{label} {value!r} is not valid text (it holds a NUL character)")
+    return value
+
+
 def check_unreserved(feature: str) -> str:
     """Refuse a reserved feature name; used by every read and write of a feature.
 
@@ -110,8 +129,10 @@ def check_unreserved(feature: str) -> str:
         ``feature`` unchanged.
 
     Raises:
-        UsageError: when ``feature`` starts with ``_``.
+        UsageError: when ``feature`` starts with ``_`` or cannot be looked up
+            (:func:`check_lookup`).
     """
+    check_lookup("feature", feature)
     if is_reserved(feature):
         raise UsageError(
             f"feature names starting with {RESERVED_PREFIX!r} are reserved for releasegate's "
@@ -210,8 +231,7 @@ def check_actor(actor: str) -> str:
 def check_params(params: dict[str, Any]) -> dict[str, Any]:
     """Generation parameters must be plain JSON that both databases can store.
 
-    Strings (keys included) may not hold NUL or undecodable bytes, numbers must be
-    finite (no NaN or Infinity).
+    Numbers must be finite: PostgreSQL refuses ``NaN`` and ``Infinity`` in JSON.
 
     Returns:
         ``params`` unchanged.
@@ -223,19 +243,4 @@ def check_params(params: dict[str, Any]) -> dict[str, Any]:
         json.dumps(params, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise UsageError(f"params must be plain JSON (no NaN or Infinity): {exc}") from None
-    _check_json_strings(params, "params")
     return params
-
-
-def _check_json_strings(value: Any, where: str) -> None:
-    if isinstance(value, str):
-        _check_encodable(where, value)
-        if "\x00" in value:
-            raise UsageError(f"{where} contains a NUL character")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _check_json_strings(key, f"{where} key")
-            _check_json_strings(item, f"{where}.{key}")
-    elif isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            _check_json_strings(item, f"{where}[{i}]")

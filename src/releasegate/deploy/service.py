@@ -17,6 +17,7 @@ from releasegate.deploy.names import (
     MAX_VERSION,
     check_actor,
     check_feature,
+    check_lookup,
     check_name,
     check_params,
     check_prompt_ref,
@@ -453,6 +454,7 @@ class DeploymentService:
     # -- helpers -------------------------------------------------------------------
 
     def _get(self, feature: str, version: str) -> Deployment:
+        check_lookup("version", version)
         dep = self.uow.deployments.get(feature, version)
         if dep is None:
             known = [d.version for d in self.uow.deployments.for_feature(feature)]
@@ -462,6 +464,7 @@ class DeploymentService:
 
     def _rollback_target(self, feature: str, deps: list[Deployment], to: str | None) -> Deployment:
         if to is not None:
+            check_lookup("version", to)
             target = next((d for d in deps if d.version == to), None)
             if target is None:
                 raise NotFound(f"no deployment {feature}@{to} to roll back to")

@@ -18,7 +18,13 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from releasegate.deploy.model import ApiToken, AuditEntry, utcnow
-from releasegate.deploy.names import MAX_TOKEN_NAME, TOKENS_AUDIT_FEATURE, check_actor, check_name
+from releasegate.deploy.names import (
+    MAX_TOKEN_NAME,
+    TOKENS_AUDIT_FEATURE,
+    check_actor,
+    check_lookup,
+    check_name,
+)
 from releasegate.deploy.ports import UnitOfWork
 from releasegate.errors import DeploymentError, NotFound, UsageError
 
@@ -116,6 +122,7 @@ class TokenService:
             NotFound: no such token.
             DeploymentError: already revoked.
         """
+        check_lookup("token name", name)
         check_actor(actor)
         with self.uow:
             token = self.uow.tokens.by_name(name)

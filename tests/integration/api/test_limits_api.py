@@ -106,3 +106,44 @@ def test_actor_header_over_the_limit_explains_the_limit(db: Database) -> None:
         f"{ACTOR_HEADER} is 500 characters long; with token 'ops' the limit is "
         f"{names.MAX_ACTOR - len(' (token ops)')}"
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "rule"),
+    [
+        (_body(feature="team/chat"), "feature", "should match pattern"),
+        (_body(version="2024/11"), "version", "should match pattern"),
+        (_body(feature="_tokens"), "feature", "should match pattern"),
+        (_body(version="v" * 101), "version", "should have at most 100 characters"),
+        (_body(model="m" * 201), "model", "should have at most 200 characters"),
+    ],
+)
+def test_invalid_bodies_get_a_one_line_error_naming_field_and_rule(
+    db: Database, body: dict[str, str], field: str, rule: str
+) -> None:
+    secret = TokenService(db.uow()).create("ops", Scope.OPERATE, actor="t").secret
+    with TestClient(create_app(db.uow)) as client:
+        r = client.post("/v1/deployments", json=body, headers={"Authorization": f"Bearer {secret}"})
+    assert r.status_code == 422
+    payload = r.json()
+    assert payload["error"]["message"].startswith(f"{field}: String {rule}")
+    assert payload["detail"][0]["loc"] == ["body", field]
+    assert all("input" not in d for d in payload["detail"])
+
+
+@pytest.mark.parametrize("bad", ["a%00b", "caf%ED%B3%A9", "x%00"])
+def test_paths_no_record_can_have_are_422_not_500(db: Database, bad: str) -> None:
+    DeploymentService(db.uow()).register("chat", "v1", prompt="p@1", model="m", actor="t")
+    secret = TokenService(db.uow()).create("root", Scope.ADMIN, actor="t").secret
+    h = {"Authorization": f"Bearer {secret}"}
+    with TestClient(create_app(db.uow), raise_server_exceptions=False) as client:
+        responses = [
+            client.get(f"/v1/features/{bad}", headers=h),
+            client.get(f"/v1/features/{bad}/history", headers=h),
+            client.get(f"/v1/features/chat/versions/{bad}", headers=h),
+            client.get(f"/v1/features/{bad}/route", params={"unit_key": "u"}, headers=h),
+            client.post(f"/v1/features/chat/versions/{bad}/approve", json={}, headers=h),
+            client.delete(f"/v1/tokens/{bad}", headers=h),
+        ]
+    for r in responses:
+        assert r.status_code in (404, 422), (r.url, r.status_code, r.text)
