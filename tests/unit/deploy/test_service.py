@@ -3,6 +3,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from releasegate.deploy.plans import preset
 from releasegate.deploy.service import DeploymentService
@@ -385,3 +387,31 @@ def test_lookups_of_names_no_record_can_have_are_usage_errors(
     for call in calls:
         with pytest.raises(UsageError, match="is not valid text"):
             call()
+
+
+_NAME_CHARS = st.sampled_from("abcXYZ019._-/%@ ?#\t\u00e9\x00")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(_NAME_CHARS, max_size=12), st.text(max_size=12)))
+def test_every_accepted_feature_name_is_one_url_path_segment(name: str) -> None:
+    from urllib.parse import quote
+
+    from releasegate.deploy.names import MAX_FEATURE, check_feature
+
+    try:
+        check_feature(name)
+    except UsageError as exc:
+        assert str(exc)  # a refusal always says why
+        accepted = False
+    else:
+        accepted = True
+    expected = (
+        0 < len(name) <= MAX_FEATURE
+        and name[0].isascii()
+        and name[0].isalnum()
+        and all(c.isascii() and (c.isalnum() or c in "._-") for c in name)
+    )
+    assert accepted == expected
+    if accepted:
+        assert quote(name, safe="") == name and name not in (".", "..")
