@@ -1,8 +1,10 @@
 """The control-plane REST API (FastAPI); OpenAPI at ``/openapi.json``, docs at ``/docs``.
 
 Every operation of ``releasegate deploy`` is here, behind bearer tokens with scopes
-(see :mod:`releasegate.api.auth`). Handlers are thin: they parse, call the services and
-map releasegate errors to HTTP statuses (404 unknown, 409 refused, 422 bad input).
+(see :mod:`releasegate.api.auth`): each route declares its scope with one dependency, and
+the OpenAPI document states it (``x-required-scope``). Handlers are thin: they parse,
+call the services and map releasegate errors to HTTP statuses (404 unknown, 409 refused,
+422 bad input).
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from releasegate import __version__
-from releasegate.api.auth import Caller, require
+from releasegate.api.auth import PUBLIC, Caller, declare_scopes, require
 from releasegate.api.schemas import (
     ApproveBody,
     CanaryBody,
@@ -24,6 +28,7 @@ from releasegate.api.schemas import (
     RollbackBody,
     TokenBody,
 )
+from releasegate.deploy.names import check_unreserved
 from releasegate.deploy.plans import preset
 from releasegate.deploy.ports import UnitOfWork
 from releasegate.deploy.router import Router
@@ -38,6 +43,7 @@ Json = dict[str, Any]
 Reader = Annotated[Caller, Depends(require(Scope.READ))]
 Operator = Annotated[Caller, Depends(require(Scope.OPERATE))]
 Admin = Annotated[Caller, Depends(require(Scope.ADMIN))]
+Anyone = Annotated[None, Depends(PUBLIC)]
 
 
 def _status_of(exc: ReleasegateError) -> int:
@@ -70,11 +76,28 @@ def create_app(
         body = {"error": {"type": type(exc).__name__, "message": str(exc)}}
         return JSONResponse(body, status_code=_status_of(exc))
 
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's "detail" list, plus the one-line "error" every other refusal carries,
+        # naming each field and rule (never echoing the values: one may be a secret).
+        errors = exc.errors()
+        message = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: {e.get('msg')}"
+            for e in errors
+        )
+        body = {
+            "detail": jsonable_encoder(
+                [{k: v for k, v in e.items() if k != "input"} for e in errors]
+            ),
+            "error": {"type": "RequestValidationError", "message": message},
+        }
+        return JSONResponse(body, status_code=422)
+
     def service() -> DeploymentService:
         return DeploymentService(uow_factory())
 
     @app.get("/v1/health", tags=["meta"])
-    def health() -> Json:
+    def health(_: Anyone) -> Json:
         return {"status": "ok", "version": __version__}
 
     @app.get("/v1/features", tags=["read"])
@@ -92,6 +115,7 @@ def create_app(
     @app.get("/v1/features/{feature}/route", tags=["read"])
     def route(feature: str, _: Reader, unit_key: Annotated[str, Query(min_length=1)]) -> Json:
         # ttl 0: the API answers from the current state, never from a stale cache.
+        check_unreserved(feature)
         router = Router(uow_factory, fallback_model=fallback_model, ttl_s=0.0)
         return router.route(feature, unit_key).to_json()
 
@@ -160,6 +184,11 @@ def create_app(
     def list_tokens(_: Admin) -> list[Json]:
         return [t.to_json() for t in TokenService(uow_factory()).list()]
 
+    @app.get("/v1/tokens/history", tags=["admin"])
+    def token_history(_: Admin) -> list[Json]:
+        """The token audit trail: every creation and revocation, oldest first."""
+        return [e.to_json() for e in TokenService(uow_factory()).history()]
+
     @app.post("/v1/tokens", status_code=201, tags=["admin"])
     def create_token(body: TokenBody, caller: Admin) -> Json:
         created = TokenService(uow_factory()).create(
@@ -171,6 +200,7 @@ def create_app(
     def revoke_token(name: str, caller: Admin) -> Json:
         return TokenService(uow_factory()).revoke(name, actor=caller.actor).to_json()
 
+    declare_scopes(app)
     return app
 
 

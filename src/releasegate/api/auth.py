@@ -1,6 +1,9 @@
 """Bearer-token authentication with scopes for the control-plane API.
 
-No or unknown token -> 401; a valid token whose scope is too low -> 403.
+No or unknown token -> 401; a valid token whose scope is too low -> 403. Every route
+declares what it needs with one dependency, :class:`Require` (a scope) or :data:`PUBLIC`
+(no token); :func:`declare_scopes` reads those declarations into the OpenAPI document and
+refuses to build an app with a route that declares nothing.
 """
 
 from __future__ import annotations
@@ -8,15 +11,29 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, FastAPI, HTTPException, Request, status
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from releasegate.deploy.names import MAX_ACTOR
 from releasegate.deploy.ports import UnitOfWork
 from releasegate.deploy.tokens import Scope, TokenService
 
-__all__ = ["ACTOR_HEADER", "Caller", "require"]
+__all__ = [
+    "ACTOR_HEADER",
+    "PUBLIC",
+    "SCOPE_EXTENSION",
+    "Caller",
+    "Public",
+    "Require",
+    "declare_scopes",
+    "require",
+    "required_scope",
+]
 
 ACTOR_HEADER = "X-Releasegate-Actor"
+SCOPE_EXTENSION = "x-required-scope"
+"""OpenAPI operation field naming the scope a route needs (``none`` for public routes)."""
 
 _bearer = HTTPBearer(auto_error=False, description="API token (`releasegate token create`)")
 
@@ -30,10 +47,41 @@ class Caller:
     actor: str
 
 
-def require(scope: Scope) -> Callable[..., Caller]:
-    """A FastAPI dependency admitting tokens of at least ``scope``."""
+def _actor(who: str, token_name: str) -> str:
+    """The actor recorded for a request: ``WHO (token NAME)`` or ``token:NAME``.
 
-    def dependency(
+    Raises:
+        HTTPException: 422 when the recorded actor would exceed its limit or ``who`` holds
+            control characters.
+    """
+    if not who:
+        return f"token:{token_name}"
+    actor = f"{who} (token {token_name})"
+    room = MAX_ACTOR - (len(actor) - len(who))
+    if len(who) > room:
+        raise HTTPException(
+            422,
+            f"{ACTOR_HEADER} is {len(who)} characters long; with token {token_name!r} the "
+            f"limit is {room} (the recorded actor '{{who}} (token {token_name})' is at most "
+            f"{MAX_ACTOR} characters)",
+        )
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in who):
+        raise HTTPException(422, f"{ACTOR_HEADER} contains a control character")
+    return actor
+
+
+class Require:
+    """A FastAPI dependency admitting tokens of at least ``scope``.
+
+    Args:
+        scope: The lowest scope admitted.
+    """
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def __call__(
+        self,
         request: Request,
         credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
     ) -> Caller:
@@ -52,13 +100,68 @@ def require(scope: Scope) -> Callable[..., Caller]:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         granted = Scope.parse(token.scope)
-        if granted < scope:
+        if granted < self.scope:
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
-                f"token {token.name!r} has scope {granted.label}; this needs {scope.label}",
+                f"token {token.name!r} has scope {granted.label}; this needs {self.scope.label}",
             )
-        who = request.headers.get(ACTOR_HEADER, "").strip()[:100]
-        actor = f"{who} (token {token.name})" if who else f"token:{token.name}"
-        return Caller(token_name=token.name, scope=granted, actor=actor)
+        who = request.headers.get(ACTOR_HEADER, "").strip()
+        return Caller(token_name=token.name, scope=granted, actor=_actor(who, token.name))
 
-    return dependency
+
+class Public:
+    """A FastAPI dependency declaring a route that needs no token (it does nothing)."""
+
+    def __call__(self) -> None:
+        return None
+
+
+PUBLIC = Public()
+
+
+def require(scope: Scope) -> Require:
+    """A FastAPI dependency admitting tokens of at least ``scope``."""
+    return Require(scope)
+
+
+def required_scope(route: APIRoute) -> Scope | None:
+    """The scope a route declares (None for :data:`PUBLIC`).
+
+    Raises:
+        RuntimeError: when the route declares no scope, or more than one.
+    """
+    found: list[Scope | None] = []
+    for dep in route.dependant.dependencies:
+        if isinstance(dep.call, Require):
+            found.append(dep.call.scope)
+        elif isinstance(dep.call, Public):
+            found.append(None)
+    if len(found) != 1:
+        raise RuntimeError(
+            f"route {sorted(route.methods or ())} {route.path} must declare exactly one scope "
+            f"(Require(scope) or PUBLIC), found {len(found)}"
+        )
+    return found[0]
+
+
+def declare_scopes(app: FastAPI) -> None:
+    """Write every route's scope into its OpenAPI operation and description.
+
+    Each operation gets ``x-required-scope`` (``none``, ``read``, ``operate`` or
+    ``admin``) and a "Required scope" line in its description.
+
+    Raises:
+        RuntimeError: when a route declares no scope (the app must not be served).
+    """
+    for route in app.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        scope = required_scope(route)
+        label = scope.label if scope is not None else "none"
+        route.openapi_extra = {**(route.openapi_extra or {}), SCOPE_EXTENSION: label}
+        line = (
+            f"Required scope: `{label}` (or higher)."
+            if scope is not None
+            else "Required scope: none (no token)."
+        )
+        route.description = f"{route.description}\n\n{line}".strip()

@@ -1,10 +1,24 @@
-"""Request bodies of the control-plane API (responses use the records' ``to_json``)."""
+"""Request bodies of the control-plane API (responses use the records' ``to_json``).
+
+Length limits and name grammars come from :mod:`releasegate.deploy.names`, the same
+constants the store's columns and the services use; the services check again, so a value
+is refused the same way on every path.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from releasegate.deploy.names import (
+    MAX_FEATURE,
+    MAX_MODEL,
+    MAX_PROMPT_REF,
+    MAX_TOKEN_NAME,
+    MAX_VERSION,
+    NAME_PATTERN,
+)
 
 __all__ = [
     "ApproveBody",
@@ -21,10 +35,15 @@ class _Body(BaseModel):
 
 
 class RegisterBody(_Body):
-    feature: str = Field(min_length=1, max_length=200)
-    version: str = Field(min_length=1, max_length=100)
-    prompt: str = Field(description="NAME@VERSION of the prompt")
-    model: str = Field(min_length=1, max_length=200, description="Pinned model name")
+    feature: str = Field(
+        min_length=1,
+        max_length=MAX_FEATURE,
+        pattern=NAME_PATTERN,
+        description="Feature name; names starting with '_' are reserved",
+    )
+    version: str = Field(min_length=1, max_length=MAX_VERSION, pattern=NAME_PATTERN)
+    prompt: str = Field(max_length=MAX_PROMPT_REF, description="NAME@VERSION of the prompt")
+    model: str = Field(min_length=1, max_length=MAX_MODEL, description="Pinned model name")
     params: dict[str, Any] = Field(default_factory=dict)
     min_score: float | None = Field(default=None, ge=0, le=1)
 
@@ -52,5 +71,5 @@ class RollbackBody(_Body):
 
 
 class TokenBody(_Body):
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=MAX_TOKEN_NAME, pattern=NAME_PATTERN)
     scope: str = Field(pattern="^(read|operate|admin)$")

@@ -330,7 +330,7 @@ def resume(
 
 def _status_table(state: FeatureState) -> Table:
     table = Table(title=f"{state.feature}", title_justify="left")
-    for col in ("version", "status", "share", "prompt", "model", "updated", "by"):
+    for col in ("version", "status", "share", "prompt", "model", "updated (UTC)", "by"):
         table.add_column(col)
     for d in state.deployments:
         share = f"{d.share * 100:g}%" if d.status.value in ("canary", "active", "paused") else ""
@@ -425,10 +425,17 @@ def db_upgrade(db: Db = None) -> None:
     with _errors():
         database: Database = _open_db(db, check_schema=False)
         try:
-            database.upgrade()
+            applied = database.upgrade()
+            now = database.revision()
         finally:
             database.close()
-        _out.print(f"database {database.safe_url} is up to date")
+        if applied:
+            _out.print(
+                f"database {database.safe_url}: applied {len(applied)} migration(s): "
+                f"{', '.join(applied)}; now at {now}"
+            )
+        else:
+            _out.print(f"database {database.safe_url} was already up to date (at {now})")
 
 
 @contextmanager
@@ -486,7 +493,7 @@ def token_list(db: Db = None, api: Api = None, as_json: AsJson = False) -> None:
         _print_json([t.to_json() for t in tokens])
         return
     table = Table()
-    for col in ("name", "scope", "prefix", "created", "revoked"):
+    for col in ("name", "scope", "prefix", "created (UTC)", "revoked (UTC)"):
         table.add_column(col)
     for t in tokens:
         revoked = t.revoked_at.strftime("%F %T") if t.revoked_at else ""

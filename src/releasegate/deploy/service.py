@@ -12,6 +12,19 @@ from typing import Any
 
 from releasegate.deploy.bucketing import new_salt
 from releasegate.deploy.model import AuditEntry, Deployment, utcnow
+from releasegate.deploy.names import (
+    MAX_MODEL,
+    MAX_VERSION,
+    check_actor,
+    check_feature,
+    check_lookup,
+    check_name,
+    check_params,
+    check_prompt_ref,
+    check_text,
+    check_unreserved,
+    is_reserved,
+)
 from releasegate.deploy.plans import RolloutPlan
 from releasegate.deploy.ports import UnitOfWork
 from releasegate.deploy.status import Status, check_transition
@@ -22,11 +35,12 @@ __all__ = ["DeploymentService", "FeatureState", "eval_evidence", "parse_prompt_r
 
 
 def parse_prompt_ref(ref: str) -> tuple[str, str]:
-    """Split ``name@version``; raise :class:`UsageError` when malformed."""
-    name, sep, version = ref.rpartition("@")
-    if not sep or not name or not version:
-        raise UsageError(f"prompt must be NAME@VERSION, got {ref!r}")
-    return name, version
+    """Split ``name@version``; raise :class:`UsageError` when malformed.
+
+    Both parts are checked against their grammar and length limit
+    (:func:`releasegate.deploy.names.check_prompt_ref`).
+    """
+    return check_prompt_ref(ref)
 
 
 def eval_evidence(report: EvalReport) -> dict[str, Any]:
@@ -49,6 +63,36 @@ def eval_evidence(report: EvalReport) -> dict[str, Any]:
         "tool_version": ident.tool_version,
         "finished_at": report.finished_at,
     }
+
+
+def _check_change(feature: str, actor: str, reason: str) -> None:
+    # Every change: the feature is not reserved, the actor and reason can be stored.
+    check_unreserved(feature)
+    check_actor(actor)
+    check_text("reason", reason, multiline=True)
+
+
+def _canary_words(canary: Deployment) -> str:
+    if canary.status is Status.PAUSED:
+        return f"a paused canary ({canary.version})"
+    return f"a canary running ({canary.version})"
+
+
+def _canary_taken(canary: Deployment, asked: Deployment) -> str:
+    # Why a canary cannot start (or change share): the feature's canary slot is taken.
+    feature, version = canary.feature, canary.version
+    if canary.status is not Status.PAUSED:
+        return (
+            f"feature {feature!r} already has a canary ({version}); "
+            "promote it or roll it back first"
+        )
+    resume = f"`releasegate deploy resume {feature} {version}`"
+    if asked.version == version:
+        return f"{canary.ref} is a paused canary; resume it first ({resume}), then change its share"
+    return (
+        f"feature {feature!r} already has a paused canary ({version}); resume it ({resume}) "
+        "and promote it, or roll it back first"
+    )
 
 
 def _is_canary(d: Deployment) -> bool:
@@ -95,11 +139,14 @@ class DeploymentService:
     # -- reads ---------------------------------------------------------------------
 
     def get(self, feature: str, version: str) -> Deployment:
+        """One deployment; raises :class:`NotFound` when it does not exist."""
+        check_unreserved(feature)
         with self.uow:
             return self._get(feature, version)
 
     def status(self, feature: str) -> FeatureState:
         """The feature's current state; raises :class:`NotFound` for an unknown feature."""
+        check_unreserved(feature)
         with self.uow:
             deps = self.uow.deployments.for_feature(feature)
         if not deps:
@@ -107,7 +154,14 @@ class DeploymentService:
         return _state(feature, deps)
 
     def history(self, feature: str) -> list[AuditEntry]:
-        """Every audit entry of the feature, oldest first."""
+        """Every audit entry of the feature, oldest first.
+
+        Raises:
+            UsageError: for a reserved name (token changes are read through
+                :meth:`releasegate.deploy.tokens.TokenService.history`, admin only).
+            NotFound: for an unknown feature.
+        """
+        check_unreserved(feature)
         with self.uow:
             entries = self.uow.audit.for_feature(feature)
             if not entries and not self.uow.deployments.for_feature(feature):
@@ -115,8 +169,9 @@ class DeploymentService:
         return entries
 
     def features(self) -> list[str]:
+        """Every feature with a deployment, sorted (reserved names never appear)."""
         with self.uow:
-            return self.uow.deployments.features()
+            return [f for f in self.uow.deployments.features() if not is_reserved(f)]
 
     # -- writes --------------------------------------------------------------------
 
@@ -131,15 +186,26 @@ class DeploymentService:
         min_score: float | None = None,
         actor: str,
     ) -> Deployment:
-        """Record a new candidate in status ``pending``."""
-        for label, value in (("feature", feature), ("version", version), ("model", model)):
-            if not value.strip():
-                raise UsageError(f"{label} must not be empty")
-        if "@" in feature or "@" in version:
-            raise UsageError("feature and version must not contain '@'")
+        """Record a new candidate in status ``pending``.
+
+        Every value is checked before the store is touched: the feature and version
+        against the name grammar, the prompt reference, the model and the actor against
+        their limits (:mod:`releasegate.deploy.names`).
+
+        Raises:
+            UsageError: naming the value that breaks a rule.
+            DeploymentError: when the deployment already exists.
+        """
+        check_feature(feature)
+        check_name("version", version, MAX_VERSION)
+        if not model.strip():
+            raise UsageError("model must not be empty")
+        check_text("model", model, MAX_MODEL)
+        check_actor(actor)
         if min_score is not None and not 0.0 <= min_score <= 1.0:
             raise UsageError(f"--min-score must be in [0, 1], got {min_score}")
         prompt_name, prompt_version = parse_prompt_ref(prompt)
+        check_params(dict(params or {}))
         with self.uow:
             if self.uow.deployments.get(feature, version) is not None:
                 raise DeploymentError(f"deployment {feature}@{version} already exists")
@@ -178,6 +244,7 @@ class DeploymentService:
         Raises:
             DeploymentError: when the evidence is missing or insufficient (nothing changes).
         """
+        _check_change(feature, actor, reason)
         with self.uow:
             self.uow.deployments.for_feature(feature, lock=True)
             dep = self._get(feature, version)
@@ -199,6 +266,7 @@ class DeploymentService:
         report: EvalReport | None = None,
     ) -> Deployment:
         """Reject a candidate (final)."""
+        _check_change(feature, actor, reason)
         with self.uow:
             self.uow.deployments.for_feature(feature, lock=True)
             dep = self._get(feature, version)
@@ -231,6 +299,7 @@ class DeploymentService:
             raise UsageError("give a share or a rollout plan")
         if share is not None and not 0.0 < share <= 1.0:
             raise UsageError(f"canary share must be in (0, 100] percent, got {share * 100:g}%")
+        _check_change(feature, actor, reason)
         with self.uow:
             state = _state(feature, self.uow.deployments.for_feature(feature, lock=True))
             dep = self._get(feature, version)
@@ -253,10 +322,7 @@ class DeploymentService:
                 self.uow.commit()
                 return dep
             if state.canary is not None:
-                raise DeploymentError(
-                    f"feature {feature!r} already has a canary ({state.canary.version}); "
-                    "promote it or roll it back first"
-                )
+                raise DeploymentError(_canary_taken(state.canary, dep))
             check_transition(
                 dep.status, Status.CANARY, subject=dep.ref, paused_from=dep.paused_from
             )
@@ -279,12 +345,13 @@ class DeploymentService:
 
     def promote(self, feature: str, version: str, *, actor: str, reason: str = "") -> Deployment:
         """Make ``version`` the only active version of its feature, in one transaction."""
+        _check_change(feature, actor, reason)
         with self.uow:
             state = _state(feature, self.uow.deployments.for_feature(feature, lock=True))
             dep = self._get(feature, version)
             if state.canary is not None and state.canary.version != version:
                 raise DeploymentError(
-                    f"feature {feature!r} has a canary running ({state.canary.version}); "
+                    f"feature {feature!r} has {_canary_words(state.canary)}; "
                     "promote it or roll it back before promoting another version"
                 )
             check_transition(
@@ -322,6 +389,7 @@ class DeploymentService:
         """
         if not reason.strip():
             raise UsageError("a rollback needs a reason (--reason)")
+        _check_change(feature, actor, reason)
         with self.uow:
             deps = self.uow.deployments.for_feature(feature, lock=True)
             if not deps:
@@ -337,7 +405,7 @@ class DeploymentService:
                 return state.active
             if state.canary is not None:
                 raise DeploymentError(
-                    f"feature {feature!r} has a canary running ({state.canary.version}); "
+                    f"feature {feature!r} has {_canary_words(state.canary)}; "
                     "roll it back first (rollback without --to)"
                 )
             target = self._rollback_target(feature, deps, to)
@@ -358,6 +426,7 @@ class DeploymentService:
 
     def pause(self, feature: str, version: str, *, actor: str, reason: str = "") -> Deployment:
         """Freeze a deployment's rollout; a paused canary keeps its share but never advances."""
+        _check_change(feature, actor, reason)
         with self.uow:
             self.uow.deployments.for_feature(feature, lock=True)
             dep = self._get(feature, version)
@@ -370,6 +439,7 @@ class DeploymentService:
 
     def resume(self, feature: str, version: str, *, actor: str, reason: str = "") -> Deployment:
         """Return a paused deployment to the status it was paused from."""
+        _check_change(feature, actor, reason)
         with self.uow:
             self.uow.deployments.for_feature(feature, lock=True)
             dep = self._get(feature, version)
@@ -384,6 +454,7 @@ class DeploymentService:
     # -- helpers -------------------------------------------------------------------
 
     def _get(self, feature: str, version: str) -> Deployment:
+        check_lookup("version", version)
         dep = self.uow.deployments.get(feature, version)
         if dep is None:
             known = [d.version for d in self.uow.deployments.for_feature(feature)]
@@ -393,6 +464,7 @@ class DeploymentService:
 
     def _rollback_target(self, feature: str, deps: list[Deployment], to: str | None) -> Deployment:
         if to is not None:
+            check_lookup("version", to)
             target = next((d for d in deps if d.version == to), None)
             if target is None:
                 raise NotFound(f"no deployment {feature}@{to} to roll back to")

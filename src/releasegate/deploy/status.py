@@ -115,6 +115,8 @@ def check_transition(
         if allowed
         else (f"{current.value} is final")
     )
+    if current is Status.PAUSED and paused_from is not None and target is not paused_from:
+        hint += f"; `deploy resume` returns it to {paused_from.value} first"
     raise IllegalTransition(
         f"deployment {subject}: cannot go from {current.value} to {target.value} ({hint})"
     )

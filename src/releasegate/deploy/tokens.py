@@ -2,12 +2,15 @@
 
 Scopes are ordered: ``read`` (status, history, route) < ``operate`` (register, approve,
 canary, promote, rollback, pause) < ``admin`` (tokens). A token grants its scope and every
-lower one. Tokens are 256-bit random strings, so a plain SHA-256 (no salt, no slow hash)
+lower one. Token records and their audit trail are admin matters: they are read only
+through this service (the API serves them to admin tokens only), never as a feature's
+history. Tokens are 256-bit random strings, so a plain SHA-256 (no salt, no slow hash)
 is enough: there is nothing to brute-force, and lookups stay a single indexed query.
 """
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
 import secrets
@@ -15,12 +18,20 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from releasegate.deploy.model import ApiToken, AuditEntry, utcnow
+from releasegate.deploy.names import (
+    MAX_TOKEN_NAME,
+    TOKENS_AUDIT_FEATURE,
+    check_actor,
+    check_lookup,
+    check_name,
+)
 from releasegate.deploy.ports import UnitOfWork
 from releasegate.errors import DeploymentError, NotFound, UsageError
 
 __all__ = ["TOKEN_PREFIX", "CreatedToken", "Scope", "TokenService", "hash_token"]
 
 TOKEN_PREFIX = "rg_"
+_ACTIONS = frozenset({"token_create", "token_revoke"})
 
 
 class Scope(IntEnum):
@@ -64,8 +75,17 @@ class TokenService:
         self.uow = uow
 
     def create(self, name: str, scope: Scope, *, actor: str) -> CreatedToken:
+        """Create a token named ``name`` (the name grammar of features, see
+        :mod:`releasegate.deploy.names`); the secret is in the result, shown once.
+
+        Raises:
+            UsageError: for a name or actor that breaks its rule.
+            DeploymentError: when the name is taken.
+        """
         if not name.strip():
             raise UsageError("a token needs a name")
+        check_name("token name", name, MAX_TOKEN_NAME)
+        check_actor(actor)
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self.uow:
             if self.uow.tokens.by_name(name) is not None:
@@ -87,7 +107,23 @@ class TokenService:
         with self.uow:
             return self.uow.tokens.all()
 
+    def history(self) -> builtins.list[AuditEntry]:
+        """The token audit trail (creations and revocations), oldest first."""
+        with self.uow:
+            entries = self.uow.audit.for_feature(TOKENS_AUDIT_FEATURE)
+        # Only the entries this service wrote: a deployment registered under the reserved
+        # name by an earlier release never passes for a token change.
+        return [e for e in entries if e.version is None and e.action in _ACTIONS]
+
     def revoke(self, name: str, *, actor: str) -> ApiToken:
+        """Revoke the token named ``name`` at once.
+
+        Raises:
+            NotFound: no such token.
+            DeploymentError: already revoked.
+        """
+        check_lookup("token name", name)
+        check_actor(actor)
         with self.uow:
             token = self.uow.tokens.by_name(name)
             if token is None:
@@ -114,6 +150,10 @@ class TokenService:
         # Token changes are audited under a reserved pseudo-feature.
         self.uow.audit.append(
             AuditEntry(
-                feature="_tokens", action=action, actor=actor, reason=name, evidence=evidence
+                feature=TOKENS_AUDIT_FEATURE,
+                action=action,
+                actor=actor,
+                reason=name,
+                evidence=evidence,
             )
         )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from releasegate.store.engine import create_engine, redact, resolve_url
-from releasegate.store.migrate import ensure_schema, upgrade
+from releasegate.store.migrate import current_revision, ensure_schema, upgrade
 from releasegate.store.uow import SqlUnitOfWork
 
 __all__ = ["Database", "open_database"]
@@ -37,9 +37,17 @@ class Database:
         """A new unit of work (one per thread or request)."""
         return SqlUnitOfWork(self.engine, write=write)
 
-    def upgrade(self) -> None:
-        """Apply every pending migration."""
-        upgrade(self.engine)
+    def upgrade(self) -> list[str]:
+        """Apply every pending migration.
+
+        Returns:
+            The revisions applied, oldest first (empty when the schema was up to date).
+        """
+        return upgrade(self.engine)
+
+    def revision(self) -> str | None:
+        """The schema revision the database is at (None: empty)."""
+        return current_revision(self.engine)
 
     def close(self) -> None:
         self.engine.dispose()

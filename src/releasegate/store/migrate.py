@@ -14,6 +14,7 @@ from releasegate.store.engine import redact
 __all__ = [
     "SCRIPT_LOCATION",
     "VERSION_TABLE",
+    "applied_between",
     "current_revision",
     "downgrade",
     "ensure_schema",
@@ -55,9 +56,32 @@ def _run(engine: Engine, fn: str, revision: str) -> None:
             conn.commit()
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Migrate the database up to ``revision`` (default: the newest)."""
+def applied_between(before: str | None, after: str | None) -> list[str]:
+    """The revisions that lead from ``before`` to ``after``, oldest first.
+
+    Args:
+        before: The revision the database was at (None: empty).
+        after: The revision it is at now (None: empty).
+    """
+    script = ScriptDirectory.from_config(_config())
+    chain: list[str] = []
+    current = after
+    while current is not None and current != before:
+        chain.append(current)
+        down = script.get_revision(current).down_revision
+        current = down if isinstance(down, str) or down is None else down[0]
+    return list(reversed(chain))
+
+
+def upgrade(engine: Engine, revision: str = "head") -> list[str]:
+    """Migrate the database up to ``revision`` (default: the newest).
+
+    Returns:
+        The revisions applied, oldest first (empty when it was already there).
+    """
+    before = current_revision(engine)
     _run(engine, "upgrade", revision)
+    return applied_between(before, current_revision(engine))
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -3,11 +3,25 @@
 This module describes the schema as the migrations leave it at head; the repositories
 query through these tables. The migrations under ``migrations/versions`` create it and a
 test checks that both agree. See ``docs/schema.md`` (generated from the migrations).
+Lengths of columns written from user input are the limits declared in
+:mod:`releasegate.deploy.names` (checked before anything is written).
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+
+from releasegate.deploy.names import (
+    MAX_ACTION,
+    MAX_ACTOR,
+    MAX_FEATURE,
+    MAX_MODEL,
+    MAX_PROMPT_NAME,
+    MAX_PROMPT_VERSION,
+    MAX_STATUS,
+    MAX_TOKEN_NAME,
+    MAX_VERSION,
+)
 
 __all__ = [
     "ACTIVE_WHERE",
@@ -38,14 +52,14 @@ deployments = sa.Table(
     "deployments",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("feature", sa.String(200), nullable=False),
-    sa.Column("version", sa.String(100), nullable=False),
-    sa.Column("prompt_name", sa.String(200), nullable=False),
-    sa.Column("prompt_version", sa.String(100), nullable=False),
-    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("feature", sa.String(MAX_FEATURE), nullable=False),
+    sa.Column("version", sa.String(MAX_VERSION), nullable=False),
+    sa.Column("prompt_name", sa.String(MAX_PROMPT_NAME), nullable=False),
+    sa.Column("prompt_version", sa.String(MAX_PROMPT_VERSION), nullable=False),
+    sa.Column("model", sa.String(MAX_MODEL), nullable=False),
     sa.Column("params", sa.JSON, nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),
-    sa.Column("paused_from", sa.String(20), nullable=True),
+    sa.Column("status", sa.String(MAX_STATUS), nullable=False),
+    sa.Column("paused_from", sa.String(MAX_STATUS), nullable=True),
     sa.Column("share", sa.Float, nullable=False),
     sa.Column("salt", sa.String(64), nullable=True),
     sa.Column("min_score", sa.Float, nullable=True),
@@ -53,8 +67,8 @@ deployments = sa.Table(
     sa.Column("plan", sa.JSON, nullable=True),
     sa.Column("stage", sa.Integer, nullable=True),
     sa.Column("shadow", sa.Boolean, nullable=False),
-    sa.Column("created_by", sa.String(200), nullable=False),
-    sa.Column("updated_by", sa.String(200), nullable=False),
+    sa.Column("created_by", sa.String(MAX_ACTOR), nullable=False),
+    sa.Column("updated_by", sa.String(MAX_ACTOR), nullable=False),
     sa.Column("created_at", _TS, nullable=False),
     sa.Column("updated_at", _TS, nullable=False),
     sa.Column("activated_at", _TS, nullable=True),
@@ -82,12 +96,12 @@ audit_log = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("at", _TS, nullable=False),
-    sa.Column("feature", sa.String(200), nullable=False),
-    sa.Column("version", sa.String(100), nullable=True),
-    sa.Column("action", sa.String(40), nullable=False),
-    sa.Column("actor", sa.String(200), nullable=False),
-    sa.Column("from_status", sa.String(20), nullable=True),
-    sa.Column("to_status", sa.String(20), nullable=True),
+    sa.Column("feature", sa.String(MAX_FEATURE), nullable=False),
+    sa.Column("version", sa.String(MAX_VERSION), nullable=True),
+    sa.Column("action", sa.String(MAX_ACTION), nullable=False),
+    sa.Column("actor", sa.String(MAX_ACTOR), nullable=False),
+    sa.Column("from_status", sa.String(MAX_STATUS), nullable=True),
+    sa.Column("to_status", sa.String(MAX_STATUS), nullable=True),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("evidence", sa.JSON, nullable=False),
     sa.Index("ix_audit_log_feature", "feature", "id"),
@@ -97,11 +111,11 @@ api_tokens = sa.Table(
     "api_tokens",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("name", sa.String(MAX_TOKEN_NAME), nullable=False, unique=True),
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("prefix", sa.String(16), nullable=False),
     sa.Column("scope", sa.String(20), nullable=False),
-    sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("created_by", sa.String(MAX_ACTOR), nullable=False),
     sa.Column("created_at", _TS, nullable=False),
     sa.Column("revoked_at", _TS, nullable=True),
     sa.CheckConstraint("scope IN ('read', 'operate', 'admin')", name="ck_api_tokens_scope"),
@@ -115,7 +129,7 @@ eval_runs = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("run_id", sa.String(64), nullable=False, unique=True),
     sa.Column("suite", sa.String(200), nullable=False),
-    sa.Column("feature", sa.String(200), nullable=True),
+    sa.Column("feature", sa.String(MAX_FEATURE), nullable=True),
     sa.Column("git_ref", sa.String(100), nullable=True),
     sa.Column("started_at", _TS, nullable=False),
     sa.Column("finished_at", _TS, nullable=True),
@@ -152,8 +166,8 @@ interactions = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("request_id", sa.String(64), nullable=False, unique=True),
-    sa.Column("feature", sa.String(200), nullable=False),
-    sa.Column("version", sa.String(100), nullable=True),
+    sa.Column("feature", sa.String(MAX_FEATURE), nullable=False),
+    sa.Column("version", sa.String(MAX_VERSION), nullable=True),
     sa.Column("deployment_id", sa.Integer, sa.ForeignKey("deployments.id"), nullable=True),
     sa.Column("arm", sa.String(20), nullable=False),
     sa.Column("unit_key", sa.String(200), nullable=True),

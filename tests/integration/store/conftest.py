@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from tests.integration.store._db import database_url, pg_database_url
+from tests.integration.store._db import database_url, empty_database_url, pg_database_url
 
-__all__ = ["database_url", "pg_database_url"]
+__all__ = ["database_url", "empty_database_url", "pg_database_url"]

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from releasegate.deploy.plans import preset
 from releasegate.deploy.service import DeploymentService
@@ -199,3 +203,215 @@ def test_duplicates_and_unknowns(svc: DeploymentService) -> None:
         svc.status("nope")
     with pytest.raises(UsageError):
         svc.canary("chat", "v1", actor="t", share=0.0)
+
+
+# -- names, reserved names and limits (the same rules as every other path) ------------
+
+GOOD_NAMES = ["chat", "support-chat", "team.chat", "A_1", "2024.11", "v1.0.0-rc.1", "x" * 100]
+BAD_NAMES = [
+    "team/chat",
+    "ops%2Fx",
+    "2024/11",
+    "a@b",
+    "with space",
+    " chat",
+    "chat\n",
+    "tab\tname",
+    "caf\u00e9",
+    "q?x",
+    "a#b",
+    ".hidden",
+    "-flag",
+    "..",
+    "",
+    "_tokens",
+]
+
+
+@pytest.mark.parametrize("name", GOOD_NAMES)
+def test_names_of_the_grammar_register_as_feature_and_version(
+    svc: DeploymentService, name: str
+) -> None:
+    dep = svc.register(name, name, prompt="p@1", model="m", actor="t")
+    assert svc.get(name, name) == dep
+
+
+@pytest.mark.parametrize("name", BAD_NAMES)
+def test_names_outside_the_grammar_are_refused_before_the_store(
+    name: str, svc: DeploymentService
+) -> None:
+    with pytest.raises(UsageError, match=r"feature|reserved"):
+        svc.register(name, "v1", prompt="p@1", model="m", actor="t")
+    with pytest.raises(UsageError, match="version"):
+        svc.register("chat", name, prompt="p@1", model="m", actor="t")
+    assert svc.features() == []
+    assert svc.uow.data.audit == []  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("feature", ["_tokens", "_", "__x", "_chat"])
+def test_reserved_feature_names_are_refused_on_every_operation(
+    svc: DeploymentService, feature: str
+) -> None:
+    from releasegate.deploy.tokens import Scope, TokenService
+
+    TokenService(svc.uow).create("ops", Scope.OPERATE, actor="admin")
+    calls = [
+        lambda: svc.history(feature),
+        lambda: svc.status(feature),
+        lambda: svc.get(feature, "token_create"),
+        lambda: svc.register(feature, "token_revoke", prompt="p@1", model="m", actor="t"),
+        lambda: svc.approve(feature, "v1", actor="t"),
+        lambda: svc.reject(feature, "v1", actor="t"),
+        lambda: svc.canary(feature, "v1", actor="t", share=0.1),
+        lambda: svc.promote(feature, "v1", actor="t"),
+        lambda: svc.pause(feature, "v1", actor="t"),
+        lambda: svc.resume(feature, "v1", actor="t"),
+        lambda: svc.rollback(feature, actor="t", reason="r"),
+    ]
+    for call in calls:
+        with pytest.raises(UsageError, match="reserved"):
+            call()
+    assert "_tokens" not in svc.features()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"prompt": "p@" + "1" * 101}, "prompt version is 101 characters long; the limit is 100"),
+        ({"prompt": "p" * 201 + "@1"}, "prompt name is 201 characters long; the limit is 200"),
+        ({"prompt": "team/p@1"}, "prompt name 'team/p' is not a valid name"),
+        ({"prompt": "p@1 2"}, "prompt version '1 2' is not valid"),
+        ({"model": "m" * 201}, "model is 201 characters long; the limit is 200"),
+        ({"model": "m\x00"}, "model contains a control character"),
+        ({"actor": "a" * 201}, "actor is 201 characters long; the limit is 200"),
+        ({"actor": "   "}, "actor must not be blank"),
+        ({"actor": "carol\r\n"}, "actor contains a control character"),
+        ({"actor": "caf\udce9"}, "actor 'caf\\\\udce9' is not valid text"),
+        ({"params": {"t": float("nan")}}, "no NaN or Infinity"),
+        ({"params": {"t": float("inf")}}, "no NaN or Infinity"),
+    ],
+)
+def test_register_refuses_values_the_store_cannot_hold(
+    svc: DeploymentService, kwargs: dict[str, object], message: str
+) -> None:
+    args: dict[str, object] = {"prompt": "p@1", "model": "m", "actor": "t"} | kwargs
+    with pytest.raises(UsageError, match=message):
+        svc.register("chat", "v1", **args)  # type: ignore[arg-type]
+    assert svc.features() == []
+
+
+def test_values_at_the_limits_register(svc: DeploymentService) -> None:
+    dep = svc.register(
+        "f" * 200,
+        "v" * 100,
+        prompt="p" * 200 + "@" + "1" * 100,
+        model="m/" + "x" * 198,
+        actor="a" * 200,
+        params={"stop": ["\n"], "t": 0.5},
+    )
+    assert svc.get("f" * 200, "v" * 100).model == dep.model
+
+
+@pytest.mark.parametrize("reason", ["a\x00b", "bell\x07", "esc\x1b[31m"])
+def test_reasons_may_span_lines_but_hold_no_other_control_characters(
+    svc: DeploymentService, reason: str
+) -> None:
+    svc.register("chat", "v1", prompt="p@1", model="m", actor="t")
+    svc.approve("chat", "v1", actor="t", reason="line one\r\nline two\tend")
+    with pytest.raises(UsageError, match="reason contains a control character"):
+        svc.promote("chat", "v1", actor="t", reason=reason)
+    assert svc.get("chat", "v1").status is Status.APPROVED
+
+
+# -- a paused canary: the messages say it is paused and how to resume -------------------
+
+
+def _paused_canary(svc: DeploymentService) -> None:
+    live(svc, "v1")
+    for v in ("v2", "v3"):
+        svc.register("chat", v, prompt=f"chat@{v}", model="m-1", actor="t")
+        svc.approve("chat", v, actor="t")
+    svc.canary("chat", "v2", actor="t", share=0.1)
+    svc.pause("chat", "v2", actor="t")
+
+
+def test_changing_the_share_of_a_paused_canary_says_to_resume_it(svc: DeploymentService) -> None:
+    _paused_canary(svc)
+    with pytest.raises(DeploymentError) as info:
+        svc.canary("chat", "v2", actor="t", share=0.5)
+    message = str(info.value)
+    assert "chat@v2 is a paused canary" in message
+    assert "releasegate deploy resume chat v2" in message
+    assert "promote it or roll it back" not in message
+    svc.resume("chat", "v2", actor="t")
+    assert svc.canary("chat", "v2", actor="t", share=0.5).share == 0.5
+
+
+@pytest.mark.parametrize(
+    ("call", "expected"),
+    [
+        (
+            lambda s: s.canary("chat", "v3", actor="t", share=0.1),
+            "already has a paused canary (v2); resume it",
+        ),
+        (lambda s: s.promote("chat", "v3", actor="t"), "has a paused canary (v2)"),
+        (lambda s: s.promote("chat", "v2", actor="t"), "`deploy resume` returns it to canary"),
+        (
+            lambda s: s.rollback("chat", actor="t", reason="r", to="v1"),
+            "has a paused canary (v2)",
+        ),
+    ],
+)
+def test_other_operations_name_the_paused_canary(
+    svc: DeploymentService, call: object, expected: str
+) -> None:
+    _paused_canary(svc)
+    with pytest.raises(DeploymentError, match=re.escape(expected)):
+        call(svc)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("bad", ["a\x00b", "caf\udce9"])
+def test_lookups_of_names_no_record_can_have_are_usage_errors(
+    svc: DeploymentService, bad: str
+) -> None:
+    live(svc, "v1")
+    calls = [
+        lambda: svc.status(bad),
+        lambda: svc.history(bad),
+        lambda: svc.get(bad, "v1"),
+        lambda: svc.get("chat", bad),
+        lambda: svc.approve("chat", bad, actor="t"),
+        lambda: svc.pause("chat", bad, actor="t"),
+        lambda: svc.rollback("chat", actor="t", reason="r", to=bad),
+    ]
+    for call in calls:
+        with pytest.raises(UsageError, match="is not valid text"):
+            call()
+
+
+_NAME_CHARS = st.sampled_from("abcXYZ019._-/%@ ?#\t\u00e9\x00")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(_NAME_CHARS, max_size=12), st.text(max_size=12)))
+def test_every_accepted_feature_name_is_one_url_path_segment(name: str) -> None:
+    from urllib.parse import quote
+
+    from releasegate.deploy.names import MAX_FEATURE, check_feature
+
+    try:
+        check_feature(name)
+    except UsageError as exc:
+        assert str(exc)  # a refusal always says why
+        accepted = False
+    else:
+        accepted = True
+    expected = (
+        0 < len(name) <= MAX_FEATURE
+        and name[0].isascii()
+        and name[0].isalnum()
+        and all(c.isascii() and (c.isalnum() or c in "._-") for c in name)
+    )
+    assert accepted == expected
+    if accepted:
+        assert quote(name, safe="") == name and name not in (".", "..")
