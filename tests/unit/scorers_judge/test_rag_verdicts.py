@@ -209,3 +209,30 @@ async def test_similarity_of_non_finite_embeddings_is_unmeasured(
     emb = FixedEmbedder({"answer": vectors[0], "reference": vectors[1]})
     s = await make("similar", None, emb).score(sample("answer", reference="reference"))
     assert s.status is ScoreStatus.UNMEASURED and s.value is None and "embedding" in s.reason
+
+
+RELEVANT = '{"reason": "names the capital", "relevant": true}'
+IRRELEVANT = '{"reason": "off topic", "relevant": false}'
+
+
+@pytest.mark.parametrize(
+    ("answer", "value"),
+    [
+        (RELEVANT, 1.0),
+        (f"Here is my verdict:\n```json\n{RELEVANT}\n```", 1.0),
+        (f"<think>maybe {IRRELEVANT}</think>{RELEVANT}", 1.0),
+        (f"{IRRELEVANT} As said: {IRRELEVANT}", 0.0),  # the same object twice
+        (f"{RELEVANT}\n{IRRELEVANT}", None),  # two different objects
+        (f"First {IRRELEVANT}, on reflection {RELEVANT}", None),
+        ('{"reason": "x", "relevant": "true, mostly"}', None),
+        ("Relevant: yes", None),  # no JSON: verdicts are never guessed from prose
+        ('{"reason": "x", "relevant": tru}', None),
+    ],
+)
+async def test_context_precision_reads_json_in_prose_but_never_guesses(
+    answer: str, value: float | None
+) -> None:
+    judge = ScriptedJudge(lambda _: answer)
+    s = await make("context-precision", judge).score(sample("x", context=CHUNKS[:1]))
+    assert s.value == value
+    assert s.status is (ScoreStatus.MEASURED if value is not None else ScoreStatus.UNMEASURED)
