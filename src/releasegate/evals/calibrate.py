@@ -30,7 +30,13 @@ from releasegate.evals.models import AssertSpec, Case
 from releasegate.providers.base import ChatProvider, EmbeddingProvider
 from releasegate.scorers import judge as _judge  # noqa: F401 - registers the judge checks
 from releasegate.scorers import rag as _rag  # noqa: F401
-from releasegate.scorers.base import Sample, ScorerContext, ScoreStatus, build_scorer
+from releasegate.scorers.base import (
+    Sample,
+    ScorerContext,
+    ScoreStatus,
+    build_scorer,
+    score_checked,
+)
 
 __all__ = [
     "Agreement",
@@ -242,7 +248,7 @@ async def run_calibration(
 
     async def one(row: LabelledCase) -> Any:
         async with sem:
-            return await scorer.score(Sample(case=row.case, output=row.output))
+            return await score_checked(scorer, Sample(case=row.case, output=row.output))
 
     scores = await asyncio.gather(*(one(r) for r in rows))
     out_rows: list[CalibrationRow] = []

@@ -24,6 +24,7 @@ from releasegate.scorers.base import (
     ScorerContext,
     ScoreStatus,
     build_scorer,
+    score_checked,
 )
 
 __all__ = ["CaseScorer", "case_score", "missing_inputs"]
@@ -129,10 +130,7 @@ class CaseScorer:
         missing = missing_inputs(sample.case, scorer.requires)
         if missing:
             return Score.not_applicable("needs " + ", ".join(missing))
-        try:
-            return await scorer.score(sample)
-        except Exception as exc:
-            return Score.unmeasured(f"{type(exc).__name__}: {exc}")
+        return await score_checked(scorer, sample)
 
     async def score(self, case: Case, repeat: int, response: ChatResponse) -> CaseResult:
         sample = Sample(

@@ -192,15 +192,28 @@ async def embed(embedder: EmbeddingProvider, texts: list[str]) -> list[list[floa
 
 
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    """Cosine similarity; raises :class:`JudgeFailure` for empty or zero vectors."""
+    """Cosine similarity in [-1, 1].
+
+    Only rounding is clipped (a cosine can come out as 1.0000000000000002); a vector
+    holding NaN or infinity is an embedder fault, never a similarity.
+
+    Raises:
+        JudgeFailure: empty, differently sized, zero or non-finite vectors.
+    """
     if len(a) != len(b) or not a:
         raise JudgeFailure(f"embedding sizes differ or are empty ({len(a)} vs {len(b)})")
-    dot = float(sum(x * y for x, y in zip(a, b, strict=True)))
-    na = math.sqrt(sum(x * x for x in a))
-    nb = math.sqrt(sum(y * y for y in b))
+    try:
+        # fsum raises on overflow and on inf - inf; a lone NaN or inf is caught below.
+        dot = math.fsum(float(x) * float(y) for x, y in zip(a, b, strict=True))
+        na = math.sqrt(math.fsum(float(x) * float(x) for x in a))
+        nb = math.sqrt(math.fsum(float(y) * float(y) for y in b))
+    except (OverflowError, TypeError, ValueError) as exc:
+        raise JudgeFailure(f"an embedding holds a value that is not a number: {exc}") from None
+    if not (math.isfinite(dot) and math.isfinite(na) and math.isfinite(nb)):
+        raise JudgeFailure("an embedding holds NaN or infinite values")
     if na == 0.0 or nb == 0.0:
         raise JudgeFailure("an embedding is the zero vector")
-    return max(-1.0, min(1.0, dot / (na * nb)))
+    return max(-1.0, min(1.0, dot / na / nb))
 
 
 async def gather_all(calls: Sequence[Awaitable[T]]) -> list[T]:

@@ -8,7 +8,11 @@ an *unmeasured* score: a parse problem never becomes a 0 or a 1 and never crashe
 
 Ambiguity counts as a problem: two JSON objects or two "score" lines that disagree are
 refused rather than guessed, so text a judge echoes from the answer under test cannot
-override its own verdict.
+override its own verdict. The same holds inside one JSON object: a key given twice (or
+in two spellings, ``score`` and ``Score``) with different values, or two score keys
+(``score``, ``rating``) that disagree, are refused; so is a JSON score with a "Score:"
+line that says otherwise. How a score is written (decimal comma, percentages,
+fractions): :mod:`releasegate.scorers._judge_score`.
 """
 
 from __future__ import annotations
@@ -16,13 +20,22 @@ from __future__ import annotations
 import json
 import math
 import re
+from decimal import Decimal
 from typing import Any
 
+from releasegate.scorers import _json_numbers
 from releasegate.scorers._judge_delim import FENCE_RE
+from releasegate.scorers._judge_score import (
+    JudgeParseError,
+    parse_score_expression,
+    score_lines,
+    unit_interval,
+)
 
 __all__ = [
     "JudgeParseError",
     "extract_json",
+    "lowered_keys",
     "parse_bool",
     "parse_score",
     "parse_unit_float",
@@ -32,12 +45,8 @@ __all__ = [
 _MAX_INPUT = 200_000  # judges answering with megabytes are broken; don't regex them
 
 
-class JudgeParseError(ValueError):
-    """The judge's answer could not be read; the check is unmeasured."""
-
-
-class _NoScoreLine(JudgeParseError):
-    pass
+class _NoJson(JudgeParseError):
+    """The answer holds no JSON object at all (as opposed to an ambiguous one)."""
 
 
 _THINK_RE = re.compile(r"<think>.*?(</think>|$)", re.IGNORECASE | re.DOTALL)
@@ -45,11 +54,6 @@ _THINK_RE = re.compile(r"<think>.*?(</think>|$)", re.IGNORECASE | re.DOTALL)
 _ECHO_RE = re.compile(
     r"<{2,}\s*data\b([^<>\n]{0,80})>{2,}.*?<{2,}\s*/\s*data\b\1>{2,}",
     re.IGNORECASE | re.DOTALL,
-)
-_SCORE_LINE_RE = re.compile(
-    r"^[\s*#>_-]*(?:final\s+|overall\s+)?score[\s*_]*[:=]\s*\**\s*"
-    r"(?P<num>[-+]?\d+(?:\.\d+)?)\s*(?:/\s*(?P<den>\d+(?:\.\d+)?))?",
-    re.IGNORECASE | re.MULTILINE,
 )
 _REASON_LINE_RE = re.compile(
     r"^[\s*#>_-]*(?:reason|reasoning|explanation|rationale)[\s*_]*[:=]\s*(?P<text>.+)$",
@@ -90,7 +94,6 @@ _FALSE_WORDS = frozenset(
         "contradicted",
         "incorrect",
         "committal",
-        "idk",
     }
 )
 
@@ -105,9 +108,22 @@ def _clean(text: str) -> str:
     return FENCE_RE.sub("", text).strip()
 
 
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's dict, refusing a key given twice with different values (plain
+    ``json`` silently keeps the last one)."""
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj and obj[key] != value:
+            raise JudgeParseError(f"judge JSON gives {key!r} twice with different values")
+        obj[key] = value
+    return obj
+
+
+_DECODER = _json_numbers.make_decoder(object_pairs_hook=_unique_keys)
+
+
 def _json_candidates(text: str) -> list[Any]:
     """Every top-level JSON object embedded in ``text``, in order."""
-    decoder = json.JSONDecoder()
     found: list[Any] = []
     i = 0
     while True:
@@ -115,7 +131,7 @@ def _json_candidates(text: str) -> list[Any]:
         if start < 0:
             return found
         try:
-            obj, end = decoder.raw_decode(text, start)
+            obj, end = _DECODER.raw_decode(text, start)
         except json.JSONDecodeError:
             i = start + 1
             continue
@@ -126,14 +142,18 @@ def _json_candidates(text: str) -> list[Any]:
 def extract_json(text: str) -> dict[str, Any]:
     """The single JSON object in a judge answer.
 
+    Numbers of any size are read exactly (a 5,000-digit integer is a number, not an
+    error), so a range check can refuse them with a clear reason.
+
     Raises:
-        JudgeParseError: no object, or several objects that differ.
+        JudgeParseError: no object, several objects that differ, or an object that
+            gives one key two different values.
     """
     cleaned = _clean(text)
     if not cleaned:
-        raise JudgeParseError("judge answer is empty")
+        raise _NoJson("judge answer is empty")
     try:
-        whole = json.loads(cleaned)
+        whole = _DECODER.decode(cleaned)
     except (json.JSONDecodeError, RecursionError):
         whole = None
     if isinstance(whole, dict):
@@ -143,7 +163,7 @@ def extract_json(text: str) -> dict[str, Any]:
     except RecursionError as exc:
         raise JudgeParseError("judge answer nests JSON too deeply") from exc
     if not candidates:
-        raise JudgeParseError(f"no JSON object in judge answer: {_preview(cleaned)}")
+        raise _NoJson(f"no JSON object in judge answer: {_preview(cleaned)}")
     first = candidates[0]
     if any(c != first for c in candidates[1:]):
         raise JudgeParseError("judge answer holds several different JSON objects")
@@ -156,90 +176,122 @@ def _preview(text: str, n: int = 80) -> str:
 
 
 def parse_unit_float(value: Any, *, what: str = "score") -> float:
-    """A number in [0, 1] from a JSON value (numbers, numeric strings, "80%")."""
+    """A number in [0, 1] from a JSON value.
+
+    Accepts JSON numbers (of any size: out-of-range ones are refused, not rounded),
+    ``true``/``false`` (1/0), and strings holding nothing but a score as
+    :func:`~releasegate.scorers._judge_score.parse_score_expression` reads it
+    (``"0.8"``, ``"0,8"``, ``"80%"``, ``"4/5"``).
+
+    Raises:
+        JudgeParseError: anything else, or a value outside [0, 1].
+    """
     if isinstance(value, bool):
         return 1.0 if value else 0.0
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        s = value.strip()
-        percent = s.endswith("%")
-        try:
-            number = float(s.rstrip("%").strip())
-        except ValueError as exc:
-            raise JudgeParseError(f"{what} {value!r} is not a number") from exc
-        if percent:
-            number /= 100.0
-    else:
-        raise JudgeParseError(f"{what} has type {type(value).__name__}, expected a number")
-    if not math.isfinite(number) or not 0.0 <= number <= 1.0:
-        raise JudgeParseError(f"{what} {number!r} is outside [0, 1]")
-    return number
+    if isinstance(value, int | float | Decimal):
+        return unit_interval(value, what=what)
+    if isinstance(value, str):
+        return parse_score_expression(value, what=what)
+    raise JudgeParseError(f"{what} has type {type(value).__name__}, expected a number")
 
 
 def parse_bool(value: Any, *, what: str = "verdict") -> bool:
-    """A yes/no verdict from a JSON value (booleans, 0/1, "yes", "supported" ...)."""
+    """A yes/no verdict from a JSON value (booleans, 0/1, "yes", "supported" ...).
+
+    Raises:
+        JudgeParseError: anything else ("maybe", 0.5, "yes, but ...").
+    """
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float) and value in (0, 1):
         return bool(value)
     if isinstance(value, str):
-        word = value.strip().strip(".!").lower()
+        word = " ".join(value.split()).strip(".!").lower()
         if word in _TRUE_WORDS:
             return True
         if word in _FALSE_WORDS:
             return False
-    raise JudgeParseError(f"{what} {value!r} is not a yes/no verdict")
+    raise JudgeParseError(f"{what} {_preview(repr(value), 60)} is not a yes/no verdict")
+
+
+def lowered_keys(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` with lower-cased keys.
+
+    Raises:
+        JudgeParseError: two spellings of one key (``Score``, ``score``) disagree.
+    """
+    lowered: dict[str, Any] = {}
+    for key, value in obj.items():
+        low = str(key).lower()
+        if low in lowered and lowered[low] != value:
+            raise JudgeParseError(f"judge JSON gives {low!r} twice with different values")
+        lowered[low] = value
+    return lowered
 
 
 def _first_key(obj: dict[str, Any], keys: tuple[str, ...]) -> Any:
-    lowered = {str(k).lower(): v for k, v in obj.items()}
+    lowered = lowered_keys(obj)
     for key in keys:
         if key in lowered:
             return lowered[key]
     return None
 
 
-def _score_from_lines(cleaned: str) -> tuple[float, str]:
-    values: set[float] = set()
-    for m in _SCORE_LINE_RE.finditer(cleaned):
-        num = float(m.group("num"))
-        den = m.group("den")
-        if den is not None:
-            d = float(den)
-            if d <= 0:
-                raise JudgeParseError(f"score denominator {den} is not positive")
-            num /= d
-        values.add(parse_unit_float(num))
-    if not values:
-        raise _NoScoreLine(f"no score in judge answer: {_preview(cleaned)}")
-    if len(values) > 1:
-        raise JudgeParseError(f"judge answer gives conflicting scores {sorted(values)}")
-    reason = _REASON_LINE_RE.search(cleaned)
-    return values.pop(), (reason.group("text").strip() if reason else "")
+def _agreed(values: list[float], where: str) -> float:
+    first = values[0]
+    if any(not math.isclose(v, first, rel_tol=1e-9, abs_tol=1e-12) for v in values[1:]):
+        shown = ", ".join(f"{v:g}" for v in sorted(set(values)))
+        raise JudgeParseError(f"judge answer gives conflicting scores {where}: {shown}")
+    return first
+
+
+def _score_from_json(obj: dict[str, Any]) -> float | None:
+    lowered = lowered_keys(obj)
+    present = [k for k in _SCORE_KEYS if k in lowered]
+    if present:
+        # The first key present is the score; another one ("rating" next to "score")
+        # that also reads as a score must agree with it.
+        scores = [parse_unit_float(lowered[present[0]])]
+        for key in present[1:]:
+            try:
+                scores.append(parse_unit_float(lowered[key]))
+            except JudgeParseError:
+                continue  # "grade": "B" is not a second score
+        return _agreed(scores, "in the JSON")
+    verdict = _first_key(obj, ("verdict", "pass", "passed"))
+    if verdict is None:
+        return None
+    return 1.0 if parse_bool(verdict) else 0.0
 
 
 def parse_score(text: str) -> tuple[float, str]:
-    """``(score, reason)`` from a judge answer: JSON first, "Score: x" lines second.
+    """``(score, reason)`` from a judge answer: a JSON object, or "Score: x" lines.
+
+    Both may be present only if they agree. Every "Score:" line must be well formed
+    (see :mod:`releasegate.scorers._judge_score`), including one next to JSON.
 
     Raises:
-        JudgeParseError: nothing readable, a score outside [0, 1], or conflicting scores.
+        JudgeParseError: nothing readable, a malformed score, a score outside [0, 1],
+            or conflicting scores.
     """
+    cleaned = _clean(text)
+    lines = score_lines(cleaned)
+    line_values = [v for v, _ in lines]
     try:
         obj = extract_json(text)
-    except JudgeParseError as json_error:
-        try:
-            return _score_from_lines(_clean(text))
-        except _NoScoreLine:
-            raise json_error from None
-    raw = _first_key(obj, _SCORE_KEYS)
-    if raw is None:
-        verdict = _first_key(obj, ("verdict", "pass", "passed"))
-        if verdict is None:
+    except _NoJson:
+        if not lines:
+            raise
+        obj = {}
+    score = _score_from_json(obj) if obj else None
+    if score is None:
+        if not lines:
             raise JudgeParseError(f"judge JSON has no score: keys {sorted(obj)[:8]}")
-        score = 1.0 if parse_bool(verdict) else 0.0
-    else:
-        score = parse_unit_float(raw)
+        reason_line = _REASON_LINE_RE.search(cleaned)
+        reason = reason_line.group("text").strip() if reason_line else ""
+        return _agreed(line_values, "on score lines"), reason
+    if line_values:
+        _agreed([score, *line_values], "in the JSON and on a score line")
     reason = _first_key(obj, _REASON_KEYS)
     return score, (str(reason).strip() if reason is not None else "")
 

@@ -6,6 +6,13 @@ which other parsers reject, so they are refused here. With ``allow_fenced: true`
 output that is exactly one Markdown code block (```` ```json ... ``` ````) is accepted and
 its body parsed; prose around the block still fails, because an application that
 expects JSON could not parse it either.
+
+Numbers of any size are valid JSON: an integer of 5,000 digits, ``1e400`` or ``1e-400``
+is read exactly (as a :class:`~releasegate.scorers._json_numbers.BigNumber`) instead of
+failing or becoming infinity or 0, and ``json-schema`` compares, type-checks
+(``integer`` included) and tests ``multipleOf`` on it exactly. The one limit: a
+``multipleOf`` whose quotient would need more than 100,000 digits (``1e999999`` against
+``multipleOf: 7``) is *unmeasured*, with that reason.
 """
 
 from __future__ import annotations
@@ -14,7 +21,9 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from releasegate.scorers import _json_numbers
 from releasegate.scorers._check import Check, Options, negate
+from releasegate.scorers._json_schema import NumberTooLargeError, exact_validator
 from releasegate.scorers._text import preview
 from releasegate.scorers.base import Sample, Score, ScorerContext, register_scorer
 
@@ -26,7 +35,7 @@ if TYPE_CHECKING:
 # jsonschema (and referencing) are imported by the json-schema check only: about 30 ms
 # that every other run would pay at start-up.
 
-__all__ = ["JsonCheck", "JsonParseError", "parse_json_output"]
+__all__ = ["JsonCheck", "JsonParseError", "json_type", "parse_json_output"]
 
 _FENCE = "```"
 _FENCE_TAGS = frozenset({"", "json", "jsonc", "json5"})
@@ -82,13 +91,28 @@ def parse_json_output(output: str, *, allow_fenced: bool = False) -> Any:
     if not text:
         raise JsonParseError("empty output")
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        return _json_numbers.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise JsonParseError(
             f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
     except RecursionError:
         raise JsonParseError("JSON nested too deeply to parse") from None
+
+
+def json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type (``object``, ``number`` ...)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return "number"
 
 
 class JsonCheck(Check):
@@ -105,7 +129,7 @@ class JsonCheck(Check):
         except JsonParseError as exc:
             return Score.passed(False, str(exc))
         if self.validator is None:
-            return Score.passed(True, f"valid JSON ({type(instance).__name__})")
+            return Score.passed(True, f"valid JSON ({json_type(instance)})")
         from jsonschema.exceptions import best_match
         from referencing.exceptions import Unresolvable
 
@@ -117,7 +141,11 @@ class JsonCheck(Check):
             return Score.unmeasured("JSON nested too deeply to validate")
         except Unresolvable as exc:
             return Score.unmeasured(f"schema reference cannot be resolved: {exc}")
-        message = error.message if len(error.message) <= 200 else error.message[:200] + "…"
+        except NumberTooLargeError as exc:
+            return Score.unmeasured(str(exc))
+        message = error.message
+        if len(message) > 200:  # keep both ends: a long value is quoted before the verdict
+            message = f"{message[:110]}…{message[-89:]}"
         return Score.passed(
             False, f"{error.json_path}: {message}", details={"path": error.json_path}
         )
@@ -167,7 +195,7 @@ def build_json_schema(spec: AssertSpec, ctx: ScorerContext) -> Check:
     except SchemaError as exc:
         where = "/".join(str(p) for p in exc.path) or "(root)"
         raise ValueError(f"invalid JSON Schema at {where}: {exc.message}") from exc
-    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    validator = exact_validator(cls)(schema, format_checker=cls.FORMAT_CHECKER)
     allow_fenced = opts.get_bool("allow_fenced", False)
     return JsonCheck(spec.type, allow_fenced=allow_fenced, validator=validator)
 

@@ -27,7 +27,13 @@ from releasegate.scorers._judge_call import (
     option_float,
     option_int,
 )
-from releasegate.scorers._judge_parse import JudgeParseError, parse_bool, require_list
+from releasegate.scorers._judge_parse import (
+    JudgeParseError,
+    lowered_keys,
+    parse_bool,
+    require_list,
+)
+from releasegate.scorers._judge_verdicts import in_claim_order, strings, verdict_list
 from releasegate.scorers.base import Sample, Score, ScorerContext, register_scorer
 
 if TYPE_CHECKING:
@@ -100,28 +106,6 @@ class _JudgeCheck:
         raise NotImplementedError
 
 
-def _strings(items: list[Any], what: str) -> list[str]:
-    out = [s.strip() for s in items if isinstance(s, str) and s.strip()]
-    if len(out) != len(items):
-        raise JudgeParseError(f"{what} must be a list of non-empty strings")
-    return out
-
-
-def _verdict_list(items: list[Any], key: str, n: int | None, what: str) -> list[bool]:
-    if n is not None and len(items) != n:
-        raise JudgeParseError(f"expected {n} {what} verdicts, got {len(items)}")
-    out: list[bool] = []
-    for item in items:
-        if not isinstance(item, dict):
-            raise JudgeParseError(f"{what} verdict {item!r} is not an object")
-        lowered = {str(k).lower(): v for k, v in item.items()}
-        value = lowered.get(key, lowered.get("verdict"))
-        if value is None:
-            raise JudgeParseError(f"{what} verdict has no {key!r}")
-        out.append(parse_bool(value, what=key))
-    return out
-
-
 class Faithfulness(_JudgeCheck):
     """Share of the answer's claims that the retrieved context supports (2 judge calls)."""
 
@@ -136,7 +120,7 @@ class Faithfulness(_JudgeCheck):
             tally,
             ("claims", prompts.CLAIMS_SCHEMA),
         )
-        claims = _strings(require_list(got, "claims", "statements"), "claims")
+        claims = strings(require_list(got, "claims", "statements"), "claims")
         if not claims:
             return tally.not_applicable("the answer makes no factual claim to check")
         got = await self._ask(
@@ -145,7 +129,8 @@ class Faithfulness(_JudgeCheck):
             tally,
             ("verdicts", prompts.VERDICTS_SCHEMA),
         )
-        verdicts = _verdict_list(require_list(got, "verdicts"), "supported", len(claims), "claim")
+        items = in_claim_order(require_list(got, "verdicts"))
+        verdicts = verdict_list(items, "supported", len(claims), "claim")
         supported = sum(verdicts)
         unsupported = [c for c, ok in zip(claims, verdicts, strict=True) if not ok]
         reason = f"{supported} of {len(claims)} claims supported by the context"
@@ -191,7 +176,7 @@ class ContextPrecision(_JudgeCheck):
                 for chunk in chunks
             ]
         )
-        relevant = _verdict_list(answers, "relevant", len(chunks), "chunk")
+        relevant = verdict_list(answers, "relevant", len(chunks), "chunk")
         value = average_precision(relevant)
         ranks = [i for i, r in enumerate(relevant, 1) if r]
         reason = (
@@ -223,7 +208,7 @@ class ContextRecall(_JudgeCheck):
         items = require_list(got, "statements", "verdicts")
         if not items:
             return tally.unmeasured("the judge found no statement in the reference")
-        attributed = _verdict_list(items, "attributed", None, "statement")
+        attributed = verdict_list(items, "attributed", None, "statement")
         hits = sum(attributed)
         return tally.measured(
             hits / len(attributed),
@@ -251,11 +236,11 @@ class AnswerRelevancy(_JudgeCheck):
             tally,
             ("questions", prompts.QUESTIONS_SCHEMA),
         )
-        lowered = {str(k).lower(): v for k, v in got.items()}
+        lowered = lowered_keys(got)
         noncommittal = parse_bool(lowered.get("noncommittal", False), what="noncommittal")
         if noncommittal:
             return tally.measured(0.0, "the answer is non-committal", noncommittal=True)
-        questions = _strings(require_list(got, "questions"), "questions")
+        questions = strings(require_list(got, "questions"), "questions")
         if not questions:
             raise JudgeParseError("the judge wrote no question back from the answer")
         vectors = await embed(self.embedder, [sample.case.input_text, *questions])

@@ -37,15 +37,16 @@ class Similar:
             return Score.not_applicable("the case has no reference")
         try:
             a, b = await embed(self.embedder, [sample.output, reference])
-            value = cosine(a, b)
+            cos = cosine(a, b)
         except JudgeFailure as exc:
             return Score.unmeasured(str(exc))
+        value = max(0.0, cos)  # the score clips a negative cosine to 0 (docs/metrics.md)
         verdict = "at or above" if value >= self.default_threshold else "below"
         return Score.measured(
             value,
-            f"cosine similarity to the reference {value:.3f} is {verdict} "
+            f"cosine similarity to the reference {cos:.3f} is {verdict} "
             f"the threshold {self.default_threshold:g}",
-            details={"cosine": value},
+            details={"cosine": cos},
         )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import unicodedata
 from typing import Any
 
@@ -10,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from releasegate.scorers.base import Sample, Score, ScoreStatus
+from releasegate.scorers._check import Check
+from releasegate.scorers.base import InvalidScoreError, Sample, Score, Scorer, ScoreStatus
 
 from ._support import CASE, build, score_now
 from .test_robustness import SPECS
@@ -42,16 +45,57 @@ def run(name_or_spec: str | dict[str, Any], output: str, **sample: Any) -> Score
     return score_now(scorer, Sample(case=CASE, output=output, **sample))
 
 
+def assert_in_unit_interval(name: str, scorer: Scorer, sample: Sample) -> Score:
+    """Score ``sample`` and check the range of the value the check itself computed.
+
+    :class:`Score` refuses a value outside [0, 1] instead of clamping it, so a check
+    that computes 1.7 or NaN raises here with that raw value in the message; the range
+    assertion also catches a Score whose value was changed after construction.
+    """
+    try:
+        res = score_now(scorer, sample)
+    except InvalidScoreError as exc:
+        raise AssertionError(f"{name} computed an invalid score: {exc}") from exc
+    if res.status is ScoreStatus.NOT_APPLICABLE:
+        assert name in {"latency", "cost"} and res.value is None, (name, res)
+    else:
+        value = res.value
+        assert type(value) is float and math.isfinite(value), (name, res)
+        assert 0.0 <= value <= 1.0, (name, res)
+    return res
+
+
 @given(output=texts, latency=st.none() | st.floats(0, 1e6), cost=st.none() | st.floats(0, 10))
 def test_every_score_is_in_unit_interval(
     output: str, latency: float | None, cost: float | None
 ) -> None:
-    for name in SCORERS:
-        res = run(name, output, latency_ms=latency, cost_usd=cost)
-        if res.status is ScoreStatus.NOT_APPLICABLE:
-            assert name in {"latency", "cost"} and res.value is None
-        else:
-            assert res.value is not None and 0.0 <= res.value <= 1.0, (name, res)
+    for name, scorer in SCORERS.items():
+        sample = Sample(case=CASE, output=output, latency_ms=latency, cost_usd=cost)
+        assert_in_unit_interval(name, scorer, sample)
+
+
+class _Broken(Check):
+    """A check computing ``value`` whatever the output, as a bug in a formula would."""
+
+    def __init__(self, value: float, *, forge: bool = False) -> None:
+        super().__init__("broken")
+        self.value = value
+        self.forge = forge
+
+    def evaluate(self, sample: Sample) -> Score:
+        if self.forge:  # a value slipped past the constructor
+            res = Score.measured(0.5)
+            object.__setattr__(res, "value", self.value)
+            return res
+        return Score.measured(self.value)
+
+
+@pytest.mark.parametrize("forge", [False, True])
+@pytest.mark.parametrize("value", [1.7, -0.2, float("nan"), float("inf"), 1.0000000000000002])
+def test_the_range_property_fails_on_a_check_out_of_range(value: float, forge: bool) -> None:
+    """The property above can fail: it sees the raw value, not a clamped one."""
+    with pytest.raises(AssertionError, match=re.escape(repr(value))):
+        assert_in_unit_interval("broken", _Broken(value, forge=forge), Sample(CASE, "x"))
 
 
 @given(output=texts)
