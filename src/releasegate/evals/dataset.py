@@ -237,7 +237,9 @@ def _yaml_records(doc: YamlDocument, out: Collector) -> list[Record]:
     return records
 
 
-def _id_as_written(doc: YamlDocument, case: dict[str, Any], base: tuple[Any, ...]) -> dict[str, Any]:
+def _id_as_written(
+    doc: YamlDocument, case: dict[str, Any], base: tuple[Any, ...]
+) -> dict[str, Any]:
     """``case`` with its id as the text the user wrote: YAML would read ``010`` as 8,
     ``0x1F`` as 31, ``1.10`` as 1.1 and ``yes`` as True, renaming the case."""
     if "id" not in case or isinstance(case["id"], str):

@@ -93,9 +93,18 @@ def test_yaml_id_keeps_its_text_under_defaults_and_anchors(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     ("pair"),
-    [("1.10", "1.1"), ("010", "8"), ("0x1F", "31"), ("1e3", "1000.0"), ("yes", "true"), ("1_0", "10")],
+    [
+        ("1.10", "1.1"),
+        ("010", "8"),
+        ("0x1F", "31"),
+        ("1e3", "1000.0"),
+        ("yes", "true"),
+        ("1_0", "10"),
+    ],
 )
-def test_yaml_ids_that_yaml_would_merge_stay_distinct(tmp_path: Path, pair: tuple[str, str]) -> None:
+def test_yaml_ids_that_yaml_would_merge_stay_distinct(
+    tmp_path: Path, pair: tuple[str, str]
+) -> None:
     dataset, issues = scan_dataset(_yaml(tmp_path, list(pair), mapping=True))
     assert issues == []
     assert dataset is not None
@@ -122,7 +131,9 @@ def test_yaml_id_through_a_merge_key_keeps_its_text(tmp_path: Path) -> None:
     dataset, issues = scan_dataset(path)
     assert dataset is not None
     assert [c.id for c in dataset.cases] == ["010", "0x1F"]
-    assert [(i.line, i.message) for i in issues] == [(5, "duplicate id '010' (first used at line 1)")]
+    assert [(i.line, i.message) for i in issues] == [
+        (5, "duplicate id '010' (first used at line 1)")
+    ]
 
 
 @pytest.mark.parametrize("value", ["[1, 2]", "{a: 1}"])
@@ -163,7 +174,9 @@ def _plain_scalars_as_written(text: str, ids: list[str]) -> bool:
 )
 @given(
     st.lists(
-        st.text(alphabet=string.ascii_letters + string.digits + "._+-:~eE", min_size=1, max_size=12),
+        st.text(
+            alphabet=string.ascii_letters + string.digits + "._+-:~eE", min_size=1, max_size=12
+        ),
         min_size=1,
         max_size=6,
         unique=True,
@@ -179,7 +192,21 @@ def test_yaml_any_plain_id_round_trips_as_written(tmp_path: Path, ids: list[str]
 
 # --- JSONL ---------------------------------------------------------------------------
 
-JSON_NUMBERS = ["1.10", "1.1", "1e2", "1E+2", "-0", "0", "10", "1.0", "12345678901234567890", "0.1e-3", "NaN", "Infinity", "-Infinity"]
+JSON_NUMBERS = [
+    "1.10",
+    "1.1",
+    "1e2",
+    "1E+2",
+    "-0",
+    "0",
+    "10",
+    "1.0",
+    "12345678901234567890",
+    "0.1e-3",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+]
 
 
 @pytest.mark.parametrize("number", JSON_NUMBERS)
@@ -191,14 +218,25 @@ def test_jsonl_numeric_id_keeps_its_source_text(tmp_path: Path, number: str) -> 
     assert case.metadata == {"n": 1.1}  # only the id keeps its text
 
 
-@pytest.mark.parametrize("pair", [("1.10", "1.1"), ("1e2", "100"), ("100.0", "100"), ("1E2", "1e2")])
+@pytest.mark.parametrize(
+    "pair", [("1.10", "1.1"), ("1e2", "100"), ("100.0", "100"), ("1E2", "1e2")]
+)
 def test_jsonl_numeric_ids_stay_distinct(tmp_path: Path, pair: tuple[str, str]) -> None:
     path = tmp_path / "d.jsonl"
     path.write_text("".join(f'{{"input": "x", "id": {n}}}\n' for n in pair))
     assert [c.id for c in load_dataset(path).cases] == list(pair)
 
 
-@pytest.mark.parametrize(("value", "shown"), [("true", "true"), ("false", "false"), ("null", "null"), ("[1]", "a list"), ("{}", "a mapping")])
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("true", "true"),
+        ("false", "false"),
+        ("null", "null"),
+        ("[1]", "a list"),
+        ("{}", "a mapping"),
+    ],
+)
 def test_jsonl_non_text_id_is_refused_with_a_hint(tmp_path: Path, value: str, shown: str) -> None:
     path = tmp_path / "d.jsonl"
     path.write_text('{"id": "ok", "input": "x"}\n' + f'{{"id": {value}, "input": "x"}}\n')
@@ -209,13 +247,17 @@ def test_jsonl_non_text_id_is_refused_with_a_hint(tmp_path: Path, value: str, sh
     assert "id: must be text" in issues[0].message and shown in issues[0].message
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     st.lists(
         st.one_of(
             st.integers(min_value=-(10**30), max_value=10**30).map(str),
             st.floats(allow_nan=False, allow_infinity=False).map(repr),
-            st.from_regex(r"-?(0|[1-9][0-9]{0,5})(\.[0-9]{1,5})?([eE][-+]?[0-9]{1,3})?", fullmatch=True),
+            st.from_regex(
+                r"-?(0|[1-9][0-9]{0,5})(\.[0-9]{1,5})?([eE][-+]?[0-9]{1,3})?", fullmatch=True
+            ),
         ),
         min_size=1,
         max_size=6,
@@ -243,7 +285,9 @@ def test_csv_id_is_the_cell_text(tmp_path: Path, case_id: str) -> None:
 
 
 @pytest.mark.parametrize("cell", [" 7", "7 ", '" a "', "\t7"])
-def test_csv_id_with_surrounding_whitespace_is_refused_not_trimmed(tmp_path: Path, cell: str) -> None:
+def test_csv_id_with_surrounding_whitespace_is_refused_not_trimmed(
+    tmp_path: Path, cell: str
+) -> None:
     path = tmp_path / "d.csv"
     path.write_text(f"id,input\n{cell},x\n")
     with pytest.raises(DatasetError) as info:
