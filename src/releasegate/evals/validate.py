@@ -29,6 +29,7 @@ from releasegate.evals.lint import lint_model_name
 from releasegate.evals.prompts import Prompt, scan_prompts
 from releasegate.evals.scoring import CaseScorer
 from releasegate.project import Project, load_project
+from releasegate.providers.registry import known_provider_types
 
 __all__ = ["has_errors", "validate_project"]
 
@@ -189,7 +190,25 @@ class _Validator:
             )
 
     def _lint_providers(self) -> None:
+        used = {
+            r
+            for suite in self.project.config.suites.values()
+            for r in (suite.target, suite.judge, suite.embedder)
+        }
+        known = known_provider_types()
         for name, provider in self.project.config.providers.items():
+            # Providers of suites are built below, as eval builds them; one no suite uses
+            # (a judge for `judge calibrate`) is at least checked for a known type.
+            if name not in used and provider.type not in known:
+                self._add_one(
+                    Issue(
+                        file=self.project.config_file,
+                        line=self.project.line_of("providers", name),
+                        field=f"providers.{name}",
+                        message=f"provider {name!r} (type {provider.type!r}): unknown provider "
+                        f"type{did_you_mean(provider.type, known)}",
+                    )
+                )
             if provider.model:
                 line = self.project.line_of("providers", name, "model")
                 self._pin(provider.model, self.project.config_file, line, f"providers.{name}.model")

@@ -89,6 +89,7 @@ def test_suite_with_judge_and_embedder_checks_validates_and_runs(tmp_path: Path)
 BROKEN_PROVIDERS = [
     ("{type: opnai, model: m-2024-01-01}", "unknown provider type 'opnai'", "target:"),
     ("{type: openai, model: gpt-4o-2024-11-20, colour: red}", "colour", "target:"),
+    ("{type: anthropic, model: claude-3-5-sonnet-20241022, colour: red}", "colour", "target:"),
     ("{type: python}", "function", "target:"),
     ("{type: python, function: 'no_such_module_xyz:fn'}", "no_such_module_xyz", "target:"),
     ("{type: http}", "url", "target:"),
@@ -104,6 +105,8 @@ BROKEN_PROVIDERS = [
 def test_a_target_eval_cannot_build_fails_validation_with_its_line(
     tmp_path: Path, entry: str, expected: str, key: str
 ) -> None:
+    if "anthropic" in entry:
+        pytest.importorskip("anthropic")  # without the SDK the error is the install hint
     providers = f"target: {entry}\njudge: {SCRIPTED}\nemb: {{type: local}}\n"
     config = _project(tmp_path, providers=providers)
     issues = validate_project(config)
@@ -227,3 +230,11 @@ def test_issues_of_a_provider_shared_by_suites_are_reported_once(tmp_path: Path)
     config.write_text(text)
     errors = [i for i in validate_project(config) if i.severity == "error"]
     assert len([i for i in errors if "opnai" in i.message]) == 1
+
+
+def test_a_provider_no_suite_uses_is_checked_for_a_known_type(tmp_path: Path) -> None:
+    config = _project(tmp_path, providers=GOOD + "spare: {type: antropic}\n")
+    (issue,) = validate_project(config)
+    assert issue.severity == "error"
+    assert "unknown provider type; did you mean 'anthropic'?" in issue.message
+    assert issue.line == _line_of(config, "spare:")
