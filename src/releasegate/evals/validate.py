@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -43,11 +44,21 @@ _DEFAULT_KEY_VARS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY
 _PLACEHOLDER_KEY = "releasegate-validate-placeholder"
 
 
+# ``{{ env.TOKEN }}`` or ``{{ env["TOKEN"] }}`` in a header template (``http`` providers).
+_ENV_REF = re.compile(r"""\benv(?:\.([A-Za-z_]\w*)|\[\s*['"]([^'"]+)['"]\s*\])""")
+
+
 def _key_vars(cfg: ProviderConfig) -> list[str]:
+    """The environment variables holding a provider's credentials: ``api_key_env`` (or
+    its type's default) and any variable a header template reads."""
+    names: list[str] = []
     if cfg.api_key_env:
-        return [cfg.api_key_env]
-    default = _DEFAULT_KEY_VARS.get(cfg.type)
-    return [default] if default else []
+        names.append(cfg.api_key_env)
+    elif cfg.type in _DEFAULT_KEY_VARS:
+        names.append(_DEFAULT_KEY_VARS[cfg.type])
+    for value in cfg.headers.values():
+        names.extend(m.group(1) or m.group(2) for m in _ENV_REF.finditer(value))
+    return list(dict.fromkeys(names))
 
 
 @contextlib.contextmanager
@@ -162,8 +173,15 @@ class _Validator:
 
     def _key_warning(self, provider: str, var: str) -> None:
         cfg = self.project.config.providers[provider]
-        field = f"providers.{provider}" + (".api_key_env" if cfg.api_key_env else "")
-        key = ("providers", provider, "api_key_env") if cfg.api_key_env else ("providers", provider)
+        option = (
+            "api_key_env"
+            if var == cfg.api_key_env
+            else "headers"
+            if any(var in v for v in cfg.headers.values())
+            else None
+        )
+        key: tuple[str, ...] = ("providers", provider) + ((option,) if option else ())
+        field = ".".join(key)
         self._add(
             [
                 Issue(
@@ -171,7 +189,7 @@ class _Validator:
                     line=self.project.line_of(*key),
                     field=field,
                     message=f"environment variable {var} is not set: provider {provider!r} "
-                    "reads its API key from it, so eval would stop here; "
+                    "reads its credentials from it, so eval would stop here; "
                     "set it where eval runs",
                     severity="warning",
                 )

@@ -177,6 +177,16 @@ def test_checks_that_eval_cannot_build_fail_validation_at_the_case(
         ),
         ("{type: openai, model: gpt-4o-2024-11-20}", "OPENAI_API_KEY"),
         ("{type: anthropic, model: claude-3-5-sonnet-20241022}", "ANTHROPIC_API_KEY"),
+        (
+            "{type: http, url: 'http://127.0.0.1:9/chat', "
+            "headers: {Authorization: 'Bearer {{ env.RG_TEST_UNSET_KEY }}'}}",
+            "RG_TEST_UNSET_KEY",
+        ),
+        (
+            "{type: http, url: 'http://127.0.0.1:9/chat', "
+            "headers: {X-Key: '{{ env[\"RG_TEST_UNSET_KEY\"] }}'}}",
+            "RG_TEST_UNSET_KEY",
+        ),
     ],
 )
 def test_missing_api_key_is_a_warning_that_says_eval_would_stop(
