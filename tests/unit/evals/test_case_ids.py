@@ -308,3 +308,38 @@ def test_quoted_id_with_surrounding_whitespace_is_refused(tmp_path: Path, fmt: s
     assert dataset is not None and [c.id for c in dataset.cases] == ["a"]
     assert [i.line for i in issues] == [1]
     assert "whitespace" in issues[0].message
+
+
+# --- calibration labels (JSONL with the same id rule) ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "ids"),
+    [
+        (["1.10", "1.1"], ["1.10", "1.1"]),
+        (["1e2", "100"], ["1e2", "100"]),
+        (["7", '"07"'], ["7", "07"]),
+    ],
+)
+def test_calibration_label_ids_keep_their_source_text(
+    tmp_path: Path, written: list[str], ids: list[str]
+) -> None:
+    from releasegate.evals.calibrate import load_labels
+
+    path = tmp_path / "labels.jsonl"
+    path.write_text(
+        "".join(f'{{"id": {i}, "input": "q", "output": "a", "human_score": 1}}\n' for i in written)
+    )
+    assert [r.case.id for r in load_labels(path)] == ids
+
+
+@pytest.mark.parametrize("value", ["true", "null", "[1]", '" x"'])
+def test_calibration_label_non_text_id_is_refused(tmp_path: Path, value: str) -> None:
+    from releasegate.evals.calibrate import load_labels
+
+    path = tmp_path / "labels.jsonl"
+    path.write_text(f'{{"id": {value}, "input": "q", "output": "a", "human_score": 1}}\n')
+    with pytest.raises(DatasetError) as info:
+        load_labels(path)
+    (issue,) = info.value.issues
+    assert issue.line == 1 and issue.message.startswith("id: ")
