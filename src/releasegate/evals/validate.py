@@ -165,11 +165,22 @@ class _Validator:
                     parts, retry = None, list(exc.issues)
             if retry != first:  # a missing key was (one of) the problems
                 for var, role in unset:
-                    self._key_warning(role, var)
+                    if await self._needed(name, var, [v for v, _ in unset], retry):
+                        self._key_warning(role, var)
                 self._add(retry)
                 return parts
         self._add(first)
         return None
+
+    async def _needed(self, name: str, var: str, unset: list[str], retry: list[Issue]) -> bool:
+        """Whether the suite builds differently without ``var`` (so it needs it)."""
+        with _placeholder_keys(v for v in unset if v != var):
+            try:
+                parts = await open_suite(self.project, name)
+            except ConfigError as exc:
+                return list(exc.issues) != retry
+        await parts.aclose()
+        return False
 
     def _key_warning(self, provider: str, var: str) -> None:
         cfg = self.project.config.providers[provider]

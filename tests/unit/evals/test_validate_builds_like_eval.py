@@ -248,3 +248,22 @@ def test_a_provider_no_suite_uses_is_checked_for_a_known_type(tmp_path: Path) ->
     assert issue.severity == "error"
     assert "unknown provider type; did you mean 'anthropic'?" in issue.message
     assert issue.line == _line_of(config, "spare:")
+
+
+def test_only_the_keys_a_suite_needs_are_warned_about(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("anthropic")
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    providers = (
+        # a local OpenAI-compatible server needs no key; the anthropic judge does
+        "target: {type: openai, model: m-2024-01-01, base_url: 'http://127.0.0.1:9/v1'}\n"
+        "judge: {type: anthropic, model: claude-3-5-sonnet-20241022}\n"
+        "emb: {type: local}\n"
+    )
+    config = _project(tmp_path, providers=providers)
+    issues = validate_project(config)
+    assert [(i.severity, i.field) for i in issues] == [("warning", "providers.judge")]
+    assert "ANTHROPIC_API_KEY" in issues[0].message
+    assert issues[0].line == _line_of(config, "judge:")
