@@ -15,15 +15,13 @@ without secrets. ``eval`` would stop on it, and the warning says so.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from releasegate._yaml import did_you_mean, display_path
-from releasegate.config import ProviderConfig
 from releasegate.errors import ConfigError, Issue, PromptError
+from releasegate.evals._credentials import key_vars, placeholder_keys
 from releasegate.evals.build import SuiteParts, open_suite
 from releasegate.evals.dataset import Dataset, scan_dataset
 from releasegate.evals.lint import lint_model_name
@@ -36,46 +34,6 @@ __all__ = ["has_errors", "validate_project"]
 
 # One template mistake usually breaks every case; show a few, then count the rest.
 _MAX_RENDER_ISSUES = 10
-
-# The variable a built-in provider type reads its API key from when ``api_key_env`` is
-# not set (an ``openai`` provider with a ``base_url`` needs none).
-_DEFAULT_KEY_VARS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
-# Stands in for an unset key while validate builds (never sent: validate calls nothing).
-_PLACEHOLDER_KEY = "releasegate-validate-placeholder"
-
-
-# ``{{ env.TOKEN }}`` or ``{{ env["TOKEN"] }}`` in a header template (``http`` providers).
-_ENV_REF = re.compile(r"""\benv(?:\.([A-Za-z_]\w*)|\[\s*['"]([^'"]+)['"]\s*\])""")
-
-
-def _key_vars(cfg: ProviderConfig) -> list[str]:
-    """The environment variables holding a provider's credentials: ``api_key_env`` (or
-    its type's default) and any variable a header template reads."""
-    names: list[str] = []
-    if cfg.api_key_env:
-        names.append(cfg.api_key_env)
-    elif cfg.type in _DEFAULT_KEY_VARS:
-        names.append(_DEFAULT_KEY_VARS[cfg.type])
-    for value in cfg.headers.values():
-        names.extend(m.group(1) or m.group(2) for m in _ENV_REF.finditer(value))
-    return list(dict.fromkeys(names))
-
-
-@contextlib.contextmanager
-def _placeholder_keys(names: Iterable[str]) -> Iterator[None]:
-    """Set each unset variable in ``names`` to a placeholder, and unset it afterwards."""
-    added = [n for n in names if not os.environ.get(n)]
-    saved = {n: os.environ.get(n) for n in added}
-    for n in added:
-        os.environ[n] = _PLACEHOLDER_KEY
-    try:
-        yield
-    finally:
-        for n, value in saved.items():
-            if value is None:
-                os.environ.pop(n, None)
-            else:
-                os.environ[n] = value
 
 
 def has_errors(issues: list[Issue]) -> bool:
@@ -153,11 +111,11 @@ class _Validator:
         unset = [
             (var, role)
             for role in dict.fromkeys(roles)
-            for var in _key_vars(providers[role])
+            for var in key_vars(providers[role])
             if not os.environ.get(var)
         ]
         if unset:
-            with _placeholder_keys(var for var, _ in unset):
+            with placeholder_keys(var for var, _ in unset):
                 try:
                     parts: SuiteParts | None = await open_suite(self.project, name)
                     retry: list[Issue] = []
@@ -174,7 +132,7 @@ class _Validator:
 
     async def _needed(self, name: str, var: str, unset: list[str], retry: list[Issue]) -> bool:
         """Whether the suite builds differently without ``var`` (so it needs it)."""
-        with _placeholder_keys(v for v in unset if v != var):
+        with placeholder_keys(v for v in unset if v != var):
             try:
                 parts = await open_suite(self.project, name)
             except ConfigError as exc:
