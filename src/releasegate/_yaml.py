@@ -177,7 +177,9 @@ class YamlDocument:
         for part in path:
             if isinstance(node, yaml.MappingNode):
                 text = str(part) if not isinstance(part, bool) else str(part).lower()
-                for key_node, value_node in node.value:
+                # Last match: after a ``<<`` merge the mapping lists the merged keys
+                # first and the keys that override them after (the data takes the last).
+                for key_node, value_node in reversed(node.value):
                     if isinstance(key_node, yaml.ScalarNode) and key_node.value == text:
                         node, line = value_node, key_node.start_mark.line + 1
                         break
@@ -207,6 +209,21 @@ class YamlDocument:
         """The YAML node holding the value at exactly ``path``, if there is one."""
         node, _, complete = self._walk(path)
         return node if complete else None
+
+    def source_text(self, path: Iterable[Any]) -> str | None:
+        """The text the user wrote for the scalar at exactly ``path``, before YAML typed it.
+
+        ``010``, ``0x1F``, ``1.10``, ``1e3``, ``yes``, ``~`` and ``2024-01-01`` come back
+        as written (YAML would have made them 8, 31, 1.1, 1000.0, True, None and a date);
+        a quoted scalar comes back as its string value. Values that must stay text, such
+        as case ids, are read with this.
+
+        Returns:
+            The scalar's text, or ``None`` when ``path`` is absent or does not hold a
+            scalar (a list, a mapping, or a key brought in by a ``<<`` merge).
+        """
+        node = self.node_at(path)
+        return node.value if isinstance(node, yaml.ScalarNode) else None
 
 
 _BRACKETS = re.compile(r"[\[\]{}]")

@@ -7,7 +7,7 @@ directory.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,42 @@ class Project:
     def line_of(self, *path: str | int) -> int | None:
         """Line in ``releasegate.yaml`` of a key path such as ``("suites", "pr")``."""
         return self.document.line_at(path) if self.document is not None else None
+
+    def locate(self, issues: list[Issue]) -> list[Issue]:
+        """``issues`` with the config file's lines filled in.
+
+        Providers and embedders name the config field that is wrong
+        (``providers.judge.api_key_env``) but cannot know its line; an issue about this
+        config file that has a field and no line gets the line of that field (or of its
+        nearest enclosing key), and the file as shown in messages.
+        """
+        own = {str(self.config_path), self.config_file}
+        out: list[Issue] = []
+        for issue in issues:
+            if issue.file in own and issue.field and issue.line is None:
+                issue = replace(
+                    issue, file=self.config_file, line=self.line_of(*self._field_path(issue.field))
+                )
+            elif issue.file in own:
+                issue = replace(issue, file=self.config_file)
+            out.append(issue)
+        return out
+
+    def _field_path(self, dotted: str) -> tuple[str, ...]:
+        """``providers.my.judge.headers`` -> ``("providers", "my.judge", "headers")``:
+        provider and suite names may hold dots, so known names are matched first."""
+        for section in ("providers", "suites"):
+            prefix = section + "."
+            if not dotted.startswith(prefix):
+                continue
+            rest = dotted[len(prefix) :]
+            names: dict[str, Any] = getattr(self.config, section)
+            for name in sorted(names, key=len, reverse=True):
+                if rest == name:
+                    return (section, name)
+                if rest.startswith(name + "."):
+                    return (section, name, *rest[len(name) + 1 :].split("."))
+        return tuple(dotted.split("."))
 
     def resolve(self, rel: str) -> Path:
         """A path from the config, made absolute against the project root."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -16,7 +17,7 @@ from releasegate.errors import ExitCode, UsageError
 if TYPE_CHECKING:
     from releasegate.evals.calibrate import CalibrationReport
     from releasegate.project import Project
-    from releasegate.providers.base import ChatProvider, EmbeddingProvider
+    from releasegate.providers.base import EmbeddingProvider
 
 __all__ = ["calibrate_command", "judge_app"]
 
@@ -42,36 +43,6 @@ def _judge_name(project: Project, judge: str | None, suite: str | None) -> str:
             + (f"several judges ({', '.join(judges)})" if judges else "no judge")
         )
     return judges[0]
-
-
-def _build(project: Project, name: str, embedder: str | None) -> tuple[ChatProvider, Any]:
-    from releasegate.evals.cache import ResponseCache
-    from releasegate.evals.managed import ManagedProvider, RetryPolicy
-    from releasegate.providers.embeddings import build_embedder
-    from releasegate.providers.pricing import PriceTable
-    from releasegate.providers.registry import build_provider
-
-    cfg = project.config
-    pcfg = cfg.providers[name]
-    source = str(project.config_path)
-    inner = build_provider(
-        name, pcfg, pricing=PriceTable(cfg.pricing), root=project.root, source=source
-    )
-    cache = ResponseCache(project.resolve(cfg.cache.path)) if cfg.cache.enabled else None
-    judge = ManagedProvider(
-        inner,
-        concurrency=pcfg.concurrency,
-        rate_limit=pcfg.rate_limit,
-        timeout_s=pcfg.timeout_s,
-        retry=RetryPolicy(max_retries=pcfg.max_retries),
-        cache=cache,
-    )
-    emb: EmbeddingProvider | None = None
-    if embedder is not None:
-        if embedder not in cfg.providers:
-            raise UsageError(f"--embedder {embedder!r} is not a provider in the config")
-        emb = build_embedder(embedder, cfg.providers[embedder], root=project.root, source=source)
-    return judge, emb
 
 
 def _fmt(x: float | None) -> str:
@@ -129,13 +100,28 @@ def calibrate_command(
 
     rows = load_labels(labels)
     project = load_project(config)
-    judge_provider, emb = _build(project, _judge_name(project, judge, suite), embedder)
+    judge_name = _judge_name(project, judge, suite)
+    if embedder is not None and embedder not in project.config.providers:
+        raise UsageError(f"--embedder {embedder!r} is not a provider in the config")
     options: dict[str, Any] = {"samples": samples} if samples > 1 else {}
     if rubric is not None:
         options["rubric"] = rubric
 
     async def go() -> CalibrationReport:
-        try:
+        # Everything opened here is closed on every path (an error, Ctrl-C): the cache
+        # last, so that the answers the judge gave are written to it.
+        from releasegate.evals.build import build_chat, build_embedding, open_cache
+
+        async with contextlib.AsyncExitStack() as stack:
+            cache = open_cache(project)
+            if cache is not None:
+                stack.callback(cache.close)
+            judge_provider = build_chat(project, judge_name, cache=cache)
+            stack.push_async_callback(judge_provider.aclose)
+            emb: EmbeddingProvider | None = None
+            if embedder is not None:
+                emb = build_embedding(project, embedder)
+                stack.push_async_callback(emb.aclose)
             return await run_calibration(
                 rows,
                 judge_provider,
@@ -145,10 +131,6 @@ def calibrate_command(
                 threshold=threshold,
                 embedder=emb,
             )
-        finally:
-            await judge_provider.aclose()
-            if emb is not None:
-                await emb.aclose()
 
     report = asyncio.run(go())
     warnings = calibration_warnings(report, CalibrationReport.load(baseline)) if baseline else []

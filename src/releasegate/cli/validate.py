@@ -1,4 +1,5 @@
-"""``releasegate validate``: check config, prompts and datasets without calling a model."""
+"""``releasegate validate``: build what eval builds (config, providers, prompts, datasets,
+checks) without calling a model."""
 
 from __future__ import annotations
 
@@ -32,8 +33,10 @@ def validate_command(
         bool, typer.Option(help="Emergency override: a mixed change is only a warning")
     ] = False,
 ) -> None:
-    """Validate config, prompts and datasets; every problem names its file, line or case.
+    """Validate config, providers, prompts, datasets and checks, built as eval builds
+    them but without calling a model; every problem names its file, line or case.
 
+    An API key variable that is not set is a warning (eval would stop on it).
     Exit codes: 0 valid (warnings allowed), 2 problems found.
     """
     from releasegate.evals.validate import validate_project

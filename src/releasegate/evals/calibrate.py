@@ -26,6 +26,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from releasegate.errors import DatasetError, Issue, ReportFormatError
+from releasegate.evals._records import id_problem, json_id_text
 from releasegate.evals.models import AssertSpec, Case
 from releasegate.providers.base import ChatProvider, EmbeddingProvider
 from releasegate.scorers import judge as _judge  # noqa: F401 - registers the judge checks
@@ -91,10 +92,20 @@ def load_labels(path: str | Path) -> list[LabelledCase]:
         except json.JSONDecodeError as exc:
             issues.append(Issue(str(p), f"not JSON: {exc.msg}", line=lineno))
             continue
+        except (ValueError, RecursionError) as exc:  # nesting, or a huge integer
+            issues.append(Issue(str(p), f"not JSON: {exc or type(exc).__name__}", line=lineno))
+            continue
         if not isinstance(obj, dict):
             issues.append(Issue(str(p), "each line must be a JSON object", line=lineno))
             continue
-        case_id = str(obj.get("id", f"line-{lineno}"))
+        # The id is the text written (1.10 stays 1.10); a non-text id is refused.
+        obj.setdefault("id", f"line-{lineno}")
+        obj["id"] = json_id_text(line, obj["id"])
+        problem = id_problem(obj)
+        if problem is not None:
+            issues.append(Issue(str(p), problem, lineno, field="id"))
+            continue
+        case_id: str = obj["id"]
         keys = [k for k in ("human_score", "score", "label") if k in obj]
         missing = [k for k in ("input", "output") if not isinstance(obj.get(k), str)]
         if not keys:

@@ -27,7 +27,7 @@ from releasegate._yaml import (
 )
 from releasegate.errors import DatasetError, Issue
 from releasegate.evals._dataset_csv import CSV_TAG_SEPARATOR, csv_records
-from releasegate.evals._records import Collector, Record, kind
+from releasegate.evals._records import Collector, Record, id_problem, json_id_text, kind
 from releasegate.evals.models import Case
 
 __all__ = [
@@ -127,8 +127,8 @@ def scan_dataset(path: str | Path) -> tuple[Dataset | None, list[Issue]]:
 def _case_id(data: Any) -> str | None:
     if isinstance(data, dict):
         value = data.get("id")
-        if isinstance(value, str | int | float) and not isinstance(value, bool):
-            return str(value)
+        if isinstance(value, str):
+            return value
     return None
 
 
@@ -145,6 +145,11 @@ def _validate(records: list[Record], doc: YamlDocument | None, out: Collector) -
             for key in reserved:
                 line = doc.line_at((*rec.base, key)) if doc is not None else rec.line
                 out.add(f"{key}: reserved (set by the loader)", line, case_id)
+            continue
+        problem = id_problem(rec.data)
+        if problem is not None:
+            line = doc.line_at((*rec.base, "id")) if doc is not None else rec.line
+            out.add(problem, line, case_id)
             continue
         # Check ids before validating, so a duplicate of an invalid case is still found.
         if case_id is not None and case_id in first_line:
@@ -188,7 +193,14 @@ def _yaml_records(doc: YamlDocument, out: Collector) -> list[Record]:
     if data is None:
         return []
     if isinstance(data, list):
-        return [Record(item, doc.line_at((i,)), (i,)) for i, item in enumerate(data)]
+        return [
+            Record(
+                _id_as_written(doc, item, (i,)) if isinstance(item, dict) else item,
+                doc.line_at((i,)),
+                (i,),
+            )
+            for i, item in enumerate(data)
+        ]
     if not isinstance(data, dict):
         out.add(
             f"a dataset must be a list of cases or a mapping with 'cases', got {kind(data)}",
@@ -215,12 +227,25 @@ def _yaml_records(doc: YamlDocument, out: Collector) -> list[Record]:
     for i, item in enumerate(cases):
         base = ("cases", i)
         line = doc.line_at(base)
+        if isinstance(item, dict):
+            item = _id_as_written(doc, item, base)
         if defaults and isinstance(item, dict):
             merged, to_path = _merge_defaults(defaults, item, base)
             records.append(Record(merged, line, base, to_path))
         else:
             records.append(Record(item, line, base))
     return records
+
+
+def _id_as_written(
+    doc: YamlDocument, case: dict[str, Any], base: tuple[Any, ...]
+) -> dict[str, Any]:
+    """``case`` with its id as the text the user wrote: YAML would read ``010`` as 8,
+    ``0x1F`` as 31, ``1.10`` as 1.1 and ``yes`` as True, renaming the case."""
+    if "id" not in case or isinstance(case["id"], str):
+        return case
+    text = doc.source_text((*base, "id"))
+    return case if text is None else {**case, "id": text}
 
 
 def _check_defaults(defaults: Any, doc: YamlDocument, out: Collector) -> bool:
@@ -312,6 +337,8 @@ def _jsonl_records(text: str, out: Collector) -> list[Record]:
         except (ValueError, RecursionError) as exc:  # e.g. nesting or huge integers
             out.add(f"invalid JSON: {exc or type(exc).__name__}", number)
             continue
+        if isinstance(data, dict) and isinstance(data.get("id"), int | float):
+            data["id"] = json_id_text(line, data["id"])
         records.append(Record(data, number))
     return records
 

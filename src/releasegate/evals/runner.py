@@ -26,18 +26,16 @@ from pathlib import Path
 from typing import Any
 
 from releasegate.errors import BudgetExceeded, ConfigError, ProviderError, UsageError
+from releasegate.evals.build import open_cache, open_suite
 from releasegate.evals.cache import ResponseCache
 from releasegate.evals.dataset import Dataset, load_dataset
 from releasegate.evals.gate import apply_gate
-from releasegate.evals.managed import Budget, ManagedProvider, RetryPolicy
+from releasegate.evals.managed import Budget
 from releasegate.evals.models import Case
 from releasegate.evals.prompts import Prompt
 from releasegate.evals.report import CaseResult, EvalReport, Identity, RuleResult
-from releasegate.evals.scoring import CaseScorer
 from releasegate.project import Project, load_project
-from releasegate.providers.base import ChatProvider, ChatRequest, EmbeddingProvider
-from releasegate.providers.pricing import PriceTable
-from releasegate.providers.registry import build_provider
+from releasegate.providers.base import ChatRequest
 from releasegate.stats.summary import summarize
 
 __all__ = ["EvalOptions", "arun_eval", "run_eval"]
@@ -116,24 +114,45 @@ class _Engine:
             cases = [c for c in cases if wanted.intersection(c.tags)]
         self.cases = cases
         self.budget = Budget(options.max_cost_usd, options.max_tokens)
-        cfg = project.config
-        self.cache: ResponseCache | None = None
-        if options.use_cache and cfg.cache.enabled:
-            self.cache = ResponseCache(options.cache_path or project.resolve(cfg.cache.path))
-        self.pricing = PriceTable(cfg.pricing)
-        self.target_cfg = cfg.providers[self.suite.target]
-        try:
-            self._build_providers()
-        except BaseException:
-            if self.cache is not None:
-                self.cache.close()
-            raise
+        self.target_cfg = project.config.providers[self.suite.target]
         self.model = (self.prompt.model if self.prompt else None) or self.target_cfg.model or ""
         params: dict[str, Any] = dict(self.target_cfg.params)
         if self.prompt:
             params.update(self.prompt.params)
         params.setdefault("temperature", 0.0)  # deterministic by default (R-1.5)
         self.params = params
+        # python and http targets may use the case's template variables directly;
+        # chat endpoints only ever see the rendered messages.
+        self.wants_vars = self.target_cfg.type in {"python", "http"}
+        self.cache: ResponseCache | None = None
+        self._closing = contextlib.AsyncExitStack()
+
+    async def open(self) -> None:
+        """Open the cache and build the suite's providers and scorer, the way
+        ``releasegate validate`` builds them (:func:`open_suite`). On failure whatever
+        was opened is closed before the error propagates."""
+        try:
+            cache = None
+            if self.options.use_cache:
+                cache = open_cache(self.project, self.options.cache_path)
+            self.cache = cache
+            if cache is not None:
+                self._closing.callback(cache.close)  # last out: after the providers
+            parts = await open_suite(
+                self.project,
+                self.suite_name,
+                cache=cache,
+                budget=self.budget,
+                concurrency=self.options.concurrency,
+            )
+            self._closing.push_async_callback(parts.aclose)
+        except BaseException:
+            await self._closing.aclose()
+            raise
+        self.target = parts.target
+        self.judge = parts.judge
+        self.embedder = parts.embedder
+        self.scorer = parts.scorer
 
     def prepare_checks(self) -> None:
         """Build every case's scorers now: a broken check is a config error (exit 2)
@@ -141,48 +160,6 @@ class _Engine:
         issues = self.scorer.prepare(self.cases)
         if issues:
             raise ConfigError(issues)
-
-    def _build_providers(self) -> None:
-        self.target = self._managed(self.suite.target)
-        # python and http targets may use the case's template variables directly;
-        # chat endpoints only ever see the rendered messages.
-        self.wants_vars = self.target_cfg.type in {"python", "http"}
-        self.judge = self._managed(self.suite.judge) if self.suite.judge else None
-        self.embedder = self._embedder(self.suite.embedder) if self.suite.embedder else None
-        self.scorer = CaseScorer(
-            judge=self.judge,
-            embedder=self.embedder,
-            case_threshold=self.suite.gate.case_threshold,
-        )
-
-    def _managed(self, name: str) -> ManagedProvider:
-        cfg = self.project.config.providers[name]
-        inner: ChatProvider = build_provider(
-            name,
-            cfg,
-            pricing=self.pricing,
-            root=self.project.root,
-            source=str(self.project.config_path),
-        )
-        return ManagedProvider(
-            inner,
-            concurrency=self.options.concurrency or cfg.concurrency,
-            rate_limit=cfg.rate_limit,
-            timeout_s=cfg.timeout_s,
-            retry=RetryPolicy(max_retries=cfg.max_retries),
-            cache=self.cache,
-            budget=self.budget,
-        )
-
-    def _embedder(self, name: str) -> EmbeddingProvider:
-        from releasegate.providers.embeddings import build_embedder  # heavy extras, lazily
-
-        return build_embedder(
-            name,
-            self.project.config.providers[name],
-            root=self.project.root,
-            source=str(self.project.config_path),
-        )
 
     def identity(self) -> Identity:
         return Identity(
@@ -272,13 +249,9 @@ class _Engine:
             state.interrupted = True
 
     async def aclose(self) -> None:
-        await self.target.aclose()
-        if self.judge is not None:
-            await self.judge.aclose()
-        if self.embedder is not None:
-            await self.embedder.aclose()
-        if self.cache is not None:
-            self.cache.close()
+        """Close the providers, then the cache (writing its pending answers); each
+        one is closed even when closing another fails."""
+        await self._closing.aclose()
 
 
 @contextlib.contextmanager
@@ -347,6 +320,7 @@ async def arun_eval(
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     engine = _Engine(proj, suite, options)
+    await engine.open()
     try:
         engine.prepare_checks()
     except BaseException:

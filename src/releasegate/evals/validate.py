@@ -1,22 +1,34 @@
 """Validate a whole project before anything runs: ``releasegate validate``.
 
 Checks, collecting every problem across every file instead of stopping at the first:
-the config; every prompt file; every dataset of every suite; that every check of every
-case builds; that every suite's prompt exists and renders for every case of its
-datasets (so a missing template variable is caught before paying for a run); and that
-every model name is pinned (see :mod:`releasegate.evals.lint`).
+the config; every prompt file; every dataset of every suite; that every suite's
+target, judge and embedder build and that every check of every case builds against
+them — with the very functions ``eval`` uses (:func:`releasegate.evals.build.open_suite`),
+short of calling anything; that every suite's prompt exists and renders for every case
+of its datasets (so a missing template variable is caught before paying for a run);
+and that every model name is pinned (see :mod:`releasegate.evals.lint`).
+
+An API key variable that is not set is a warning, not an error: CI usually validates
+without secrets. ``eval`` would stop on it, and the warning says so.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from releasegate._yaml import did_you_mean, display_path
 from releasegate.errors import ConfigError, Issue, PromptError
-from releasegate.evals.dataset import Dataset, check_asserts, scan_dataset
+from releasegate.evals._credentials import key_vars, placeholder_keys
+from releasegate.evals.build import SuiteParts, open_suite
+from releasegate.evals.dataset import Dataset, scan_dataset
 from releasegate.evals.lint import lint_model_name
 from releasegate.evals.prompts import Prompt, scan_prompts
+from releasegate.evals.scoring import CaseScorer
 from releasegate.project import Project, load_project
+from releasegate.providers.registry import known_provider_types
 
 __all__ = ["has_errors", "validate_project"]
 
@@ -56,15 +68,102 @@ class _Validator:
         self.project = project
         self.severity = "warning" if allow_unpinned else "error"
         self.issues: list[Issue] = []
+        self._seen: set[Issue] = set()
         self.datasets: dict[Path, Dataset | None] = {}
         self.rendered: set[tuple[Path, str]] = set()
 
     def run(self) -> list[Issue]:
         self._lint_providers()
         prompts = self._prompts()
-        for name in self.project.config.suites:
-            self._suite(name, prompts)
+        asyncio.run(self._suites(prompts))
         return self.issues
+
+    def _add_one(self, issue: Issue) -> None:
+        self._add([issue])
+
+    def _add(self, issues: Iterable[Issue]) -> None:
+        """Record issues once (a dataset or provider shared by suites is seen again)."""
+        for issue in issues:
+            if issue not in self._seen:
+                self._seen.add(issue)
+                self.issues.append(issue)
+
+    async def _suites(self, prompts: dict[str, Prompt]) -> None:
+        for name in self.project.config.suites:
+            parts = await self._open(name)
+            try:
+                self._suite(name, prompts, parts.scorer if parts is not None else None)
+            finally:
+                if parts is not None:
+                    await parts.aclose()
+
+    async def _open(self, name: str) -> SuiteParts | None:
+        """Build the suite as ``eval`` does; ``None`` (with the errors recorded) when
+        it cannot be built. A missing API key variable becomes a warning, and the rest
+        of the suite is still built (with a placeholder key) to find other problems."""
+        try:
+            return await open_suite(self.project, name)
+        except ConfigError as exc:
+            first = list(exc.issues)
+        suite = self.project.config.suites[name]
+        providers = self.project.config.providers
+        roles = [r for r in (suite.target, suite.judge, suite.embedder) if r is not None]
+        unset = [
+            (var, role)
+            for role in dict.fromkeys(roles)
+            for var in key_vars(providers[role])
+            if not os.environ.get(var)
+        ]
+        if unset:
+            with placeholder_keys(var for var, _ in unset):
+                try:
+                    parts: SuiteParts | None = await open_suite(self.project, name)
+                    retry: list[Issue] = []
+                except ConfigError as exc:
+                    parts, retry = None, list(exc.issues)
+            if retry != first:  # a missing key was (one of) the problems
+                for var, role in unset:
+                    if await self._needed(name, var, [v for v, _ in unset], retry):
+                        self._key_warning(role, var)
+                self._add(retry)
+                return parts
+        self._add(first)
+        return None
+
+    async def _needed(self, name: str, var: str, unset: list[str], retry: list[Issue]) -> bool:
+        """Whether the suite builds differently without ``var`` (so it needs it)."""
+        with placeholder_keys(v for v in unset if v != var):
+            try:
+                parts = await open_suite(self.project, name)
+            except ConfigError as exc:
+                return list(exc.issues) != retry
+        await parts.aclose()
+        return False
+
+    def _key_warning(self, provider: str, var: str) -> None:
+        cfg = self.project.config.providers[provider]
+        option = (
+            "api_key_env"
+            if var == cfg.api_key_env
+            else "headers"
+            if any(var in v for v in cfg.headers.values())
+            else None
+        )
+        key: tuple[str, ...] = ("providers", provider) + ((option,) if option else ())
+        field = ".".join(key)
+        self._add(
+            [
+                Issue(
+                    file=self.project.config_file,
+                    line=self.project.line_of(*key),
+                    field=field,
+                    message=f"environment variable {var} is not set: provider {provider!r} "
+                    "reads its credentials from it, so eval would stop here; "
+                    "set it where eval runs",
+                    severity="warning",
+                )
+            ]
+        )
 
     def _pin(self, model: str, file: str, line: int | None, field: str) -> None:
         message = lint_model_name(model)
@@ -73,12 +172,30 @@ class _Validator:
                 message += " (allowed by --allow-unpinned)"
             else:
                 message += "; or pass --allow-unpinned"
-            self.issues.append(
+            self._add_one(
                 Issue(file=file, line=line, field=field, message=message, severity=self.severity)
             )
 
     def _lint_providers(self) -> None:
+        used = {
+            r
+            for suite in self.project.config.suites.values()
+            for r in (suite.target, suite.judge, suite.embedder)
+        }
+        known = known_provider_types()
         for name, provider in self.project.config.providers.items():
+            # Providers of suites are built below, as eval builds them; one no suite uses
+            # (a judge for `judge calibrate`) is at least checked for a known type.
+            if name not in used and provider.type not in known:
+                self._add_one(
+                    Issue(
+                        file=self.project.config_file,
+                        line=self.project.line_of("providers", name),
+                        field=f"providers.{name}",
+                        message=f"provider {name!r} (type {provider.type!r}): unknown provider "
+                        f"type{did_you_mean(provider.type, known)}",
+                    )
+                )
             if provider.model:
                 line = self.project.line_of("providers", name, "model")
                 self._pin(provider.model, self.project.config_file, line, f"providers.{name}.model")
@@ -88,7 +205,7 @@ class _Validator:
         used = any(s.prompt for s in self.project.config.suites.values())
         if not directory.is_dir():
             if used:
-                self.issues.append(
+                self._add_one(
                     Issue(
                         file=self.project.config_file,
                         line=self.project.line_of("prompts"),
@@ -98,19 +215,19 @@ class _Validator:
                 )
             return {}
         prompts, issues = scan_prompts(directory)
-        self.issues.extend(issues)
+        self._add(issues)
         for prompt in prompts.values():
             self._pin(prompt.model, prompt.path or prompt.name, prompt.line_of("model"), "model")
         return prompts
 
-    def _suite(self, name: str, prompts: dict[str, Prompt]) -> None:
+    def _suite(self, name: str, prompts: dict[str, Prompt], scorer: CaseScorer | None) -> None:
         suite = self.project.config.suites[name]
         prompt: Prompt | None = None
         if suite.prompt is not None:
             prompt = prompts.get(suite.prompt)
             if prompt is None:
                 where = display_path(self.project.prompts_dir)
-                self.issues.append(
+                self._add_one(
                     Issue(
                         file=self.project.config_file,
                         line=self.project.line_of("suites", name, "prompt"),
@@ -121,6 +238,11 @@ class _Validator:
                 )
         for index, rel in enumerate(suite.datasets):
             dataset = self._dataset(name, index, rel)
+            if dataset is not None and scorer is not None:
+                # The suite's own judge and embedder: a check builds here iff it builds
+                # in eval. (When the suite's providers do not build, the errors above
+                # say why, and its checks are built once they do.)
+                self._add(scorer.prepare(dataset.cases, file=dataset.path))
             if dataset is not None and prompt is not None:
                 self._render(dataset, prompt)
 
@@ -134,7 +256,7 @@ class _Validator:
             if isinstance(self.project.config.suites[suite].dataset, list):
                 key = (*key, index)
             what = "is not a file" if path.exists() else "not found"
-            self.issues.append(
+            self._add_one(
                 Issue(
                     file=self.project.config_file,
                     line=self.project.line_of(*key),
@@ -146,9 +268,7 @@ class _Validator:
             # Keep the valid cases of a partly invalid file: their checks and template
             # variables are still worth checking in the same pass.
             dataset, issues = scan_dataset(path)
-            self.issues.extend(issues)
-            if dataset is not None:
-                self.issues.extend(check_asserts(dataset))
+            self._add(issues)
         self.datasets[path] = dataset
         return dataset
 
@@ -168,9 +288,9 @@ class _Validator:
             except PromptError as exc:
                 failed += 1
                 if failed <= _MAX_RENDER_ISSUES:
-                    self.issues.extend(exc.issues)
+                    self._add(exc.issues)
         if failed > _MAX_RENDER_ISSUES:
-            self.issues.append(
+            self._add_one(
                 Issue(
                     file=dataset.path,
                     message=f"prompt {prompt.name!r}: {failed - _MAX_RENDER_ISSUES} more "

@@ -12,6 +12,13 @@ from releasegate.evals.validate import has_errors, validate_project
 pytestmark = pytest.mark.unit
 
 
+@pytest.fixture(autouse=True)
+def _api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    # validate builds the openai target as eval does, which reads its key variable; a
+    # missing key is a warning (tests in test_validate_builds_like_eval.py).
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-never-sent")
+
+
 def _make(tmp_path: Path, files: dict[str, str]) -> Path:
     for rel, text in files.items():
         path = tmp_path / rel
