@@ -14,14 +14,17 @@ clear text. These helpers keep both promises:
   password, cookie, session or signature) and of headers rendered from the environment.
 * :func:`url_identity` digests a password in the URL and credential-like query values.
 * :func:`redact` walks JSON-like data and digests values stored under credential-like keys.
+* :func:`code_digest` stands for an in-process function's code.
 """
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CALL_POLICY_KEYS",
+    "code_digest",
     "config_identity",
     "headers_identity",
     "is_secret_name",
@@ -143,3 +147,19 @@ def config_identity(cfg: ProviderConfig) -> dict[str, Any]:
         "api_key": secret_digest(key) if key else None,
         "options": redact(cfg.options),
     }
+
+
+def code_digest(func: Callable[..., Any]) -> str | None:
+    """SHA-256 (hex) of the source file defining ``func`` (else of its own source), or
+    None when neither can be read (a builtin)."""
+    module = inspect.getmodule(func)
+    file = getattr(module, "__file__", None)
+    if isinstance(file, str):
+        try:
+            return hashlib.sha256(Path(file).read_bytes()).hexdigest()
+        except OSError:
+            pass
+    try:
+        return hashlib.sha256(inspect.getsource(func).encode("utf-8")).hexdigest()
+    except (OSError, TypeError):
+        return None

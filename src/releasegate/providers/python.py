@@ -31,24 +31,23 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import hashlib
 import importlib
 import inspect
 import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from releasegate.errors import ProviderError
 from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, Usage
+from releasegate.providers.identity import code_digest
 from releasegate.providers.pricing import PriceTable
 from releasegate.providers.registry import ProviderSpec, register_provider
 
-__all__ = ["ARGUMENTS", "PythonOptions", "PythonProvider", "code_digest", "load_function"]
+__all__ = ["ARGUMENTS", "PythonOptions", "PythonProvider", "load_function"]
 
 ARGUMENTS = ("input", "vars", "messages", "case_id")
 """Keyword arguments the ``python`` provider can pass, in documentation order."""
@@ -141,22 +140,6 @@ def _is_async(func: Callable[..., Any]) -> bool:
         return True
     call = getattr(func, "__call__", None)  # noqa: B004 - async __call__ on an instance
     return call is not None and inspect.iscoroutinefunction(call)
-
-
-def code_digest(func: Callable[..., Any]) -> str | None:
-    """SHA-256 (hex) of the source file defining ``func`` (else of its own source), or
-    None when neither can be read (a builtin)."""
-    module = inspect.getmodule(func)
-    file = getattr(module, "__file__", None)
-    if isinstance(file, str):
-        try:
-            return hashlib.sha256(Path(file).read_bytes()).hexdigest()
-        except OSError:
-            pass
-    try:
-        return hashlib.sha256(inspect.getsource(func).encode("utf-8")).hexdigest()
-    except (OSError, TypeError):
-        return None
 
 
 def _last_user_text(request: ChatRequest) -> str:

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 
 from releasegate.evals.cache import CacheKeyer
 from releasegate.providers.http import HttpOptions
+from releasegate.providers.identity import code_digest
 from releasegate.providers.jsonpath import parse_path
-from releasegate.providers.python import PythonOptions, code_digest
+from releasegate.providers.python import PythonOptions
 from tests.unit.providers import _identity_support as s
 
 ROOT = Path(__file__).parent

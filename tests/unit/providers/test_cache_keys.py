@@ -226,3 +226,32 @@ async def test_secrets_never_reach_the_cache_file(tmp_path: Path) -> None:
 
 def _read_all(folder: Path) -> bytes:
     return b"".join(p.read_bytes() for p in folder.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("change", "same"),
+    [
+        ({"model": "text-embedding-3-large"}, False),
+        ({"base_url": "http://127.0.0.1:9/v2"}, False),
+        ({"headers": {"X-Variant": "b"}}, False),
+        ({"api_key": "emb-key-987654321"}, False),
+        ({"timeout_s": 5.0}, True),
+        ({"batch_size": 8}, True),
+    ],
+)
+async def test_embedder_identity(change: dict[str, Any], same: bool) -> None:
+    from releasegate.providers.embeddings import OpenAIEmbedder
+
+    base: dict[str, Any] = {
+        "model": "text-embedding-3-small",
+        "base_url": "http://127.0.0.1:9/v1",
+        "api_key": "emb-key-123456789",
+        "headers": {"X-Variant": "a"},
+    }
+    first, second = OpenAIEmbedder(**base), OpenAIEmbedder(**{**base, **change})
+    try:
+        assert (first.cache_identity() == second.cache_identity()) is same
+        assert "emb-key-123456789" not in json.dumps(first.cache_identity())
+    finally:
+        await first.aclose()
+        await second.aclose()
