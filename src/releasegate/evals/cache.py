@@ -1,23 +1,35 @@
 """Persistent response cache (SQLite), shared by targets and judges.
 
-The key covers everything that can change an answer: the provider's identity (type,
-base URL), the model, the full rendered messages, every generation parameter, the
-response format and the repeat index (so ``--repeat 3`` makes three distinct calls and a
-re-run reuses all three). Writes are batched so that a 2,000-case run does not pay one
-fsync per call.
+A key covers everything that can change an answer, built in one place (:class:`CacheKeyer`):
+
+* the provider's static identity (:meth:`ChatProvider.cache_identity`: type, endpoint,
+  model, default parameters, headers, templates, credentials as digests ...), digested
+  once per provider;
+* the request: model, the full rendered messages, every generation parameter, the
+  response format and the repeat index (so ``--repeat 3`` makes three distinct calls and
+  a re-run reuses all three), plus the case id and template variables for providers
+  whose answer depends on them (:attr:`ChatProvider.cache_request_fields`).
+
+Keys are SHA-256 digests of canonical JSON, the same in every process. Only the digest
+and the answer are stored, never the identity (so no credential, even digested). Writes
+are batched so that a 2,000-case run does not pay one fsync per call.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import datetime
+import enum
 import hashlib
 import json
 import time
-from pathlib import Path
+from collections.abc import Iterable, Mapping
+from pathlib import Path, PurePath
 from typing import Any
 
-from releasegate.providers.base import ChatRequest, ChatResponse, Usage
+from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, Usage
 
-__all__ = ["ResponseCache", "cache_key"]
+__all__ = ["CacheKeyer", "ResponseCache", "cache_key", "canonical_json"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS responses (
@@ -27,24 +39,95 @@ CREATE TABLE IF NOT EXISTS responses (
 )
 """
 
+# Bumped when the key material changes shape, so old entries are never misread.
+_KEY_VERSION = "releasegate-cache-key/2"
 
-def cache_key(identity: dict[str, Any], request: ChatRequest) -> str:
-    """A stable hex digest of everything that determines a response."""
-    material = {
-        "provider": identity,
-        "model": request.model,
-        "messages": request.messages,
-        "params": request.params,
-        "response_format": request.response_format,
-        "repeat": request.repeat,
-        "vars": request.vars,
-    }
-    blob = json.dumps(material, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+_ALL_FIELDS = frozenset({"case_id", "vars"})
+
+
+def _default(obj: Any) -> Any:
+    """JSON form of the non-JSON values a config or a dataset can hold."""
+    if isinstance(obj, datetime.date | datetime.time):
+        return obj.isoformat()
+    if isinstance(obj, set | frozenset):
+        return sorted(obj, key=canonical_json)
+    if isinstance(obj, bytes):
+        return obj.hex()
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, PurePath):
+        return obj.as_posix()
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    dump = getattr(obj, "model_dump", None)  # pydantic models
+    if callable(dump):
+        return dump(mode="json")
+    return str(obj)
+
+
+def canonical_json(data: Any) -> str:
+    """Compact JSON with sorted keys: equal data, equal text, in every process."""
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default
+    )
+
+
+class CacheKeyer:
+    """Response-cache keys for one provider.
+
+    The provider's identity is digested once, here; :meth:`key` then hashes only the
+    request, so a call pays for its own messages and nothing else.
+
+    Args:
+        identity: the provider's :meth:`~ChatProvider.cache_identity`.
+        request_fields: which of ``case_id`` and ``vars`` its answer depends on (default:
+            both).
+    """
+
+    __slots__ = ("_case", "_vars", "identity_digest")
+
+    def __init__(
+        self, identity: Mapping[str, Any], request_fields: Iterable[str] = _ALL_FIELDS
+    ) -> None:
+        fields = frozenset(request_fields)
+        self._case = "case_id" in fields
+        self._vars = "vars" in fields
+        #: SHA-256 (hex) of the version tag and the canonical identity
+        self.identity_digest = hashlib.sha256(
+            canonical_json([_KEY_VERSION, dict(identity), sorted(fields)]).encode("utf-8")
+        ).hexdigest()
+
+    @classmethod
+    def for_provider(cls, provider: ChatProvider) -> CacheKeyer:
+        """The keyer of ``provider`` (its identity and the request fields it reads)."""
+        return cls(provider.cache_identity(), provider.cache_request_fields)
+
+    def key(self, request: ChatRequest) -> str:
+        """The hex SHA-256 key of ``request`` sent to this provider."""
+        material = [
+            self.identity_digest,
+            request.model,
+            request.messages,
+            request.params,
+            request.response_format,
+            request.repeat,
+            request.case_id if self._case else None,
+            request.vars if self._vars else None,
+        ]
+        return hashlib.sha256(canonical_json(material).encode("utf-8")).hexdigest()
+
+
+def cache_key(
+    identity: Mapping[str, Any],
+    request: ChatRequest,
+    request_fields: Iterable[str] = _ALL_FIELDS,
+) -> str:
+    """The key of one request (builds a :class:`CacheKeyer`; hold one for many calls)."""
+    return CacheKeyer(identity, request_fields).key(request)
 
 
 class ResponseCache:
-    """A SQLite-backed map from :func:`cache_key` to a recorded :class:`ChatResponse`.
+    """A SQLite-backed map from a :class:`CacheKeyer` key to a recorded :class:`ChatResponse`.
 
     Args:
         path: the database file (created with its folder), or ``":memory:"``.

@@ -21,7 +21,7 @@ from tenacity import (
 )
 
 from releasegate.errors import BudgetExceeded, ProviderError
-from releasegate.evals.cache import ResponseCache, cache_key
+from releasegate.evals.cache import CacheKeyer, ResponseCache
 from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse
 
 __all__ = ["Budget", "ManagedProvider", "RetryPolicy"]
@@ -112,7 +112,9 @@ class ManagedProvider(ChatProvider):
         self._retry = retry or RetryPolicy()
         self._cache = cache
         self._budget = budget
+        self.cache_request_fields = inner.cache_request_fields
         self._identity = inner.cache_identity()
+        self._keyer = CacheKeyer(self._identity, self.cache_request_fields)
 
     @property
     def model(self) -> str | None:
@@ -124,7 +126,7 @@ class ManagedProvider(ChatProvider):
     async def complete(self, request: ChatRequest) -> ChatResponse:
         key = None
         if self._cache is not None:
-            key = cache_key(self._identity, request)
+            key = self._keyer.key(request)
             hit = self._cache.get(key)
             if hit is not None:
                 return hit

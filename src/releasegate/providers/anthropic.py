@@ -20,6 +20,7 @@ from releasegate.errors import ProviderError
 from releasegate.providers._body import model_and_params
 from releasegate.providers._errors import shorten, status_error
 from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, Message, Usage
+from releasegate.providers.identity import headers_identity, secret_digest, url_identity
 from releasegate.providers.pricing import PriceTable
 from releasegate.providers.registry import ProviderSpec, register_provider
 
@@ -77,6 +78,7 @@ class AnthropicProvider(ChatProvider):
     """
 
     type = "anthropic"
+    cache_request_fields: frozenset[str] = frozenset()
 
     def __init__(
         self,
@@ -116,6 +118,17 @@ class AnthropicProvider(ChatProvider):
             default_headers=headers or None,
             http_client=http_client,
         )
+        auth_token = self._client.auth_token  # the SDK reads ANTHROPIC_AUTH_TOKEN too
+        self._identity: dict[str, Any] = {
+            "type": self.type,
+            "base_url": url_identity(str(self._client.base_url)),
+            "api_key": secret_digest(api_key),
+            "auth_token": secret_digest(auth_token) if auth_token else None,
+            "headers": headers_identity(headers or {}),
+            "model": model,
+            "params": self._params,
+            "max_tokens": max_tokens,
+        }
 
     @classmethod
     def from_spec(cls, spec: ProviderSpec) -> AnthropicProvider:
@@ -151,7 +164,8 @@ class AnthropicProvider(ChatProvider):
         return self._model
 
     def cache_identity(self) -> dict[str, Any]:
-        return {"type": self.type, "base_url": str(self._client.base_url)}
+        """Base URL, key digest, headers, model, default parameters and ``max_tokens``."""
+        return self._identity
 
     def _body(self, request: ChatRequest) -> tuple[str, dict[str, Any]]:
         model, body = model_and_params(self.name, self._model, self._params, request)

@@ -42,9 +42,11 @@ class ChatRequest:
     """A fully rendered chat call.
 
     ``params`` holds generation parameters (temperature, max_tokens, seed, ...).
-    ``case_id`` and ``repeat`` are not sent upstream; fakes use them to script answers and
-    the cache uses ``repeat`` in its key. ``vars`` holds the case's template variables
-    (``Case.template_vars()``); only in-process targets (the ``python`` provider) see them.
+    ``case_id`` and ``repeat`` are not sent to chat endpoints; fakes use them to script
+    answers, and the cache keys on ``repeat`` always and on ``case_id`` for providers
+    that read it (see :attr:`ChatProvider.cache_request_fields`). ``vars`` holds the
+    case's template variables (``Case.template_vars()``); only application targets
+    (``python``, ``http``) see them.
     """
 
     messages: tuple[Message, ...]
@@ -81,13 +83,42 @@ class ChatProvider(abc.ABC):
     #: registry name, e.g. ``"openai"``
     type: str = ""
 
+    #: Request fields, besides the model, messages, parameters, response format and
+    #: repeat index (always in the cache key), that this provider's answer depends on:
+    #: ``"case_id"`` and/or ``"vars"``. Chat endpoints read neither; the default assumes
+    #: both, the safe choice for a provider that does not say.
+    cache_request_fields: frozenset[str] = frozenset({"case_id", "vars"})
+
+    #: Set by :func:`~releasegate.providers.build_provider`: the provider's config as it
+    #: counts for the cache (secrets digested). The default :meth:`cache_identity` uses
+    #: it, so a plugin that does not override the method is still keyed on its options.
+    config_identity: dict[str, Any] | None = None
+
     @abc.abstractmethod
     async def complete(self, request: ChatRequest) -> ChatResponse:
         """Run one chat completion."""
 
     def cache_identity(self) -> dict[str, Any]:
-        """What, besides the request, makes an answer distinct (type, base URL ...)."""
-        return {"type": self.type}
+        """Every option of this provider that can change an answer, as a JSON-able mapping.
+
+        The engine calls it once per provider and digests it into every response-cache
+        key, together with the request (:class:`releasegate.evals.cache.CacheKeyer`).
+        Include the endpoint, model, default parameters, headers, templates and anything
+        else sent to the model or shaping the answer; leave out what only changes how
+        the call is made (timeouts, concurrency, retries, the HTTP client). Secrets go in
+        as :func:`releasegate.providers.identity.secret_digest` values, never in clear.
+        Values must be stable across processes (no object ids, no random values).
+
+        The default is the type, the class and the provider's config with secrets
+        digested (when it was built from config).
+        """
+        ident: dict[str, Any] = {
+            "type": self.type,
+            "class": f"{type(self).__module__}.{type(self).__qualname__}",
+        }
+        if self.config_identity is not None:
+            ident["config"] = self.config_identity
+        return ident
 
     @property
     def model(self) -> str | None:
@@ -108,6 +139,7 @@ class EmbeddingProvider(abc.ABC):
         """Embed texts; one vector per text, in order."""
 
     def cache_identity(self) -> dict[str, Any]:
+        """What makes this embedder's vectors distinct (see :meth:`ChatProvider.cache_identity`)."""
         return {"type": self.type}
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook

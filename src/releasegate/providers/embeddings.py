@@ -27,6 +27,7 @@ from releasegate.local.assets import EMBEDDING_MODEL_ID
 from releasegate.local.minilm import MiniLM
 from releasegate.providers._errors import shorten, status_error
 from releasegate.providers.base import EmbeddingProvider
+from releasegate.providers.identity import headers_identity, secret_digest, url_identity
 
 __all__ = [
     "LocalEmbedder",
@@ -98,9 +99,17 @@ class OpenAIEmbedder(EmbeddingProvider):
         if api_key:
             hdrs["Authorization"] = f"Bearer {api_key}"
         self._client = httpx.AsyncClient(timeout=timeout_s, headers=hdrs)
+        self._identity: dict[str, Any] = {
+            "type": self.type,
+            "base_url": url_identity(self.base_url),
+            "model": model,
+            "api_key": secret_digest(api_key) if api_key else None,
+            "headers": headers_identity(headers or {}),
+        }
 
     def cache_identity(self) -> dict[str, Any]:
-        return {"type": self.type, "base_url": self.base_url, "model": self.model}
+        """Base URL, model, key digest and headers (batch size and timeout excluded)."""
+        return self._identity
 
     async def _batch(self, texts: list[str]) -> list[list[float]]:
         url = f"{self.base_url}/embeddings"

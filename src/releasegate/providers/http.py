@@ -4,7 +4,8 @@ Options:
 
 * ``url`` (required) and ``method`` (default ``POST``).
 * ``headers`` (a common provider key): header values may use ``{{ env.NAME }}`` to read
-  an environment variable (for tokens), rendered once when the provider is built.
+  an environment variable (for tokens), rendered once when the provider is built. Such
+  values, and those of credential headers, enter the cache identity only as digests.
 * ``body``: a JSON template. Every string in it is a Jinja2 template (sandboxed) seeing
   ``input``, ``messages``, ``vars``, ``case_id``, ``model`` and ``params``. A string that is
   exactly one placeholder (``"{{ messages }}"``) is replaced by the value itself, keeping
@@ -36,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from releasegate.errors import ProviderError
 from releasegate.providers._errors import shorten, status_error
 from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, Usage
+from releasegate.providers.identity import headers_identity, redact, url_identity
 from releasegate.providers.jsonpath import JsonPathError, extract, parse_path
 from releasegate.providers.pricing import PriceTable
 from releasegate.providers.registry import ProviderSpec, register_provider
@@ -117,6 +119,11 @@ def _render_headers(spec: ProviderSpec, headers: dict[str, str]) -> dict[str, st
     return out
 
 
+def _templated(headers: dict[str, str]) -> list[str]:
+    """Names of headers whose value is a template (it may read secrets from the env)."""
+    return [name for name, value in headers.items() if "{{" in value or "{%" in value]
+
+
 def _usage(data: Any) -> Usage:
     if not isinstance(data, dict):
         return Usage()
@@ -149,6 +156,7 @@ class HttpProvider(ChatProvider):
         model: str | None = None,
         params: dict[str, Any] | None = None,
         pricing: PriceTable | None = None,
+        secret_headers: tuple[str, ...] | list[str] = (),
     ) -> None:
         self.name = name
         self._opts = options
@@ -162,6 +170,17 @@ class HttpProvider(ChatProvider):
         self._json_path = parse_path(options.json_path) if options.json_path else None
         self._usage_path = parse_path(options.usage_path) if options.usage_path else None
         self._session: aiohttp.ClientSession | None = None
+        self._identity: dict[str, Any] = {
+            "type": self.type,
+            "url": url_identity(options.url),
+            "method": options.method,
+            "body": redact(options.body),
+            "json_path": self._json_path,
+            "usage_path": self._usage_path,
+            "headers": headers_identity(headers, secret=secret_headers),
+            "model": model,
+            "params": self._params,
+        }
 
     @classmethod
     def from_spec(cls, spec: ProviderSpec) -> HttpProvider:
@@ -182,6 +201,7 @@ class HttpProvider(ChatProvider):
             options=opts,
             template=_Template(spec, opts.body),
             headers=_render_headers(spec, cfg.headers),
+            secret_headers=_templated(cfg.headers),
             timeout_s=cfg.timeout_s,
             concurrency=cfg.concurrency,
             model=cfg.model,
@@ -194,13 +214,10 @@ class HttpProvider(ChatProvider):
         return self._model
 
     def cache_identity(self) -> dict[str, Any]:
-        return {
-            "type": self.type,
-            "url": self._opts.url,
-            "method": self._opts.method,
-            "body": self._opts.body,
-            "json_path": self._opts.json_path,
-        }
+        """URL, method, body template, answer and usage paths, headers (credentials and
+        values rendered from the environment as digests), model and default parameters.
+        The answer also depends on the case id and variables the body template sees."""
+        return self._identity
 
     def _session_for_loop(self) -> aiohttp.ClientSession:
         # Created on first use: aiohttp sessions belong to the running event loop.

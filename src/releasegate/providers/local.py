@@ -10,6 +10,9 @@ server that is already running (``releasegate local serve``) instead. The server
 Config options (besides the common provider keys): ``threads`` (default 2), ``n_ctx``
 (default 2048), ``max_tokens`` (default completion limit, 512), ``gguf`` (another GGUF
 chat model file) and ``startup_timeout_s`` (default 180). Needs the ``local`` extra.
+The cache identity holds what shapes an answer: the model, the default parameters, and
+either ``base_url`` or the started server's GGUF file name, ``n_ctx`` and ``max_tokens``
+(``threads`` and the timeouts do not change answers).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from releasegate.local.assets import CHAT_MODEL_ID
 from releasegate.local.process import LocalServerProcess
 from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse
+from releasegate.providers.identity import url_identity
 from releasegate.providers.openai import OpenAIProvider
 from releasegate.providers.registry import ProviderSpec, register_provider
 
@@ -42,6 +46,15 @@ class LocalOptions(BaseModel):
     startup_timeout_s: float = Field(default=180.0, gt=0)
 
 
+def _size(path: Path | None) -> int | None:
+    if path is None:
+        return None
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return None
+
+
 @register_provider("local")
 class LocalProvider(ChatProvider):
     """A local GGUF chat model behind the bundled OpenAI-compatible server.
@@ -56,6 +69,7 @@ class LocalProvider(ChatProvider):
     """
 
     type = "local"
+    cache_request_fields: frozenset[str] = frozenset()
 
     def __init__(
         self,
@@ -107,11 +121,16 @@ class LocalProvider(ChatProvider):
         return self._model
 
     def cache_identity(self) -> dict[str, Any]:
-        ident: dict[str, Any] = {"type": self.type, "model": self._model}
+        """Model, default parameters, and the server: its URL, or how it is started."""
+        ident: dict[str, Any] = {"type": self.type, "model": self._model, "params": self._params}
         if self._base_url is not None:
-            ident["base_url"] = self._base_url
-        elif self._server is not None and self._server.gguf is not None:
-            ident["gguf"] = Path(self._server.gguf).name
+            ident["base_url"] = url_identity(self._base_url)
+        elif self._server is not None:
+            gguf = self._server.gguf
+            ident["gguf"] = Path(gguf).name if gguf is not None else None
+            ident["gguf_bytes"] = _size(gguf)
+            ident["n_ctx"] = self._server.n_ctx
+            ident["max_tokens"] = self._server.max_tokens
         return ident
 
     async def _openai(self) -> OpenAIProvider:

@@ -33,6 +33,7 @@ from releasegate.providers._body import model_and_params
 from releasegate.providers._errors import shorten, status_error
 from releasegate.providers._openai_direct import DirectChatClient
 from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, Usage
+from releasegate.providers.identity import headers_identity, secret_digest, url_identity
 from releasegate.providers.pricing import PriceTable
 from releasegate.providers.registry import ProviderSpec, register_provider
 
@@ -70,11 +71,12 @@ class OpenAIProvider(ChatProvider):
         pricing: prices for the cost of each call.
         client: ``"aiohttp"`` or ``"httpx"`` HTTP transport under the SDK, or ``"direct"``
             (no SDK: chat completions on a bare aiohttp session).
-        organization: OpenAI organization id.
-        project: OpenAI project id.
+        organization: OpenAI organization id (default: ``OPENAI_ORG_ID``, as the SDK).
+        project: OpenAI project id (default: ``OPENAI_PROJECT_ID``, as the SDK).
     """
 
     type = "openai"
+    cache_request_fields: frozenset[str] = frozenset()
 
     def __init__(
         self,
@@ -101,6 +103,21 @@ class OpenAIProvider(ChatProvider):
         self._direct: DirectChatClient | None = None
         self._client: openai.AsyncOpenAI | None = None
         self._base_url_norm = sdk_base_url(base_url)
+        # Resolved here, as the SDK would, so that every client sends the same ids.
+        if organization is None:
+            organization = os.environ.get("OPENAI_ORG_ID") or None
+        if project is None:
+            project = os.environ.get("OPENAI_PROJECT_ID") or None
+        self._identity: dict[str, Any] = {
+            "type": self.type,
+            "base_url": url_identity(self._base_url_norm),
+            "api_key": secret_digest(api_key),
+            "organization": organization,
+            "project": project,
+            "headers": headers_identity(headers or {}),
+            "model": model,
+            "params": self._params,
+        }
         if client == "direct":
             extra = dict(headers or {})
             if organization:
@@ -178,7 +195,9 @@ class OpenAIProvider(ChatProvider):
         return self._model
 
     def cache_identity(self) -> dict[str, Any]:
-        return {"type": self.type, "base_url": self._base_url_norm}
+        """Base URL (normalised as the SDK does, so every ``client`` shares answers),
+        key digest, organization, project, headers, model and default parameters."""
+        return self._identity
 
     def _body(self, request: ChatRequest) -> tuple[str, dict[str, Any]]:
         model, body = model_and_params(self.name, self._model, self._params, request)

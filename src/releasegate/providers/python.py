@@ -20,6 +20,10 @@ only a handful and would cap a blocking app below the configured concurrency) or
 ``{"output": str, "usage": {"prompt_tokens": int, "completion_tokens": int},
 "cost_usd": float}`` where ``usage`` and ``cost_usd`` are optional. An exception raised by
 the function fails that case (not retried) with the exception's type and message.
+
+Cache identity: the ``"module:function"`` name, the ``path`` option, the ``model`` and a
+digest of the source file that defines the function, so editing that module starts fresh
+answers (edits in other modules it imports are not seen: use ``--no-cache``).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from releasegate.errors import ProviderError
 from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, Usage
+from releasegate.providers.identity import code_digest
 from releasegate.providers.pricing import PriceTable
 from releasegate.providers.registry import ProviderSpec, register_provider
 
@@ -156,6 +161,7 @@ class PythonProvider(ChatProvider):
         model: a model name used only to price ``usage`` the function reports.
         accepted: argument names to pass (``None`` = all).
         pricing: prices for cost when the function reports usage but not cost.
+        path: the ``path`` option as configured (part of the cache identity).
     """
 
     type = "python"
@@ -170,6 +176,7 @@ class PythonProvider(ChatProvider):
         accepted: tuple[str, ...] | None = None,
         pricing: PriceTable | None = None,
         concurrency: int = 8,
+        path: tuple[str, ...] = (),
     ) -> None:
         self._func = func
         self._target = target
@@ -180,6 +187,19 @@ class PythonProvider(ChatProvider):
         self._pricing = pricing or PriceTable()
         self._concurrency = concurrency
         self._executor: ThreadPoolExecutor | None = None
+        self._identity: dict[str, Any] = {
+            "type": self.type,
+            "function": target,
+            "path": list(path),
+            "code": code_digest(func),
+            "model": model,
+        }
+        # The case id and variables reach the answer only through arguments it takes.
+        if accepted is not None:
+            fields = {"case_id"} if "case_id" in accepted else set()
+            if "vars" in accepted or "input" in accepted:
+                fields.add("vars")
+            self.cache_request_fields = frozenset(fields)
 
     @classmethod
     def from_spec(cls, spec: ProviderSpec) -> PythonProvider:
@@ -201,6 +221,7 @@ class PythonProvider(ChatProvider):
             accepted=_accepted(spec, func, opts.function),
             pricing=spec.pricing,
             concurrency=spec.config.concurrency,
+            path=tuple(paths),
         )
 
     @property
@@ -208,7 +229,8 @@ class PythonProvider(ChatProvider):
         return self._model
 
     def cache_identity(self) -> dict[str, Any]:
-        return {"type": self.type, "function": self._target}
+        """The function's name, its code's digest, the ``path`` option and the model."""
+        return self._identity
 
     def _kwargs(self, request: ChatRequest) -> dict[str, Any]:
         given = request.vars.get("input")

@@ -41,6 +41,7 @@ class RecordingProvider(ChatProvider):
     def __init__(self, inner: ChatProvider, path: str | Path, *, append: bool = False) -> None:
         self.inner = inner
         self.type = inner.type
+        self.cache_request_fields = inner.cache_request_fields
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file: IO[str] | None = self.path.open("a" if append else "w", encoding="utf-8")

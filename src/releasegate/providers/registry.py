@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from releasegate.config import ProviderConfig
 from releasegate.errors import ConfigError, Issue
 from releasegate.providers.base import ChatProvider
+from releasegate.providers.identity import config_identity
 from releasegate.providers.pricing import PriceTable
 
 __all__ = [
@@ -196,4 +197,7 @@ def build_provider(
         raise spec.error(
             f"unknown provider type {cfg.type!r} (known: {', '.join(known_provider_types())})"
         )
-    return factory(spec)
+    provider = factory(spec)
+    if isinstance(provider, ChatProvider):
+        provider.config_identity = config_identity(cfg)
+    return provider

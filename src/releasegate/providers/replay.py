@@ -8,10 +8,13 @@ of the rendered messages. Optional: ``usage`` ({prompt_tokens, completion_tokens
 
 Lookup order: (case id, repeat), then (case id, any repeat), then the messages key. A
 request with no recording fails (not retryable) with "no recording for case X".
+The cache identity is a digest of the recorded answers (not the file's path), so a
+re-recorded file is never served from stale cache entries.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -66,6 +69,7 @@ class ReplayProvider(ChatProvider):
     """Serves recorded answers; never calls a model."""
 
     type = "replay"
+    cache_request_fields: frozenset[str] = frozenset({"case_id"})
 
     def __init__(
         self,
@@ -82,6 +86,10 @@ class ReplayProvider(ChatProvider):
         self._pricing = pricing or PriceTable()
         self._by_case: dict[tuple[str, int | None], ReplayRecord] = {}
         self._by_key: dict[str, ReplayRecord] = {}
+        recorded = json.dumps(
+            [r.model_dump(mode="json") for r in records], sort_keys=True, separators=(",", ":")
+        )
+        self._records_digest = hashlib.sha256(recorded.encode("utf-8")).hexdigest()
         for record in records:
             # Later lines win, so a re-recorded case replaces the earlier answer.
             if record.case_id is not None:
@@ -128,7 +136,8 @@ class ReplayProvider(ChatProvider):
         return self._model
 
     def cache_identity(self) -> dict[str, Any]:
-        return {"type": self.type, "file": self.source}
+        """A digest of the recorded answers, and the model."""
+        return {"type": self.type, "records": self._records_digest, "model": self._model}
 
     def _find(self, request: ChatRequest) -> ReplayRecord | None:
         if request.case_id is not None:

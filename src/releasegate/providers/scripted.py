@@ -18,6 +18,9 @@ K repeats are independent draws.
 ``{error: "429", times: 2, retry_after: 1.5}`` fails only the first ``times`` attempts of
 each (case, repeat), so retry paths can be exercised. ``latency_ms`` adds a simulated
 delay (``asyncio.sleep``). Usage is deterministic: about four characters per token.
+
+The cache identity is the whole script but ``latency_ms`` (a delay never changes an
+answer) plus the model; answers depend on the case id, so it is part of the key too.
 """
 
 from __future__ import annotations
@@ -150,6 +153,7 @@ class ScriptedProvider(ChatProvider):
     """A deterministic fake chat model driven by :class:`ScriptedOptions`."""
 
     type = "scripted"
+    cache_request_fields: frozenset[str] = frozenset({"case_id"})
 
     def __init__(
         self,
@@ -186,8 +190,14 @@ class ScriptedProvider(ChatProvider):
         return self._model
 
     def cache_identity(self) -> dict[str, Any]:
-        script = json.dumps(self.options.model_dump(mode="json"), sort_keys=True)
-        return {"type": self.type, "script": hashlib.sha256(script.encode()).hexdigest()[:16]}
+        """A digest of the script (all options but ``latency_ms``) and the model."""
+        script = self.options.model_dump(mode="json", exclude={"latency_ms"})
+        text = json.dumps(script, sort_keys=True, separators=(",", ":"))
+        return {
+            "type": self.type,
+            "script": hashlib.sha256(text.encode()).hexdigest(),
+            "model": self._model,
+        }
 
     def answer(self, request: ChatRequest) -> str:
         """The text this provider answers to ``request`` (no failure, no delay)."""
