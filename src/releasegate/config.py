@@ -65,7 +65,7 @@ class PriceEntry(_Strict):
 
 
 class GateConfig(_Strict):
-    """Thresholds that decide a suite's verdict (SPEC R-1.8). Unset rules are off."""
+    """Thresholds that decide a suite's verdict. Unset rules are off."""
 
     min_score: float | None = Field(default=None, ge=0, le=1)
     min_pass_rate: float | None = Field(default=None, ge=0, le=1)

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from releasegate.config import ProviderConfig
 from releasegate.errors import ConfigError, Issue, ProviderError
-from releasegate.local.assets import EMBEDDING_MODEL_ID
+from releasegate.local.assets import EMBEDDING_MODEL_ID, require_module
 from releasegate.local.minilm import MiniLM
 from releasegate.providers._errors import shorten, status_error
 from releasegate.providers.base import EmbeddingProvider
@@ -176,6 +176,7 @@ def build_embedder(
 
     Raises:
         ConfigError: unknown type, missing model/key, or invalid options.
+        MissingExtra: ``type: local`` without the ``local`` extra installed.
     """
 
     def error(message: str) -> ConfigError:
@@ -195,6 +196,7 @@ def build_embedder(
             path = path if path.is_absolute() else root / path
             if not path.is_dir():
                 raise error(f"model directory not found: {path}")
+        require_module("sentence_transformers", "torch")
         return LocalEmbedder(path, threads=lopts.threads)
     if cfg.type == "openai":
         oopts: _OpenAIOptions = _options(_OpenAIOptions, name, cfg, source)
