@@ -7,8 +7,8 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-import click
 import pytest
 import typer.main
 import yaml
@@ -43,9 +43,10 @@ def _command_paths() -> list[list[str]]:
     root = typer.main.get_command(load_all())
     paths: list[list[str]] = [[]]
 
-    def walk(cmd: click.Command, prefix: list[str]) -> None:
-        if isinstance(cmd, click.Group):
-            ctx = click.Context(cmd)
+    def walk(cmd: Any, prefix: list[str]) -> None:
+        # typer may build its commands on its own copy of click: go by attributes
+        if hasattr(cmd, "list_commands"):
+            ctx = cmd.context_class(cmd)
             for name in cmd.list_commands(ctx):
                 sub = cmd.get_command(ctx, name)
                 if sub is not None:
