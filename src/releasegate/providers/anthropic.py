@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from releasegate._optional import install_command, require
+from releasegate._optional import MissingExtra, install_command, require
 from releasegate.errors import ProviderError
 from releasegate.providers._body import model_and_params
 from releasegate.providers._errors import shorten, status_error
@@ -123,7 +123,10 @@ class AnthropicProvider(ChatProvider):
     def from_spec(cls, spec: ProviderSpec) -> AnthropicProvider:
         """Build from config; the key comes from ``api_key_env`` or ``ANTHROPIC_API_KEY``."""
         opts = spec.options(AnthropicOptions)
-        require("anthropic", purpose=f"provider {spec.name!r} (type anthropic)")
+        try:
+            require("anthropic")
+        except MissingExtra as exc:  # one line naming the config entry and the extra
+            raise spec.error(str(exc)) from None
         cfg = spec.config
         env_name = cfg.api_key_env or "ANTHROPIC_API_KEY"
         key = os.environ.get(env_name)

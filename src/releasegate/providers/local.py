@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from releasegate._optional import MissingExtra
 from releasegate.local.assets import CHAT_MODEL_ID, require_module
 from releasegate.local.process import LocalServerProcess
 from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse
@@ -86,7 +87,10 @@ class LocalProvider(ChatProvider):
         if gguf is not None and not gguf.is_file():
             raise spec.error(f"GGUF file not found: {gguf}", option="gguf")
         if cfg.base_url is None:  # this process starts the server: the extra must be here
-            require_module("llama_cpp")
+            try:
+                require_module("llama_cpp")
+            except MissingExtra as exc:
+                raise spec.error(str(exc)) from None
         server = LocalServerProcess(
             threads=opts.threads,
             n_ctx=opts.n_ctx,
