@@ -70,8 +70,6 @@ class GateConfig(_Strict):
     pass its case threshold; without ``max_unmeasured``, at most 10% of the checks may
     be unmeasured; with a baseline and no regression rule, an evident drop fails (see
     "Gate defaults" in ci.md).
-
-    SPEC R-1.8.
     """
 
     min_score: float | None = Field(default=None, ge=0, le=1)

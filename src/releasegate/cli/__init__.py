@@ -55,7 +55,12 @@ def main() -> None:
     commands inside a longer-lived process)."""
     first = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
     module = _COMMANDS.get(first or "")
-    typer_app = _load({module}) if module else load_all()
+    if module:
+        typer_app = _load({module})
+    elif sys.argv[1:] == ["--version"]:
+        typer_app = _load(set())
+    else:
+        typer_app = load_all()
     try:
         typer_app()
     finally:

@@ -22,12 +22,13 @@ from rich.console import Console
 from rich.table import Table
 
 from releasegate.cli._app import app
+from releasegate.cli._serve import AccessLog, http_url, run_server
 from releasegate.deploy.model import AuditEntry, Deployment
 from releasegate.deploy.plans import preset
 from releasegate.deploy.router import Router
 from releasegate.deploy.service import DeploymentService, FeatureState
 from releasegate.deploy.tokens import Scope, TokenService
-from releasegate.errors import ReleasegateError, UsageError
+from releasegate.errors import NotFound, ReleasegateError, UsageError
 from releasegate.evals.report import EvalReport
 
 if TYPE_CHECKING:  # httpx and SQLAlchemy: imported by the commands that use them
@@ -75,11 +76,22 @@ def _api_client(url: str, actor: str | None = None) -> ApiClient:
     return ApiClient(url, actor=actor) if actor is not None else ApiClient(url)
 
 
-def _open_db(url: str | None, **kwargs: Any) -> Database:
-    """The store (SQLAlchemy is imported only when a command uses it)."""
+def _open_db(url: str | None, *, create: bool = False, **kwargs: Any) -> Database:
+    """The store (SQLAlchemy is imported only when a command uses it). Only commands
+    that write pass ``create=True``: a read never creates a database or its folder."""
     from releasegate.store.database import open_database
 
-    return open_database(url, **kwargs)
+    return open_database(url, create=create, **kwargs)
+
+
+@contextmanager
+def _naming(database: Database) -> Iterator[None]:
+    """Add the database read to a "not found" error (a typo'd --db reads an empty one)."""
+    try:
+        yield
+    except NotFound as exc:
+        exc.args = (f"{exc} (database {database.safe_url})",)
+        raise
 
 
 def _actor(actor: str | None) -> str:
@@ -100,13 +112,14 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except ReleasegateError as exc:
-        _err.print(f"[bold red]error:[/] {exc}", markup=True)
+        _err.print("[bold red]error:[/] ", end="")
+        _err.print(str(exc), markup=False)  # an extra's name is in [brackets]
         raise typer.Exit(int(exc.exit_code)) from None
 
 
 @contextmanager
 def _backend(
-    db: str | None, api: str | None, actor: str | None
+    db: str | None, api: str | None, actor: str | None, *, create: bool = False
 ) -> Iterator[DeploymentService | ApiClient]:
     if api:
         client = _api_client(api, actor)
@@ -115,9 +128,10 @@ def _backend(
         finally:
             client.close()
         return
-    database = _open_db(db)
+    database = _open_db(db, create=create)
     try:
-        yield DeploymentService(database.uow())
+        with _naming(database):
+            yield DeploymentService(database.uow())
     finally:
         database.close()
 
@@ -165,7 +179,7 @@ def register(
                 raise UsageError(f"--params is not valid JSON: {exc.msg}") from exc
             if not isinstance(parsed, dict):
                 raise UsageError("--params must be a JSON object")
-        with _backend(db, api, actor) as cp:
+        with _backend(db, api, actor, create=True) as cp:
             dep = cp.register(
                 feature,
                 version,
@@ -409,7 +423,8 @@ def route(
                 router = Router(
                     lambda: database.uow(write=False), fallback_model=fallback_model, ttl_s=0.0
                 )
-                result = router.route(feature, unit_key)
+                with _naming(database):
+                    result = router.route(feature, unit_key)
             finally:
                 database.close()
     if as_json:
@@ -423,7 +438,7 @@ def route(
 def db_upgrade(db: Db = None) -> None:
     """Apply every pending schema migration."""
     with _errors():
-        database: Database = _open_db(db, check_schema=False)
+        database: Database = _open_db(db, check_schema=False, create=True)
         try:
             applied = database.upgrade()
             now = database.revision()
@@ -439,10 +454,11 @@ def db_upgrade(db: Db = None) -> None:
 
 
 @contextmanager
-def _tokens_ctx(db: str | None) -> Iterator[TokenService]:
-    database = _open_db(db)
+def _tokens_ctx(db: str | None, *, create: bool = False) -> Iterator[TokenService]:
+    database = _open_db(db, create=create)
     try:
-        yield TokenService(database.uow())
+        with _naming(database):
+            yield TokenService(database.uow())
     finally:
         database.close()
 
@@ -466,7 +482,7 @@ def token_create(
             finally:
                 client.close()
         else:
-            with _tokens_ctx(db) as svc:
+            with _tokens_ctx(db, create=True) as svc:
                 created = svc.create(name, parsed, actor=_actor(actor))
             token, secret = created.token, created.secret
     if as_json:
@@ -524,24 +540,34 @@ def token_revoke(
 
 @api_app.command("serve")
 def api_serve(
-    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port")] = 8700,
-    fallback_model: Annotated[str | None, typer.Option("--fallback-model")] = None,
+    host: Annotated[str, typer.Option("--host", help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8700,
+    fallback_model: Annotated[
+        str | None, typer.Option("--fallback-model", help="Model when nothing is active.")
+    ] = None,
+    access_log: AccessLog = False,
     db: Db = None,
 ) -> None:
-    """Serve the control-plane API (OpenAPI at /docs) with uvicorn."""
-    import uvicorn
+    """Serve the control-plane API (OpenAPI at /docs) with uvicorn.
 
+    Prints the URL and the database (password masked) on start. The database must
+    exist: create it with `releasegate db upgrade`.
+    """
     from releasegate.api.app import create_app
 
     with _errors():
         database = _open_db(db)
-    try:
-        uvicorn.run(
-            create_app(database.uow, fallback_model=fallback_model),
-            host=host,
-            port=port,
-            log_level="warning",
-        )
-    finally:
-        database.close()
+        try:
+            url = http_url(host, port)
+            run_server(
+                create_app(database.uow, fallback_model=fallback_model),
+                host=host,
+                port=port,
+                access_log=access_log,
+                banner=[
+                    f"releasegate API at {url} (OpenAPI at {url}/docs)",
+                    f"database: {database.safe_url}",
+                ],
+            )
+        finally:
+            database.close()

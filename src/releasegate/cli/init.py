@@ -17,7 +17,7 @@ __all__ = ["init_command"]
 @app.command("init")
 @handle_errors
 def init_command(
-    directory: Annotated[Path, typer.Argument(help="Project directory [.]")] = Path("."),
+    directory: Annotated[Path, typer.Argument(help="Project directory.")] = Path("."),
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files")] = False,
 ) -> None:
     """Scaffold a config, an example prompt and datasets, and GitHub Actions workflows.

@@ -9,6 +9,7 @@ import typer
 
 from releasegate.cli._app import app
 from releasegate.cli._common import err_console, handle_errors
+from releasegate.cli._serve import AccessLog, http_url, run_server
 
 __all__ = ["local_app", "serve_command"]
 
@@ -27,28 +28,39 @@ def serve_command(
     n_ctx: Annotated[int, typer.Option(min=256, help="Context window in tokens")] = 2048,
     max_tokens: Annotated[int, typer.Option(min=1, help="Default completion limit")] = 512,
     gguf: Annotated[
-        Path | None, typer.Option(help="Another GGUF chat model [bundled SmolLM2-135M]")
+        Path | None,
+        typer.Option(help="Another GGUF chat model (default: the bundled SmolLM2-135M)"),
     ] = None,
+    access_log: AccessLog = False,
 ) -> None:
     """Serve SmolLM2-135M-Instruct and all-MiniLM-L6-v2 at http://HOST:PORT/v1.
 
     Point a provider at it with `type: openai` and `base_url: http://127.0.0.1:PORT/v1`,
     or `type: local` with the same `base_url` to share one server between runs.
     """
-    from releasegate.local.assets import CHAT_MODEL_ID, chat_model_path, require_module
-    from releasegate.local.server import ServerSettings, serve
+    from releasegate.errors import UsageError
+    from releasegate.local.assets import (
+        CHAT_MODEL_ID,
+        EMBEDDING_MODEL_ID,
+        chat_model_path,
+        require_module,
+    )
+    from releasegate.local.server import ServerSettings, create_app
 
-    require_module("llama_cpp", "llama-cpp-python")
+    require_module("llama_cpp")
     path = gguf or chat_model_path()
     if not path.is_file():
-        from releasegate.errors import UsageError
-
         raise UsageError(f"--gguf {path}: file not found")
     if host not in ("127.0.0.1", "localhost", "::1"):
         err_console.print(f"[yellow]warning:[/] serving on {host}: reachable from the network")
-    err_console.print(f"serving {CHAT_MODEL_ID} at http://{host}:{port}/v1 (Ctrl-C stops)")
-    serve(
-        host,
-        port,
-        ServerSettings(gguf=path, threads=threads, n_ctx=n_ctx, max_tokens=max_tokens),
+    url = http_url(host, port)
+    run_server(
+        create_app(ServerSettings(gguf=path, threads=threads, n_ctx=n_ctx, max_tokens=max_tokens)),
+        host=host,
+        port=port,
+        access_log=access_log,
+        banner=[
+            f"local models at {url}/v1 (base_url for providers)",
+            f"model ids: {CHAT_MODEL_ID} (chat, file {path}), {EMBEDDING_MODEL_ID} (embeddings)",
+        ],
     )

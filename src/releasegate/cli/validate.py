@@ -54,7 +54,8 @@ def validate_command(
     for issue in issues:
         style = "red" if issue.severity == "error" else "yellow"
         err_console.print(f"[{style}]{issue.severity}[/]: ", end="")
-        err_console.print(str(issue), markup=False)
+        # The severity is printed above; str() of a warning would say "warning:" again.
+        err_console.print(str(dataclasses.replace(issue, severity="error")), markup=False)
     if errors:
         err_console.print(f"[bold red]{len(errors)} error(s)[/]")
         raise typer.Exit(int(ExitCode.USAGE))

@@ -142,10 +142,15 @@ class Router:
         fallback_params: Mapping[str, Any] | None = None,
         ttl_s: float = 5.0,
     ) -> Router:
-        """A router on the database at ``url`` (or ``RELEASEGATE_DATABASE_URL``)."""
+        """A router on the existing database at ``url`` (or ``RELEASEGATE_DATABASE_URL``).
+
+        Raises:
+            ConfigError: the database does not exist or has no releasegate tables (a
+                router only reads: it never creates one).
+        """
         from releasegate.store.database import open_database
 
-        db = open_database(url)
+        db = open_database(url, create=False)
         return cls(
             lambda: db.uow(write=False),
             fallback_model=fallback_model,

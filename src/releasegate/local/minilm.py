@@ -34,7 +34,7 @@ class MiniLM:
 
     def _load(self) -> Any:
         if self._model is None:
-            require_module("sentence_transformers", "sentence-transformers")
+            require_module("sentence_transformers", "torch")
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
             import torch

@@ -65,12 +65,13 @@ class LocalServerProcess:
         """Start the server (once) and wait until it answers; its ``/v1`` base URL.
 
         Raises:
-            ProviderError: the extra is missing, or the server died or never became ready.
+            MissingExtra: a package of the ``local`` extra is not installed.
+            ProviderError: the server died or never became ready.
         """
         async with self._lock:
             if self.base_url is not None:
                 return self.base_url
-            require_module("llama_cpp", "llama-cpp-python")
+            require_module("llama_cpp")
             gguf = self.gguf or chat_model_path()
             port = free_port()
             fd, log_name = tempfile.mkstemp(prefix="releasegate-local-", suffix=".log")

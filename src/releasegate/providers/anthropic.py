@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from releasegate._optional import MissingExtra, install_command, require
 from releasegate.errors import ProviderError
 from releasegate.providers._body import model_and_params
 from releasegate.providers._errors import shorten, status_error
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AnthropicOptions", "AnthropicProvider", "split_system"]
 
-INSTALL_HINT = "the anthropic SDK is not installed: pip install 'releasegate[anthropic]'"
+INSTALL_HINT = f"the anthropic SDK is not installed: {install_command('anthropic')}"
 
 
 class AnthropicOptions(BaseModel):
@@ -95,6 +96,7 @@ class AnthropicProvider(ChatProvider):
         client: Literal["aiohttp", "httpx"] = "aiohttp",
         http_client: httpx2.AsyncClient | None = None,
     ) -> None:
+        require("anthropic", purpose="the anthropic provider")
         import anthropic
 
         self._sdk = anthropic
@@ -135,9 +137,9 @@ class AnthropicProvider(ChatProvider):
         """Build from config; the key comes from ``api_key_env`` or ``ANTHROPIC_API_KEY``."""
         opts = spec.options(AnthropicOptions)
         try:
-            import anthropic  # noqa: F401 - only checking that the extra is installed
-        except ImportError as exc:
-            raise spec.error(INSTALL_HINT) from exc
+            require("anthropic")
+        except MissingExtra as exc:  # one line naming the config entry and the extra
+            raise spec.error(str(exc)) from None
         cfg = spec.config
         env_name = cfg.api_key_env or "ANTHROPIC_API_KEY"
         key = os.environ.get(env_name)

@@ -21,9 +21,10 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from releasegate._optional import MissingExtra
 from releasegate.config import ProviderConfig
 from releasegate.errors import ConfigError, Issue, ProviderError
-from releasegate.local.assets import EMBEDDING_MODEL_ID
+from releasegate.local.assets import EMBEDDING_MODEL_ID, require_module
 from releasegate.local.minilm import MiniLM
 from releasegate.providers._errors import shorten, status_error
 from releasegate.providers.base import EmbeddingProvider
@@ -57,7 +58,8 @@ class LocalEmbedder(EmbeddingProvider):
         """Unit-length vectors, one per text.
 
         Raises:
-            ProviderError: the ``local`` extra or the model files are missing.
+            MissingExtra: a package of the ``local`` extra is missing.
+            ProviderError: the model files are missing or the model failed.
         """
         try:
             vectors, _ = await asyncio.to_thread(self._model.encode, texts)
@@ -185,6 +187,7 @@ def build_embedder(
 
     Raises:
         ConfigError: unknown type, missing model/key, or invalid options.
+        ConfigError: also for ``type: local`` without the ``local`` extra installed.
     """
 
     def error(message: str) -> ConfigError:
@@ -204,6 +207,10 @@ def build_embedder(
             path = path if path.is_absolute() else root / path
             if not path.is_dir():
                 raise error(f"model directory not found: {path}")
+        try:
+            require_module("sentence_transformers", "torch")
+        except MissingExtra as exc:
+            raise error(str(exc)) from None
         return LocalEmbedder(path, threads=lopts.threads)
     if cfg.type == "openai":
         oopts: _OpenAIOptions = _options(_OpenAIOptions, name, cfg, source)

@@ -24,7 +24,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from releasegate.local.assets import CHAT_MODEL_ID
+from releasegate._optional import MissingExtra
+from releasegate.local.assets import CHAT_MODEL_ID, require_module
 from releasegate.local.process import LocalServerProcess
 from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse
 from releasegate.providers.identity import url_identity
@@ -99,6 +100,11 @@ class LocalProvider(ChatProvider):
         gguf = spec.resolve(opts.gguf) if opts.gguf else None
         if gguf is not None and not gguf.is_file():
             raise spec.error(f"GGUF file not found: {gguf}", option="gguf")
+        if cfg.base_url is None:  # this process starts the server: the extra must be here
+            try:
+                require_module("llama_cpp")
+            except MissingExtra as exc:
+                raise spec.error(str(exc)) from None
         server = LocalServerProcess(
             threads=opts.threads,
             n_ctx=opts.n_ctx,
@@ -155,8 +161,9 @@ class LocalProvider(ChatProvider):
         """Run one chat completion on the local server (starting it if needed).
 
         Raises:
-            ProviderError: the ``local`` extra is missing, the server failed to start, or
-                the call failed (see the ``openai`` provider).
+            MissingExtra: a package of the ``local`` extra is not installed.
+            ProviderError: the server failed to start, or the call failed (see the
+                ``openai`` provider).
         """
         client = await self._openai()
         if self._base_url is None:

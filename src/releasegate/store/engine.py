@@ -1,7 +1,9 @@
 """Database URL resolution and engine creation for SQLite and PostgreSQL.
 
 One setting chooses the database: ``--db URL`` or ``RELEASEGATE_DATABASE_URL``, else a
-SQLite file at ``.releasegate/releasegate.db`` under the current directory.
+SQLite file at ``.releasegate/releasegate.db`` under the current directory. Resolving a
+URL never touches the disk; :func:`releasegate.store.database.open_database` decides
+whether a missing database may be created.
 
 SQLite is put in WAL mode (readers never wait for the writer) with a busy timeout, and
 SQLAlchemy -- not the ``sqlite3`` module -- controls transactions, so that a write unit
@@ -20,9 +22,18 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import StaticPool
 
+from releasegate._optional import install_command, require
 from releasegate.errors import ConfigError
 
-__all__ = ["DEFAULT_URL", "ENV_VAR", "WRITE_OPTION", "create_engine", "redact", "resolve_url"]
+__all__ = [
+    "DEFAULT_URL",
+    "ENV_VAR",
+    "WRITE_OPTION",
+    "create_engine",
+    "redact",
+    "resolve_url",
+    "sqlite_file",
+]
 
 ENV_VAR = "RELEASEGATE_DATABASE_URL"
 DEFAULT_URL = "sqlite:///.releasegate/releasegate.db"
@@ -35,8 +46,8 @@ _BUSY_TIMEOUT_MS = 30_000
 def resolve_url(url: str | None = None) -> str:
     """The database URL to use: ``url``, else the environment variable, else the default.
 
-    A bare ``postgresql://`` URL is pointed at psycopg 3, the driver releasegate ships
-    with; the folder of a SQLite file is created.
+    A bare ``postgresql://`` URL is pointed at psycopg 3, the driver of the ``postgres``
+    extra. Nothing is created here (see :func:`sqlite_file`).
 
     Raises:
         ConfigError: for a URL SQLAlchemy cannot parse or an unsupported database.
@@ -54,9 +65,18 @@ def resolve_url(url: str | None = None) -> str:
             f"unsupported database {backend!r} in {redact(raw)}; use sqlite or postgresql",
             file="--db",
         )
-    if backend == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     return parsed.render_as_string(hide_password=False)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite ``url`` (relative paths are relative to the current
+    directory), or None for an in-memory SQLite database or another backend."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.database.startswith("file:"):  # a URI filename: leave it to SQLite
+        return None
+    return Path(parsed.database).expanduser()
 
 
 def redact(url: str) -> str:
@@ -68,10 +88,24 @@ def redact(url: str) -> str:
 
 
 def create_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url`` configured for releasegate's transaction discipline."""
+    """An engine for ``url`` configured for releasegate's transaction discipline.
+
+    Raises:
+        MissingExtra: a PostgreSQL URL without the ``postgres`` extra installed.
+        ConfigError: the URL names another driver that is not installed.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+        if parsed.get_driver_name() in ("psycopg", "psycopg_async"):
+            require("psycopg", purpose="PostgreSQL databases")
+        try:
+            return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+        except ImportError as exc:  # another driver named in the URL, not installed
+            raise ConfigError(
+                f"the database driver {exc.name or parsed.drivername!r} for {redact(url)} is "
+                f"not installed; use postgresql+psycopg:// with {install_command('postgres')}",
+                file="--db",
+            ) from exc
     memory = parsed.database in (None, "", ":memory:")
     if memory:
         # One shared connection, or every checkout would see a different empty database.

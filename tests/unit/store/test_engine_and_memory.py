@@ -17,7 +17,7 @@ def test_url_precedence_and_normalisation(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(ENV_VAR, raising=False)
     assert resolve_url() == "sqlite:///.releasegate/releasegate.db"
-    assert (tmp_path / ".releasegate").is_dir()
+    assert not (tmp_path / ".releasegate").exists()  # resolving creates nothing
     monkeypatch.setenv(ENV_VAR, "postgresql://u@h/db")
     assert resolve_url() == "postgresql+psycopg://u@h/db"
     assert resolve_url("sqlite:///x.db") == "sqlite:///x.db"

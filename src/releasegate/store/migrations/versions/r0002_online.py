@@ -1,6 +1,6 @@
 """Online evaluation: eval runs, interactions, scores, feedback, arm statistics, decisions.
 
-Prepares SPEC sections 3-6: offline reports kept for the dashboard and baselines; one
+Prepares the online half: offline reports kept for the dashboard and baselines; one
 row per served request with its scores and user feedback; running sufficient statistics
 per (deployment, arm, check) so canary analysis never rescans interactions; and every
 canary decision with its reason and numbers.
