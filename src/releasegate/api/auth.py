@@ -13,6 +13,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from releasegate.deploy.ports import UnitOfWork
 from releasegate.deploy.tokens import Scope, TokenService
+from releasegate.deploy.values import decode_actor
+from releasegate.errors import UsageError
 
 __all__ = ["ACTOR_HEADER", "Caller", "require"]
 
@@ -57,7 +59,11 @@ def require(scope: Scope) -> Callable[..., Caller]:
                 status.HTTP_403_FORBIDDEN,
                 f"token {token.name!r} has scope {granted.label}; this needs {scope.label}",
             )
-        who = request.headers.get(ACTOR_HEADER, "").strip()[:100]
+        raw = request.headers.get(ACTOR_HEADER)
+        try:  # percent-encoded UTF-8; a blank or malformed actor is refused, not dropped
+            who = decode_actor(raw)[:100] if raw is not None else ""
+        except UsageError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from None
         actor = f"{who} (token {token.name})" if who else f"token:{token.name}"
         return Caller(token_name=token.name, scope=granted, actor=actor)
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from releasegate.cli._app import app
-from releasegate.cli._common import err_console, handle_errors
+from releasegate.cli._common import err_console, handle_errors, styled
 
 __all__ = ["local_app", "serve_command"]
 
@@ -45,7 +45,9 @@ def serve_command(
 
         raise UsageError(f"--gguf {path}: file not found")
     if host not in ("127.0.0.1", "localhost", "::1"):
-        err_console.print(f"[yellow]warning:[/] serving on {host}: reachable from the network")
+        err_console.print(
+            styled(("warning:", "yellow"), f" serving on {host}: reachable from the network")
+        )
     err_console.print(f"serving {CHAT_MODEL_ID} at http://{host}:{port}/v1 (Ctrl-C stops)")
     serve(
         host,

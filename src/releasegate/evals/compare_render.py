@@ -201,8 +201,9 @@ def _terminal(c: Comparison) -> RenderableType:
     if ov.mde is not None:
         parts.append(Text(f"minimum detectable effect (alpha {ALPHA}, power 0.8): {ov.mde:.3f}"))
     for rule in c.rules:
-        mark = "[green]PASS[/]" if rule.passed else "[red]FAIL[/]"
-        parts.append(Text.from_markup(f"{mark} {rule.rule}: ") + Text(rule.message))
+        # A rule name can hold a user's tag (critical_tag:[x]): never parse it as markup.
+        mark = ("PASS", "green") if rule.passed else ("FAIL", "red")
+        parts.append(Text.assemble(mark, f" {rule.rule}: ", rule.message))
     parts.extend(Text(f"warning: {w}", style="yellow") for w in c.warnings)
     if c.by_tag:
         tags = Table(title="per tag", box=box.SIMPLE)
