@@ -25,9 +25,9 @@ _COMMANDS: dict[str, str] = {
     "local": "local",
     "deploy": "deploy",
     "route": "deploy",
-    "db": "server",
-    "token": "tokens",
-    "api": "server",
+    "db": "deploy_server",
+    "token": "deploy_tokens",
+    "api": "deploy_server",
 }
 
 

@@ -42,6 +42,15 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 DEBUG_ENV = "RELEASEGATE_DEBUG"
+# Exceptions that carry a decision (an exit code, a usage error): never "internal".
+_DECIDED = (
+    typer.Exit,
+    typer.Abort,
+    typer.TyperException,
+    click.exceptions.Exit,
+    click.ClickException,
+    click.Abort,
+)
 _TOKEN_ENV = "RELEASEGATE_API_TOKEN"  # same name as releasegate.api.client.TOKEN_ENV
 
 out_console = Console(highlight=False, soft_wrap=False, markup=False, emoji=False)
@@ -130,8 +139,8 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
-            raise  # typer.Exit and click's own usage errors: already a decision
+        except _DECIDED:
+            raise  # typer.Exit and usage errors: the command already decided
         except ReleasegateError as exc:
             if os.environ.get(DEBUG_ENV):
                 raise

@@ -53,6 +53,7 @@ __all__ = [
     "open_db",
     "resolve_actor",
     "route_for",
+    "store_errors",
     "token_control",
 ]
 
@@ -247,7 +248,21 @@ def open_db(url: str | None, **kwargs: Any) -> Database:
     """The store (SQLAlchemy is imported only when a command uses it)."""
     from releasegate.store.database import open_database
 
-    return open_database(url, **kwargs)
+    with store_errors():
+        return open_database(url, **kwargs)
+
+
+@contextmanager
+def store_errors() -> Iterator[None]:
+    """A database that cannot be reached is a clear error (exit 2), like an API that
+    cannot be reached, not an internal error; the message never holds a password."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        yield
+    except OperationalError as exc:
+        first = str(exc.orig or exc).strip().splitlines()[0]
+        raise UsageError(f"cannot use the database: {first}") from None
 
 
 def _api_client(url: str) -> ApiClient:
@@ -277,7 +292,8 @@ def control_plane(db: str | None, api: str | None) -> Iterator[ControlPlane]:
         return
     database = open_db(db)
     try:
-        yield _local_plane(database)
+        with store_errors():
+            yield _local_plane(database)
     finally:
         database.close()
 
@@ -298,7 +314,8 @@ def token_control(db: str | None, api: str | None) -> Iterator[TokenControl]:
         return
     database = open_db(db)
     try:
-        yield _LocalTokens(TokenService(database.uow()))
+        with store_errors():
+            yield _LocalTokens(TokenService(database.uow()))
     finally:
         database.close()
 
@@ -324,6 +341,7 @@ def route_for(
     database = open_db(db)
     try:
         router = Router(lambda: database.uow(write=False), fallback_model=fallback_model, ttl_s=0.0)
-        return router.route(feature, unit_key)
+        with store_errors():
+            return router.route(feature, unit_key)
     finally:
         database.close()

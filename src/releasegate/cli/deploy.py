@@ -48,7 +48,6 @@ deploy_app = typer.Typer(help="Register, approve, canary, promote and roll back 
 app.add_typer(deploy_app, name="deploy", no_args_is_help=True)
 
 
-
 def _say(renderable: Text | Table) -> None:
     # Soft wrap: a long name or key stays on one line (scripts read these lines).
     out_console.print(renderable, soft_wrap=True)

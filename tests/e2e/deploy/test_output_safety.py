@@ -22,6 +22,11 @@ MARKUP = [
 ]
 
 
+def _has(text: str, out: str) -> bool:
+    """``text`` appears as written (or as its repr inside an error message)."""
+    return text in out or repr(text)[1:-1] in out
+
+
 def _clean(r: object) -> None:
     assert "Traceback" not in r.stderr, r.stderr  # type: ignore[attr-defined]
     assert r.returncode in (0, 2), (r.returncode, r.stderr)  # type: ignore[attr-defined]
@@ -32,12 +37,12 @@ def test_deploy_and_route_print_user_text_as_written(text: str, tmp_path: Path) 
     db = ("--db", f"sqlite:///{tmp_path / 'rg.db'}")
     # An unknown feature: the error names it literally (exit 2, never 1).
     r = run("deploy", "status", f"chat{text}", *db)
-    assert r.returncode == 2 and f"chat{text}" in r.stderr, r.stderr
+    assert r.returncode == 2 and _has(f"chat{text}", r.stderr), r.stderr
     _clean(r)
     # A feature name the grammar may accept or refuse: either way printed literally.
     r = run("deploy", "register", f"f{text}", "v1", "--prompt", "p@1", "--model", "m", *db)
     _clean(r)
-    assert f"f{text}" in r.stdout + r.stderr
+    assert _has(f"f{text}", r.stdout + r.stderr)
     # Free text: reasons, actors, model names, unit keys.
     steps = [
         ("deploy", "register", "chat", "v1", "--prompt", "p@1", "--model", f"m{text}"),
@@ -55,9 +60,10 @@ def test_deploy_and_route_print_user_text_as_written(text: str, tmp_path: Path) 
     routed = run("route", "chat", f"user{text}", *db)
     assert routed.returncode == 0 and f"user{text} -> v1" in routed.stdout
     r = run("token", "revoke", f"t{text}", *db)
-    assert r.returncode == 2 and f"t{text}" in r.stderr
-    r = run("validate", "--config", str(tmp_path / f"cfg{text}.yaml"))
-    assert r.returncode == 2 and f"cfg{text}.yaml" in r.stderr
+    assert r.returncode == 2 and _has(f"t{text}", r.stderr)
+    config = tmp_path / f"cfg{text}.yaml"  # a path: "//" reads as "/"
+    r = run("validate", "--config", str(config))
+    assert r.returncode == 2 and str(config) in r.stderr
     _clean(r)
 
 
@@ -71,6 +77,6 @@ def test_deploy_and_route_print_user_text_as_written(text: str, tmp_path: Path) 
 )
 def test_failures_never_end_in_a_traceback_or_exit_1(args: tuple[str, ...]) -> None:
     r = run(*args)
-    assert "Traceback" not in r.stderr and r.returncode in (2, 3, 4), (r.returncode, r.stderr)
+    assert "Traceback" not in r.stderr and r.returncode == 2, (r.returncode, r.stderr)
     assert "hunter2" not in r.stderr + r.stdout
-    assert r.stderr.startswith(("error:", "internal error:")), r.stderr
+    assert r.stderr.startswith("error: cannot use the database"), r.stderr

@@ -81,7 +81,7 @@ def test_tokens_and_header_values(server: str, database_url: str) -> None:
     # A raw client sending a blank or malformed actor header gets 422, not a silent default.
     import httpx
 
-    for header in ("   ", "%FF", "a%0Ab"):
+    for header in ("%20%20", "%FF", "a%0Ab", "%E2%80"):
         raw = httpx.post(
             f"{server}/v1/features/chat/versions/v1/resume",
             json={},

@@ -159,3 +159,43 @@ def test_every_console_of_the_cli_ignores_markup() -> None:
             assert "markup=False" in call, (path.name, call)
         assert "markup=True" not in text, path.name
         assert "from_markup" not in text, path.name
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        RuntimeError(f"boom with {SECRET}"),
+        KeyError("[bold]x[/]"),
+        ValueError("postgresql://u:s3cr3t@h/db [/]"),
+        AssertionError(),
+    ],
+)
+def test_unexpected_exception_is_exit_4_without_traceback(
+    exc: Exception, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from releasegate.cli._common import guard_all
+
+    app = typer.Typer()
+
+    @app.command()
+    def crash() -> None:
+        raise exc
+
+    @app.command()
+    def fine() -> None:
+        raise typer.Exit(1)
+
+    guard_all(app)
+    monkeypatch.setenv("RELEASEGATE_API_TOKEN", SECRET)
+    monkeypatch.delenv("RELEASEGATE_DEBUG", raising=False)
+    result = CliRunner().invoke(app, ["crash"])
+    assert result.exit_code == 4 and not isinstance(result.exception, type(exc))
+    assert result.stderr.startswith(f"internal error: {type(exc).__name__}")
+    assert "Traceback" not in result.stderr and "RELEASEGATE_DEBUG=1" in result.stderr
+    assert SECRET[9:] not in result.stderr and "s3cr3t" not in result.stderr
+    assert CliRunner().invoke(app, ["fine"]).exit_code == 1  # a command's own decision
+    monkeypatch.setenv("RELEASEGATE_DEBUG", "1")
+    assert isinstance(CliRunner().invoke(app, ["crash"]).exception, type(exc))

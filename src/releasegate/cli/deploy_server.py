@@ -8,7 +8,7 @@ import typer
 
 from releasegate.cli._app import app
 from releasegate.cli._common import out_console, plain
-from releasegate.cli._control import Db, open_db
+from releasegate.cli._control import Db, open_db, store_errors
 
 __all__ = ["api_app", "db_app"]
 
@@ -23,7 +23,8 @@ def db_upgrade(db: Db = None) -> None:
     """Apply every pending schema migration."""
     database = open_db(db, check_schema=False)
     try:
-        database.upgrade()
+        with store_errors():
+            database.upgrade()
     finally:
         database.close()
     out_console.print(plain(f"database {database.safe_url} is up to date"))
