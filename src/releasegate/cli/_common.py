@@ -60,7 +60,7 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 # A releasegate API token ("rg_" + 43 URL-safe characters); the first 6 characters after
 # the prefix are public (``token list`` shows them).
-_TOKEN_RE = re.compile(r"(rg_[A-Za-z0-9_-]{6})[A-Za-z0-9_-]+")
+_TOKEN_RE = re.compile(r"(rg_[A-Za-z0-9_-]{6})[A-Za-z0-9_-]{14,}")
 _BEARER_RE = re.compile(r"(Bearer\s+)[^\s'\"]+", re.IGNORECASE)
 _URL_PASSWORD_RE = re.compile(r"(\w[\w+.-]*://[^/\s:@]*):[^@\s/]*@")
 
