@@ -34,6 +34,7 @@ from releasegate.evals.report import EvalReport
 __all__ = ["TOKEN_ENV", "ApiClient"]
 
 TOKEN_ENV = "RELEASEGATE_API_TOKEN"
+_BEARER_RE = re.compile(r"(Bearer\s+)[^\s'\"]+", re.IGNORECASE)
 _PASSWORD_RE = re.compile(r"(//[^/@:\s]*):[^@/\s]*@")
 
 
@@ -164,7 +165,9 @@ class ApiClient:
         self._http.close()
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._token, self._token[:9] + "***")
+        if len(self._token) >= 8:  # a shorter "token" would mask ordinary words
+            text = text.replace(self._token, self._token[:9] + "***")
+        return _BEARER_RE.sub(r"\1***", text)
 
     def _headers(self, actor: str) -> dict[str, str] | None:
         who = clean_actor(actor, source="the actor") if actor else self._actor
