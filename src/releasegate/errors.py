@@ -7,6 +7,7 @@ what is wrong, and maps to a documented process exit code:
 * 1 — the gate failed
 * 2 — bad usage, config, data or report file
 * 3 — the run itself failed (for example every case errored)
+* 4 — internal error: an unexpected exception (a bug), reported without a traceback
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class ExitCode(IntEnum):
     GATE_FAILED = 1
     USAGE = 2
     RUN_FAILED = 3
+    INTERNAL_ERROR = 4
 
 
 @dataclass(frozen=True, slots=True)

@@ -113,7 +113,9 @@ def create_app(
         return [e.to_json() for e in service().history(feature)]
 
     @app.get("/v1/features/{feature}/route", tags=["read"])
-    def route(feature: str, _: Reader, unit_key: Annotated[str, Query(min_length=1)]) -> Json:
+    def route(feature: str, _: Reader, unit_key: Annotated[str, Query()]) -> Json:
+        # Any key, the empty one included, as Router.route; bytes that are not UTF-8
+        # arrive as U+FFFD (docs/bucketing.md).
         # ttl 0: the API answers from the current state, never from a stale cache.
         check_unreserved(feature)
         router = Router(uow_factory, fallback_model=fallback_model, ttl_s=0.0)

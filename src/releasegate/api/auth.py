@@ -18,6 +18,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from releasegate.deploy.names import MAX_ACTOR
 from releasegate.deploy.ports import UnitOfWork
 from releasegate.deploy.tokens import Scope, TokenService
+from releasegate.deploy.values import decode_actor
+from releasegate.errors import UsageError
 
 __all__ = [
     "ACTOR_HEADER",
@@ -105,7 +107,11 @@ class Require:
                 status.HTTP_403_FORBIDDEN,
                 f"token {token.name!r} has scope {granted.label}; this needs {self.scope.label}",
             )
-        who = request.headers.get(ACTOR_HEADER, "").strip()
+        raw = request.headers.get(ACTOR_HEADER)
+        try:  # percent-encoded UTF-8; a blank or malformed actor is refused, not dropped
+            who = decode_actor(raw) if raw is not None else ""
+        except UsageError as exc:
+            raise HTTPException(422, str(exc)) from None
         return Caller(token_name=token.name, scope=granted, actor=_actor(who, token.name))
 
 

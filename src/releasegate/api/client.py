@@ -7,16 +7,21 @@ and returns the same records, so the CLI is indifferent to where the work happen
 from __future__ import annotations
 
 import os
+import re
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
 from releasegate.api.auth import ACTOR_HEADER
+from releasegate.deploy.bucketing import scalar_text
 from releasegate.deploy.model import ApiToken, AuditEntry, Deployment
+from releasegate.deploy.plans import RolloutPlan, preset
 from releasegate.deploy.router import Route
 from releasegate.deploy.service import FeatureState
+from releasegate.deploy.tokens import Scope
+from releasegate.deploy.values import check_reason, clean_actor, clean_token, encode_actor
 from releasegate.errors import (
     DeploymentError,
     IllegalTransition,
@@ -29,10 +34,17 @@ from releasegate.evals.report import EvalReport
 __all__ = ["TOKEN_ENV", "ApiClient"]
 
 TOKEN_ENV = "RELEASEGATE_API_TOKEN"
+_BEARER_RE = re.compile(r"(Bearer\s+)[^\s'\"]+", re.IGNORECASE)
+_PASSWORD_RE = re.compile(r"(//[^/@:\s]*):[^@/\s]*@")
 
 
 def _q(part: str) -> str:
-    return quote(part, safe="")
+    try:
+        return quote(part, safe="")
+    except UnicodeEncodeError:
+        raise UsageError(
+            f"name {scalar_text(part)!r} is not valid Unicode (bytes that are not UTF-8?)"
+        ) from None
 
 
 def _route(data: dict[str, Any]) -> Route:
@@ -64,15 +76,55 @@ def _token(data: dict[str, Any]) -> ApiToken:
     )
 
 
+def _detail(payload: Any, fallback: str) -> tuple[str, str]:
+    """(message, error type) of an error answer, in one readable line."""
+    if not isinstance(payload, dict):
+        return fallback, ""
+    err = payload.get("error")
+    if isinstance(err, dict):
+        return str(err.get("message")), str(err.get("type"))
+    detail = payload.get("detail", fallback)
+    if isinstance(detail, list):  # FastAPI request validation: [{loc, msg}, ...]
+        parts = []
+        for item in detail:
+            if isinstance(item, dict):
+                loc = ".".join(str(x) for x in item.get("loc", ()) if x != "body")
+                parts.append(f"{loc}: {item.get('msg')}" if loc else str(item.get("msg")))
+        return "; ".join(parts) or fallback, ""
+    return str(detail), ""
+
+
+def _safe_url(url: str) -> str:
+    """``url`` without a password (``http://u:***@host``); never raises."""
+    return _PASSWORD_RE.sub(r"\1:***@", url)
+
+
+def _is_preset(plan: RolloutPlan) -> bool:
+    try:
+        return preset(plan.name) == plan
+    except UsageError:
+        return False
+
+
 class ApiClient:
     """Talk to a releasegate API.
+
+    Values that travel in headers are checked before any request: the token is
+    stripped of surrounding whitespace and must be printable ASCII, the actor must be
+    non-blank text without control characters (it is sent percent-encoded, so any
+    Unicode name works). A malformed value raises :class:`UsageError` naming it; no
+    message of this client ever contains the token.
 
     Args:
         base_url: E.g. ``http://127.0.0.1:8700``.
         token: API token; defaults to ``RELEASEGATE_API_TOKEN``.
-        actor: Recorded in the audit log next to the token name.
+        actor: Recorded in the audit log next to the token name, for every call that
+            does not name its own ``actor``.
         transport: An httpx transport (tests pass an ASGI transport).
         timeout_s: Per-request timeout.
+
+    Raises:
+        UsageError: no token, a malformed token or actor, or a URL that is not http(s).
     """
 
     def __init__(
@@ -84,19 +136,47 @@ class ApiClient:
         transport: httpx.BaseTransport | None = None,
         timeout_s: float = 30.0,
     ) -> None:
-        token = token or os.environ.get(TOKEN_ENV)
-        if not token:
+        source = "the API token" if token is not None else TOKEN_ENV
+        raw = token if token is not None else os.environ.get(TOKEN_ENV)
+        if raw is None or (token is None and not raw):
             raise UsageError(f"--api needs a token: set {TOKEN_ENV}")
-        headers = {"Authorization": f"Bearer {token}"}
-        if actor:
-            headers[ACTOR_HEADER] = actor
+        self._token = clean_token(raw, source=source)
+        self._actor = clean_actor(actor, source="the actor") if actor is not None else None
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(
-            base_url=self.base_url, headers=headers, transport=transport, timeout=timeout_s
-        )
+        shown = _safe_url(self.base_url)
+        try:
+            scheme = urlsplit(self.base_url).scheme
+        except ValueError as exc:
+            raise UsageError(f"the API URL {shown!r} is not valid: {exc}") from None
+        if scheme not in ("http", "https"):
+            raise UsageError(f"the API URL must start with http:// or https://, got {shown!r}")
+        try:
+            self._http = httpx.Client(
+                base_url=self.base_url,
+                headers={"Authorization": f"Bearer {self._token}"},
+                transport=transport,
+                timeout=timeout_s,
+            )
+        except httpx.InvalidURL as exc:
+            raise UsageError(f"the API URL {shown!r} is not valid: {exc}") from None
+        self._shown_url = shown
+
+    @property
+    def safe_url(self) -> str:
+        """The API's base URL with any password masked (for messages)."""
+        return self._shown_url
 
     def close(self) -> None:
         self._http.close()
+
+    def _redact(self, text: str) -> str:
+        if len(self._token) >= 8:  # a shorter "token" would mask ordinary words
+            text = text.replace(self._token, self._token[:9] + "***")
+        return _BEARER_RE.sub(r"\1***", text)
+
+    def _headers(self, actor: str) -> dict[str, str] | None:
+        who = clean_actor(actor, source="the actor") if actor else self._actor
+        return {ACTOR_HEADER: encode_actor(who)} if who else None
 
     def _call(
         self,
@@ -104,23 +184,34 @@ class ApiClient:
         path: str,
         body: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
+        actor: str = "",
     ) -> Any:
+        headers = self._headers(actor)
         try:
-            resp = self._http.request(method, path, json=body, params=params)
+            resp = self._http.request(method, path, json=body, params=params, headers=headers)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise UsageError(
+                f"cannot reach the releasegate API at {self._shown_url}: {self._redact(str(exc))}"
+            ) from None
         except httpx.HTTPError as exc:
-            raise UsageError(f"cannot reach the releasegate API at {self.base_url}: {exc}") from exc
+            what = self._redact(str(exc)) or type(exc).__name__
+            raise UsageError(
+                f"request to the releasegate API at {self._shown_url} failed: {what}"
+            ) from None
         if resp.is_success:
-            return resp.json()
+            try:
+                return resp.json()
+            except ValueError:
+                raise UsageError(
+                    f"{self._shown_url} answered {method} {path} with something other than "
+                    "JSON: is it a releasegate API?"
+                ) from None
         try:
             payload = resp.json()
         except ValueError:
             payload = {}
-        err = payload.get("error") if isinstance(payload, dict) else None
-        if isinstance(err, dict):
-            message, kind = str(err.get("message")), str(err.get("type"))
-        else:
-            message, kind = str(payload.get("detail", resp.text)), ""
-        message = f"API {resp.status_code}: {message}"
+        message, kind = _detail(payload, resp.text[:200])
+        message = f"API {resp.status_code}: {self._redact(message)}"
         if resp.status_code == 404:
             raise NotFound(message)
         if resp.status_code == 409:
@@ -129,18 +220,22 @@ class ApiClient:
                 if kind == "IllegalTransition"
                 else DeploymentError(message)
             )
-        if resp.status_code in (401, 403, 422):
+        if resp.status_code in (400, 401, 403, 422):
             raise UsageError(message)
         raise ReleasegateError(message)
 
-    def _dep(self, method: str, path: str, body: dict[str, Any] | None = None) -> Deployment:
-        return Deployment.from_json(self._call(method, path, body))
+    def _dep(
+        self, method: str, path: str, body: dict[str, Any] | None = None, actor: str = ""
+    ) -> Deployment:
+        return Deployment.from_json(self._call(method, path, body, actor=actor))
 
     @staticmethod
     def _path(feature: str, version: str, action: str) -> str:
         return f"/v1/features/{_q(feature)}/versions/{_q(version)}/{action}"
 
-    # -- operations (same names and meaning as DeploymentService) -------------------
+    # -- operations: same names, arguments and meaning as DeploymentService ----------
+    # ``actor`` is sent with the call (the client's own actor when empty); the API
+    # records it next to the token name.
 
     def register(
         self,
@@ -161,7 +256,7 @@ class ApiClient:
             "params": params or {},
             "min_score": min_score,
         }
-        return self._dep("POST", "/v1/deployments", body)
+        return self._dep("POST", "/v1/deployments", body, actor)
 
     def approve(
         self,
@@ -172,7 +267,7 @@ class ApiClient:
         reason: str = "",
         report: EvalReport | None = None,
     ) -> Deployment:
-        return self._verdict("approve", feature, version, reason, report)
+        return self._verdict("approve", feature, version, actor, reason, report)
 
     def reject(
         self,
@@ -183,13 +278,22 @@ class ApiClient:
         reason: str = "",
         report: EvalReport | None = None,
     ) -> Deployment:
-        return self._verdict("reject", feature, version, reason, report)
+        return self._verdict("reject", feature, version, actor, reason, report)
 
     def _verdict(
-        self, action: str, feature: str, version: str, reason: str, report: EvalReport | None
+        self,
+        action: str,
+        feature: str,
+        version: str,
+        actor: str,
+        reason: str,
+        report: EvalReport | None,
     ) -> Deployment:
-        body = {"reason": reason, "report": report.model_dump(mode="json") if report else None}
-        return self._dep("POST", self._path(feature, version, action), body)
+        body = {
+            "reason": check_reason(reason, source="the reason"),
+            "report": report.model_dump(mode="json") if report else None,
+        }
+        return self._dep("POST", self._path(feature, version, action), body, actor)
 
     def canary(
         self,
@@ -198,36 +302,52 @@ class ApiClient:
         *,
         actor: str = "",
         share: float | None = None,
-        plan: str | None = None,
+        plan: RolloutPlan | str | None = None,
         reason: str = "",
     ) -> Deployment:
+        """Start or re-share a canary; ``plan`` is a preset (by name or as returned by
+        :func:`~releasegate.deploy.plans.preset`): the API knows presets only."""
+        name = plan if isinstance(plan, str) or plan is None else plan.name
+        if isinstance(plan, RolloutPlan) and not _is_preset(plan):
+            raise UsageError(f"the API takes preset rollout plans only, not {name!r}")
         body = {
             "share_percent": share * 100.0 if share is not None else None,
-            "plan": plan,
-            "reason": reason,
+            "plan": name,
+            "reason": check_reason(reason, source="the reason"),
         }
-        return self._dep("POST", self._path(feature, version, "canary"), body)
+        return self._dep("POST", self._path(feature, version, "canary"), body, actor)
 
     def promote(
         self, feature: str, version: str, *, actor: str = "", reason: str = ""
     ) -> Deployment:
-        return self._dep("POST", self._path(feature, version, "promote"), {"reason": reason})
+        return self._simple("promote", feature, version, actor, reason)
 
     def pause(self, feature: str, version: str, *, actor: str = "", reason: str = "") -> Deployment:
-        return self._dep("POST", self._path(feature, version, "pause"), {"reason": reason})
+        return self._simple("pause", feature, version, actor, reason)
 
     def resume(
         self, feature: str, version: str, *, actor: str = "", reason: str = ""
     ) -> Deployment:
-        return self._dep("POST", self._path(feature, version, "resume"), {"reason": reason})
+        return self._simple("resume", feature, version, actor, reason)
+
+    def _simple(
+        self, action: str, feature: str, version: str, actor: str, reason: str
+    ) -> Deployment:
+        body = {"reason": check_reason(reason, source="the reason")}
+        return self._dep("POST", self._path(feature, version, action), body, actor)
 
     def rollback(
         self, feature: str, *, actor: str = "", reason: str, to: str | None = None
     ) -> Deployment | None:
-        data = self._call(
-            "POST", f"/v1/features/{_q(feature)}/rollback", {"reason": reason, "to": to}
-        )
+        body = {"reason": check_reason(reason, source="the reason"), "to": to}
+        data = self._call("POST", f"/v1/features/{_q(feature)}/rollback", body, actor=actor)
         return Deployment.from_json(data["serving"]) if data.get("serving") else None
+
+    def get(self, feature: str, version: str) -> Deployment:
+        return self._dep("GET", f"/v1/features/{_q(feature)}/versions/{_q(version)}")
+
+    def features(self) -> list[str]:
+        return [str(f) for f in self._call("GET", "/v1/features")]
 
     def status(self, feature: str) -> FeatureState:
         data = self._call("GET", f"/v1/features/{_q(feature)}")
@@ -247,15 +367,22 @@ class ApiClient:
         ]
 
     def route(self, feature: str, unit_key: str) -> Route:
+        """The route for ``unit_key`` (any string; lone surrogates are sent as U+FFFD,
+        which is how they are hashed, see ``docs/bucketing.md``)."""
         path = f"/v1/features/{_q(feature)}/route"
-        return _route(self._call("GET", path, params={"unit_key": unit_key}))
+        return _route(self._call("GET", path, params={"unit_key": scalar_text(unit_key)}))
 
-    def create_token(self, name: str, scope: str) -> tuple[ApiToken, str]:
-        data = self._call("POST", "/v1/tokens", {"name": name, "scope": scope})
+    # -- tokens: same arguments as TokenService (create, list, revoke) ---------------
+
+    def create_token(
+        self, name: str, scope: Scope | str, *, actor: str = ""
+    ) -> tuple[ApiToken, str]:
+        label = scope.label if isinstance(scope, Scope) else Scope.parse(scope).label
+        data = self._call("POST", "/v1/tokens", {"name": name, "scope": label}, actor=actor)
         return _token(data), str(data["token"])
 
     def list_tokens(self) -> list[ApiToken]:
         return [_token(t) for t in self._call("GET", "/v1/tokens")]
 
-    def revoke_token(self, name: str) -> ApiToken:
-        return _token(self._call("DELETE", f"/v1/tokens/{_q(name)}"))
+    def revoke_token(self, name: str, *, actor: str = "") -> ApiToken:
+        return _token(self._call("DELETE", f"/v1/tokens/{_q(name)}", actor=actor))

@@ -25,9 +25,9 @@ _COMMANDS: dict[str, str] = {
     "local": "local",
     "deploy": "deploy",
     "route": "deploy",
-    "db": "deploy",
-    "token": "deploy",
-    "api": "deploy",
+    "db": "deploy_server",
+    "token": "deploy_tokens",
+    "api": "deploy_server",
 }
 
 
@@ -35,7 +35,9 @@ def _load(modules: set[str]) -> Any:
     for module in sorted(modules):
         importlib.import_module(f"releasegate.cli.{module}")
     from releasegate.cli._app import app as typer_app
+    from releasegate.cli._common import guard_all
 
+    guard_all(typer_app)  # every command: documented exit codes, never a traceback
     return typer_app
 
 

@@ -75,7 +75,10 @@ app = typer.Typer(
     cls=_PlainHelpGroup,
     help=(
         "Make changes to LLM applications safe to ship: "
-        "eval gate in CI, scored canary in production."
+        "eval gate in CI, scored canary in production.\n\n"
+        "Exit codes of every command: 0 success (gate passed), 1 gate failed, "
+        "2 bad usage, config, data or an unreachable API/database, 3 the run failed, "
+        "4 internal error (a bug; RELEASEGATE_DEBUG=1 shows the traceback)."
     ),
     no_args_is_help=True,
     add_completion=False,

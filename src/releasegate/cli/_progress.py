@@ -29,7 +29,7 @@ def progress_reporter(
         return
     if console.is_terminal:
         with Progress(
-            TextColumn("[bold]{task.description}"),
+            TextColumn("{task.description}", style="bold", markup=False),
             BarColumn(),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
@@ -53,6 +53,6 @@ def progress_reporter(
         now = time.monotonic()
         if done == total or done // step != last[1] or now - last[0] > 10:
             last[0], last[1] = now, done // step
-            console.print(f"{label}: {done}/{total} cases", highlight=False)
+            console.print(f"{label}: {done}/{total} cases", highlight=False, markup=False)
 
     yield plain

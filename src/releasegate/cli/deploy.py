@@ -1,139 +1,56 @@
-"""CLI of the deployment control plane: ``deploy ...``, ``route``, ``db``, ``token``, ``api``.
+"""CLI of the deployment control plane: ``deploy ...`` and ``route``.
 
 Every command acts on the local database (``--db URL`` / ``RELEASEGATE_DATABASE_URL``,
 default SQLite under ``.releasegate/``) or, with ``--api URL``, through the control-plane
-API using the token in ``RELEASEGATE_API_TOKEN``. The JSON printed by ``--json`` is
-documented in ``docs/deployments.md``.
+API using the token in ``RELEASEGATE_API_TOKEN`` -- the same command, the same checks,
+the same output either way (see :mod:`releasegate.cli._control`). The JSON printed by
+``--json`` is documented in ``docs/deployments.md``. Names, reasons and actors are
+printed as plain text, never as console markup.
 """
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from releasegate.cli._app import app
-from releasegate.cli._serve import AccessLog, http_url, run_server
+from releasegate.cli._common import out_console, plain
+from releasegate.cli._control import (
+    Actor,
+    Api,
+    AsJson,
+    Db,
+    Feature,
+    NameCheck,
+    Reason,
+    ReasonCheck,
+    Version,
+    argv_text,
+    control_plane,
+    resolve_actor,
+    route_for,
+)
 from releasegate.deploy.model import AuditEntry, Deployment
 from releasegate.deploy.plans import preset
-from releasegate.deploy.router import Router
-from releasegate.deploy.service import DeploymentService, FeatureState
-from releasegate.deploy.tokens import Scope, TokenService
-from releasegate.errors import NotFound, ReleasegateError, UsageError
+from releasegate.deploy.service import FeatureState
+from releasegate.errors import UsageError
 from releasegate.evals.report import EvalReport
 
-if TYPE_CHECKING:  # httpx and SQLAlchemy: imported by the commands that use them
-    from releasegate.api.client import ApiClient
-    from releasegate.store.database import Database
-
-
-__all__ = ["api_app", "db_app", "deploy_app", "token_app"]
+__all__ = ["deploy_app"]
 
 deploy_app = typer.Typer(help="Register, approve, canary, promote and roll back versions.")
-db_app = typer.Typer(help="Manage the releasegate database schema.")
-token_app = typer.Typer(help="Create, list and revoke control-plane API tokens.")
-api_app = typer.Typer(help="Run the control-plane REST API.")
 app.add_typer(deploy_app, name="deploy", no_args_is_help=True)
-app.add_typer(db_app, name="db", no_args_is_help=True)
-app.add_typer(token_app, name="token", no_args_is_help=True)
-app.add_typer(api_app, name="api", no_args_is_help=True)
-
-ACTOR_ENV = "RELEASEGATE_ACTOR"
-
-_out = Console(highlight=False, soft_wrap=True)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-Db = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL (default: $RELEASEGATE_DATABASE_URL or SQLite)."),
-]
-Api = Annotated[
-    str | None,
-    typer.Option("--api", help="Act through this API (token in $RELEASEGATE_API_TOKEN)."),
-]
-Actor = Annotated[
-    str | None, typer.Option("--actor", help="Who acts (default: $RELEASEGATE_ACTOR or login).")
-]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON (see docs/deployments.md).")]
-Reason = Annotated[str, typer.Option("--reason", help="Why; kept in the audit log.")]
-Feature = Annotated[str, typer.Argument(help="Feature name.")]
-Version = Annotated[str, typer.Argument(help="Deployment version.")]
 
 
-def _api_client(url: str, actor: str | None = None) -> ApiClient:
-    """The control-plane API client (httpx is imported only when a command uses it)."""
-    from releasegate.api.client import ApiClient
-
-    return ApiClient(url, actor=actor) if actor is not None else ApiClient(url)
-
-
-def _open_db(url: str | None, *, create: bool = False, **kwargs: Any) -> Database:
-    """The store (SQLAlchemy is imported only when a command uses it). Only commands
-    that write pass ``create=True``: a read never creates a database or its folder."""
-    from releasegate.store.database import open_database
-
-    return open_database(url, create=create, **kwargs)
-
-
-@contextmanager
-def _naming(database: Database) -> Iterator[None]:
-    """Add the database read to a "not found" error (a typo'd --db reads an empty one)."""
-    try:
-        yield
-    except NotFound as exc:
-        exc.args = (f"{exc} (database {database.safe_url})",)
-        raise
-
-
-def _actor(actor: str | None) -> str:
-    if actor:
-        return actor
-    env = os.environ.get(ACTOR_ENV)
-    if env:
-        return env
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Print releasegate errors as one clear line and exit with their code."""
-    try:
-        yield
-    except ReleasegateError as exc:
-        _err.print("[bold red]error:[/] ", end="")
-        _err.print(str(exc), markup=False)  # an extra's name is in [brackets]
-        raise typer.Exit(int(exc.exit_code)) from None
-
-
-@contextmanager
-def _backend(
-    db: str | None, api: str | None, actor: str | None, *, create: bool = False
-) -> Iterator[DeploymentService | ApiClient]:
-    if api:
-        client = _api_client(api, actor)
-        try:
-            yield client
-        finally:
-            client.close()
-        return
-    database = _open_db(db, create=create)
-    try:
-        with _naming(database):
-            yield DeploymentService(database.uow())
-    finally:
-        database.close()
+def _say(renderable: Text | Table) -> None:
+    # Soft wrap: a long name or key stays on one line (scripts read these lines).
+    out_console.print(renderable, soft_wrap=True)
 
 
 def _print_json(data: Any) -> None:
@@ -145,7 +62,7 @@ def _done(dep: Deployment, as_json: bool, what: str) -> None:
         _print_json(dep.to_json())
     else:
         share = f" at {dep.share * 100:g}%" if dep.status.value == "canary" else ""
-        _out.print(f"{dep.ref}: {what} (status {dep.status.value}{share})")
+        _say(plain(f"{dep.ref}: {what} (status {dep.status.value}{share})"))
 
 
 def _load_report(path: Path | None) -> EvalReport | None:
@@ -156,8 +73,10 @@ def _load_report(path: Path | None) -> EvalReport | None:
 def register(
     feature: Feature,
     version: Version,
-    prompt: Annotated[str, typer.Option("--prompt", help="Prompt as NAME@VERSION.")],
-    model: Annotated[str, typer.Option("--model", help="Pinned model name.")],
+    prompt: Annotated[
+        str, typer.Option("--prompt", help="Prompt as NAME@VERSION.", callback=NameCheck)
+    ],
+    model: Annotated[str, typer.Option("--model", help="Pinned model name.", callback=NameCheck)],
     min_score: Annotated[
         float | None, typer.Option("--min-score", help="Lowest eval score approval accepts.")
     ] = None,
@@ -170,26 +89,26 @@ def register(
     as_json: AsJson = False,
 ) -> None:
     """Register FEATURE VERSION as a pending candidate."""
-    with _errors():
-        parsed: dict[str, Any] = {}
-        if params:
-            try:
-                parsed = json.loads(params)
-            except json.JSONDecodeError as exc:
-                raise UsageError(f"--params is not valid JSON: {exc.msg}") from exc
-            if not isinstance(parsed, dict):
-                raise UsageError("--params must be a JSON object")
-        with _backend(db, api, actor, create=True) as cp:
-            dep = cp.register(
-                feature,
-                version,
-                prompt=prompt,
-                model=model,
-                params=parsed,
-                min_score=min_score,
-                actor=_actor(actor),
-            )
-        _done(dep, as_json, "registered")
+    parsed: dict[str, Any] = {}
+    if params:
+        try:
+            parsed = json.loads(params)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--params is not valid JSON: {exc.msg}") from exc
+        if not isinstance(parsed, dict):
+            raise UsageError("--params must be a JSON object")
+    who = resolve_actor(actor)
+    with control_plane(db, api, create=True) as cp:
+        dep = cp.register(
+            feature,
+            version,
+            prompt=prompt,
+            model=model,
+            params=parsed,
+            min_score=min_score,
+            actor=who,
+        )
+    _done(dep, as_json, "registered")
 
 
 ReportOpt = Annotated[
@@ -209,9 +128,9 @@ def approve(
     as_json: AsJson = False,
 ) -> None:
     """Approve a candidate; refuses a report below the deployment's --min-score."""
-    with _errors(), _backend(db, api, actor) as cp:
+    with control_plane(db, api) as cp:
         dep = cp.approve(
-            feature, version, actor=_actor(actor), reason=reason, report=_load_report(report)
+            feature, version, actor=resolve_actor(actor), reason=reason, report=_load_report(report)
         )
     _done(dep, as_json, "approved")
 
@@ -228,9 +147,9 @@ def reject(
     as_json: AsJson = False,
 ) -> None:
     """Reject a candidate (final)."""
-    with _errors(), _backend(db, api, actor) as cp:
+    with control_plane(db, api) as cp:
         dep = cp.reject(
-            feature, version, actor=_actor(actor), reason=reason, report=_load_report(report)
+            feature, version, actor=resolve_actor(actor), reason=reason, report=_load_report(report)
         )
     _done(dep, as_json, "rejected")
 
@@ -252,24 +171,15 @@ def canary(
     as_json: AsJson = False,
 ) -> None:
     """Start a canary for VERSION, or change the share of its running canary."""
-    with _errors():
-        if share is None and plan is None:
-            raise UsageError("give --share PERCENT or --plan NAME")
-        if share is not None and not 0.0 < share <= 100.0:
-            raise UsageError(f"--share must be a percentage in (0, 100], got {share:g}")
-        fraction = share / 100.0 if share is not None else None
-        with _backend(db, api, actor) as cp:
-            if not isinstance(cp, DeploymentService):
-                dep = cp.canary(feature, version, share=fraction, plan=plan, reason=reason)
-            else:
-                dep = cp.canary(
-                    feature,
-                    version,
-                    actor=_actor(actor),
-                    share=fraction,
-                    plan=preset(plan) if plan else None,
-                    reason=reason,
-                )
+    if share is None and plan is None:
+        raise UsageError("give --share PERCENT or --plan NAME")
+    if share is not None and not 0.0 < share <= 100.0:
+        raise UsageError(f"--share must be a percentage in (0, 100], got {share:g}")
+    fraction = share / 100.0 if share is not None else None
+    rollout = preset(plan) if plan else None
+    who = resolve_actor(actor)
+    with control_plane(db, api) as cp:
+        dep = cp.canary(feature, version, actor=who, share=fraction, plan=rollout, reason=reason)
     _done(dep, as_json, "canary")
 
 
@@ -284,30 +194,32 @@ def promote(
     as_json: AsJson = False,
 ) -> None:
     """Make VERSION the only active version of FEATURE."""
-    with _errors(), _backend(db, api, actor) as cp:
-        dep = cp.promote(feature, version, actor=_actor(actor), reason=reason)
+    with control_plane(db, api) as cp:
+        dep = cp.promote(feature, version, actor=resolve_actor(actor), reason=reason)
     _done(dep, as_json, "promoted")
 
 
 @deploy_app.command("rollback")
 def rollback(
     feature: Feature,
-    reason: Annotated[str, typer.Option("--reason", help="Why (required).")],
-    to: Annotated[str | None, typer.Option("--to", help="Version to restore.")] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why (required).", callback=ReasonCheck)],
+    to: Annotated[
+        str | None, typer.Option("--to", help="Version to restore.", callback=NameCheck)
+    ] = None,
     db: Db = None,
     api: Api = None,
     actor: Actor = None,
     as_json: AsJson = False,
 ) -> None:
     """Abort FEATURE's canary, or restore the previous good (or --to) version."""
-    with _errors(), _backend(db, api, actor) as cp:
-        serving = cp.rollback(feature, actor=_actor(actor), reason=reason, to=to)
+    with control_plane(db, api) as cp:
+        serving = cp.rollback(feature, actor=resolve_actor(actor), reason=reason, to=to)
     if as_json:
         _print_json({"serving": serving.to_json() if serving else None})
     elif serving is None:
-        _out.print(f"{feature}: canary rolled back; no active version, the fallback serves")
+        _say(plain(f"{feature}: canary rolled back; no active version, the fallback serves"))
     else:
-        _out.print(f"{feature}: rolled back; {serving.version} serves")
+        _say(plain(f"{feature}: rolled back; {serving.version} serves"))
 
 
 @deploy_app.command("pause")
@@ -321,8 +233,8 @@ def pause(
     as_json: AsJson = False,
 ) -> None:
     """Freeze VERSION's rollout (a paused canary keeps its share but never advances)."""
-    with _errors(), _backend(db, api, actor) as cp:
-        dep = cp.pause(feature, version, actor=_actor(actor), reason=reason)
+    with control_plane(db, api) as cp:
+        dep = cp.pause(feature, version, actor=resolve_actor(actor), reason=reason)
     _done(dep, as_json, "paused")
 
 
@@ -337,26 +249,26 @@ def resume(
     as_json: AsJson = False,
 ) -> None:
     """Resume a paused VERSION where it was."""
-    with _errors(), _backend(db, api, actor) as cp:
-        dep = cp.resume(feature, version, actor=_actor(actor), reason=reason)
+    with control_plane(db, api) as cp:
+        dep = cp.resume(feature, version, actor=resolve_actor(actor), reason=reason)
     _done(dep, as_json, "resumed")
 
 
 def _status_table(state: FeatureState) -> Table:
-    table = Table(title=f"{state.feature}", title_justify="left")
+    table = Table(title=plain(state.feature), title_justify="left")
     for col in ("version", "status", "share", "prompt", "model", "updated (UTC)", "by"):
         table.add_column(col)
     for d in state.deployments:
         share = f"{d.share * 100:g}%" if d.status.value in ("canary", "active", "paused") else ""
         status = d.status.value + (f" (from {d.paused_from.value})" if d.paused_from else "")
         table.add_row(
-            d.version,
+            plain(d.version),
             status,
             share,
-            d.prompt,
-            d.model,
+            plain(d.prompt),
+            plain(d.model),
             d.updated_at.strftime("%F %T"),
-            d.updated_by,
+            plain(d.updated_by),
         )
     return table
 
@@ -364,7 +276,7 @@ def _status_table(state: FeatureState) -> Table:
 @deploy_app.command("status")
 def status(feature: Feature, db: Db = None, api: Api = None, as_json: AsJson = False) -> None:
     """Show which version serves FEATURE, its canary and every deployment."""
-    with _errors(), _backend(db, api, None) as cp:
+    with control_plane(db, api) as cp:
         state = cp.status(feature)
     if as_json:
         _print_json(state.to_json())
@@ -373,201 +285,64 @@ def status(feature: Feature, db: Db = None, api: Api = None, as_json: AsJson = F
     line = f"active: {active}"
     if state.canary:
         line += f"   canary: {state.canary.version} at {state.canary.share * 100:g}%"
-    _out.print(line)
-    _out.print(_status_table(state))
+    _say(plain(line))
+    _say(_status_table(state))
 
 
 def _history_table(feature: str, entries: list[AuditEntry]) -> Table:
-    table = Table(title=f"{feature} audit log", title_justify="left")
+    table = Table(title=plain(f"{feature} audit log"), title_justify="left")
     for col in ("time (UTC)", "actor", "action", "version", "from -> to", "reason"):
         table.add_column(col)
     for e in entries:
         move = f"{e.from_status or '-'} -> {e.to_status or '-'}"
-        table.add_row(e.at.strftime("%F %T"), e.actor, e.action, e.version or "", move, e.reason)
+        table.add_row(
+            e.at.strftime("%F %T"),
+            plain(e.actor),
+            e.action,
+            plain(e.version or ""),
+            move,
+            plain(e.reason),
+        )
     return table
 
 
 @deploy_app.command("history")
 def history(feature: Feature, db: Db = None, api: Api = None, as_json: AsJson = False) -> None:
     """Show FEATURE's audit log, oldest first."""
-    with _errors(), _backend(db, api, None) as cp:
+    with control_plane(db, api) as cp:
         entries = cp.history(feature)
     if as_json:
         _print_json([e.to_json() for e in entries])
     else:
-        _out.print(_history_table(feature, entries))
+        _say(_history_table(feature, entries))
 
 
 @app.command("route")
 def route(
     feature: Feature,
-    unit_key: Annotated[str, typer.Argument(help="Sticky unit: user, session or tenant id.")],
+    unit_key: Annotated[
+        str,
+        typer.Argument(
+            help="Sticky unit: user, session or tenant id (any text, even empty).",
+            callback=argv_text,
+        ),
+    ],
     fallback_model: Annotated[
-        str | None, typer.Option("--fallback-model", help="Model when nothing is active.")
+        str | None,
+        typer.Option(
+            "--fallback-model",
+            help="Model when nothing is active (local store only).",
+            callback=NameCheck,
+        ),
     ] = None,
     db: Db = None,
     api: Api = None,
     as_json: AsJson = False,
 ) -> None:
     """Show which version serves UNIT_KEY for FEATURE right now."""
-    with _errors():
-        if api:
-            client = _api_client(api)
-            try:
-                result = client.route(feature, unit_key)
-            finally:
-                client.close()
-        else:
-            database = _open_db(db)
-            try:
-                router = Router(
-                    lambda: database.uow(write=False), fallback_model=fallback_model, ttl_s=0.0
-                )
-                with _naming(database):
-                    result = router.route(feature, unit_key)
-            finally:
-                database.close()
+    result = route_for(db, api, feature, unit_key, fallback_model)
     if as_json:
         _print_json(result.to_json())
     else:
         what = result.version or "fallback"
-        _out.print(f"{feature} / {unit_key} -> {what} ({result.arm}, model {result.model})")
-
-
-@db_app.command("upgrade")
-def db_upgrade(db: Db = None) -> None:
-    """Apply every pending schema migration."""
-    with _errors():
-        database: Database = _open_db(db, check_schema=False, create=True)
-        try:
-            applied = database.upgrade()
-            now = database.revision()
-        finally:
-            database.close()
-        if applied:
-            _out.print(
-                f"database {database.safe_url}: applied {len(applied)} migration(s): "
-                f"{', '.join(applied)}; now at {now}"
-            )
-        else:
-            _out.print(f"database {database.safe_url} was already up to date (at {now})")
-
-
-@contextmanager
-def _tokens_ctx(db: str | None, *, create: bool = False) -> Iterator[TokenService]:
-    database = _open_db(db, create=create)
-    try:
-        with _naming(database):
-            yield TokenService(database.uow())
-    finally:
-        database.close()
-
-
-@token_app.command("create")
-def token_create(
-    name: Annotated[str, typer.Argument(help="A name for the token (unique).")],
-    scope: Annotated[str, typer.Option("--scope", help="read, operate or admin.")] = "read",
-    db: Db = None,
-    api: Api = None,
-    actor: Actor = None,
-    as_json: AsJson = False,
-) -> None:
-    """Create a token; its secret is printed once and stored only hashed."""
-    with _errors():
-        parsed = Scope.parse(scope)
-        if api:
-            client = _api_client(api, actor)
-            try:
-                token, secret = client.create_token(name, parsed.label)
-            finally:
-                client.close()
-        else:
-            with _tokens_ctx(db, create=True) as svc:
-                created = svc.create(name, parsed, actor=_actor(actor))
-            token, secret = created.token, created.secret
-    if as_json:
-        _print_json({**token.to_json(), "token": secret})
-    else:
-        _out.print(f"token {token.name!r} ({token.scope}) created; it is shown only once:")
-        sys.stdout.write(secret + "\n")
-
-
-@token_app.command("list")
-def token_list(db: Db = None, api: Api = None, as_json: AsJson = False) -> None:
-    """List tokens (names, scopes, prefixes; never secrets)."""
-    with _errors():
-        if api:
-            client = _api_client(api)
-            try:
-                tokens = client.list_tokens()
-            finally:
-                client.close()
-        else:
-            with _tokens_ctx(db) as svc:
-                tokens = svc.list()
-    if as_json:
-        _print_json([t.to_json() for t in tokens])
-        return
-    table = Table()
-    for col in ("name", "scope", "prefix", "created (UTC)", "revoked (UTC)"):
-        table.add_column(col)
-    for t in tokens:
-        revoked = t.revoked_at.strftime("%F %T") if t.revoked_at else ""
-        table.add_row(t.name, t.scope, t.prefix + "...", t.created_at.strftime("%F %T"), revoked)
-    _out.print(table)
-
-
-@token_app.command("revoke")
-def token_revoke(
-    name: Annotated[str, typer.Argument(help="Token name.")],
-    db: Db = None,
-    api: Api = None,
-    actor: Actor = None,
-) -> None:
-    """Revoke a token at once."""
-    with _errors():
-        if api:
-            client = _api_client(api, actor)
-            try:
-                client.revoke_token(name)
-            finally:
-                client.close()
-        else:
-            with _tokens_ctx(db) as svc:
-                svc.revoke(name, actor=_actor(actor))
-    _out.print(f"token {name!r} revoked")
-
-
-@api_app.command("serve")
-def api_serve(
-    host: Annotated[str, typer.Option("--host", help="Interface to bind.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="TCP port.")] = 8700,
-    fallback_model: Annotated[
-        str | None, typer.Option("--fallback-model", help="Model when nothing is active.")
-    ] = None,
-    access_log: AccessLog = False,
-    db: Db = None,
-) -> None:
-    """Serve the control-plane API (OpenAPI at /docs) with uvicorn.
-
-    Prints the URL and the database (password masked) on start. The database must
-    exist: create it with `releasegate db upgrade`.
-    """
-    from releasegate.api.app import create_app
-
-    with _errors():
-        database = _open_db(db)
-        try:
-            url = http_url(host, port)
-            run_server(
-                create_app(database.uow, fallback_model=fallback_model),
-                host=host,
-                port=port,
-                access_log=access_log,
-                banner=[
-                    f"releasegate API at {url} (OpenAPI at {url}/docs)",
-                    f"database: {database.safe_url}",
-                ],
-            )
-        finally:
-            database.close()
+        _say(plain(f"{feature} / {unit_key} -> {what} ({result.arm}, model {result.model})"))

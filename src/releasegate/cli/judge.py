@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from releasegate.cli._app import app
-from releasegate.cli._common import err_console, handle_errors, out_console
+from releasegate.cli._common import err_console, handle_errors, out_console, plain, styled
 from releasegate.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -63,7 +63,7 @@ def _print(report: CalibrationReport, warnings: list[str]) -> None:
     table.add_row("judge tokens / cost", f"{report.judge_tokens} / ${report.judge_cost_usd:.4f}")
     out_console.print(table)
     for w in warnings:
-        err_console.print(f"[yellow]warning:[/] {w}", markup=True)
+        err_console.print(styled(("warning:", "yellow"), f" {w}"))
 
 
 @judge_app.command("calibrate")
@@ -141,8 +141,8 @@ def calibrate_command(
     else:
         _print(report, warnings)
     if report.n_measured == 0:
-        err_console.print("[red]error:[/] the judge measured no case")
+        err_console.print(styled(("error:", "red"), " the judge measured no case"))
         raise typer.Exit(int(ExitCode.RUN_FAILED))
     if min_kappa is not None and (report.cohen_kappa is None or report.cohen_kappa < min_kappa):
-        err_console.print(f"[red]judge agreement below --min-kappa {min_kappa:g}[/]")
+        err_console.print(plain(f"judge agreement below --min-kappa {min_kappa:g}", "red"))
         raise typer.Exit(int(ExitCode.GATE_FAILED))

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from releasegate.cli._app import app
-from releasegate.cli._common import err_console, handle_errors
+from releasegate.cli._common import err_console, handle_errors, styled
 from releasegate.cli._serve import AccessLog, http_url, run_server
 
 __all__ = ["local_app", "serve_command"]
@@ -52,7 +52,9 @@ def serve_command(
     if not path.is_file():
         raise UsageError(f"--gguf {path}: file not found")
     if host not in ("127.0.0.1", "localhost", "::1"):
-        err_console.print(f"[yellow]warning:[/] serving on {host}: reachable from the network")
+        err_console.print(
+            styled(("warning:", "yellow"), f" serving on {host}: reachable from the network")
+        )
     url = http_url(host, port)
     run_server(
         create_app(ServerSettings(gguf=path, threads=threads, n_ctx=n_ctx, max_tokens=max_tokens)),

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from releasegate.cli._app import app
-from releasegate.cli._common import err_console, handle_errors, out_console
+from releasegate.cli._common import err_console, handle_errors, out_console, plain, styled
 from releasegate.errors import ExitCode
 
 __all__ = ["validate_command"]
@@ -53,10 +53,10 @@ def validate_command(
     errors = [i for i in issues if i.severity == "error"]
     for issue in issues:
         style = "red" if issue.severity == "error" else "yellow"
-        err_console.print(f"[{style}]{issue.severity}[/]: ", end="")
-        # The severity is printed above; str() of a warning would say "warning:" again.
-        err_console.print(str(dataclasses.replace(issue, severity="error")), markup=False)
+        # The severity is printed first; str() of a warning would say "warning:" again.
+        shown = str(dataclasses.replace(issue, severity="error"))
+        err_console.print(styled((issue.severity, style), ": ", shown))
     if errors:
-        err_console.print(f"[bold red]{len(errors)} error(s)[/]")
+        err_console.print(plain(f"{len(errors)} error(s)", "bold red"))
         raise typer.Exit(int(ExitCode.USAGE))
-    out_console.print(f"[green]valid[/] ({len(issues)} warning(s))")
+    out_console.print(styled(("valid", "green"), f" ({len(issues)} warning(s))"))

@@ -1,4 +1,4 @@
-"""In-process routing for applications (SPEC R-2.2): (feature, unit key) -> version.
+"""In-process routing for applications: (feature, unit key) -> version.
 
 The router reads a feature's active and canary deployments from the store, keeps them for
 a short time (``ttl_s``) and then decides every request locally: a SHA-256 of the unit key
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
+from releasegate.deploy.bucketing import key_bytes
 from releasegate.deploy.model import Deployment
 from releasegate.deploy.ports import UnitOfWork
 from releasegate.deploy.status import Status
@@ -161,17 +162,23 @@ class Router:
     def route(self, feature: str, unit_key: str) -> Route:
         """The route for one request; sticky for ``unit_key`` while the rollout lasts.
 
+        ``unit_key`` may be any string, the empty one included; it is hashed exactly as
+        :func:`~releasegate.deploy.bucketing.bucket` hashes it (lone surrogates count as
+        U+FFFD).
+
         Raises:
             NotFound: the feature has no active version and no fallback is configured.
         """
         entry = self._cache.get(feature)
         if entry is None or entry.expires <= self._clock():
             entry = self._load(feature)
-        if entry.canary is not None and (
-            int.from_bytes(hashlib.sha256((entry.prefix + unit_key).encode()).digest()[:8], "big")
-            < entry.threshold
-        ):
-            return entry.canary
+        if entry.canary is not None:
+            try:
+                data = (entry.prefix + unit_key).encode()
+            except UnicodeEncodeError:  # lone surrogates: the documented replacement rule
+                data = key_bytes(entry.prefix + unit_key)
+            if int.from_bytes(hashlib.sha256(data).digest()[:8], "big") < entry.threshold:
+                return entry.canary
         if entry.incumbent is None:
             raise NotFound(entry.missing)
         return entry.incumbent

@@ -223,11 +223,14 @@ def _terminal(c: Comparison) -> RenderableType:
     if ov.mde is not None:
         parts.append(Text(f"minimum detectable effect (alpha {ALPHA}, power 0.8): {ov.mde:.3f}"))
     for rule in c.rules:
-        mark = Text("PASS", "green") if rule.passed else Text("FAIL", "red")
+        # A rule name can hold a user's tag (critical_tag:[x]): never parse it as markup.
+        mark = ("PASS", "green") if rule.passed else ("FAIL", "red")
         parts.append(
-            mark
-            + Text(f" {rule.rule} ({rule_actual(rule)}, threshold ")
-            + Text(f"{fmt_num(rule.threshold)}): {rule.message}")
+            Text.assemble(
+                mark,
+                f" {rule.rule} ({rule_actual(rule)}, threshold {fmt_num(rule.threshold)}): ",
+                rule.message,
+            )
         )
     parts.extend([Text(c.rules_from, style="dim")] if c.rules_from else [])
     parts.extend(Text(f"warning: {w}", style="yellow") for w in c.warnings)

@@ -3,64 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
+from tests.e2e.deploy._cli import run
+
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-CLI = [sys.executable, "-c", "from releasegate.cli import main; main()"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def run(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*CLI, *args], capture_output=True, text=True, timeout=120, env=env, cwd=cwd, check=False
-    )
-
-
-@pytest.fixture
-def server(database_url: str, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    log = tmp_path / "server.log"
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(
-            [*CLI, "api", "serve", "--port", str(port), "--db", database_url],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            cwd=tmp_path,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(url + "/v1/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                pytest.fail(f"api serve exited: {log.read_text()}")
-            time.sleep(0.1)
-        else:
-            pytest.fail("api serve did not become healthy")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_cli_through_the_api(server: str, database_url: str, tmp_path: Path) -> None:
@@ -70,7 +19,7 @@ def test_cli_through_the_api(server: str, database_url: str, tmp_path: Path) -> 
     reader = json.loads(
         run("token", "create", "viewer", "--scope", "read", "--db", database_url, "--json").stdout
     )["token"]
-    env = {**os.environ, "RELEASEGATE_API_TOKEN": secret}
+    env = {"RELEASEGATE_API_TOKEN": secret, "RELEASEGATE_ACTOR": "ci-bot"}
     api = ("--api", server)
 
     steps = [
@@ -93,9 +42,7 @@ def test_cli_through_the_api(server: str, database_url: str, tmp_path: Path) -> 
     assert routed["version"] in ("v1", "v2") and routed["model"] == "m-2024"
 
     # A read token may look but not operate: non-zero exit with the API's message.
-    denied = run(
-        "deploy", "promote", "chat", "v2", *api, env={**os.environ, "RELEASEGATE_API_TOKEN": reader}
-    )
+    denied = run("deploy", "promote", "chat", "v2", *api, env={"RELEASEGATE_API_TOKEN": reader})
     assert denied.returncode == 2 and "403" in denied.stderr and "operate" in denied.stderr
 
     r = run("deploy", "rollback", "chat", "--reason", "canary worse", *api, env=env)
@@ -103,7 +50,8 @@ def test_cli_through_the_api(server: str, database_url: str, tmp_path: Path) -> 
     refused = run("deploy", "rollback", "chat", "--reason", "again", *api, env=env)
     assert refused.returncode == 2 and "no previous good version" in refused.stderr
 
-    # The same database, read locally, shows what the API did, attributed to the token.
+    # The same database, read locally, shows what the API did, attributed to the actor
+    # ($RELEASEGATE_ACTOR, as locally) and the token.
     history = json.loads(run("deploy", "history", "chat", "--json", "--db", database_url).stdout)
     assert [h["action"] for h in history][-2:] == ["canary", "rollback"]
-    assert history[-1]["actor"] == "token:ops" and history[-1]["reason"] == "canary worse"
+    assert history[-1]["actor"] == "ci-bot (token ops)" and history[-1]["reason"] == "canary worse"

@@ -73,8 +73,10 @@ def test_actor_header_fits_the_recorded_actor_with_any_token_name(
     room = names.MAX_ACTOR - len(f" (token {token_name})")
     with TestClient(create_app(db.uow)) as client:
 
-        def call(who: str, n: int) -> int:
-            h = {"Authorization": f"Bearer {secret}", ACTOR_HEADER: who}
+        def call(who: str | None, n: int) -> int:
+            h = {"Authorization": f"Bearer {secret}"}
+            if who is not None:
+                h[ACTOR_HEADER] = who
             if scope is Scope.ADMIN:
                 body = {"name": f"made-{n}", "scope": "read"}
                 return client.post("/v1/tokens", json=body, headers=h).status_code
@@ -84,7 +86,8 @@ def test_actor_header_fits_the_recorded_actor_with_any_token_name(
         assert call("w" * (room + 1), 1) == 422
         assert call("w" * (room + 300), 2) == 422
         assert call("w" * room, 3) == 201
-        assert call("", 4) == 201  # no header: token:NAME
+        assert call(None, 4) == 201  # no header: token:NAME
+        assert call("", 5) == 422  # a blank actor is refused, never dropped
     if scope is Scope.OPERATE:
         entries = DeploymentService(db.uow()).history("chat")
         assert [len(e.actor) for e in entries] == [

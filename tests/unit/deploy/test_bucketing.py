@@ -11,13 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from releasegate.deploy.bucketing import bucket, in_canary
+from releasegate.deploy.bucketing import bucket, in_canary, key_bytes, scalar_text
 from releasegate.deploy.router import threshold_for
 
 pytestmark = pytest.mark.unit
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "bucketing.md"
 keys = st.text(min_size=0, max_size=40)
+# Every code point, surrogates included (hypothesis leaves them out by default).
+any_keys = st.text(st.characters(blacklist_categories=()), min_size=0, max_size=40)
 shares = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 
 
@@ -39,6 +41,65 @@ def test_docs_publish_at_least_20_vectors_and_they_hold() -> None:
     assert len(vectors) >= 20
     for salt, unit, value in vectors:
         assert repr(bucket(salt, unit)) == value, (salt, unit)
+
+
+def _escaped(text: str) -> str:
+    return text.encode("ascii").decode("unicode_escape")
+
+
+def _escaped_vectors() -> list[tuple[str, str, str, str, str]]:
+    rows = re.findall(
+        r"^\| `([^`]*)` \| `([^`]*)` \| `([^`]*)` \| `([0-9.e-]+)` \| `([0-9a-f]{16})` \|",
+        DOC.read_text(),
+        flags=re.M,
+    )
+    return [
+        (salt, _escaped(key), _escaped(same), value, hexa) for salt, key, same, value, hexa in rows
+    ]
+
+
+def test_docs_publish_vectors_for_text_that_is_not_valid_unicode() -> None:
+    vectors = _escaped_vectors()
+    assert len(vectors) >= 6
+    assert any(scalar_text(key) != key for _, key, _, _, _ in vectors)
+    for salt, key, same, value, hexa in vectors:
+        assert repr(bucket(salt, key)) == value, (salt, key)
+        assert repr(bucket(salt, same)) == value, (salt, same)
+        assert scalar_text(key) == same
+        assert hashlib.sha256(key_bytes(f"{salt}:{key}")).hexdigest()[:16] == hexa
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", b""),
+        ("plain", b"plain"),
+        ("caf\u00e9", "caf\u00e9".encode()),
+        ("caf\udce9", "caf\ufffd".encode()),
+        ("\ud800", "\ufffd".encode()),
+        ("\ud83d\ude42", "\U0001f642".encode()),
+        ("\ude42\ud83d", "\ufffd\ufffd".encode()),
+        ("a\ud800\ud800b", "a\ufffd\ufffdb".encode()),
+    ],
+)
+def test_key_bytes_rule(text: str, expected: bytes) -> None:
+    assert key_bytes(text) == expected
+
+
+@given(text=any_keys)
+def test_key_bytes_never_raises_and_only_touches_surrogates(text: str) -> None:
+    data = key_bytes(text)
+    assert data.decode() == scalar_text(text)
+    assert scalar_text(scalar_text(text)) == scalar_text(text)
+    if not any(0xD800 <= ord(c) <= 0xDFFF for c in text):
+        assert data == text.encode() and scalar_text(text) == text
+
+
+@given(salt=keys, unit=any_keys, share=shares)
+def test_router_threshold_agrees_for_any_string(salt: str, unit: str, share: float) -> None:
+    raw = int.from_bytes(hashlib.sha256(key_bytes(f"{salt}:{unit}")).digest()[:8], "big")
+    assert (raw < threshold_for(share)) == (bucket(salt, unit) < share)
+    assert bucket(salt, unit) == bucket(salt, scalar_text(unit))
 
 
 @given(salt=keys, unit=keys)

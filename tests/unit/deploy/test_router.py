@@ -96,3 +96,29 @@ def test_sticky_across_share_increase(data: MemoryData) -> None:
     after = {k: router.route("chat", f"k{k}").version for k in range(2000)}
     assert all(after[k] == "v2" for k, v in before.items() if v == "v2")
     assert sum(v == "v2" for v in after.values()) > sum(v == "v2" for v in before.values())
+
+
+# Keys that are not valid Unicode (lone surrogates, Python's surrogateescape of a
+# non-UTF-8 byte), the empty key, and valid keys next to their replacement form.
+ODD_KEYS = ["", "caf\udce9", "caf\ud800", "\udce2\udc82\udcac", "\ud83d\ude42", "\ude42", "ü"]
+
+
+@pytest.mark.parametrize("share", [0.3, 0.5, 1.0])
+def test_router_hashes_any_key_like_bucket(data: MemoryData, share: float) -> None:
+    from releasegate.deploy.bucketing import scalar_text
+
+    svc = service(data)
+    ship(svc, "v1")
+    svc.promote("chat", "v1", actor="t")
+    ship(svc, "v2")
+    salt = svc.canary("chat", "v2", actor="t", share=share).salt
+    assert salt is not None
+    router = Router(lambda: InMemoryUnitOfWork(data), ttl_s=60.0)
+    keys = ODD_KEYS + [f"{k}{i}" for k in ODD_KEYS for i in range(40)]
+    for key in keys:
+        routed = router.route("chat", key)
+        expected = "canary" if bucket(salt, key) < share else "incumbent"
+        assert routed.arm == expected, key
+        assert router.route("chat", scalar_text(key)).arm == expected
+    if share == 1.0:
+        assert router.route("chat", "").version == "v2"

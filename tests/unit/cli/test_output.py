@@ -1,0 +1,52 @@
+"""What the CLI prints: user text as written, control characters as escapes."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+from rich.console import Console
+
+from releasegate.cli._common import plain, styled
+from releasegate.cli.deploy import _history_table
+from releasegate.deploy.model import AuditEntry
+
+pytestmark = pytest.mark.unit
+
+MARKUP = ["[/]", "[bold]x", "[link=https://example.com]y[/link]", "[red", "\\[", ":smile:"]
+
+
+def _render(renderable: object) -> str:
+    buf = io.StringIO()
+    Console(file=buf, width=200, markup=False, emoji=False, color_system=None).print(renderable)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("text", MARKUP)
+def test_plain_and_styled_never_parse_markup(text: str) -> None:
+    assert _render(plain(text)).rstrip("\n") == text
+    assert _render(styled(("error: ", "bold red"), text)).rstrip("\n") == f"error: {text}"
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("mallory\x1b[2J", "mallory\\x1b[2J"),
+        ("a\rb", "a\\x0db"),
+        ("bidi\u202eevil", "bidi\\u202eevil"),
+        ("[bold]x", "[bold]x"),
+    ],
+)
+def test_history_shows_control_characters_as_escapes(stored: str, shown: str) -> None:
+    entry = AuditEntry(
+        feature="chat",
+        version="v1",
+        action="register",
+        actor=stored,
+        reason=stored,
+        at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    out = _render(_history_table("chat", [entry]))
+    assert "\x1b" not in out and "\r" not in out and "\u202e" not in out
+    assert out.count(shown) == 2
