@@ -36,7 +36,7 @@ def db_upgrade(db: Db = None) -> None:
         )
     else:
         message = f"database {database.safe_url} was already up to date (at {now})"
-    out_console.print(plain(message))
+    out_console.print(plain(message), soft_wrap=True)  # one line: scripts read it
 
 
 @api_app.command("serve")
