@@ -171,8 +171,9 @@ class ApiClient:
         actor: str = "",
         reason: str = "",
         report: EvalReport | None = None,
+        override_reason: str | None = None,
     ) -> Deployment:
-        return self._verdict("approve", feature, version, reason, report)
+        return self._verdict("approve", feature, version, reason, report, override_reason)
 
     def reject(
         self,
@@ -186,9 +187,20 @@ class ApiClient:
         return self._verdict("reject", feature, version, reason, report)
 
     def _verdict(
-        self, action: str, feature: str, version: str, reason: str, report: EvalReport | None
+        self,
+        action: str,
+        feature: str,
+        version: str,
+        reason: str,
+        report: EvalReport | None,
+        override_reason: str | None = None,
     ) -> Deployment:
-        body = {"reason": reason, "report": report.model_dump(mode="json") if report else None}
+        body: dict[str, Any] = {
+            "reason": reason,
+            "report": report.model_dump(mode="json") if report else None,
+        }
+        if override_reason is not None:
+            body["override_reason"] = override_reason
         return self._dep("POST", self._path(feature, version, action), body)
 
     def canary(
