@@ -259,6 +259,9 @@ def short_hash(value: str | None, n: int = 8) -> str | None:
 def identity_parts(identity: Identity) -> list[tuple[str, str]]:
     """(label, value) pairs describing what was evaluated, in display order."""
     parts: list[tuple[str, str]] = [("suite", identity.suite)]
+    if identity.target:
+        # A scripted or replayed run says so before anything that reads like a real call.
+        parts.append(("target", identity.target))
     if identity.prompt_name:
         prompt = identity.prompt_name
         if identity.prompt_version:

@@ -68,6 +68,7 @@ def _properties(parent: ET.Element, identity: Identity, report: EvalReport) -> N
         ("releasegate.prompt_hash", identity.prompt_hash),
         ("releasegate.model", identity.model),
         ("releasegate.provider", identity.provider),
+        ("releasegate.target", identity.target),
         ("releasegate.base_url", identity.base_url),
         ("releasegate.dataset_hash", identity.dataset_hash),
         ("releasegate.datasets", ", ".join(identity.datasets) or None),
