@@ -72,6 +72,9 @@ class CheckResult(_Model):
     reason: str = ""
     judge_tokens: int = 0
     judge_cost_usd: float = 0.0
+    #: where the check was written: ``assert[i]`` (its position in the case's own list)
+    #: or ``defaults.assert[i]`` (from the dataset's defaults); ``None`` in older reports
+    label: str | None = None
 
     @field_validator("reason")
     @classmethod
