@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from releasegate.errors import ProviderError
 from releasegate.local.assets import CHAT_MODEL_ID
 from releasegate.local.process import LocalServerProcess
 from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse
@@ -142,7 +143,16 @@ class LocalProvider(ChatProvider):
         client = await self._openai()
         if self._base_url is None:
             request = dataclasses.replace(request, model=CHAT_MODEL_ID)
-        response = await client.complete(request)
+        try:
+            response = await client.complete(request)
+        except ProviderError as exc:
+            if exc.status != 404:
+                raise
+            raise ProviderError(
+                f"model {request.model or self._model!r} is not served by the local server "
+                f"at {self._base_url} (it serves {CHAT_MODEL_ID}; use that model id)",
+                status=404,
+            ) from exc
         # Running on this machine costs no API dollars.
         return dataclasses.replace(response, cost_usd=0.0, model=self._model)
 
