@@ -140,6 +140,16 @@ class LocalProvider(ChatProvider):
             ProviderError: the ``local`` extra is missing, the server failed to start, or
                 the call failed (see the ``openai`` provider).
         """
+        if self._base_url is None:
+            # The server this provider starts serves one model: never answer a request for
+            # another one (a prompt pinned to a hosted model) as if it had been served.
+            served = {"", self._model.lower(), CHAT_MODEL_ID.lower(), "smollm2-135m-instruct"}
+            if (request.model or "").lower() not in served:
+                raise ProviderError(
+                    f"model {request.model!r} is not served by the local provider "
+                    f"{self.name!r} (it serves {self._model}; use that model id)",
+                    status=404,
+                )
         client = await self._openai()
         if self._base_url is None:
             request = dataclasses.replace(request, model=CHAT_MODEL_ID)

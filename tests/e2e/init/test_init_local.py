@@ -121,3 +121,17 @@ def test_a_prompt_pinned_to_a_model_the_server_lacks_names_its_file(
     prompt.write_text(prompt.read_text().replace(f"model: {pinned}", f"model: {CHAT_MODEL_ID}"))
     ok = _run(["eval", "--suite", "pr", "-o", "out/pr.json"], proj)
     assert ok.returncode == 0, ok.stdout + ok.stderr
+
+
+def test_a_started_local_provider_refuses_a_model_it_does_not_serve(tmp_path: Path) -> None:
+    # Without base_url the provider starts the server itself; a prompt pinned to a hosted
+    # model is refused before anything starts, naming the prompt file.
+    init = _run(["init", "--local", "proj"], tmp_path)
+    assert init.returncode == 0, init.stderr
+    proj = tmp_path / "proj"
+    prompt = proj / "prompts" / "support-answer.yaml"
+    prompt.write_text(prompt.read_text().replace(f"model: {CHAT_MODEL_ID}", "model: gpt-4o-mini"))
+    ev = _run(["eval", "--suite", "pr"], proj)
+    said = " ".join((ev.stdout + ev.stderr).split())
+    assert ev.returncode != 0
+    assert "model 'gpt-4o-mini' (pinned in prompts/support-answer.yaml) is not served by" in said
