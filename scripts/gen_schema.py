@@ -88,7 +88,7 @@ def _with_header(schema: dict[str, Any], title: str, description: str) -> dict[s
 def _dataset_schema() -> dict[str, Any]:
     case = Case.model_json_schema(by_alias=True)
     defs: dict[str, Any] = case.pop("$defs", {})
-    for loader_only in ("source", "line"):
+    for loader_only in ("source", "line", "default_asserts"):
         case["properties"].pop(loader_only, None)
     defaults = copy.deepcopy(case)
     defaults["properties"].pop("id")

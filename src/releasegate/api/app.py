@@ -144,7 +144,12 @@ def create_app(
     def approve(feature: str, version: str, body: ApproveBody, caller: Operator) -> Json:
         report = _report(body.report)
         dep = service().approve(
-            feature, version, actor=caller.actor, reason=body.reason, report=report
+            feature,
+            version,
+            actor=caller.actor,
+            reason=body.reason,
+            report=report,
+            override_reason=body.override_reason,
         )
         return dep.to_json()
 

@@ -266,8 +266,9 @@ class ApiClient:
         actor: str = "",
         reason: str = "",
         report: EvalReport | None = None,
+        override_reason: str | None = None,
     ) -> Deployment:
-        return self._verdict("approve", feature, version, actor, reason, report)
+        return self._verdict("approve", feature, version, actor, reason, report, override_reason)
 
     def reject(
         self,
@@ -288,11 +289,14 @@ class ApiClient:
         actor: str,
         reason: str,
         report: EvalReport | None,
+        override_reason: str | None = None,
     ) -> Deployment:
-        body = {
+        body: dict[str, Any] = {
             "reason": check_reason(reason, source="the reason"),
             "report": report.model_dump(mode="json") if report else None,
         }
+        if override_reason is not None:
+            body["override_reason"] = check_reason(override_reason, source="--override-reason")
         return self._dep("POST", self._path(feature, version, action), body, actor)
 
     def canary(

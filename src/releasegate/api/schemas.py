@@ -57,6 +57,11 @@ class ApproveBody(_Body):
     report: dict[str, Any] | None = Field(
         default=None, description="An eval report (the JSON written by `releasegate eval`)"
     )
+    override_reason: str | None = Field(
+        default=None,
+        description="Why a report whose gate failed, or of another prompt version or model, "
+        "is accepted (approve only; kept in the audit log)",
+    )
 
 
 class CanaryBody(_Body):

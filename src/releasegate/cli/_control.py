@@ -83,6 +83,7 @@ class ControlPlane(Protocol):
         actor: str,
         reason: str = "",
         report: EvalReport | None = None,
+        override_reason: str | None = None,
     ) -> Deployment: ...
 
     def reject(

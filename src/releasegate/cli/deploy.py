@@ -20,7 +20,7 @@ from rich.table import Table
 from rich.text import Text
 
 from releasegate.cli._app import app
-from releasegate.cli._common import out_console, plain
+from releasegate.cli._common import err_console, out_console, plain
 from releasegate.cli._control import (
     Actor,
     Api,
@@ -65,6 +65,25 @@ def _done(dep: Deployment, as_json: bool, what: str) -> None:
         _say(plain(f"{dep.ref}: {what} (status {dep.status.value}{share})"))
 
 
+def _check_prompt(ref: str, config: Path | None) -> None:
+    """Refuse a --prompt the project does not have; warn when there is no project."""
+    from releasegate.deploy.evidence import check_prompt_known
+    from releasegate.project import CONFIG_NAMES, load_project
+
+    if config is None and not any(Path(name).is_file() for name in CONFIG_NAMES):
+        err_console.print(
+            plain(
+                f"warning: --prompt {ref} not checked: no {CONFIG_NAMES[0]} here "
+                "(run inside the project, or pass --config)"
+            ),
+            soft_wrap=True,
+        )
+        return
+    project = load_project(config)
+    shown = f"{project.config.prompts.rstrip('/')}/"
+    check_prompt_known(ref, project.prompts(), where=shown)
+
+
 def _load_report(path: Path | None) -> EvalReport | None:
     return EvalReport.load(path) if path is not None else None
 
@@ -83,12 +102,24 @@ def register(
     params: Annotated[
         str | None, typer.Option("--params", help="Generation parameters as a JSON object.")
     ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Project whose prompts --prompt must name (default: ./releasegate.yaml).",
+        ),
+    ] = None,
     db: Db = None,
     api: Api = None,
     actor: Actor = None,
     as_json: AsJson = False,
 ) -> None:
-    """Register FEATURE VERSION as a pending candidate."""
+    """Register FEATURE VERSION as a pending candidate.
+
+    Inside a project (or with --config) the prompt NAME@VERSION must be one of the
+    project's prompts; elsewhere it cannot be checked and a warning says so.
+    """
+    _check_prompt(prompt, config)
     parsed: dict[str, Any] = {}
     if params:
         try:
@@ -122,15 +153,34 @@ def approve(
     version: Version,
     reason: Reason = "",
     report: ReportOpt = None,
+    override_reason: Annotated[
+        str | None,
+        typer.Option(
+            "--override-reason",
+            help="Accept a report whose gate failed or that evaluated another prompt "
+            "version or model; kept in the audit log.",
+            callback=ReasonCheck,
+        ),
+    ] = None,
     db: Db = None,
     api: Api = None,
     actor: Actor = None,
     as_json: AsJson = False,
 ) -> None:
-    """Approve a candidate; refuses a report below the deployment's --min-score."""
+    """Approve a candidate; refuses a report that does not back it.
+
+    A report below the deployment's --min-score or of an incomplete run is always
+    refused; one whose gate failed, or of another prompt version or model, only without
+    --override-reason.
+    """
     with control_plane(db, api) as cp:
         dep = cp.approve(
-            feature, version, actor=resolve_actor(actor), reason=reason, report=_load_report(report)
+            feature,
+            version,
+            actor=resolve_actor(actor),
+            reason=reason,
+            report=_load_report(report),
+            override_reason=override_reason,
         )
     _done(dep, as_json, "approved")
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from releasegate.deploy.bucketing import new_salt
+from releasegate.deploy.evidence import check_prompt_known, check_report, eval_evidence
 from releasegate.deploy.model import AuditEntry, Deployment, utcnow
 from releasegate.deploy.names import (
     MAX_MODEL,
@@ -27,11 +28,18 @@ from releasegate.deploy.names import (
 )
 from releasegate.deploy.plans import RolloutPlan
 from releasegate.deploy.ports import UnitOfWork
-from releasegate.deploy.status import Status, check_transition
+from releasegate.deploy.status import Status
+from releasegate.deploy.steps import check_move, command, next_steps
 from releasegate.errors import DeploymentError, NotFound, UsageError
 from releasegate.evals.report import EvalReport
 
-__all__ = ["DeploymentService", "FeatureState", "eval_evidence", "parse_prompt_ref"]
+__all__ = [
+    "DeploymentService",
+    "FeatureState",
+    "check_prompt_known",
+    "eval_evidence",
+    "parse_prompt_ref",
+]
 
 
 def parse_prompt_ref(ref: str) -> tuple[str, str]:
@@ -41,28 +49,6 @@ def parse_prompt_ref(ref: str) -> tuple[str, str]:
     (:func:`releasegate.deploy.names.check_prompt_ref`).
     """
     return check_prompt_ref(ref)
-
-
-def eval_evidence(report: EvalReport) -> dict[str, Any]:
-    """The part of an eval report kept as approval evidence."""
-    s, ident = report.summary, report.identity
-    return {
-        "run_id": report.run_id,
-        "suite": ident.suite,
-        "status": report.status,
-        "gate_passed": report.gate.passed if report.gate else None,
-        "mean_score": s.mean_score,
-        "pass_rate": s.pass_rate,
-        "n_cases": s.n_cases,
-        "n_unmeasured": s.n_unmeasured,
-        "model": ident.model,
-        "prompt_name": ident.prompt_name,
-        "prompt_version": ident.prompt_version,
-        "prompt_hash": ident.prompt_hash,
-        "dataset_hash": ident.dataset_hash,
-        "tool_version": ident.tool_version,
-        "finished_at": report.finished_at,
-    }
 
 
 def _check_change(feature: str, actor: str, reason: str) -> None:
@@ -78,20 +64,24 @@ def _canary_words(canary: Deployment) -> str:
     return f"a canary running ({canary.version})"
 
 
+def _settle(canary: Deployment) -> str:
+    # The commands that end a canary: promote it or roll it back.
+    promote = command("promote", canary.feature, canary.version)
+    rollback = command("rollback", canary.feature, "--reason", "TEXT")
+    return f"promote it ({promote}) or roll it back ({rollback})"
+
+
 def _canary_taken(canary: Deployment, asked: Deployment) -> str:
     # Why a canary cannot start (or change share): the feature's canary slot is taken.
     feature, version = canary.feature, canary.version
     if canary.status is not Status.PAUSED:
-        return (
-            f"feature {feature!r} already has a canary ({version}); "
-            "promote it or roll it back first"
-        )
-    resume = f"`releasegate deploy resume {feature} {version}`"
+        return f"feature {feature!r} already has a canary ({version}); {_settle(canary)} first"
+    resume = command("resume", feature, version)
     if asked.version == version:
         return f"{canary.ref} is a paused canary; resume it first ({resume}), then change its share"
     return (
         f"feature {feature!r} already has a paused canary ({version}); resume it ({resume}) "
-        "and promote it, or roll it back first"
+        f"and then {_settle(canary)}"
     )
 
 
@@ -234,21 +224,29 @@ class DeploymentService:
         actor: str,
         reason: str = "",
         report: EvalReport | None = None,
+        override_reason: str | None = None,
     ) -> Deployment:
         """Approve a candidate, optionally on an eval report.
 
         A pending deployment passes through ``evaluating``. When the deployment has a
-        minimum score, a report is required and must be complete, reach the score, and
-        have evaluated the same model and prompt version.
+        minimum score, a report is required and must be complete and reach the score.
+        A report whose gate failed, or that evaluated another prompt version or model
+        than the deployment pins, is refused unless ``override_reason`` says why it is
+        accepted anyway; the reason and what it overrode are kept in the audit entry.
 
         Raises:
             DeploymentError: when the evidence is missing or insufficient (nothing changes).
+            UsageError: for an empty or unstorable ``override_reason``.
         """
         _check_change(feature, actor, reason)
+        if override_reason is not None:
+            if not override_reason.strip():
+                raise UsageError("--override-reason must say why the report is accepted")
+            check_text("override reason", override_reason, multiline=True)
         with self.uow:
             self.uow.deployments.for_feature(feature, lock=True)
             dep = self._get(feature, version)
-            evidence = self._check_report(dep, report)
+            evidence = check_report(dep, report, override_reason)
             self._start_evaluation(dep, actor, reason)
             self._move(dep, Status.APPROVED, "approve", actor, reason, evidence)
             dep.eval_summary = evidence or dep.eval_summary
@@ -323,9 +321,7 @@ class DeploymentService:
                 return dep
             if state.canary is not None:
                 raise DeploymentError(_canary_taken(state.canary, dep))
-            check_transition(
-                dep.status, Status.CANARY, subject=dep.ref, paused_from=dep.paused_from
-            )
+            check_move(dep, Status.CANARY)
             if plan is not None:
                 first = plan.stage(0)
                 dep.plan, dep.stage, dep.shadow = plan.to_json(), 0, first.shadow
@@ -352,11 +348,9 @@ class DeploymentService:
             if state.canary is not None and state.canary.version != version:
                 raise DeploymentError(
                     f"feature {feature!r} has {_canary_words(state.canary)}; "
-                    "promote it or roll it back before promoting another version"
+                    f"{_settle(state.canary)} before promoting another version"
                 )
-            check_transition(
-                dep.status, Status.ACTIVE, subject=dep.ref, paused_from=dep.paused_from
-            )
+            check_move(dep, Status.ACTIVE)
             old = state.active
             # The old version leaves "active" first: the one-active-per-feature index is
             # checked per statement.
@@ -405,8 +399,8 @@ class DeploymentService:
                 return state.active
             if state.canary is not None:
                 raise DeploymentError(
-                    f"feature {feature!r} has {_canary_words(state.canary)}; "
-                    "roll it back first (rollback without --to)"
+                    f"feature {feature!r} has {_canary_words(state.canary)}; roll it back "
+                    f"first ({command('rollback', feature, '--reason', 'TEXT')}, without --to)"
                 )
             target = self._rollback_target(feature, deps, to)
             current = state.active
@@ -444,7 +438,10 @@ class DeploymentService:
             self.uow.deployments.for_feature(feature, lock=True)
             dep = self._get(feature, version)
             if dep.status is not Status.PAUSED or dep.paused_from is None:
-                raise DeploymentError(f"deployment {dep.ref} is {dep.status.value}, not paused")
+                raise DeploymentError(
+                    f"deployment {dep.ref} is {dep.status.value}, not paused; next: "
+                    + "; ".join(next_steps(dep))
+                )
             self._move(dep, dep.paused_from, "resume", actor, reason, {})
             dep.paused_from = None
             self.uow.deployments.update(dep)
@@ -482,40 +479,6 @@ class DeploymentService:
             )
         return max(previous, key=lambda d: (d.deactivated_at or d.updated_at, d.id or 0))
 
-    def _check_report(self, dep: Deployment, report: EvalReport | None) -> dict[str, Any]:
-        if report is None:
-            if dep.min_score is not None:
-                raise DeploymentError(
-                    f"{dep.ref} requires an eval score of at least {dep.min_score:g}; "
-                    "approve it with an eval report (--report)"
-                )
-            return {}
-        evidence = eval_evidence(report)
-        problems: list[str] = []
-        if report.status != "complete":
-            problems.append(f"the eval run did not complete (status {report.status})")
-        score = report.summary.mean_score
-        if dep.min_score is not None and (score is None or score < dep.min_score):
-            shown = "none" if score is None else f"{score:.4f}"
-            problems.append(f"mean score {shown} is below the minimum {dep.min_score:g}")
-        if report.identity.model and report.identity.model != dep.model:
-            problems.append(
-                f"the report evaluated model {report.identity.model!r}, the deployment pins "
-                f"{dep.model!r}"
-            )
-        ident = report.identity
-        if ident.prompt_name and (ident.prompt_name, ident.prompt_version) != (
-            dep.prompt_name,
-            dep.prompt_version,
-        ):
-            problems.append(
-                f"the report evaluated prompt {ident.prompt_name}@{ident.prompt_version}, the "
-                f"deployment serves {dep.prompt}"
-            )
-        if problems:
-            raise DeploymentError(f"refusing to approve {dep.ref}: " + "; ".join(problems))
-        return evidence
-
     def _start_evaluation(self, dep: Deployment, actor: str, reason: str) -> None:
         if dep.status is Status.PENDING:
             self._move(dep, Status.EVALUATING, "evaluate", actor, reason, {})
@@ -529,7 +492,7 @@ class DeploymentService:
         reason: str,
         evidence: dict[str, Any],
     ) -> None:
-        check_transition(dep.status, target, subject=dep.ref, paused_from=dep.paused_from)
+        check_move(dep, target)
         before = dep.status
         dep.status = target
         if before is Status.PAUSED:

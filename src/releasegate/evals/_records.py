@@ -21,6 +21,8 @@ class Record:
     line: int | None
     base: tuple[Any, ...] = ()
     loc_to_path: Callable[[tuple[Any, ...]], Sequence[Any]] | None = None
+    #: how many checks at the start of the case's ``assert`` came from the defaults
+    default_asserts: int = 0
 
 
 @dataclass

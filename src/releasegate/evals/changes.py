@@ -90,28 +90,67 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(["git", *args], cwd=root, capture_output=True, check=False)
     except FileNotFoundError as exc:
-        raise UsageError("git is not installed or not on PATH") from exc
+        raise UsageError(
+            "git is not installed or not on PATH; it is needed to compare with a git ref"
+        ) from exc
+    except NotADirectoryError as exc:
+        raise UsageError(f"{root} is not a directory") from exc
+
+
+def _stderr(proc: subprocess.CompletedProcess[bytes]) -> str:
+    text = proc.stderr.decode("utf-8", "replace").strip()
+    lines = [ln.removeprefix("fatal: ").strip() for ln in text.splitlines() if ln.strip()]
+    return "; ".join(lines) or f"exit {proc.returncode}"
 
 
 def _git_text(root: Path, *args: str) -> str:
     proc = _git(root, *args)
     if proc.returncode != 0:
-        msg = proc.stderr.decode("utf-8", "replace").strip() or f"exit {proc.returncode}"
-        raise UsageError(f"git {' '.join(args)} failed in {root}: {msg}")
+        raise UsageError(f"git {' '.join(args)} failed in {root}: {_stderr(proc)}")
     return proc.stdout.decode("utf-8", "replace").strip()
 
 
-def resolve_ref(root: Path, ref: str) -> str:
-    """The commit id ``ref`` names, or a :class:`UsageError` saying why not."""
-    if ref.startswith("-"):
-        raise UsageError(f"invalid git ref {ref!r}")
-    proc = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
-    if proc.returncode != 0:
+def _check_repository(root: Path) -> None:
+    """Raise with git's own reason when ``root`` is not inside a usable git work tree."""
+    proc = _git(root, "rev-parse", "--git-dir")
+    if proc.returncode == 0:
+        return
+    reason = _stderr(proc)
+    if "not a git repository" in reason.lower():
         raise UsageError(
-            f"git ref {ref!r} not found in the repository at {root} "
-            "(in CI, fetch it first, e.g. `git fetch origin main` with fetch-depth: 0)"
+            f"{root} is not inside a git repository, so there is no git ref to compare "
+            f"with (git: {reason})"
         )
-    return proc.stdout.decode().strip()
+    raise UsageError(f"git cannot read the repository at {root}: {reason}")
+
+
+def _is_shallow(root: Path) -> bool:
+    proc = _git(root, "rev-parse", "--is-shallow-repository")
+    return proc.returncode == 0 and proc.stdout.decode().strip() == "true"
+
+
+def resolve_ref(root: Path, ref: str) -> str:
+    """The commit id ``ref`` names, or a :class:`UsageError` with git's real reason.
+
+    The reasons told apart: git missing, ``root`` not in a git repository (or one git
+    cannot read), a ref that does not exist, and a ref missing from a shallow clone.
+    """
+    if ref.startswith("-") or not ref.strip():
+        raise UsageError(f"invalid git ref {ref!r}")
+    _check_repository(root)
+    proc = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if proc.returncode == 0:
+        return proc.stdout.decode().strip()
+    if _is_shallow(root):
+        raise UsageError(
+            f"git ref {ref!r} not found: the repository at {root} is a shallow clone "
+            "without it; fetch it (e.g. `git fetch origin main`, or `fetch-depth: 0` in "
+            "actions/checkout)"
+        )
+    raise UsageError(
+        f"git ref {ref!r} not found in the repository at {root} (no branch, tag or commit "
+        "of that name; in CI, fetch it first, e.g. `git fetch origin main`)"
+    )
 
 
 def _repo_relative(root: Path, path: Path) -> tuple[Path, str]:

@@ -43,9 +43,11 @@ SUPPORTED_SUFFIXES = (".yaml", ".yml", ".jsonl", ".csv")
 
 # Keys a case may use, as written in files (``assert`` is the alias of ``asserts``).
 _CASE_KEYS = frozenset(
-    (f.alias or n) for n, f in Case.model_fields.items() if n not in ("source", "line")
+    (f.alias or n)
+    for n, f in Case.model_fields.items()
+    if n not in ("source", "line", "default_asserts")
 )
-_RESERVED = ("source", "line")  # set by the loader, never by the file
+_RESERVED = ("source", "line", "default_asserts")  # set by the loader, never by the file
 _TOP_KEYS = ("cases", "defaults", "description")
 
 
@@ -165,7 +167,14 @@ def _validate(records: list[Record], doc: YamlDocument | None, out: Collector) -
         if case_id is not None:
             first_line[case_id] = rec.line
         try:
-            case = Case.model_validate({**rec.data, "source": out.file, "line": rec.line})
+            case = Case.model_validate(
+                {
+                    **rec.data,
+                    "source": out.file,
+                    "line": rec.line,
+                    "default_asserts": rec.default_asserts,
+                }
+            )
         except ValidationError as exc:
             out.issues.extend(
                 validation_issues(
@@ -231,7 +240,9 @@ def _yaml_records(doc: YamlDocument, out: Collector) -> list[Record]:
             item = _id_as_written(doc, item, base)
         if defaults and isinstance(item, dict):
             merged, to_path = _merge_defaults(defaults, item, base)
-            records.append(Record(merged, line, base, to_path))
+            from_defaults = defaults.get("assert")
+            n = len(from_defaults) if isinstance(from_defaults, list) else 0
+            records.append(Record(merged, line, base, to_path, default_asserts=n))
         else:
             records.append(Record(item, line, base))
     return records

@@ -76,6 +76,8 @@ class Case(BaseModel):
     vars: dict[str, Any] = Field(default_factory=dict)
     source: str | None = Field(default=None, exclude=True)
     line: int | None = Field(default=None, exclude=True)
+    #: how many of ``asserts`` came from the dataset's ``defaults`` (they come first)
+    default_asserts: int = Field(default=0, ge=0, exclude=True)
 
     @field_validator("weight", mode="before")
     @classmethod
@@ -95,6 +97,20 @@ class Case(BaseModel):
         if not v.strip():
             raise ValueError("id must not be empty")
         return v
+
+    def check_label(self, index: int) -> str:
+        """Where check ``index`` of :attr:`asserts` was written, as the user wrote it.
+
+        Args:
+            index: Position in the merged list (dataset defaults first).
+
+        Returns:
+            ``"defaults.assert[i]"`` for a check from the dataset's defaults, else
+            ``"assert[i]"`` with ``i`` the position in the case's own ``assert`` list.
+        """
+        if index < self.default_asserts:
+            return f"defaults.assert[{index}]"
+        return f"assert[{index - self.default_asserts}]"
 
     @property
     def input_text(self) -> str:

@@ -10,12 +10,20 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from releasegate.errors import ReportFormatError
 
 __all__ = [
     "SCHEMA_VERSION",
+    "SIMULATED_TARGETS",
     "CaseResult",
     "CheckResult",
     "EvalReport",
@@ -28,6 +36,12 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+
+#: Provider types whose answers no model produced in the run, and what a report says of them.
+SIMULATED_TARGETS: dict[str, str] = {
+    "scripted": "scripted (canned answers; cost and latency are simulated)",
+    "replay": "replayed (recorded answers, no model was called; cost and latency are as recorded)",
+}
 
 
 class _Model(BaseModel):
@@ -58,6 +72,9 @@ class CheckResult(_Model):
     reason: str = ""
     judge_tokens: int = 0
     judge_cost_usd: float = 0.0
+    #: where the check was written: ``assert[i]`` (its position in the case's own list)
+    #: or ``defaults.assert[i]`` (from the dataset's defaults); ``None`` in older reports
+    label: str | None = None
 
     @field_validator("reason")
     @classmethod
@@ -154,6 +171,16 @@ class Identity(_Model):
     repeat: int = 1
     case_threshold: float | None = None
     tool_version: str
+    #: what answered when no model did: ``"scripted (canned answers; cost and latency are
+    #: simulated)"`` or ``"replayed (...)"``; ``None`` for a real model. Derived from
+    #: ``provider`` when not given.
+    target: str | None = None
+
+    @model_validator(mode="after")
+    def _simulated_target(self) -> Identity:
+        if self.target is None and self.provider in SIMULATED_TARGETS:
+            self.target = SIMULATED_TARGETS[self.provider]
+        return self
 
 
 class RuleResult(_Model):

@@ -32,6 +32,7 @@ from releasegate.evals.dataset import Dataset, load_dataset
 from releasegate.evals.gate import apply_gate
 from releasegate.evals.managed import Budget
 from releasegate.evals.models import Case
+from releasegate.evals.pins import explain_unserved_model
 from releasegate.evals.prompts import Prompt
 from releasegate.evals.report import CaseResult, EvalReport, Identity, RuleResult
 from releasegate.project import Project, load_project
@@ -192,7 +193,11 @@ class _Engine:
         try:
             response = await self.target.complete(request)
         except ProviderError as exc:
-            return self.scorer.errored(case, repeat, str(exc))
+            pinned = self.prompt.path if self.prompt and self.prompt.model else None
+            why = explain_unserved_model(
+                exc, model=self.model, pinned_in=pinned, target=self.suite.target
+            )
+            return self.scorer.errored(case, repeat, why)
         return await self.scorer.score(case, repeat, response)
 
     def workers(self) -> int:

@@ -96,7 +96,8 @@ class CaseScorer:
         """Build the scorer of every check of ``cases`` before any call is made.
 
         Returns one issue per check that names an unknown type or has bad arguments
-        (file, line, case id, ``assert[i]``; ``file`` when a case does not say where it
+        (file, line, case id, ``assert[i]`` counted in the case's own list or
+        ``defaults.assert[i]``; ``file`` when a case does not say where it
         was read from), so a run with a broken check stops before it spends anything;
         and no scorer (nor plugin discovery) is built on the hot path. Equal checks are
         built once.
@@ -119,7 +120,7 @@ class CaseScorer:
                         file=case.source or file,
                         line=case.line,
                         case_id=case.id,
-                        field=f"assert[{index}]",
+                        field=case.check_label(index),
                         message=m,
                     )
                     for m in messages
@@ -154,8 +155,8 @@ class CaseScorer:
             for i, s in zip(slow, done, strict=True):
                 scores[i] = s
         checks = [
-            self._check_result(spec, scorer, s)
-            for spec, scorer, s in zip(case.asserts, scorers, scores, strict=True)
+            self._check_result(spec, scorer, s, case.check_label(i))
+            for i, (spec, scorer, s) in enumerate(zip(case.asserts, scorers, scores, strict=True))
             if s is not None
         ]
         value = case_score(checks)
@@ -184,7 +185,7 @@ class CaseScorer:
         )
 
     @staticmethod
-    def _check_result(spec: AssertSpec, scorer: Scorer, s: Score) -> CheckResult:
+    def _check_result(spec: AssertSpec, scorer: Scorer, s: Score, label: str) -> CheckResult:
         threshold = spec.threshold if spec.threshold is not None else scorer.default_threshold
         passed = None if s.value is None else s.value >= threshold
         extra: dict[str, Any] = {}
@@ -200,6 +201,7 @@ class CaseScorer:
             weight=spec.weight,
             threshold=threshold,
             reason=s.reason,
+            label=label,
             **extra,
         )
 

@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from releasegate._optional import MissingExtra
+from releasegate.errors import ProviderError
 from releasegate.local.assets import CHAT_MODEL_ID, require_module
 from releasegate.local.process import LocalServerProcess
 from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse
@@ -165,10 +166,29 @@ class LocalProvider(ChatProvider):
             ProviderError: the server failed to start, or the call failed (see the
                 ``openai`` provider).
         """
+        if self._base_url is None:
+            # The server this provider starts serves one model: never answer a request for
+            # another one (a prompt pinned to a hosted model) as if it had been served.
+            served = {"", self._model.lower(), CHAT_MODEL_ID.lower(), "smollm2-135m-instruct"}
+            if (request.model or "").lower() not in served:
+                raise ProviderError(
+                    f"model {request.model!r} is not served by the local provider "
+                    f"{self.name!r} (it serves {self._model}; use that model id)",
+                    status=404,
+                )
         client = await self._openai()
         if self._base_url is None:
             request = dataclasses.replace(request, model=CHAT_MODEL_ID)
-        response = await client.complete(request)
+        try:
+            response = await client.complete(request)
+        except ProviderError as exc:
+            if exc.status != 404:
+                raise
+            raise ProviderError(
+                f"model {request.model or self._model!r} is not served by the local server "
+                f"at {self._base_url} (it serves {CHAT_MODEL_ID}; use that model id)",
+                status=404,
+            ) from exc
         # Running on this machine costs no API dollars.
         return dataclasses.replace(response, cost_usd=0.0, model=self._model)
 

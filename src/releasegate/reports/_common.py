@@ -19,6 +19,7 @@ __all__ = [
     "Verdict",
     "case_label",
     "case_outcome",
+    "check_name",
     "failing_checks",
     "failure_summary",
     "fmt_cost",
@@ -132,6 +133,16 @@ def outcome_counts(report: EvalReport) -> dict[Outcome, int]:
     return counts(report.cases)
 
 
+def check_name(check: CheckResult) -> str:
+    """A check as reports name it: its type and where it was written.
+
+    ``"contains (assert[0])"`` for the case's first own check,
+    ``"contains (defaults.assert[0])"`` for one from the dataset's defaults; just the
+    type in reports that predate the label.
+    """
+    return f"{check.type} ({check.label})" if check.label else check.type
+
+
 def failing_checks(case: CaseResult) -> list[CheckResult]:
     """The measured weighted checks of ``case`` that failed, lowest value first.
 
@@ -159,21 +170,24 @@ def failure_summary(case: CaseResult) -> str:
             text += f"; error: {case.error}"
         failed = [c for c in case.checks if c.passed is False]
         if failed:
-            text += "; failed: " + ", ".join(f"{c.type} {fmt_score(c.value)}" for c in failed)
+            text += "; failed: " + ", ".join(
+                f"{check_name(c)} {fmt_score(c.value)}" for c in failed
+            )
         return text
     if case.error is not None:
         return f"error: {case.error}"
     checks = failing_checks(case)
     if checks:
         return "; ".join(
-            f"{c.type} {fmt_score(c.value)}" + (f": {c.reason}" if c.reason else "") for c in checks
+            f"{check_name(c)} {fmt_score(c.value)}" + (f": {c.reason}" if c.reason else "")
+            for c in checks
         )
     unmeasured = [c.type for c in case.checks if c.status == "unmeasured" and c.weight > 0]
     if verdict_ in ("unmeasured", "not_applicable"):
         if not case.checks:
             return "not applicable: the case has no check"
         return f"{OUTCOME_LABELS[verdict_]}: " + "; ".join(
-            f"{c.type} {c.status.replace('_', ' ')}" + (f" ({c.reason})" if c.reason else "")
+            f"{check_name(c)} {c.status.replace('_', ' ')}" + (f" ({c.reason})" if c.reason else "")
             for c in case.checks
             if c.weight > 0
         )
@@ -259,6 +273,9 @@ def short_hash(value: str | None, n: int = 8) -> str | None:
 def identity_parts(identity: Identity) -> list[tuple[str, str]]:
     """(label, value) pairs describing what was evaluated, in display order."""
     parts: list[tuple[str, str]] = [("suite", identity.suite)]
+    if identity.target:
+        # A scripted or replayed run says so before anything that reads like a real call.
+        parts.append(("target", identity.target))
     if identity.prompt_name:
         prompt = identity.prompt_name
         if identity.prompt_version:

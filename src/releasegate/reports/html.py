@@ -24,6 +24,7 @@ from releasegate.reports._common import (
     Outcome,
     case_label,
     case_outcome,
+    check_name,
     failure_summary,
     fmt_cost,
     fmt_int,
@@ -102,7 +103,7 @@ def _case_view(case: CaseResult, repeats: bool) -> _CaseView:
     summary = "" if outcome == "passed" else printable(failure_summary(case))
     checks = [
         {
-            "type": printable(c.type),
+            "type": printable(check_name(c)),
             "status": c.status,
             "value": fmt_score(c.value),
             "passed": "" if c.passed is None else ("pass" if c.passed else "fail"),

@@ -29,6 +29,7 @@ from releasegate.evals.report import CaseResult, EvalReport, GateResult, Identit
 from releasegate.reports._common import (
     case_label,
     case_outcome,
+    check_name,
     failing_checks,
     failure_summary,
     fmt_num,
@@ -68,6 +69,7 @@ def _properties(parent: ET.Element, identity: Identity, report: EvalReport) -> N
         ("releasegate.prompt_hash", identity.prompt_hash),
         ("releasegate.model", identity.model),
         ("releasegate.provider", identity.provider),
+        ("releasegate.target", identity.target),
         ("releasegate.base_url", identity.base_url),
         ("releasegate.dataset_hash", identity.dataset_hash),
         ("releasegate.datasets", ", ".join(identity.datasets) or None),
@@ -85,7 +87,7 @@ def _properties(parent: ET.Element, identity: Identity, report: EvalReport) -> N
 def _details(case: CaseResult) -> str:
     lines = [f"score: {fmt_score(case.score)}"]
     for check in case.checks:
-        line = f"- {check.type}: {check.status}"
+        line = f"- {check_name(check)}: {check.status}"
         if check.weight <= 0:
             line += " (informational, weight 0)"
         if check.value is not None:

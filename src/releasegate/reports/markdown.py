@@ -20,6 +20,7 @@ import re
 from releasegate.evals.report import CaseResult, EvalReport, RuleResult, SliceStats
 from releasegate.reports._common import (
     case_label,
+    check_name,
     failing_checks,
     failure_summary,
     fmt_cost,
@@ -195,7 +196,7 @@ def _failure(case: CaseResult, repeats: bool) -> str:
         lines.append(f"- error: {escape_inline(case.error, _REASON_CHARS)}")
     checks = failing_checks(case)
     for check in checks:
-        line = f"- `{escape_code(check.type)}` {fmt_score(check.value)}"
+        line = f"- `{escape_code(check_name(check))}` {fmt_score(check.value)}"
         if check.reason:
             line += f": {escape_inline(check.reason, _REASON_CHARS)}"
         lines.append(line)

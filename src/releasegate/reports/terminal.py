@@ -18,6 +18,7 @@ from rich.text import Text
 from releasegate.evals.report import CaseResult, EvalReport, SliceStats
 from releasegate.reports._common import (
     case_label,
+    check_name,
     failing_checks,
     failure_summary,
     fmt_cost,
@@ -146,7 +147,7 @@ def _failure(case: CaseResult, repeats: bool) -> Group:
         lines.append(_t(f"error: {truncate(case.error, _REASON_CHARS)}", "red"))
     for check in failing_checks(case):
         line = Text()
-        line.append(f"{check.type} {fmt_score(check.value)}", "yellow")
+        line.append(f"{check_name(check)} {fmt_score(check.value)}", "yellow")
         if check.threshold is not None:
             line.append(f" (< {check.threshold:g})", "dim")
         if check.reason:

@@ -355,7 +355,10 @@ def test_changing_the_share_of_a_paused_canary_says_to_resume_it(svc: Deployment
             "already has a paused canary (v2); resume it",
         ),
         (lambda s: s.promote("chat", "v3", actor="t"), "has a paused canary (v2)"),
-        (lambda s: s.promote("chat", "v2", actor="t"), "`deploy resume` returns it to canary"),
+        (
+            lambda s: s.promote("chat", "v2", actor="t"),
+            "`releasegate deploy resume chat v2` returns it to canary",
+        ),
         (
             lambda s: s.rollback("chat", actor="t", reason="r", to="v1"),
             "has a paused canary (v2)",
