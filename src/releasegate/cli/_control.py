@@ -15,7 +15,9 @@ resolved once, the same way for both backends.
 from __future__ import annotations
 
 import getpass
+import math
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
@@ -46,11 +48,13 @@ __all__ = [
     "NameCheck",
     "Reason",
     "ReasonCheck",
+    "Share",
     "TokenControl",
     "Version",
     "argv_text",
     "control_plane",
     "open_db",
+    "parse_share",
     "resolve_actor",
     "route_for",
     "store_errors",
@@ -186,6 +190,45 @@ def _actor_check(value: str | None) -> str | None:
         raise typer.BadParameter(str(exc)) from None
 
 
+_NUMBER = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(%?)\s*")
+SHARE_FORMS = "a percentage with % (10%, 0.5%) or a fraction from 0 to 1 (0.1, 0.005)"
+
+
+def parse_share(text: str) -> float:
+    """A traffic share as typed: ``10%`` (a percentage, the ``%`` is required) or
+    ``0.1`` (a fraction in [0, 1]); both mean the same share.
+
+    Returns:
+        The share as a fraction in [0, 1].
+
+    Raises:
+        UsageError: anything else (``10``, ``150%``, ``-0.1``, ``ten``), echoing the
+            value given and the accepted forms.
+    """
+    match = _NUMBER.fullmatch(text)
+    if match is not None:
+        number, percent = float(match.group(1)), bool(match.group(2))
+        share = number / 100.0 if percent else number
+        if math.isfinite(share) and 0.0 <= share <= 1.0:
+            return share
+    hint = ""
+    if match is not None and not match.group(2) and 1.0 < float(match.group(1)) <= 100.0:
+        hint = f" (for {match.group(1)} percent write {match.group(1)}%)"
+    raise UsageError(f"{text!r} is not a traffic share{hint}; give {SHARE_FORMS}")
+
+
+def _share_check(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        share = parse_share(value)
+    except UsageError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if share == 0.0:
+        raise typer.BadParameter(f"{value!r} is no traffic; a canary needs a share above 0")
+    return share
+
+
 def argv_text(value: str) -> str:
     """A command-line argument as text: bytes that are not UTF-8 (which Python hands
     over as ``surrogateescape`` code points) become U+FFFD, exactly as the API decodes a
@@ -218,6 +261,15 @@ Reason = Annotated[
 ]
 Feature = Annotated[str, typer.Argument(help="Feature name.", callback=_name_check)]
 Version = Annotated[str, typer.Argument(help="Deployment version.", callback=_name_check)]
+Share = Annotated[
+    float | None,
+    typer.Option(
+        "--share",
+        help="Traffic share: a percentage with % (5%) or a fraction from 0 to 1 (0.05).",
+        parser=_share_check,
+        metavar="SHARE",
+    ),
+]
 NameCheck = _name_check
 ReasonCheck = _reason_check
 
