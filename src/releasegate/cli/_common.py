@@ -11,6 +11,10 @@ Two rules hold for every command:
   their documented code (2 usage, 3 run failed); anything unexpected prints
   ``internal error: ...`` and exits 4, with API tokens and database passwords masked
   (``RELEASEGATE_DEBUG=1`` shows the traceback).
+
+Tables never cut a cell: :func:`print_table` prints a table as is when it fits the
+terminal, wraps cells at spaces when that is enough, and otherwise prints one block of
+``column: value`` lines per row (see ``docs/deployments.md``).
 """
 
 from __future__ import annotations
@@ -18,12 +22,15 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 import click
 import typer
+from rich.cells import cell_len
 from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Table
 from rich.text import Text
 
 from releasegate.errors import ConfigError, ExitCode, ReleasegateError
@@ -34,6 +41,7 @@ __all__ = [
     "handle_errors",
     "out_console",
     "plain",
+    "print_table",
     "redact",
     "styled",
 ]
@@ -88,6 +96,83 @@ def styled(*parts: str | tuple[str, str] | Text) -> Text:
         else:
             line.append_text(plain(part))
     return line
+
+
+def _longest_word(text: str) -> int:
+    return max((cell_len(word) for word in text.split()), default=0)
+
+
+def _share_out(extra: int, need: list[int]) -> list[int]:
+    """Split ``extra`` cells among columns wanting ``need`` more each, fairly."""
+    given = [0] * len(need)
+    while extra > 0:
+        wanting = [i for i, n in enumerate(need) if given[i] < n]
+        if not wanting:
+            break
+        step = max(1, extra // len(wanting))
+        for i in wanting:
+            add = min(step, need[i] - given[i], extra)
+            given[i] += add
+            extra -= add
+    return given
+
+
+def print_table(
+    console: Console,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    title: str | None = None,
+    **table_options: Any,
+) -> None:
+    """Print ``rows`` under ``columns`` without ever cutting a cell short.
+
+    The table is printed as is when it fits ``console.width``; else its cells wrap at
+    spaces (a name, version or model, which has none, stays whole on one line); and
+    when even the longest words do not fit side by side, each row is printed as a
+    block of ``column: value`` lines instead. Every cell is user text (:func:`plain`).
+
+    Args:
+        console: where to print (its width is the terminal's, or ``$COLUMNS``).
+        columns: the header of each column.
+        rows: the cells, one sequence per row, as many as ``columns``.
+        title: printed above the table (or the blocks).
+        **table_options: passed to :class:`rich.table.Table` (``box``, ...).
+    """
+    table = Table(**table_options)
+    for name in columns:
+        table.add_column(name, overflow="fold")
+    for row in rows:
+        table.add_row(*(plain(cell) for cell in row))
+    texts = [[name, *(row[i] for row in rows)] for i, name in enumerate(columns)]
+    most = [max(cell_len(t) for t in col) for col in texts]
+    least = [max(_longest_word(t) for t in col) for col in texts]
+    wide = console.options.update_width(10**6)
+    natural = Measurement.get(console, wide, table).maximum
+    frame = natural - sum(most)  # borders and padding
+    if title:  # on its own line: a table title would be cut to the table's width
+        console.print(plain(title), soft_wrap=True)
+    if natural <= console.width:
+        console.print(table)
+    elif sum(least) + frame <= console.width:
+        need = [m - n for m, n in zip(most, least, strict=True)]
+        given = _share_out(console.width - frame - sum(least), need)
+        for column, low, more in zip(table.columns, least, given, strict=True):
+            column.width = low + more
+        console.print(table)
+    else:
+        _print_blocks(console, columns, rows)
+
+
+def _print_blocks(console: Console, columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """The narrow layout: a blank line, then one ``column: value`` line per cell, per row."""
+    pad = max(cell_len(name) for name in columns)
+    for row in rows:
+        console.print()
+        for name, cell in zip(columns, row, strict=True):
+            label = name + ":" + " " * (pad - cell_len(name))
+            line = styled((label, "bold"), " ", cell) if cell else plain(label.rstrip(), "bold")
+            console.print(line, soft_wrap=True)
 
 
 def redact(text: str) -> str:

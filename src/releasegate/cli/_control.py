@@ -15,7 +15,9 @@ resolved once, the same way for both backends.
 from __future__ import annotations
 
 import getpass
+import math
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, Protocol
@@ -46,11 +48,13 @@ __all__ = [
     "NameCheck",
     "Reason",
     "ReasonCheck",
+    "Share",
     "TokenControl",
     "Version",
     "argv_text",
     "control_plane",
     "open_db",
+    "parse_share",
     "resolve_actor",
     "route_for",
     "store_errors",
@@ -187,6 +191,47 @@ def _actor_check(value: str | None) -> str | None:
         raise typer.BadParameter(str(exc)) from None
 
 
+_NUMBER = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*(%?)\s*")
+SHARE_FORMS = "a percentage with a % sign, from 0% to 100% (10%, 0.5%)"
+
+
+def parse_share(text: str) -> float:
+    """A traffic share as typed: a percentage with its ``%`` sign (``10%``, ``0.5%``).
+
+    A bare number is refused rather than guessed: earlier versions read ``0.5`` as half a
+    percent, while the API's JSON uses fractions, so either reading would surprise
+    someone.
+
+    Returns:
+        The share as a fraction in [0, 1].
+
+    Raises:
+        UsageError: anything else (``10``, ``0.1``, ``150%``, ``-5%``, ``ten``), echoing
+            the value given and the accepted form.
+    """
+    match = _NUMBER.fullmatch(text)
+    if match is not None and match.group(2):
+        share = float(match.group(1)) / 100.0
+        if math.isfinite(share) and 0.0 <= share <= 1.0:
+            return share
+    hint = ""
+    if match is not None and not match.group(2) and float(match.group(1)) <= 100.0:
+        hint = f" (for {match.group(1)} percent write {match.group(1)}%)"
+    raise UsageError(f"{text!r} is not a traffic share{hint}; give {SHARE_FORMS}")
+
+
+def _share_check(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        share = parse_share(value)
+    except UsageError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if share == 0.0:
+        raise typer.BadParameter(f"{value!r} is no traffic; a canary needs a share above 0")
+    return share
+
+
 def argv_text(value: str) -> str:
     """A command-line argument as text: bytes that are not UTF-8 (which Python hands
     over as ``surrogateescape`` code points) become U+FFFD, exactly as the API decodes a
@@ -219,6 +264,15 @@ Reason = Annotated[
 ]
 Feature = Annotated[str, typer.Argument(help="Feature name.", callback=_name_check)]
 Version = Annotated[str, typer.Argument(help="Deployment version.", callback=_name_check)]
+Share = Annotated[
+    float | None,
+    typer.Option(
+        "--share",
+        help="Traffic share: a percentage with % (5%) or a fraction from 0 to 1 (0.05).",
+        parser=_share_check,
+        metavar="SHARE",
+    ),
+]
 NameCheck = _name_check
 ReasonCheck = _reason_check
 

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from releasegate.cli._app import app
-from releasegate.cli._common import handle_errors, out_console
+from releasegate.cli._common import handle_errors, out_console, print_table
 from releasegate.errors import UsageError
 from releasegate.evals.changes import changed_prompts
 
@@ -63,9 +62,7 @@ def changed_command(
     if not changes:
         out_console.print(f"no prompt changed since {base}")
         return
-    table = Table(title=f"prompts changed since {base}")
-    for col in ("prompt", "status", "version", "what changed", "suites"):
-        table.add_column(col)
+    cells: list[list[str]] = []
     for c in changes:
         what = ", ".join(
             w for w, flag in (("text", c.text_changed), ("model/params", c.config_changed)) if flag
@@ -73,6 +70,7 @@ def changed_command(
         if c.status == "modified" and not what:
             what = "name/version only"
         version = f"{c.base_version or '—'} → {c.head_version or '—'}"
-        covering = ", ".join(c.suites) or "[yellow]none[/] (no suite covers it)"
-        table.add_row(c.name, c.status, version, what, covering)
-    out_console.print(table)
+        covering = ", ".join(c.suites) or "none (no suite covers it)"
+        cells.append([c.name, c.status, version, what, covering])
+    columns = ("prompt", "status", "version", "what changed", "suites")
+    print_table(out_console, columns, cells, title=f"prompts changed since {base}")

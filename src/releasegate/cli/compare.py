@@ -52,9 +52,9 @@ def compare_command(
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the bootstrap resampling")] = 0,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the comparison JSON here")
+        str | None, typer.Option("--output", "-o", help="Write the comparison JSON here")
     ] = None,
-    markdown: Annotated[Path | None, typer.Option(help="Write the Markdown section here")] = None,
+    markdown: Annotated[str | None, typer.Option(help="Write the Markdown section here")] = None,
     fmt: Annotated[
         str,
         typer.Option("--format", "-f", help="stdout format: terminal, json or markdown"),
@@ -74,6 +74,9 @@ def compare_command(
     if fmt not in ("terminal", "json", "markdown"):
         raise UsageError(f"--format must be terminal, json or markdown, not {fmt!r}")
     chosen_suite = suite_gate(config, suite)
+    from releasegate.reports import check_output_paths
+
+    paths = check_output_paths({"--output": output, "--markdown": markdown})  # exit 2 now
     # numpy/scipy: imported when a comparison runs, not when help is drawn
     from releasegate.evals.compare import compare_reports
     from releasegate.evals.compare_render import (
@@ -92,10 +95,10 @@ def compare_command(
     )
     comparison = rules.stamp(compare_reports(base_report, head_report, gate=rules.gate, seed=seed))
     md = render_comparison_markdown(comparison)
-    if output is not None:
-        output.write_text(comparison.to_json() + "\n", encoding="utf-8")
-    if markdown is not None:
-        markdown.write_text(md, encoding="utf-8")
+    if "--output" in paths:
+        paths["--output"].write_text(comparison.to_json() + "\n", encoding="utf-8")
+    if "--markdown" in paths:
+        paths["--markdown"].write_text(md, encoding="utf-8")
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as fh:

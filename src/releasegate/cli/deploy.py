@@ -16,11 +16,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 from rich.text import Text
 
 from releasegate.cli._app import app
-from releasegate.cli._common import err_console, out_console, plain
+from releasegate.cli._common import err_console, out_console, plain, print_table
 from releasegate.cli._control import (
     Actor,
     Api,
@@ -30,6 +29,7 @@ from releasegate.cli._control import (
     NameCheck,
     Reason,
     ReasonCheck,
+    Share,
     Version,
     argv_text,
     control_plane,
@@ -48,7 +48,7 @@ deploy_app = typer.Typer(help="Register, approve, canary, promote and roll back 
 app.add_typer(deploy_app, name="deploy", no_args_is_help=True)
 
 
-def _say(renderable: Text | Table) -> None:
+def _say(renderable: Text) -> None:
     # Soft wrap: a long name or key stays on one line (scripts read these lines).
     out_console.print(renderable, soft_wrap=True)
 
@@ -208,9 +208,7 @@ def reject(
 def canary(
     feature: Feature,
     version: Version,
-    share: Annotated[
-        float | None, typer.Option("--share", help="Traffic share in percent, e.g. 5 or 0.5.")
-    ] = None,
+    share: Share = None,
     plan: Annotated[
         str | None, typer.Option("--plan", help="Start from a rollout plan preset.")
     ] = None,
@@ -222,14 +220,11 @@ def canary(
 ) -> None:
     """Start a canary for VERSION, or change the share of its running canary."""
     if share is None and plan is None:
-        raise UsageError("give --share PERCENT or --plan NAME")
-    if share is not None and not 0.0 < share <= 100.0:
-        raise UsageError(f"--share must be a percentage in (0, 100], got {share:g}")
-    fraction = share / 100.0 if share is not None else None
+        raise UsageError("give --share PERCENT (for example 5%) or --plan NAME")
     rollout = preset(plan) if plan else None
     who = resolve_actor(actor)
     with control_plane(db, api) as cp:
-        dep = cp.canary(feature, version, actor=who, share=fraction, plan=rollout, reason=reason)
+        dep = cp.canary(feature, version, actor=who, share=share, plan=rollout, reason=reason)
     _done(dep, as_json, "canary")
 
 
@@ -304,23 +299,18 @@ def resume(
     _done(dep, as_json, "resumed")
 
 
-def _status_table(state: FeatureState) -> Table:
-    table = Table(title=plain(state.feature), title_justify="left")
-    for col in ("version", "status", "share", "prompt", "model", "updated (UTC)", "by"):
-        table.add_column(col)
+def _percent(share: Any) -> str:
+    return f"{share * 100:g}%" if isinstance(share, int | float) else "?"
+
+
+def _status_rows(state: FeatureState) -> list[list[str]]:
+    rows = []
     for d in state.deployments:
-        share = f"{d.share * 100:g}%" if d.status.value in ("canary", "active", "paused") else ""
+        share = _percent(d.share) if d.status.value in ("canary", "active", "paused") else ""
         status = d.status.value + (f" (from {d.paused_from.value})" if d.paused_from else "")
-        table.add_row(
-            plain(d.version),
-            status,
-            share,
-            plain(d.prompt),
-            plain(d.model),
-            d.updated_at.strftime("%F %T"),
-            plain(d.updated_by),
-        )
-    return table
+        updated = d.updated_at.strftime("%F %T")
+        rows.append([d.version, status, share, d.prompt, d.model, updated, d.updated_by])
+    return rows
 
 
 @deploy_app.command("status")
@@ -336,24 +326,30 @@ def status(feature: Feature, db: Db = None, api: Api = None, as_json: AsJson = F
     if state.canary:
         line += f"   canary: {state.canary.version} at {state.canary.share * 100:g}%"
     _say(plain(line))
-    _say(_status_table(state))
+    print_table(
+        out_console,
+        ("version", "status", "share", "prompt", "model", "updated (UTC)", "by"),
+        _status_rows(state),
+        title=state.feature,
+    )
 
 
-def _history_table(feature: str, entries: list[AuditEntry]) -> Table:
-    table = Table(title=plain(f"{feature} audit log"), title_justify="left")
-    for col in ("time (UTC)", "actor", "action", "version", "from -> to", "reason"):
-        table.add_column(col)
-    for e in entries:
-        move = f"{e.from_status or '-'} -> {e.to_status or '-'}"
-        table.add_row(
-            e.at.strftime("%F %T"),
-            plain(e.actor),
-            e.action,
-            plain(e.version or ""),
-            move,
-            plain(e.reason),
-        )
-    return table
+def _move(entry: AuditEntry) -> str:
+    """The "from -> to" cell: statuses, and the traffic share where it changed."""
+    ev = entry.evidence
+    if "share_from" in ev or "share_to" in ev:
+        return f"share {_percent(ev.get('share_from'))} -> {_percent(ev.get('share_to'))}"
+    move = f"{entry.from_status or '-'} -> {entry.to_status or '-'}"
+    if entry.action == "canary" and "share" in ev:
+        move += f" at {_percent(ev['share'])}"
+    return move
+
+
+def _history_rows(entries: list[AuditEntry]) -> list[list[str]]:
+    return [
+        [e.at.strftime("%F %T"), e.actor, e.action, e.version or "", _move(e), e.reason]
+        for e in entries
+    ]
 
 
 @deploy_app.command("history")
@@ -364,7 +360,12 @@ def history(feature: Feature, db: Db = None, api: Api = None, as_json: AsJson = 
     if as_json:
         _print_json([e.to_json() for e in entries])
     else:
-        _say(_history_table(feature, entries))
+        print_table(
+            out_console,
+            ("time (UTC)", "actor", "action", "version", "from -> to", "reason"),
+            _history_rows(entries),
+            title=f"{feature} audit log",
+        )
 
 
 @app.command("route")

@@ -8,10 +8,9 @@ import sys
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from releasegate.cli._app import app
-from releasegate.cli._common import out_console, plain
+from releasegate.cli._common import out_console, plain, print_table
 from releasegate.cli._control import Actor, Api, AsJson, Db, resolve_actor, token_control
 from releasegate.deploy.tokens import Scope
 
@@ -54,15 +53,18 @@ def token_list(db: Db = None, api: Api = None, as_json: AsJson = False) -> None:
     if as_json:
         sys.stdout.write(json.dumps([t.to_json() for t in tokens], indent=2) + "\n")
         return
-    table = Table()
-    for col in ("name", "scope", "prefix", "created (UTC)", "revoked (UTC)"):
-        table.add_column(col)
-    for t in tokens:
-        revoked = t.revoked_at.strftime("%F %T") if t.revoked_at else ""
-        table.add_row(
-            plain(t.name), t.scope, plain(t.prefix + "..."), t.created_at.strftime("%F %T"), revoked
-        )
-    out_console.print(table)
+    rows = [
+        [
+            t.name,
+            str(t.scope),
+            t.prefix + "...",
+            t.created_at.strftime("%F %T"),
+            t.revoked_at.strftime("%F %T") if t.revoked_at else "",
+        ]
+        for t in tokens
+    ]
+    columns = ("name", "scope", "prefix", "created (UTC)", "revoked (UTC)")
+    print_table(out_console, columns, rows)
 
 
 @token_app.command("revoke")

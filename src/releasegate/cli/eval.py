@@ -29,17 +29,30 @@ def exit_code_for(status: str, gate_passed: bool) -> ExitCode:
     return ExitCode.PASS if gate_passed else ExitCode.GATE_FAILED
 
 
-def _for_suite(path: Path | None, suite: str, many: bool) -> Path | None:
+_OUTPUT_OPTIONS = ("--output", "--junit", "--markdown", "--html")
+Outputs = tuple[str | None, str | None, str | None, str | None]
+
+
+def _for_suite(path: str | None, suite: str, many: bool) -> str | None:
     if path is None:
         return None
-    text = str(path)
-    if "{suite}" in text:
-        return Path(text.replace("{suite}", suite))
+    if "{suite}" in path:
+        return path.replace("{suite}", suite)
     if many:
         raise UsageError(
             f"{path}: several suites run; put {{suite}} in output paths to keep them apart"
         )
     return path
+
+
+def _check_outputs(outputs: Outputs, suites: list[str]) -> None:
+    """Every report file of every suite can be written: checked before any run, so no
+    money is spent on a run whose report would be lost (missing folders are created)."""
+    from releasegate.reports import check_output_paths
+
+    for name in suites:
+        paths = [_for_suite(p, name, len(suites) > 1) for p in outputs]
+        check_output_paths(dict(zip(_OUTPUT_OPTIONS, paths, strict=True)))
 
 
 @app.command("eval")
@@ -53,12 +66,12 @@ def eval_command(
         Path | None, typer.Option("--config", "-c", help="Config file [./releasegate.yaml]")
     ] = None,
     output: Annotated[
-        Path | None,
+        str | None,
         typer.Option("--output", "-o", help="Write the JSON report here ({suite} expands)"),
     ] = None,
-    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here")] = None,
-    markdown: Annotated[Path | None, typer.Option(help="Write a Markdown report here")] = None,
-    html: Annotated[Path | None, typer.Option(help="Write a standalone HTML report here")] = None,
+    junit: Annotated[str | None, typer.Option(help="Write JUnit XML here")] = None,
+    markdown: Annotated[str | None, typer.Option(help="Write a Markdown report here")] = None,
+    html: Annotated[str | None, typer.Option(help="Write a standalone HTML report here")] = None,
     repeat: Annotated[
         int | None, typer.Option(min=1, max=100, help="Run each case K times")
     ] = None,
@@ -124,6 +137,7 @@ def eval_command(
         )
     for name in suites:
         project.suite(name)  # unknown suite -> exit 2 before any work
+    _check_outputs((output, junit, markdown, html), suites)
     base_report = None
     if baseline is not None:
         from releasegate.evals.report import EvalReport as Report
@@ -161,7 +175,7 @@ def _run_one(
     options: EvalOptions,
     *,
     many: bool,
-    outputs: tuple[Path | None, Path | None, Path | None, Path | None],
+    outputs: Outputs,
     baseline: EvalReport | None,
     baseline_ref: str | None,
     allow_mixed_change: bool,

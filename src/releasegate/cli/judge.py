@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from releasegate.cli._app import app
-from releasegate.cli._common import err_console, handle_errors, out_console, plain, styled
+from releasegate.cli._common import (
+    err_console,
+    handle_errors,
+    out_console,
+    plain,
+    print_table,
+    styled,
+)
 from releasegate.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
@@ -50,18 +57,16 @@ def _fmt(x: float | None) -> str:
 
 
 def _print(report: CalibrationReport, warnings: list[str]) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"Judge calibration: {report.judge_model or report.judge_provider}")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    table.add_row("cases (measured / unmeasured)", f"{report.n_measured} / {report.n_unmeasured}")
-    table.add_row("Spearman rho", _fmt(report.spearman))
-    table.add_row(f"Cohen's kappa (pass at {report.threshold:g})", _fmt(report.cohen_kappa))
-    table.add_row("mean absolute error", _fmt(report.mae))
-    table.add_row("pass/fail agreement", _fmt(report.accuracy))
-    table.add_row("judge tokens / cost", f"{report.judge_tokens} / ${report.judge_cost_usd:.4f}")
-    out_console.print(table)
+    rows = [
+        ["cases (measured / unmeasured)", f"{report.n_measured} / {report.n_unmeasured}"],
+        ["Spearman rho", _fmt(report.spearman)],
+        [f"Cohen's kappa (pass at {report.threshold:g})", _fmt(report.cohen_kappa)],
+        ["mean absolute error", _fmt(report.mae)],
+        ["pass/fail agreement", _fmt(report.accuracy)],
+        ["judge tokens / cost", f"{report.judge_tokens} / ${report.judge_cost_usd:.4f}"],
+    ]
+    title = f"Judge calibration: {report.judge_model or report.judge_provider}"
+    print_table(out_console, ("metric", "value"), rows, title=title)
     for w in warnings:
         err_console.print(styled(("warning:", "yellow"), f" {w}"))
 

@@ -8,10 +8,12 @@ See ``docs/reports.md``.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 from pydantic_core import PydanticSerializationError
 
+from releasegate.errors import UsageError
 from releasegate.evals.report import EvalReport
 from releasegate.reports.html import render_html
 from releasegate.reports.junit import render_junit
@@ -19,6 +21,7 @@ from releasegate.reports.markdown import render_markdown
 from releasegate.reports.terminal import render_terminal
 
 __all__ = [
+    "check_output_paths",
     "render_html",
     "render_junit",
     "render_markdown",
@@ -34,6 +37,73 @@ def _json_text(report: EvalReport) -> str:
         # A lone surrogate in a model output (a JSON API may send "\ud800") cannot be
         # encoded as UTF-8. ASCII-escaped JSON can carry it, and reads back identically.
         return json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=True) + "\n"
+
+
+def _blocking_file(folder: Path) -> Path | None:
+    """The first part of ``folder`` that exists but is not a folder, if any."""
+    for part in (*reversed(folder.parents), folder):
+        if part.exists() and not part.is_dir():
+            return part
+    return None
+
+
+def _check_one(option: str, text: str) -> Path:
+    where = f"{option} {text}"
+    if not text.strip():
+        raise UsageError(f"{option}: the path is empty; give a file name")
+    path = Path(text)
+    if text.endswith(("/", "\\")) or path.is_dir():
+        raise UsageError(f"{where}: is a folder; give a file name inside it")
+    blocker = _blocking_file(path.parent)
+    if blocker is not None:
+        raise UsageError(f"{where}: {blocker} is a file, not a folder")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(
+            f"{where}: cannot create the folder {path.parent} ({exc.strerror})"
+        ) from None
+    existed = path.exists()
+    try:  # the only reliable test of "can this process write here" (root ignores modes)
+        with path.open("ab" if existed else "xb"):
+            pass
+        if not existed:
+            path.unlink()
+    except OSError as exc:
+        raise UsageError(f"{where}: cannot write there ({exc.strerror})") from None
+    return path
+
+
+def check_output_paths(paths: Mapping[str, str | Path | None]) -> dict[str, Path]:
+    """Check, before any work, that every report file can be written.
+
+    A missing parent folder is created; an existing file is left as it is (it is
+    replaced only when the report is written).
+
+    Args:
+        paths: option name (``--output``) -> the path given, or ``None`` if not given.
+
+    Returns:
+        option name -> path, for the paths given.
+
+    Raises:
+        UsageError: a path that is empty, names a folder (or ends in ``/``), runs through
+            a file, cannot be created or written, or is given to two options; the
+            message names the option and the path.
+    """
+    checked: dict[str, Path] = {}
+    owners: dict[Path, str] = {}
+    for option, given in paths.items():
+        if given is None:
+            continue
+        text = str(given)
+        path = _check_one(option, text)
+        same = owners.get(path.resolve())
+        if same is not None:
+            raise UsageError(f"{option} {text}: the same file as {same}; give each its own")
+        owners[path.resolve()] = option
+        checked[option] = path
+    return checked
 
 
 def write_outputs(
@@ -60,6 +130,10 @@ def write_outputs(
 
     Returns:
         The paths written, in the order json, junit, markdown, html.
+
+    Raises:
+        UsageError: a file could not be written (see :func:`check_output_paths`, which
+            the CLI runs before the evaluation so this is rare).
     """
     planned: list[tuple[Path, str]] = []
     if json_path is not None:
@@ -73,6 +147,9 @@ def write_outputs(
     if html_path is not None:
         planned.append((Path(html_path), render_html(report)))
     for path, text in planned:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write the report {path} ({exc.strerror})") from None
     return [path for path, _ in planned]

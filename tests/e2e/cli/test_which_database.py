@@ -30,7 +30,7 @@ READ_COMMANDS = [
     ["token", "list"],
     ["token", "revoke", "ci"],
     ["deploy", "approve", "f", "v1"],
-    ["deploy", "canary", "f", "v1", "--share", "5"],
+    ["deploy", "canary", "f", "v1", "--share", "5%"],
     ["deploy", "promote", "f", "v1"],
     ["deploy", "rollback", "f", "--reason", "bad"],
     ["api", "serve", "--port", "1"],

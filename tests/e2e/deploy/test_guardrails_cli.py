@@ -15,7 +15,6 @@ from tests.unit.deploy.test_service import report
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-
 def _project(root: Path) -> Path:
     (root / "prompts").mkdir(parents=True)
     (root / "prompts" / "support-answer.yaml").write_text(

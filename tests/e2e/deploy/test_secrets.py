@@ -56,7 +56,9 @@ def test_tokens_and_header_values(server: str, database_url: str) -> None:
 
     env = {"RELEASEGATE_API_TOKEN": secret + "\n"}
     # Actors: any Unicode name travels (percent-encoded); control characters do not.
-    r = run("deploy", "canary", "chat", "v1", "--share", "5", "--actor", "李雷 José", *api, env=env)
+    r = run(
+        "deploy", "canary", "chat", "v1", "--share", "5%", "--actor", "李雷 José", *api, env=env
+    )
     assert r.returncode == 0, r.stderr
     for args, extra, named in [
         (("--actor", "x\r\ny"), {}, "--actor"),

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from rich.console import Console
 
-from releasegate.cli._common import plain, styled
-from releasegate.cli.deploy import _history_table
+from releasegate.cli._common import plain, print_table, styled
+from releasegate.cli.deploy import _history_rows
 from releasegate.deploy.model import AuditEntry
 
 pytestmark = pytest.mark.unit
@@ -47,6 +47,9 @@ def test_history_shows_control_characters_as_escapes(stored: str, shown: str) ->
         reason=stored,
         at=datetime(2026, 1, 1, tzinfo=UTC),
     )
-    out = _render(_history_table("chat", [entry]))
+    buf = io.StringIO()
+    console = Console(file=buf, width=200, markup=False, emoji=False, color_system=None)
+    print_table(console, ("at", "actor", "action", "v", "move", "why"), _history_rows([entry]))
+    out = buf.getvalue()
     assert "\x1b" not in out and "\r" not in out and "\u202e" not in out
     assert out.count(shown) == 2
