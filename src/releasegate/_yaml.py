@@ -22,6 +22,13 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from releasegate._yaml_limits import (
+    LIBYAML_DEPTH_MESSAGE,
+    TooDeep,
+    check_event_depth,
+    check_node_graph,
+    composer_bounds_nesting,
+)
 from releasegate.errors import ConfigError, Issue
 
 __all__ = [
@@ -39,15 +46,11 @@ __all__ = [
 
 PathPart = str | int
 
-# libyaml's composer recurses in C and crashes the interpreter (SIGSEGV) on deeply nested
-# input; above this conservative nesting estimate we use the pure-Python loader, whose
-# recursion ends in a catchable RecursionError instead.
-_C_LOADER_MAX_DEPTH = 400
-# Aliases let a tiny file expand to a huge structure ("billion laughs"); validation walks
-# the expanded data, so refuse documents whose expansion exceeds this many nodes.
-_MAX_EXPANDED_NODES = 1_000_000
-
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# Whether an alias (``*name``) may occur: a ``*`` where a node can start. Over-matching
+# only costs the slower alias-aware graph check; every real alias is matched.
+_MAY_ALIAS = re.compile(r"(?:^|[\s\[{,:])\*")
 
 
 class _DuplicateKey(Exception):
@@ -75,16 +78,14 @@ def _checked_mapping(
     return dict(loader.construct_mapping(node, deep=deep))
 
 
-class _FastLoader(_BaseLoader):  # type: ignore[valid-type,misc]
-    pass
+class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """libyaml's safe loader (PyYAML's pure-Python one when libyaml is missing)."""
 
 
-class _SlowLoader(yaml.SafeLoader):
-    pass
-
-
-for _loader in (_FastLoader, _SlowLoader):
-    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _checked_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _checked_mapping)
+# Composing is recursive; when the composer does not stop deep input by itself, the
+# (iterative) parser measures the depth first.
+_PARSE_DEPTH_FIRST = not composer_bounds_nesting(_Loader)
 
 
 def display_path(path: str | os.PathLike[str]) -> str:
@@ -226,68 +227,6 @@ class YamlDocument:
         return node.value if isinstance(node, yaml.ScalarNode) else None
 
 
-_BRACKETS = re.compile(r"[\[\]{}]")
-
-
-def _nesting_estimate(text: str) -> int:
-    """An upper bound on how deeply ``text`` can nest (brackets, indentation, indicators)."""
-    depth = deepest = 0
-    for match in _BRACKETS.finditer(text):
-        if match.group() in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif depth:
-            depth -= 1
-    worst_line = 0
-    for line in text.splitlines():
-        stripped = line.lstrip(" ")
-        indicators = stripped.count("-") + stripped.count("?") + stripped.count(":")
-        worst_line = max(worst_line, len(line) - len(stripped) + indicators)
-    return deepest + worst_line
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        return [n for pair in node.value for n in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
-
-
-def _check_expansion(root: yaml.Node) -> None:
-    """Refuse self-containing aliases and alias bombs, in time linear in distinct nodes.
-
-    Each node's expanded size is computed once (post-order, iteratively) and reused for
-    every alias that points at it.
-    """
-    sizes: dict[int, int] = {}
-    path: set[int] = set()  # nodes whose subtree is being sized: the current ancestors
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, finished = stack.pop()
-        key = id(node)
-        if finished:
-            path.discard(key)
-            size = 1 + sum(sizes[id(c)] for c in _children(node))
-            if size > _MAX_EXPANDED_NODES:
-                raise ValueError(
-                    f"document expands to more than {_MAX_EXPANDED_NODES:,} values "
-                    "through aliases; refusing to load it"
-                )
-            sizes[key] = size
-            continue
-        if key in sizes:
-            continue
-        if key in path:
-            raise ValueError(
-                f"line {node.start_mark.line + 1}: recursive alias "
-                "(a value that contains itself) is not supported"
-            )
-        path.add(key)
-        stack.append((node, True))
-        stack.extend((c, False) for c in _children(node))
-
-
 def load_yaml(text: str, file: str, error: type[ConfigError] = ConfigError) -> YamlDocument:
     """Parse one YAML document from ``text``; raise ``error`` with file:line:column.
 
@@ -296,16 +235,14 @@ def load_yaml(text: str, file: str, error: type[ConfigError] = ConfigError) -> Y
         file: the name shown in messages.
         error: the :class:`ConfigError` subclass to raise (dataset, prompt or config).
     """
-    loader_cls: type[yaml.SafeLoader] = (
-        _FastLoader if _nesting_estimate(text) < _C_LOADER_MAX_DEPTH else _SlowLoader
-    )
-    loader = loader_cls(text)
+    loader = _Loader(text)
     try:
+        if _PARSE_DEPTH_FIRST:
+            check_event_depth(_Loader(text))
         node = loader.get_single_node()
         if node is None:
             return YamlDocument(data=None, file=file)
-        if "*" in text:  # without aliases there can be neither a cycle nor a bomb
-            _check_expansion(node)
+        check_node_graph(node, has_aliases=_MAY_ALIAS.search(text) is not None)
         data = loader.construct_document(node)
     except _DuplicateKey as exc:
         raise error(
@@ -315,8 +252,13 @@ def load_yaml(text: str, file: str, error: type[ConfigError] = ConfigError) -> Y
                 message=f"duplicate key {exc.key!r} (first defined at line {exc.first_line})",
             )
         ) from None
+    except TooDeep as exc:
+        raise error(Issue(file=file, line=exc.line, message=f"invalid YAML: {exc}")) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.problem == LIBYAML_DEPTH_MESSAGE:  # libyaml's own limit, above ours
+            at = mark.line + 1 if mark is not None else None
+            raise error(Issue(file=file, line=at, message=f"invalid YAML: {TooDeep(at)}")) from None
         problem = exc.problem or exc.context or "invalid YAML"
         if exc.context and exc.problem and exc.context not in problem:
             problem = f"{exc.context}: {problem}"
@@ -338,8 +280,8 @@ def load_yaml(text: str, file: str, error: type[ConfigError] = ConfigError) -> Y
         ) from None
     except yaml.YAMLError as exc:
         raise error(Issue(file=file, message=f"invalid YAML: {exc}")) from None
-    except RecursionError:
-        raise error(Issue(file=file, message="invalid YAML: nested too deeply")) from None
+    except RecursionError:  # a caller already deep in its own stack
+        raise error(Issue(file=file, message=f"invalid YAML: {TooDeep(None)}")) from None
     except ValueError as exc:
         raise error(Issue(file=file, message=f"invalid YAML: {exc}")) from None
     finally:
