@@ -246,3 +246,42 @@ def test_depth_is_refused_exactly_past_the_limit(depth: int, seed: Any) -> None:
         else:
             with pytest.raises(ConfigError, match="levels deep"):
                 load_yaml(text, "d.yaml")
+
+
+SAME_AS_PYYAML = [
+    "a: 010\nb: 0x1F\nc: 1.10\nd: 1e3\ne: yes\nf: ~\ng: 2024-01-01\nh: 2024-01-01 10:00:00Z\n",
+    "base: &b {x: 1, y: 2}\nitem:\n  <<: *b\n  x: 5\n",
+    "s: !!set {a, b}\no: !!omap [{a: 1}, {b: 2}]\np: !!pairs [{a: 1}, {a: 2}]\n",
+    "bin: !!binary aGVsbG8=\nstr: !!str 123\nint: !!int '7'\nfloat: !!float '1'\n",
+    "1: one\ntrue: t\nnull: n\n2.5: f\n",
+    '{"a": [1, 2.5, true, null, "x"], "b": {"c": -3}}',
+    "- [a, b]\n- {k: v}\n- !!seq [x]\n- !!map {y: z}\n",
+    "",
+    "just text",
+]
+
+
+@pytest.mark.parametrize("text", SAME_AS_PYYAML, ids=range(len(SAME_AS_PYYAML)))
+def test_data_equals_pyyaml_safe_load(text: str) -> None:
+    assert load_yaml(text, "s.yaml").data == yaml.load(text, Loader=yaml.SafeLoader)
+
+
+def test_anchored_values_are_one_object() -> None:
+    data = load_yaml("a: &x [1, {k: v}]\nb: *x\nc: [*x, *x]\n", "a.yaml").data
+    assert data["a"] is data["b"] is data["c"][0] is data["c"][1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a: 1\na: 2\n", '{"a": 1, "a": 2}', "- {x: 1, y: 2, x: 3}\n", "1: a\n1: b\n"],
+)
+def test_duplicate_keys_in_any_style_are_refused(text: str) -> None:
+    with pytest.raises(ConfigError, match="duplicate key"):
+        load_yaml(text, "dup.yaml")
+
+
+@pytest.mark.parametrize("text", ["? [a, b]\n: 1\n", "{[a]: 1}", "!!python/name:os.system x"])
+def test_unconstructable_documents_are_one_issue(text: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_yaml(text, "bad.yaml")
+    assert len(info.value.issues) == 1
