@@ -16,7 +16,7 @@ import aiohttp
 from releasegate.errors import ProviderError
 from releasegate.providers._errors import shorten, status_error
 
-__all__ = ["DirectChatClient"]
+__all__ = ["DirectChatClient", "decode_answer", "error_detail"]
 
 
 class DirectChatClient:
@@ -77,13 +77,8 @@ class DirectChatClient:
                 f"{self.name}: connection error to {self.base_url}: {exc}", retryable=True
             ) from exc
         if headers is not None:
-            raise status_error(status, _detail(raw), provider=self.name, headers=headers)
-        try:
-            return json.loads(raw)
-        except ValueError as exc:
-            raise ProviderError(
-                f"{self.name}: unreadable response: {shorten(raw.decode('utf-8', 'replace'))}"
-            ) from exc
+            raise status_error(status, error_detail(raw), provider=self.name, headers=headers)
+        return decode_answer(self.name, raw)
 
     async def close(self) -> None:
         if self._session is not None:
@@ -91,7 +86,18 @@ class DirectChatClient:
             self._session = None
 
 
-def _detail(raw: bytes) -> str:
+def decode_answer(name: str, raw: bytes) -> Any:
+    """The JSON answer in ``raw``; :class:`ProviderError` naming ``name`` if it is not JSON."""
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise ProviderError(
+            f"{name}: unreadable response: {shorten(raw.decode('utf-8', 'replace'))}"
+        ) from exc
+
+
+def error_detail(raw: bytes) -> str:
+    """What an error answer says: its ``error.message`` if JSON has one, else the body."""
     try:
         data = json.loads(raw)
     except ValueError:
