@@ -11,6 +11,7 @@ A bare aiohttp loop (floor.py) sends the same requests, as the floor.
 Usage (from the repository root):
     .venv/bin/python benchmarks/eval_throughput/run.py [--cases 2000] [--delay-ms 50]
         [--concurrency 32] [--rounds 3] [--skip-promptfoo] [--server lean|aiohttp]
+        [--skip-zero] [--pin]
 """
 
 from __future__ import annotations
@@ -281,6 +282,7 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--skip-promptfoo", action="store_true")
     ap.add_argument("--server", choices=sorted(SERVERS), default="lean")
+    ap.add_argument("--skip-zero", action="store_true", help="skip the 0 ms server rounds")
     ap.add_argument(
         "--pin",
         action="store_true",
@@ -301,7 +303,7 @@ def main() -> None:
     with_pf = not args.skip_promptfoo and ensure_promptfoo()
     rows = []
     pin = args.pin and shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
-    for delay in (args.delay_ms, 0.0):
+    for delay in (args.delay_ms, 0.0) if not args.skip_zero else (args.delay_ms,):
         server, base_url = start_server(delay, args.server)
         # the same workload against a second server pinned to core 0, tools on core 1
         pinned_server, pinned_url = start_server(delay, args.server, core=0) if pin else (None, "")

@@ -141,3 +141,29 @@ def test_default_client_is_the_sdk_free_one() -> None:
     assert default._direct is not None and default._client is None
     assert sdk._direct is None and sdk._client is not None
     assert default.cache_identity() == sdk.cache_identity()
+
+
+@pytest.mark.parametrize("client", ["sdk", None])
+async def test_both_clients_go_through_the_environment_proxy(
+    raw_server: RawServer, client: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The "upstream" does not resolve; only a client that uses HTTP_PROXY reaches an answer.
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    proxy = raw_server.base_url.removesuffix("/v1")
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.setenv("http_proxy", proxy)
+    provider = make("http://upstream.invalid:9/v1", client)
+    try:
+        answer = await provider.complete(REQUEST)
+    finally:
+        await provider.aclose()
+    assert answer.text == "hi"
+    monkeypatch.setenv("NO_PROXY", "upstream.invalid")
+    monkeypatch.setenv("no_proxy", "upstream.invalid")
+    bypassing = make("http://upstream.invalid:9/v1", client)
+    try:
+        with pytest.raises(ProviderError, match="connection error"):
+            await bypassing.complete(REQUEST)
+    finally:
+        await bypassing.aclose()
