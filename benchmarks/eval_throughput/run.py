@@ -4,9 +4,13 @@
 that answers after a fixed delay. Both tools run in the same session, one after the
 other, against the same server process, with their caches off. See README.md.
 
-releasegate runs twice: with the `openai` provider's default client (the official SDK
-on its aiohttp transport) and with `client: direct` (the same protocol on bare aiohttp).
-A bare aiohttp loop (floor.py) sends the same requests, as the floor.
+releasegate runs four times per round: with the `openai` provider's default client and
+with `client: direct` on a YAML dataset (the cases written by `json.dumps` into
+`cases.yaml`, as scripts write them), and with `client: sdk` (the official SDK on its
+aiohttp transport) and `client: direct` on a JSONL dataset. A bare aiohttp loop
+(floor.py) sends the same requests, as the floor. With `--pin`, the floor and the
+default-client YAML row also run against a second server pinned to core 0 with
+`taskset`, the tool pinned to core 1.
 
 Usage (from the repository root):
     .venv/bin/python benchmarks/eval_throughput/run.py [--cases 2000] [--delay-ms 50]

@@ -24,9 +24,11 @@ from pydantic_core import ErrorDetails
 
 from releasegate._yaml_limits import (
     LIBYAML_DEPTH_MESSAGE,
+    MAX_DEPTH,
     TooDeep,
+    check_alias_graph,
     check_event_depth,
-    check_node_graph,
+    check_tree_depth,
     composer_bounds_nesting,
 )
 from releasegate.errors import ConfigError, Issue
@@ -97,14 +99,17 @@ class _Unusual(Exception):
     """A node the direct builder leaves to PyYAML's constructor (merge keys, sets, ...)."""
 
 
-def _build(loader: yaml.SafeLoader, node: yaml.Node, shared: dict[int, Any]) -> Any:
+def _build(loader: yaml.SafeLoader, node: yaml.Node, shared: dict[int, Any], depth: int = 1) -> Any:
     """Construct plain lists, dicts and scalars straight from the node graph.
 
     The result equals PyYAML's safe constructor's (same scalar constructors, same
     duplicate-key rule as :func:`_checked_mapping`, one object per anchored node) at a
-    fraction of its bookkeeping. Depth is already bounded, so recursion is safe.
+    fraction of its bookkeeping. ``depth`` is the nesting level of ``node`` (the root
+    collection is 1); past :data:`MAX_DEPTH` the recursion stops with :class:`TooDeep`.
+    Aliases must have been checked first (no cycles, no bombs).
 
     Raises:
+        TooDeep: a collection nested deeper than :data:`MAX_DEPTH`.
         _Unusual: for merge keys, collection keys and non-default collection tags.
         _DuplicateKey: a mapping repeats a key.
     """
@@ -114,8 +119,11 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, shared: dict[int, Any]) -> 
     done = shared.get(id(node))
     if done is not None:
         return done
+    if depth > MAX_DEPTH:
+        raise TooDeep(node.start_mark.line + 1)
+    below = depth + 1
     if kind is yaml.SequenceNode and node.tag == _SEQ:
-        out: Any = [_build(loader, item, shared) for item in node.value]
+        out: Any = [_build(loader, item, shared, below) for item in node.value]
     elif kind is yaml.MappingNode and node.tag == _MAP:
         out = {}
         seen: dict[tuple[str, str], int] = {}
@@ -126,7 +134,7 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, shared: dict[int, Any]) -> 
             if key in seen:
                 raise _DuplicateKey(key_node.value, key_node.start_mark.line + 1, seen[key])
             seen[key] = key_node.start_mark.line + 1
-            out[_build(loader, key_node, shared)] = _build(loader, value_node, shared)
+            out[_build(loader, key_node, shared, below)] = _build(loader, value_node, shared, below)
     else:
         raise _Unusual
     shared[id(node)] = out
@@ -287,11 +295,12 @@ def load_yaml(text: str, file: str, error: type[ConfigError] = ConfigError) -> Y
         node = loader.get_single_node()
         if node is None:
             return YamlDocument(data=None, file=file)
-        may_alias = "*" in text and _MAY_ALIAS.search(text) is not None
-        check_node_graph(node, has_aliases=may_alias)
+        if "*" in text and _MAY_ALIAS.search(text) is not None:
+            check_alias_graph(node)  # cycles, bombs, depth through aliases
         try:
-            data = _build(loader, node, {})
+            data = _build(loader, node, {})  # measures depth on the way
         except _Unusual:
+            check_tree_depth(node)
             data = loader.construct_document(node)
     except _DuplicateKey as exc:
         raise error(

@@ -27,8 +27,9 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_EXPANDED_NODES",
     "TooDeep",
+    "check_alias_graph",
     "check_event_depth",
-    "check_node_graph",
+    "check_tree_depth",
     "composer_bounds_nesting",
 ]
 
@@ -105,8 +106,13 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _check_tree_depth(root: yaml.Node) -> None:
-    """Depth of an alias-free graph (a tree): iterative, collections only."""
+def check_tree_depth(root: yaml.Node) -> None:
+    """Raise :class:`TooDeep` if a tree (a graph without aliases) nests past the limit.
+
+    Iterative, and visits collections only.
+    """
+    if isinstance(root, yaml.ScalarNode):
+        return
     stack: list[tuple[yaml.Node, int]] = [(root, 1)]
     scalar = yaml.ScalarNode
     while stack:
@@ -124,7 +130,7 @@ def _check_tree_depth(root: yaml.Node) -> None:
             stack.extend((n, below) for n in node.value if type(n) is not scalar)
 
 
-def _check_alias_graph(root: yaml.Node) -> None:
+def check_alias_graph(root: yaml.Node) -> None:
     """Expanded size and height of a graph with aliases, each node sized once.
 
     Post-order and iterative, so time is linear in distinct nodes whatever the aliases
@@ -165,21 +171,3 @@ def _check_alias_graph(root: yaml.Node) -> None:
         path.add(key)
         stack.append((node, True))
         stack.extend((c, False) for c in _children(node))
-
-
-def check_node_graph(root: yaml.Node, has_aliases: bool) -> None:
-    """Refuse a composed document that nests too deeply or expands too far.
-
-    Args:
-        root: the composed document.
-        has_aliases: whether the text may hold aliases (``*``); without them the graph
-            is a tree and only its depth is measured.
-
-    Raises:
-        TooDeep: nested (directly or through aliases) deeper than :data:`MAX_DEPTH`.
-        ValueError: an alias bomb or a self-containing alias.
-    """
-    if has_aliases:
-        _check_alias_graph(root)
-    elif not isinstance(root, yaml.ScalarNode):
-        _check_tree_depth(root)
