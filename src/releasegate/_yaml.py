@@ -30,6 +30,7 @@ from releasegate._yaml_limits import (
     check_event_depth,
     check_tree_depth,
     composer_bounds_nesting,
+    stack_is_roomy,
 )
 from releasegate.errors import ConfigError, Issue
 
@@ -290,7 +291,7 @@ def load_yaml(text: str, file: str, error: type[ConfigError] = ConfigError) -> Y
     """
     loader = _Loader(text)
     try:
-        if _PARSE_DEPTH_FIRST:
+        if _PARSE_DEPTH_FIRST or not stack_is_roomy():
             check_event_depth(_Loader(text))
         node = loader.get_single_node()
         if node is None:

@@ -18,6 +18,8 @@ ordinary documents of any style (block, flow, JSON) are composed by libyaml.
 
 from __future__ import annotations
 
+import platform
+import threading
 from typing import Any
 
 import yaml
@@ -31,6 +33,7 @@ __all__ = [
     "check_event_depth",
     "check_tree_depth",
     "composer_bounds_nesting",
+    "stack_is_roomy",
 ]
 
 MAX_DEPTH = 100
@@ -74,6 +77,33 @@ def composer_bounds_nesting(loader_cls: type[Any]) -> bool:
         return False
     version: tuple[int, int, int] = _yaml.get_version()
     return version >= (0, 2, 6)
+
+
+# libyaml's composer took well under 1 MiB of C stack for its 1,000 levels (it crashed
+# with a 256 KiB thread stack); ask for 4 MiB before trusting it without a depth check.
+_ROOMY_STACK = 4 * 1024 * 1024
+_GLIBC = platform.libc_ver()[0] == "glibc"
+
+
+def stack_is_roomy() -> bool:
+    """Whether the calling thread's C stack holds libyaml's deepest composition.
+
+    The main thread's stack is the process's stack limit; another thread's is the size
+    set with :func:`threading.stack_size`, else the C library's default (the stack
+    limit with glibc; as little as 128 KiB elsewhere). Unknown means no.
+    """
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not on POSIX
+        return False
+    configured = threading.stack_size()
+    if threading.current_thread() is not threading.main_thread():
+        if configured:
+            return configured >= _ROOMY_STACK
+        if not _GLIBC:
+            return False
+    soft, _ = resource.getrlimit(resource.RLIMIT_STACK)
+    return soft == resource.RLIM_INFINITY or soft >= _ROOMY_STACK
 
 
 _OPEN = (yaml.SequenceStartEvent, yaml.MappingStartEvent)

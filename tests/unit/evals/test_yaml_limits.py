@@ -90,6 +90,33 @@ def test_nesting_over_the_limit_is_one_clear_issue(make: Any, extra: int, strate
     assert issue.line is not None and issue.line >= 1
 
 
+@pytest.mark.parametrize("stack_kib", [0, 1024, 8192])
+def test_deep_documents_in_threads_with_small_stacks(stack_kib: int) -> None:
+    # libyaml's composer recursion must never run deep on a small thread stack.
+    import subprocess
+    import sys
+
+    code = (
+        "import threading\n"
+        f"threading.stack_size({stack_kib * 1024})\n"
+        "from releasegate._yaml import load_yaml\n"
+        "from releasegate.errors import ConfigError\n"
+        "texts = ['[' * 999 + ']' * 999, '- ' * 999 + 'x', '{k: ' * 999 + 'x' + '}' * 999]\n"
+        "def run():\n"
+        "    for text in texts:\n"
+        "        try:\n"
+        "            load_yaml(text, 'deep.yaml')\n"
+        "        except ConfigError as exc:\n"
+        "            print(exc.issues[0].message)\n"
+        "t = threading.Thread(target=run)\n"
+        "t.start()\n"
+        "t.join()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("levels deep") == 3
+
+
 def test_depth_stacked_through_aliases_is_measured(strategy: str) -> None:
     half = MAX_DEPTH // 2 + 1
     text = f"a: &a {_flow_seq(half)}\nb: {'[' * half}*a{']' * half}\n"
@@ -217,10 +244,9 @@ def test_may_alias_pattern_finds_every_alias_position() -> None:
 _TEXT = st.text(
     alphabet=st.sampled_from([*"abcz019 -:?[]{},#&*!|>'\"%@`\\\t\n", "é", "☃"]), max_size=12
 )
-_DATA = st.recursive(
-    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | _TEXT,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_TEXT, inner, max_size=4),
-    max_leaves=30,
+_LEAF = st.none() | st.booleans() | st.integers(-(10**6), 10**6) | _TEXT
+_DATA: st.SearchStrategy[Any] = st.deferred(
+    lambda: _LEAF | st.lists(_DATA, max_size=4) | st.dictionaries(_TEXT, _DATA, max_size=4)
 )
 
 
