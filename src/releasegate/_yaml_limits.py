@@ -96,7 +96,8 @@ def stack_is_roomy() -> bool:
         import resource
     except ImportError:  # pragma: no cover - not on POSIX
         return False
-    configured = threading.stack_size()
+    configured = threading.stack_size()  # reading it resets it to 0: put it back
+    threading.stack_size(configured)
     if threading.current_thread() is not threading.main_thread():
         if configured:
             return configured >= _ROOMY_STACK

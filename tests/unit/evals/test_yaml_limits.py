@@ -90,7 +90,7 @@ def test_nesting_over_the_limit_is_one_clear_issue(make: Any, extra: int, strate
     assert issue.line is not None and issue.line >= 1
 
 
-@pytest.mark.parametrize("stack_kib", [0, 1024, 8192])
+@pytest.mark.parametrize("stack_kib", [0, 256, 1024, 8192])
 def test_deep_documents_in_threads_with_small_stacks(stack_kib: int) -> None:
     # libyaml's composer recursion must never run deep on a small thread stack.
     import subprocess
@@ -103,7 +103,7 @@ def test_deep_documents_in_threads_with_small_stacks(stack_kib: int) -> None:
         "from releasegate.errors import ConfigError\n"
         "texts = ['[' * 999 + ']' * 999, '- ' * 999 + 'x', '{k: ' * 999 + 'x' + '}' * 999]\n"
         "def run():\n"
-        "    for text in texts:\n"
+        "    for text in ['a: 1', *texts, *texts]:\n"
         "        try:\n"
         "            load_yaml(text, 'deep.yaml')\n"
         "        except ConfigError as exc:\n"
@@ -114,7 +114,7 @@ def test_deep_documents_in_threads_with_small_stacks(stack_kib: int) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.count("levels deep") == 3
+    assert out.stdout.count("levels deep") == 6
 
 
 def test_depth_stacked_through_aliases_is_measured(strategy: str) -> None:
@@ -311,3 +311,16 @@ def test_unconstructable_documents_are_one_issue(text: str) -> None:
     with pytest.raises(ConfigError) as info:
         load_yaml(text, "bad.yaml")
     assert len(info.value.issues) == 1
+
+
+def test_stack_check_leaves_the_thread_stack_size_alone() -> None:
+    import threading
+
+    from releasegate._yaml_limits import stack_is_roomy
+
+    old = threading.stack_size(512 * 1024)
+    try:
+        stack_is_roomy()
+        stack_is_roomy()
+    finally:
+        assert threading.stack_size(old) == 512 * 1024
