@@ -4,13 +4,18 @@
 that answers after a fixed delay. Both tools run in the same session, one after the
 other, against the same server process, with their caches off. See README.md.
 
-releasegate runs twice: with the `openai` provider's default client (the official SDK
-on its aiohttp transport) and with `client: direct` (the same protocol on bare aiohttp).
-A bare aiohttp loop (floor.py) sends the same requests, as the floor.
+releasegate runs four times per round: with the `openai` provider's default client and
+with `client: direct` on a YAML dataset (the cases written by `json.dumps` into
+`cases.yaml`, as scripts write them), and with `client: sdk` (the official SDK on its
+aiohttp transport) and `client: direct` on a JSONL dataset. A bare aiohttp loop
+(floor.py) sends the same requests, as the floor. With `--pin`, the floor and the
+default-client YAML row also run against a second server pinned to core 0 with
+`taskset`, the tool pinned to core 1.
 
 Usage (from the repository root):
     .venv/bin/python benchmarks/eval_throughput/run.py [--cases 2000] [--delay-ms 50]
         [--concurrency 32] [--rounds 3] [--skip-promptfoo] [--server lean|aiohttp]
+        [--skip-zero] [--pin]
 """
 
 from __future__ import annotations
@@ -51,18 +56,30 @@ SERVERS = {
 }
 
 
-def start_server(delay_ms: float, kind: str) -> tuple[subprocess.Popen[str], str]:
+def pinned(core: int | None, cmd: list[str]) -> list[str]:
+    """``cmd`` run on one CPU core with ``taskset`` (unchanged when ``core`` is None)."""
+    if core is None:
+        return cmd
+    return ["taskset", "-c", str(core), *cmd]
+
+
+def start_server(
+    delay_ms: float, kind: str, core: int | None = None
+) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            SERVERS[kind],
-            "--port",
-            str(port),
-            "--delay-ms",
-            str(delay_ms),
-        ],
+        pinned(
+            core,
+            [
+                sys.executable,
+                "-m",
+                SERVERS[kind],
+                "--port",
+                str(port),
+                "--delay-ms",
+                str(delay_ms),
+            ],
+        ),
         cwd=REPO,
         stdout=subprocess.PIPE,
         text=True,
@@ -79,8 +96,18 @@ def questions(n: int) -> list[str]:
 
 
 def write_releasegate_project(
-    root: Path, base_url: str, n: int, concurrency: int, client: str = "aiohttp"
+    root: Path,
+    base_url: str,
+    n: int,
+    concurrency: int,
+    client: str | None = None,
+    dataset: str = "jsonl",
 ) -> None:
+    """A project whose suite ``bench`` runs the cases; ``client`` None: the default client.
+
+    ``dataset``: ``jsonl`` (one object per line) or ``yaml`` (the list written by
+    ``json.dumps`` into ``cases.yaml``, as scripts write YAML datasets).
+    """
     (root / "prompts").mkdir(parents=True, exist_ok=True)
     prompt = {
         "name": "bench",
@@ -102,25 +129,32 @@ def write_releasegate_project(
         }
         for i, q in enumerate(questions(n))
     ]
-    with (root / "cases.jsonl").open("w") as fh:
-        for c in cases:
-            fh.write(json.dumps(c) + "\n")
+    if dataset == "yaml":
+        (root / "cases.yaml").write_text(json.dumps(cases))
+    else:
+        with (root / "cases.jsonl").open("w") as fh:
+            for c in cases:
+                fh.write(json.dumps(c) + "\n")
+    target: dict[str, Any] = {
+        "type": "openai",
+        "base_url": base_url,
+        "model": "gpt-4o-2024-11-20",
+        "api_key_env": "BENCH_KEY",
+        "concurrency": concurrency,
+        "max_retries": 0,
+    }
+    if client is not None:
+        target["client"] = client
     config = {
         "version": 1,
-        "providers": {
-            "target": {
-                "type": "openai",
-                "base_url": base_url,
-                "model": "gpt-4o-2024-11-20",
-                "api_key_env": "BENCH_KEY",
-                "concurrency": concurrency,
-                "max_retries": 0,
-                "client": client,
-            }
-        },
+        "providers": {"target": target},
         "prompts": "prompts/",
         "suites": {
-            "bench": {"dataset": "cases.jsonl", "prompt": "bench", "gate": {"min_pass_rate": 0.99}}
+            "bench": {
+                "dataset": f"cases.{dataset}",
+                "prompt": "bench",
+                "gate": {"min_pass_rate": 0.99},
+            }
         },
         "cache": {"enabled": False},
     }
@@ -172,10 +206,12 @@ def timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, int, i
     return wall, rss, proc.returncode, proc.stderr[-2000:], proc.stdout
 
 
-def run_releasegate(root: Path, env: dict[str, str]) -> dict[str, float]:
+def run_releasegate(root: Path, env: dict[str, str], core: int | None = None) -> dict[str, float]:
     exe = str(Path(sys.executable).with_name("releasegate"))
     wall, rss, code, err, _ = timed(
-        [exe, "eval", "--suite", "bench", "--quiet", "-o", "report.json"], root, env
+        pinned(core, [exe, "eval", "--suite", "bench", "--quiet", "-o", "report.json"]),
+        root,
+        env,
     )
     if code != 0:
         raise RuntimeError(f"releasegate exited {code}: {err}")
@@ -184,14 +220,18 @@ def run_releasegate(root: Path, env: dict[str, str]) -> dict[str, float]:
     return {
         "wall_s": wall,
         "engine_s": report["duration_s"],
+        "setup_s": report["timings"].get("setup_s", 0.0),
         "cases_s": report["timings"]["cases_s"],
         "rss_mb": rss / 1024,
     }
 
 
-def run_floor(base_url: str, n: int, concurrency: int, env: dict[str, str]) -> dict[str, float]:
+def run_floor(
+    base_url: str, n: int, concurrency: int, env: dict[str, str], core: int | None = None
+) -> dict[str, float]:
     cmd = [sys.executable, str(HERE / "floor.py"), base_url, "--cases", str(n)]
-    wall, rss, code, err, out = timed([*cmd, "--concurrency", str(concurrency)], REPO, env)
+    cmd = pinned(core, [*cmd, "--concurrency", str(concurrency)])
+    wall, rss, code, err, out = timed(cmd, REPO, env)
     if code != 0:
         raise RuntimeError(f"floor.py exited {code}: {err}")
     data = json.loads(out.strip().splitlines()[-1])
@@ -246,6 +286,13 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--skip-promptfoo", action="store_true")
     ap.add_argument("--server", choices=sorted(SERVERS), default="lean")
+    ap.add_argument("--skip-zero", action="store_true", help="skip the 0 ms server rounds")
+    ap.add_argument(
+        "--pin",
+        action="store_true",
+        help="also run the default-client YAML row and the floor against a second server "
+        "pinned with taskset to core 0, the tools pinned to core 1",
+    )
     args = ap.parse_args()
 
     OUT.mkdir(exist_ok=True)
@@ -259,34 +306,55 @@ def main() -> None:
     )
     with_pf = not args.skip_promptfoo and ensure_promptfoo()
     rows = []
-    for delay in (args.delay_ms, 0.0):
+    pin = args.pin and shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
+    for delay in (args.delay_ms, 0.0) if not args.skip_zero else (args.delay_ms,):
         server, base_url = start_server(delay, args.server)
+        # the same workload against a second server pinned to core 0, tools on core 1
+        pinned_server, pinned_url = start_server(delay, args.server, core=0) if pin else (None, "")
         try:
-            rg_root = OUT / f"rg-{int(delay)}"
-            rg_direct = OUT / f"rg-direct-{int(delay)}"
+            projects: dict[str, Path] = {}
+            for name, client, dataset, url in (
+                ("releasegate_default_yaml", None, "yaml", base_url),
+                ("releasegate_direct_yaml", "direct", "yaml", base_url),
+                ("releasegate_sdk_jsonl", "sdk", "jsonl", base_url),
+                ("releasegate_direct_jsonl", "direct", "jsonl", base_url),
+                ("pinned_releasegate_default_yaml", None, "yaml", pinned_url),
+            ):
+                if url:
+                    projects[name] = OUT / f"{name}-{int(delay)}"
+                    write_releasegate_project(
+                        projects[name], url, args.cases, args.concurrency, client, dataset
+                    )
             pf_root = OUT / f"pf-{int(delay)}"
-            write_releasegate_project(rg_root, base_url, args.cases, args.concurrency)
-            write_releasegate_project(
-                rg_direct, base_url, args.cases, args.concurrency, client="direct"
-            )
             write_promptfoo_project(pf_root, base_url, args.cases)
             ideal = args.cases * delay / 1000 / args.concurrency
             for r in range(args.rounds):
-                row = {
+                row: dict[str, Any] = {
                     "delay_ms": delay,
                     "round": r,
                     "ideal_s": ideal,
+                    "load_avg_1m": os.getloadavg()[0],
                     "floor": run_floor(base_url, args.cases, args.concurrency, env),
-                    "releasegate_sdk": run_releasegate(rg_root, env),
-                    "releasegate_direct": run_releasegate(rg_direct, env),
                 }
+                for name, root in projects.items():
+                    if not name.startswith("pinned_"):
+                        row[name] = run_releasegate(root, env)
                 if with_pf:
                     row["promptfoo"] = run_promptfoo(pf_root, env, args.concurrency)
+                if pin:
+                    row["pinned_floor"] = run_floor(
+                        pinned_url, args.cases, args.concurrency, env, core=1
+                    )
+                    row["pinned_releasegate_default_yaml"] = run_releasegate(
+                        projects["pinned_releasegate_default_yaml"], env, core=1
+                    )
                 rows.append(row)
                 print(json.dumps(row), flush=True)
         finally:
-            server.terminate()
-            server.wait()
+            for proc in (server, pinned_server):
+                if proc is not None:
+                    proc.terminate()
+                    proc.wait()
     result: dict[str, Any] = {
         "server": args.server,
         "machine": {
@@ -312,7 +380,7 @@ def medians(rows: list[dict[str, Any]]) -> dict[str, Any]:
         these = [r for r in rows if r["delay_ms"] == delay]
         ideal = these[0]["ideal_s"]
         per_tool: dict[str, Any] = {}
-        tools = [k for k in these[0] if k not in ("delay_ms", "round", "ideal_s")]
+        tools = [k for k, v in these[0].items() if isinstance(v, dict)]
         for tool in tools:
             figures: dict[str, float] = {}
             for key in these[0][tool]:
@@ -321,7 +389,8 @@ def medians(rows: list[dict[str, Any]]) -> dict[str, Any]:
                     if ideal and key.endswith("_s"):
                         figures[key.replace("_s", "_x_ideal")] = round(figures[key] / ideal, 3)
             per_tool[tool] = figures
-        out[f"{delay:g}ms"] = {"ideal_s": ideal, **per_tool}
+        load = round(statistics.median(r.get("load_avg_1m", 0.0) for r in these), 2)
+        out[f"{delay:g}ms"] = {"ideal_s": ideal, "load_avg_1m": load, **per_tool}
     return out
 
 

@@ -22,6 +22,16 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from releasegate._yaml_limits import (
+    LIBYAML_DEPTH_MESSAGE,
+    MAX_DEPTH,
+    TooDeep,
+    check_alias_graph,
+    check_event_depth,
+    check_tree_depth,
+    composer_bounds_nesting,
+    stack_is_roomy,
+)
 from releasegate.errors import ConfigError, Issue
 
 __all__ = [
@@ -39,15 +49,11 @@ __all__ = [
 
 PathPart = str | int
 
-# libyaml's composer recurses in C and crashes the interpreter (SIGSEGV) on deeply nested
-# input; above this conservative nesting estimate we use the pure-Python loader, whose
-# recursion ends in a catchable RecursionError instead.
-_C_LOADER_MAX_DEPTH = 400
-# Aliases let a tiny file expand to a huge structure ("billion laughs"); validation walks
-# the expanded data, so refuse documents whose expansion exceeds this many nodes.
-_MAX_EXPANDED_NODES = 1_000_000
-
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# Whether an alias (``*name``) may occur: a ``*`` where a node can start. Over-matching
+# only costs the slower alias-aware graph check; every real alias is matched.
+_MAY_ALIAS = re.compile(r"(?:^|[\s\[{,:])\*")
 
 
 class _DuplicateKey(Exception):
@@ -75,16 +81,65 @@ def _checked_mapping(
     return dict(loader.construct_mapping(node, deep=deep))
 
 
-class _FastLoader(_BaseLoader):  # type: ignore[valid-type,misc]
-    pass
+class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """libyaml's safe loader (PyYAML's pure-Python one when libyaml is missing)."""
 
 
-class _SlowLoader(yaml.SafeLoader):
-    pass
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _checked_mapping)
+# Composing is recursive; when the composer does not stop deep input by itself, the
+# (iterative) parser measures the depth first.
+_PARSE_DEPTH_FIRST = not composer_bounds_nesting(_Loader)
+
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_MERGE = "tag:yaml.org,2002:merge"
 
 
-for _loader in (_FastLoader, _SlowLoader):
-    _loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _checked_mapping)
+class _Unusual(Exception):
+    """A node the direct builder leaves to PyYAML's constructor (merge keys, sets, ...)."""
+
+
+def _build(loader: yaml.SafeLoader, node: yaml.Node, shared: dict[int, Any], depth: int = 1) -> Any:
+    """Construct plain lists, dicts and scalars straight from the node graph.
+
+    The result equals PyYAML's safe constructor's (same scalar constructors, same
+    duplicate-key rule as :func:`_checked_mapping`, one object per anchored node) at a
+    fraction of its bookkeeping. ``depth`` is the nesting level of ``node`` (the root
+    collection is 1); past :data:`MAX_DEPTH` the recursion stops with :class:`TooDeep`.
+    Aliases must have been checked first (no cycles, no bombs).
+
+    Raises:
+        TooDeep: a collection nested deeper than :data:`MAX_DEPTH`.
+        _Unusual: for merge keys, collection keys and non-default collection tags.
+        _DuplicateKey: a mapping repeats a key.
+    """
+    kind = node.__class__
+    if kind is yaml.ScalarNode:
+        return node.value if node.tag == _STR else loader.construct_object(node, deep=True)
+    done = shared.get(id(node))
+    if done is not None:
+        return done
+    if depth > MAX_DEPTH:
+        raise TooDeep(node.start_mark.line + 1)
+    below = depth + 1
+    if kind is yaml.SequenceNode and node.tag == _SEQ:
+        out: Any = [_build(loader, item, shared, below) for item in node.value]
+    elif kind is yaml.MappingNode and node.tag == _MAP:
+        out = {}
+        seen: dict[tuple[str, str], int] = {}
+        for key_node, value_node in node.value:
+            if key_node.__class__ is not yaml.ScalarNode or key_node.tag == _MERGE:
+                raise _Unusual
+            key = (key_node.tag, key_node.value)
+            if key in seen:
+                raise _DuplicateKey(key_node.value, key_node.start_mark.line + 1, seen[key])
+            seen[key] = key_node.start_mark.line + 1
+            out[_build(loader, key_node, shared, below)] = _build(loader, value_node, shared, below)
+    else:
+        raise _Unusual
+    shared[id(node)] = out
+    return out
 
 
 def display_path(path: str | os.PathLike[str]) -> str:
@@ -226,68 +281,6 @@ class YamlDocument:
         return node.value if isinstance(node, yaml.ScalarNode) else None
 
 
-_BRACKETS = re.compile(r"[\[\]{}]")
-
-
-def _nesting_estimate(text: str) -> int:
-    """An upper bound on how deeply ``text`` can nest (brackets, indentation, indicators)."""
-    depth = deepest = 0
-    for match in _BRACKETS.finditer(text):
-        if match.group() in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif depth:
-            depth -= 1
-    worst_line = 0
-    for line in text.splitlines():
-        stripped = line.lstrip(" ")
-        indicators = stripped.count("-") + stripped.count("?") + stripped.count(":")
-        worst_line = max(worst_line, len(line) - len(stripped) + indicators)
-    return deepest + worst_line
-
-
-def _children(node: yaml.Node) -> list[yaml.Node]:
-    if isinstance(node, yaml.MappingNode):
-        return [n for pair in node.value for n in pair]
-    if isinstance(node, yaml.SequenceNode):
-        return list(node.value)
-    return []
-
-
-def _check_expansion(root: yaml.Node) -> None:
-    """Refuse self-containing aliases and alias bombs, in time linear in distinct nodes.
-
-    Each node's expanded size is computed once (post-order, iteratively) and reused for
-    every alias that points at it.
-    """
-    sizes: dict[int, int] = {}
-    path: set[int] = set()  # nodes whose subtree is being sized: the current ancestors
-    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
-    while stack:
-        node, finished = stack.pop()
-        key = id(node)
-        if finished:
-            path.discard(key)
-            size = 1 + sum(sizes[id(c)] for c in _children(node))
-            if size > _MAX_EXPANDED_NODES:
-                raise ValueError(
-                    f"document expands to more than {_MAX_EXPANDED_NODES:,} values "
-                    "through aliases; refusing to load it"
-                )
-            sizes[key] = size
-            continue
-        if key in sizes:
-            continue
-        if key in path:
-            raise ValueError(
-                f"line {node.start_mark.line + 1}: recursive alias "
-                "(a value that contains itself) is not supported"
-            )
-        path.add(key)
-        stack.append((node, True))
-        stack.extend((c, False) for c in _children(node))
-
-
 def load_yaml(text: str, file: str, error: type[ConfigError] = ConfigError) -> YamlDocument:
     """Parse one YAML document from ``text``; raise ``error`` with file:line:column.
 
@@ -296,17 +289,20 @@ def load_yaml(text: str, file: str, error: type[ConfigError] = ConfigError) -> Y
         file: the name shown in messages.
         error: the :class:`ConfigError` subclass to raise (dataset, prompt or config).
     """
-    loader_cls: type[yaml.SafeLoader] = (
-        _FastLoader if _nesting_estimate(text) < _C_LOADER_MAX_DEPTH else _SlowLoader
-    )
-    loader = loader_cls(text)
+    loader = _Loader(text)
     try:
+        if _PARSE_DEPTH_FIRST or not stack_is_roomy():
+            check_event_depth(_Loader(text))
         node = loader.get_single_node()
         if node is None:
             return YamlDocument(data=None, file=file)
-        if "*" in text:  # without aliases there can be neither a cycle nor a bomb
-            _check_expansion(node)
-        data = loader.construct_document(node)
+        if "*" in text and _MAY_ALIAS.search(text) is not None:
+            check_alias_graph(node)  # cycles, bombs, depth through aliases
+        try:
+            data = _build(loader, node, {})  # measures depth on the way
+        except _Unusual:
+            check_tree_depth(node)
+            data = loader.construct_document(node)
     except _DuplicateKey as exc:
         raise error(
             Issue(
@@ -315,8 +311,13 @@ def load_yaml(text: str, file: str, error: type[ConfigError] = ConfigError) -> Y
                 message=f"duplicate key {exc.key!r} (first defined at line {exc.first_line})",
             )
         ) from None
+    except TooDeep as exc:
+        raise error(Issue(file=file, line=exc.line, message=f"invalid YAML: {exc}")) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.problem == LIBYAML_DEPTH_MESSAGE:  # libyaml's own limit, above ours
+            at = mark.line + 1 if mark is not None else None
+            raise error(Issue(file=file, line=at, message=f"invalid YAML: {TooDeep(at)}")) from None
         problem = exc.problem or exc.context or "invalid YAML"
         if exc.context and exc.problem and exc.context not in problem:
             problem = f"{exc.context}: {problem}"
@@ -338,8 +339,8 @@ def load_yaml(text: str, file: str, error: type[ConfigError] = ConfigError) -> Y
         ) from None
     except yaml.YAMLError as exc:
         raise error(Issue(file=file, message=f"invalid YAML: {exc}")) from None
-    except RecursionError:
-        raise error(Issue(file=file, message="invalid YAML: nested too deeply")) from None
+    except RecursionError:  # a caller already deep in its own stack
+        raise error(Issue(file=file, message=f"invalid YAML: {TooDeep(None)}")) from None
     except ValueError as exc:
         raise error(Issue(file=file, message=f"invalid YAML: {exc}")) from None
     finally:
