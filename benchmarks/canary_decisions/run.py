@@ -27,6 +27,7 @@ LOOK, LOOKS, RATIO = 50, 100, 19
 VALUES = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
 P_INC = np.array([0.05, 0.10, 0.15, 0.30, 0.40])  # mean 0.725
 P_WORSE = np.array([0.085, 0.145, 0.185, 0.275, 0.31])  # mean 0.645 (-0.08)
+P_SLIGHT = np.array([0.065, 0.115, 0.16, 0.295, 0.365])  # mean 0.695 (-0.03)
 BETA_INC, BETA_WORSE = (6.0, 2.0), (5.36, 2.64)  # means 0.75 and 0.67 (-0.08)
 COST_MEAN, COST_SIGMA = 0.002, 0.5  # lognormal cost per request, USD
 Z98 = float(sps.norm.ppf(0.99))  # two-sided 98% test, "worse" side
@@ -38,6 +39,7 @@ class Scenario:
     name: str
     scores: str  # "beta" or "discrete"
     worse: bool = False
+    slight: bool = False  # discrete only: -0.03 (tuning row)
     err_c: float = 0.01
     cost_c: float = 1.0
 
@@ -50,6 +52,7 @@ SCENARIOS = [
     Scenario("errors 1% -> 3%", "beta", err_c=0.03),
     Scenario("cost +60%", "beta", cost_c=1.6),
 ]
+EXTRA = [Scenario("quality -0.03, discrete", "discrete", slight=True)]
 
 
 def _block(rng: np.random.Generator, sc: Scenario, canary: bool, r: int, n: int) -> dict:
@@ -63,7 +66,8 @@ def _block(rng: np.random.Generator, sc: Scenario, canary: bool, r: int, n: int)
         np.add.at(h, (np.repeat(np.arange(r), n), hist.ravel()), 1)
         passes = (x >= 0.5).sum(1)
     else:
-        h = rng.multinomial(n, P_WORSE if (canary and sc.worse) else P_INC, size=r)
+        probs = P_WORSE if sc.worse else P_SLIGHT if sc.slight else P_INC
+        h = rng.multinomial(n, probs if canary else P_INC, size=r)
         s, q, passes = h @ VALUES, h @ VALUES**2, h[:, 2:].sum(1)
     p_err = sc.err_c if canary else 0.01
     err = rng.binomial(n, p_err, size=r)
@@ -165,6 +169,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--n-star", type=float, default=None)
     ap.add_argument("--only", default=None, help="substring of the scenario names to run")
+    ap.add_argument("--extra", action="store_true", help="add the -0.03 tuning row")
+    ap.add_argument("--no-latency", action="store_true")
     ap.add_argument("--out", default=None)
     args = ap.parse_args()
     policy = CanaryPolicy() if args.n_star is None else CanaryPolicy(n_star=args.n_star)
@@ -173,7 +179,7 @@ def main() -> None:
     print("| scenario | releasegate | mean obs | naive | mean obs | Mann-Whitney 98% | mean obs "
           "| releasegate alerts |")  # fmt: skip
     print("|---|--:|--:|--:|--:|--:|--:|--:|")
-    for k, sc in enumerate(SCENARIOS):
+    for k, sc in enumerate(SCENARIOS + (EXTRA if args.extra else [])):
         if args.only and args.only not in sc.name:
             continue
         first = simulate(sc, args.runs, args.seed + k, policy)
@@ -188,7 +194,7 @@ def main() -> None:
         rows.append(row)
         fmt = " | ".join(f"{100 * p:.1f}% | {'-' if m is None else f'{m:.0f}'}" for p, m in cells)
         print(f"| {sc.name} (within {within}) | {fmt} | {100 * alerts[0]:.1f}% |", flush=True)
-    lat = decision_latency()
+    lat = {} if args.no_latency else decision_latency()
     print(json.dumps(lat))
     elapsed = time.perf_counter() - t0
     print(f"{args.runs} runs per row, n_star={policy.n_star}, {elapsed:.0f} s, "
