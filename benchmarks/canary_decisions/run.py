@@ -92,7 +92,9 @@ def _mwu_worse(hc: np.ndarray, hi: np.ndarray) -> np.ndarray:
 def simulate(sc: Scenario, runs: int, seed: int, policy: CanaryPolicy) -> dict:
     rng = np.random.default_rng(seed)
     acc = {arm: {k: 0 for k in ("n", "s", "q", "h", "err", "pass", "c", "cc")} for arm in "ci"}
-    first = {k: np.full(runs, -1) for k in ("rg", "alert", "naive", "mwu", "naive_err", "mwu_err")}
+    keys = ("rg", "alert", "advance", "naive", "mwu", "naive_err", "mwu_err")
+    first = {k: np.full(runs, -1) for k in keys}
+    by_signal: dict[str, int] = {}
     for look in range(1, LOOKS + 1):
         for arm, n in (("c", LOOK), ("i", LOOK * RATIO)):
             blk = _block(rng, sc, arm == "c", runs, n)
@@ -131,9 +133,13 @@ def simulate(sc: Scenario, runs: int, seed: int, policy: CanaryPolicy) -> dict:
             d = analyze_canary(arms[0], arms[1], policy)
             if d.action == "rollback":
                 first["rg"][r] = nobs
-            if d.action == "alert" and first["alert"][r] < 0:
-                first["alert"][r] = nobs
-    return {k: v.tolist() for k, v in first.items()}
+                for name, state in d.signals.items():
+                    if state == "fail" and name != "cost":
+                        by_signal[name] = by_signal.get(name, 0) + 1
+            for action in ("alert", "advance"):
+                if d.action == action and first[action][r] < 0:
+                    first[action][r] = nobs
+    return {**{k: v.tolist() for k, v in first.items()}, "by_signal": by_signal}
 
 
 def summarise(first: list[int], within: int) -> tuple[float, float | None]:
@@ -177,8 +183,8 @@ def main() -> None:
     t0 = time.perf_counter()
     rows = []
     print("| scenario | releasegate | mean obs | naive | mean obs | Mann-Whitney 98% | mean obs "
-          "| releasegate alerts |")  # fmt: skip
-    print("|---|--:|--:|--:|--:|--:|--:|--:|")
+          "| releasegate alerts | releasegate advances | mean obs |")  # fmt: skip
+    print("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
     for k, sc in enumerate(SCENARIOS + (EXTRA if args.extra else [])):
         if args.only and args.only not in sc.name:
             continue
@@ -189,11 +195,17 @@ def main() -> None:
                  summarise(first["naive_err" if err else "naive"], within),
                  summarise(first["mwu_err" if err else "mwu"], within)]  # fmt: skip
         alerts = summarise(first["alert"], 5000)
+        advances = summarise(first["advance"], 5000)
         row = {"scenario": sc.name, "within": within, "runs": args.runs, "cells": cells,
-               "alerts": alerts, "first": first}  # fmt: skip
+               "alerts": alerts, "advances": advances, "first": first}  # fmt: skip
         rows.append(row)
         fmt = " | ".join(f"{100 * p:.1f}% | {'-' if m is None else f'{m:.0f}'}" for p, m in cells)
-        print(f"| {sc.name} (within {within}) | {fmt} | {100 * alerts[0]:.1f}% |", flush=True)
+        print(
+            f"| {sc.name} (within {within}) | {fmt} | {100 * alerts[0]:.1f}% | "
+            f"{100 * advances[0]:.1f}% | {'-' if advances[1] is None else f'{advances[1]:.0f}'} |",
+            flush=True,
+        )
+        print(f"<!-- releasegate rollbacks by signal: {first['by_signal']} -->", flush=True)
     lat = {} if args.no_latency else decision_latency()
     print(json.dumps(lat))
     elapsed = time.perf_counter() - t0

@@ -66,6 +66,18 @@ def _stats(arm: Sequence[Observation] | ArmStats, policy: CanaryPolicy, name: st
     )
 
 
+def _fixed_errors_ok(errors: sg.Signal, p: CanaryPolicy) -> bool:
+    """At the end of a stage: the error rate is within its margin by a final single look."""
+    up = errors.stats.get("fixed_upper")
+    margin = p.error_margin
+    return (
+        errors.state == "inconclusive"
+        and isinstance(up, float)
+        and margin is not None
+        and up < margin
+    )
+
+
 def analyze_canary(
     incumbent: Sequence[Observation] | ArmStats,
     canary: Sequence[Observation] | ArmStats,
@@ -153,15 +165,27 @@ def analyze_canary(
         return out("hold", hold, alert + others)
 
     quality = by["quality"]
-    floors_ok = all(states[f] in ("pass", "off") for f in ("score_floor", "pass_floor"))
+
+    def ok(name: str) -> bool:  # a dry-run signal never acts, not even by blocking
+        return states[name] in ("pass", "off") or p.mode(name) == "dry-run"
+
+    n_scored = int(quality.stats.get("n_canary") or 0)
+    floors_ok = ok("score_floor") and ok("pass_floor")
+    errors_ok = ok("errors")
+    quality_ok = quality.state == "pass" or (
+        p.mode("quality") == "dry-run" and n_scored >= p.min_samples
+    )
     timed_out = p.max_duration_s is not None and p.elapsed_s >= p.max_duration_s
-    ready = quality.state == "pass" and floors_ok and p.elapsed_s >= p.min_duration_s
+    ready = quality_ok and errors_ok and floors_ok and p.elapsed_s >= p.min_duration_s
     go: Action = "promote" if p.last_stage else "advance"
     stage = f"stage {p.stage_index}"
     if alert:
         return out("alert", alert)
     if ready:
-        return out(go, [f"Ready to leave {stage}: no guardrail fails and quality is not worse."])
+        return out(
+            go,
+            [f"Ready to leave {stage}: no guardrail fails; quality and errors are not worse."],
+        )
     if quality.state == "no data" and grace_over:
         return out("hold", [f"No scores after the {p.grace_period_s:.0f} s grace period."])
     if timed_out:
@@ -170,9 +194,10 @@ def analyze_canary(
         if (
             p.on_timeout == "advance"
             and floors_ok
+            and (errors_ok or _fixed_errors_ok(by["errors"], p))
             and isinstance(fixed, float)
             and fixed > -p.margin
-            and int(quality.stats["n_canary"] or 0) >= p.min_samples
+            and n_scored >= p.min_samples
         ):
             return out(go, [
                 f"{stage} reached its maximum duration; the final fixed-horizon lower bound "

@@ -42,6 +42,8 @@ class CanaryPolicy:
         margin: non-inferiority margin on the mean score (absolute, score units): advance
             needs the difference ``canary - incumbent`` shown above ``-margin``.
         rollback_margin: roll back when the difference is shown below ``-rollback_margin``.
+        error_margin: advancing needs the error rate shown at most this much (absolute)
+            above the incumbent's (None: only the rollback test applies).
         min_samples: scored canary observations before any mean-based decision.
         n_star: canary observations at which the confidence sequence is tightest.
         prior_var: variance of the one pseudo-observation that regularises score variance.
@@ -77,8 +79,9 @@ class CanaryPolicy:
     alpha_split: Mapping[str, float] = field(default_factory=lambda: dict(_DEFAULT_SPLIT))
     margin: float = 0.02
     rollback_margin: float = 0.0
+    error_margin: float | None = 0.01
     min_samples: int = 100
-    n_star: float = 1000.0
+    n_star: float = 500.0
     prior_var: float = 0.25
     event_ratio: float = 2.0
     event_strength: float = 20.0
@@ -125,6 +128,8 @@ class CanaryPolicy:
         need(num(self.event_ratio) and self.event_ratio > 1, "event_ratio", "must be > 1")
         need(num(self.event_strength) and self.event_strength > 0, "event_strength", "> 0")
         need(num(self.pass_score) and 0 <= self.pass_score <= 1, "pass_score", "in [0, 1]")
+        em = self.error_margin
+        need(em is None or (num(em) and em > 0), "error_margin", "must be > 0")
         for name in ("min_score", "min_pass_rate"):
             v = getattr(self, name)
             need(v is None or (num(v) and 0 <= v <= 1), name, "must be in [0, 1]")

@@ -101,7 +101,23 @@ def events(name: str, c: ArmStats, i: ArmStats, p: CanaryPolicy) -> Signal:
     if n == 0 or nc == 0:
         sig.reason = f"No {name} data in both arms yet."
         return sig
-    return _share_test(sig, what, k, kc, n, nc, alpha, p)
+    sig = _share_test(sig, what, k, kc, n, nc, alpha, p)
+    if name == "errors" and sig.state == "pass" and p.error_margin is not None:
+        # advancing also needs the error rate shown within error_margin of the incumbent's
+        if n < 2 or nc < 2:
+            sig.state = "inconclusive"
+            return sig
+        b = diff_bound((n, k, k), (nc, kc, kc), alpha=p.alpha, n_star=p.n_star,
+                       prior_var=p.prior_var)  # fmt: skip
+        fixed_upper = b.estimate + (b.estimate - fixed_lower_bound(b, p.alpha))
+        sig.stats.update(diff_upper=b.upper, fixed_upper=fixed_upper, error_margin=p.error_margin)
+        if b.upper >= p.error_margin:
+            sig.state = "inconclusive"
+            sig.reason += (
+                f" Not yet shown within {_pct(p.error_margin)} of the incumbent's "
+                f"(upper bound of the difference {_pct(b.upper)})."
+            )
+    return sig
 
 
 def _share_test(
