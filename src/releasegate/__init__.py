@@ -18,20 +18,25 @@ if TYPE_CHECKING:
     from releasegate.evals.models import AssertSpec, Case
     from releasegate.evals.report import EvalReport
     from releasegate.evals.runner import EvalOptions, arun_eval, run_eval
+    from releasegate.online import CanaryPolicy, Decision, Observation, analyze_canary
     from releasegate.project import Project, load_project
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AssertSpec",
+    "CanaryPolicy",
     "Case",
     "Dataset",
+    "Decision",
     "EvalOptions",
     "EvalReport",
+    "Observation",
     "Project",
     "ReleasegateError",
     "Router",
     "__version__",
+    "analyze_canary",
     "arun_eval",
     "bucket",
     "load_dataset",
@@ -41,6 +46,10 @@ __all__ = [
 
 _WHERE: dict[str, str] = {
     "AssertSpec": "releasegate.evals.models",
+    "CanaryPolicy": "releasegate.online",
+    "Decision": "releasegate.online",
+    "Observation": "releasegate.online",
+    "analyze_canary": "releasegate.online",
     "Case": "releasegate.evals.models",
     "Dataset": "releasegate.evals.dataset",
     "EvalOptions": "releasegate.evals.runner",

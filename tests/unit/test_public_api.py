@@ -10,14 +10,18 @@ pytestmark = pytest.mark.unit
 
 EXPECTED = {
     "AssertSpec",
+    "CanaryPolicy",
     "Case",
     "Dataset",
+    "Decision",
     "EvalOptions",
     "EvalReport",
+    "Observation",
     "Project",
     "ReleasegateError",
     "Router",
     "__version__",
+    "analyze_canary",
     "arun_eval",
     "bucket",
     "load_dataset",
@@ -45,6 +49,9 @@ def test_lazy_names_resolve_to_their_modules() -> None:
 
     assert releasegate.run_eval is run_eval
     assert releasegate.bucket is bucket
+    from releasegate.online import analyze_canary
+
+    assert releasegate.analyze_canary is analyze_canary
     assert "run_eval" in dir(releasegate)
     with pytest.raises(AttributeError):
         _ = releasegate.no_such_name  # type: ignore[attr-defined]
