@@ -16,7 +16,9 @@ def embedder() -> LocalEmbedder:
 
 @pytest.fixture
 async def local_judge() -> AsyncIterator[LocalProvider]:
-    provider = LocalProvider(params={"max_tokens": 96})
+    # The tests check what the judge paths do with real answers, not how fast they come:
+    # a generous timeout keeps a loaded machine from turning every answer into a timeout.
+    provider = LocalProvider(params={"max_tokens": 96}, timeout_s=900.0)
     try:
         yield provider
     finally:
