@@ -65,23 +65,25 @@ def _done(dep: Deployment, as_json: bool, what: str) -> None:
         _say(plain(f"{dep.ref}: {what} (status {dep.status.value}{share})"))
 
 
-def _check_prompt(ref: str, config: Path | None) -> None:
-    """Refuse a --prompt the project does not have; warn when there is no project."""
+def _check_prompt(ref: str, config: Path | None) -> str | None:
+    """Refuse a --prompt the project does not have.
+
+    Returns:
+        A warning to print once the registration succeeded when there is no project to
+        check against (None when the reference was checked).
+    """
     from releasegate.deploy.evidence import check_prompt_known
     from releasegate.project import CONFIG_NAMES, load_project
 
     if config is None and not any(Path(name).is_file() for name in CONFIG_NAMES):
-        err_console.print(
-            plain(
-                f"warning: --prompt {ref} not checked: no {CONFIG_NAMES[0]} here "
-                "(run inside the project, or pass --config)"
-            ),
-            soft_wrap=True,
+        return (
+            f"warning: --prompt {ref} not checked: no {CONFIG_NAMES[0]} here "
+            "(run inside the project, or pass --config)"
         )
-        return
     project = load_project(config)
     shown = f"{project.config.prompts.rstrip('/')}/"
     check_prompt_known(ref, project.prompts(), where=shown)
+    return None
 
 
 def _load_report(path: Path | None) -> EvalReport | None:
@@ -119,7 +121,7 @@ def register(
     Inside a project (or with --config) the prompt NAME@VERSION must be one of the
     project's prompts; elsewhere it cannot be checked and a warning says so.
     """
-    _check_prompt(prompt, config)
+    unchecked = _check_prompt(prompt, config)
     parsed: dict[str, Any] = {}
     if params:
         try:
@@ -139,6 +141,8 @@ def register(
             min_score=min_score,
             actor=who,
         )
+    if unchecked:  # after the registration: an error stays the one line printed
+        err_console.print(plain(unchecked), soft_wrap=True)
     _done(dep, as_json, "registered")
 
 
