@@ -93,7 +93,7 @@ def serve_api(database_url: str, workdir: Path) -> Iterator[str]:
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(300):
+        for _ in range(600):  # a loaded machine can take a while to start uvicorn
             try:
                 if httpx.get(url + "/v1/health", timeout=1).status_code == 200:
                     break
