@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,12 +30,13 @@ def _ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 
 
-@pytest.fixture(scope="session")
-def pg_database_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this session."""
+@contextmanager
+def _new_pg_database(prefix: str) -> Iterator[str]:
+    """A new PostgreSQL database (URL), dropped on exit; skipped when the server is
+    unreachable outside CI, an error under CI=true."""
     server = os.environ.get(PG_SERVER_ENV, PG_SERVER_DEFAULT)
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    name = f"releasegate_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
@@ -43,16 +45,22 @@ def pg_database_url() -> Iterator[str]:
         if _ci():
             raise
         pytest.skip(f"PostgreSQL unreachable at {server}: {exc.orig}")
-    url = sa.make_url(server).set(database=name).render_as_string(hide_password=False)
-    engine = create_engine(url)
-    upgrade(engine)
-    engine.dispose()
     try:
-        yield url
+        yield sa.make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this session."""
+    with _new_pg_database("releasegate_test") as url:
+        engine = create_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
 
 
 @pytest.fixture(
@@ -89,20 +97,5 @@ def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterat
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    server = os.environ.get(PG_SERVER_ENV, PG_SERVER_DEFAULT)
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    name = f"releasegate_empty_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        if _ci():
-            raise
-        pytest.skip(f"PostgreSQL unreachable at {server}: {exc.orig}")
-    try:
-        yield sa.make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with _new_pg_database("releasegate_empty") as url:
+        yield url
