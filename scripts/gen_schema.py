@@ -28,9 +28,9 @@ from releasegate.config import (
     ProviderConfig,
     SuiteConfig,
 )
-from releasegate.evals.models import Case
-from releasegate.evals.prompts import Prompt
-from releasegate.evals.report import EvalReport
+from releasegate.datasets.case import Case
+from releasegate.prompts import Prompt
+from releasegate.results.report import EvalReport
 
 __all__ = ["ROOT", "config_reference", "main", "render_all", "schemas"]
 

@@ -21,7 +21,7 @@ import numpy as np
 from scipy import stats as sps
 
 from releasegate import CanaryPolicy, Observation, analyze_canary
-from releasegate.online import ArmStats
+from releasegate.canary import ArmStats
 
 LOOK, LOOKS, RATIO = 50, 100, 19
 VALUES = np.array([0.0, 0.25, 0.5, 0.75, 1.0])

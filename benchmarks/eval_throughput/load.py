@@ -24,8 +24,8 @@ from typing import Any
 
 import yaml
 
-from releasegate.evals.dataset import load_dataset
-from releasegate.evals.scoring import CaseScorer
+from releasegate.datasets.dataset import load_dataset
+from releasegate.evals._scoring import CaseScorer
 
 TARGET_MS_PER_CASE = 0.25
 

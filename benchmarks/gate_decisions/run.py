@@ -27,9 +27,9 @@ import numpy as np
 
 from releasegate.config import GateConfig
 from releasegate.evals.compare import compare_reports
-from releasegate.evals.report import CaseResult, EvalReport, Identity, Summary, TokenTotals
-from releasegate.providers.base import ChatRequest
+from releasegate.llm import ChatRequest
 from releasegate.providers.scripted import ScriptedOptions, ScriptedProvider
+from releasegate.results.report import CaseResult, EvalReport, Identity, Summary, TokenTotals
 
 REQUIRED = "order A-1001"
 

@@ -13,13 +13,14 @@ import platform
 import time
 from typing import Any
 
-from releasegate.evals.models import AssertSpec, Case
-from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse
+from releasegate.datasets.case import Case
+from releasegate.llm import ChatProvider, ChatRequest, ChatResponse
 from releasegate.providers.embeddings import LocalEmbedder
 from releasegate.providers.local import LocalProvider
 from releasegate.scorers import judge as _judge  # noqa: F401 - registers the checks
 from releasegate.scorers import rag as _rag  # noqa: F401
 from releasegate.scorers.base import Sample, ScorerContext, ScoreStatus, build_scorer
+from releasegate.scorers.spec import AssertSpec
 
 METRICS = ["llm-judge", "faithfulness", "answer-relevancy", "context-precision", "context-recall"]
 CITIES = ["Paris", "Berlin", "Madrid", "Rome", "Lisbon", "Vienna", "Warsaw", "Prague", "Dublin",

@@ -28,7 +28,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from releasegate.deploy import DeploymentService, Router, bucket
+from releasegate.control import DeploymentService, Router
+from releasegate.deploy import bucket
 from releasegate.store import create_engine, downgrade, open_database
 
 

@@ -12,14 +12,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from releasegate.deploy import Router, bucket
+    from releasegate.canary import CanaryPolicy, Decision, Observation, analyze_canary
+    from releasegate.control import Router
+    from releasegate.datasets.case import Case
+    from releasegate.datasets.dataset import Dataset, load_dataset
+    from releasegate.deploy import bucket
     from releasegate.errors import ReleasegateError
-    from releasegate.evals.dataset import Dataset, load_dataset
-    from releasegate.evals.models import AssertSpec, Case
-    from releasegate.evals.report import EvalReport
     from releasegate.evals.runner import EvalOptions, arun_eval, run_eval
-    from releasegate.online import CanaryPolicy, Decision, Observation, analyze_canary
     from releasegate.project import Project, load_project
+    from releasegate.results.report import EvalReport
+    from releasegate.scorers.spec import AssertSpec
 
 __version__ = "0.1.0"
 
@@ -45,21 +47,21 @@ __all__ = [
 ]
 
 _WHERE: dict[str, str] = {
-    "AssertSpec": "releasegate.evals.models",
-    "CanaryPolicy": "releasegate.online",
-    "Decision": "releasegate.online",
-    "Observation": "releasegate.online",
-    "analyze_canary": "releasegate.online",
-    "Case": "releasegate.evals.models",
-    "Dataset": "releasegate.evals.dataset",
+    "AssertSpec": "releasegate.scorers.spec",
+    "CanaryPolicy": "releasegate.canary",
+    "Decision": "releasegate.canary",
+    "Observation": "releasegate.canary",
+    "analyze_canary": "releasegate.canary",
+    "Case": "releasegate.datasets",
+    "Dataset": "releasegate.datasets",
     "EvalOptions": "releasegate.evals.runner",
-    "EvalReport": "releasegate.evals.report",
+    "EvalReport": "releasegate.results.report",
     "Project": "releasegate.project",
     "ReleasegateError": "releasegate.errors",
-    "Router": "releasegate.deploy",
+    "Router": "releasegate.control",
     "arun_eval": "releasegate.evals.runner",
     "bucket": "releasegate.deploy",
-    "load_dataset": "releasegate.evals.dataset",
+    "load_dataset": "releasegate.datasets",
     "load_project": "releasegate.project",
     "run_eval": "releasegate.evals.runner",
 }

@@ -21,9 +21,9 @@ from releasegate._yaml import (
     validation_issues,
 )
 from releasegate.config import ProjectConfig, SuiteConfig
+from releasegate.datasets.dataset import Dataset, load_dataset
 from releasegate.errors import ConfigError, Issue, UsageError
-from releasegate.evals.dataset import Dataset, load_dataset
-from releasegate.evals.prompts import Prompt, load_prompts
+from releasegate.prompts import Prompt, load_prompts
 
 __all__ = ["CONFIG_NAMES", "Project", "find_config", "load_project"]
 

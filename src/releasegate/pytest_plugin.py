@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from releasegate.evals.report import EvalReport
+    from releasegate.results.report import EvalReport
 
 __all__ = ["CaseItem", "GateItem", "SuiteCollector"]
 
@@ -76,7 +76,7 @@ class CaseItem(pytest.Item):
     def runtest(self) -> None:
         parent = self.parent
         assert isinstance(parent, SuiteCollector)
-        from releasegate.evals.verdicts import case_verdict
+        from releasegate.results.verdicts import case_verdict
 
         rows = [c for c in parent.report().cases if c.id == self.name]
         if not rows:

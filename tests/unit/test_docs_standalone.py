@@ -1,5 +1,6 @@
-"""User docs stand alone: they never cite requirement ids of a document that is not in
-the repository ("SPEC R-1.9", "SPEC 3", "(R-2.2)"). Code comments may; docs may not."""
+"""Docs and code stand alone: they never cite requirement ids of a document that is not in
+the repository ("SPEC R-1.9", "SPEC 3", "(R-2.2)"), neither in user docs nor in the
+package's docstrings and comments (which `help()` and the API docs show)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ def user_facing_files() -> list[Path]:
         files += [
             p for p in (ROOT / folder).rglob("*") if p.is_file() and p.suffix in TEXT_SUFFIXES
         ]
+    files += [p for p in (ROOT / "src" / "releasegate").rglob("*.py") if p.is_file()]
     return sorted(files)
 
 

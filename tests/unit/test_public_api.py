@@ -49,7 +49,7 @@ def test_lazy_names_resolve_to_their_modules() -> None:
 
     assert releasegate.run_eval is run_eval
     assert releasegate.bucket is bucket
-    from releasegate.online import analyze_canary
+    from releasegate.canary import analyze_canary
 
     assert releasegate.analyze_canary is analyze_canary
     assert "run_eval" in dir(releasegate)

@@ -28,14 +28,15 @@ from releasegate.api.schemas import (
     RollbackBody,
     TokenBody,
 )
+from releasegate.control.deployments import DeploymentService
+from releasegate.control.router import Router
+from releasegate.control.tokens import TokenService
 from releasegate.deploy.names import check_unreserved
 from releasegate.deploy.plans import preset
-from releasegate.deploy.ports import UnitOfWork
-from releasegate.deploy.router import Router
-from releasegate.deploy.service import DeploymentService
-from releasegate.deploy.tokens import Scope, TokenService
+from releasegate.deploy.tokens import Scope
 from releasegate.errors import DeploymentError, NotFound, ReleasegateError
-from releasegate.evals.report import EvalReport
+from releasegate.ports import UnitOfWork
+from releasegate.results.report import EvalReport
 
 __all__ = ["create_app"]
 

@@ -15,11 +15,12 @@ from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from releasegate.control.tokens import TokenService
 from releasegate.deploy.names import MAX_ACTOR
-from releasegate.deploy.ports import UnitOfWork
-from releasegate.deploy.tokens import Scope, TokenService
+from releasegate.deploy.tokens import Scope
 from releasegate.deploy.values import decode_actor
 from releasegate.errors import UsageError
+from releasegate.ports import UnitOfWork
 
 __all__ = [
     "ACTOR_HEADER",

@@ -1,6 +1,6 @@
 """A synchronous client of the control-plane API, used by ``releasegate ... --api URL``.
 
-It offers the same operations as :class:`~releasegate.deploy.service.DeploymentService`
+It offers the same operations as :class:`~releasegate.control.deployments.DeploymentService`
 and returns the same records, so the CLI is indifferent to where the work happens.
 """
 
@@ -15,11 +15,11 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from releasegate.api.auth import ACTOR_HEADER
+from releasegate.control.deployments import FeatureState
+from releasegate.control.router import Route
 from releasegate.deploy.bucketing import scalar_text
 from releasegate.deploy.model import ApiToken, AuditEntry, Deployment
 from releasegate.deploy.plans import RolloutPlan, preset
-from releasegate.deploy.router import Route
-from releasegate.deploy.service import FeatureState
 from releasegate.deploy.tokens import Scope
 from releasegate.deploy.values import check_reason, clean_actor, clean_token, encode_actor
 from releasegate.errors import (
@@ -29,7 +29,7 @@ from releasegate.errors import (
     ReleasegateError,
     UsageError,
 )
-from releasegate.evals.report import EvalReport
+from releasegate.results.report import EvalReport
 
 __all__ = ["TOKEN_ENV", "ApiClient"]
 

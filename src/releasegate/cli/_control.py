@@ -1,7 +1,7 @@
 """Where the control-plane commands act: the local store or the API, behind one interface.
 
 :class:`ControlPlane` is what ``deploy ...`` needs; both
-:class:`~releasegate.deploy.service.DeploymentService` (local) and
+:class:`~releasegate.control.deployments.DeploymentService` (local) and
 :class:`~releasegate.api.client.ApiClient` (``--api URL``) implement it, and mypy checks
 that they do (see :func:`_local_plane` and :func:`_api_plane`). :class:`TokenControl` is
 the same for ``token ...``. The commands never branch on the backend, so a command
@@ -24,17 +24,18 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 
+from releasegate.control.deployments import DeploymentService, FeatureState
+from releasegate.control.tokens import TokenService
 from releasegate.deploy.model import ApiToken, AuditEntry, Deployment
 from releasegate.deploy.plans import RolloutPlan
-from releasegate.deploy.service import DeploymentService, FeatureState
-from releasegate.deploy.tokens import Scope, TokenService
+from releasegate.deploy.tokens import Scope
 from releasegate.deploy.values import check_reason, clean_actor, describe_char
 from releasegate.errors import NotFound, UsageError
-from releasegate.evals.report import EvalReport
+from releasegate.results.report import EvalReport
 
 if TYPE_CHECKING:  # httpx and SQLAlchemy: imported by the commands that use them
     from releasegate.api.client import ApiClient
-    from releasegate.deploy.router import Route
+    from releasegate.control.router import Route
     from releasegate.store.database import Database
 
 __all__ = [
@@ -412,7 +413,7 @@ def route_for(
                 return client.route(feature, unit_key)
         finally:
             client.close()
-    from releasegate.deploy.router import Router
+    from releasegate.control.router import Router
 
     database = open_db(db)
     try:

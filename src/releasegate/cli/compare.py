@@ -79,12 +79,12 @@ def compare_command(
     paths = check_output_paths({"--output": output, "--markdown": markdown})  # exit 2 now
     # numpy/scipy: imported when a comparison runs, not when help is drawn
     from releasegate.evals.compare import compare_reports
-    from releasegate.evals.compare_render import (
+    from releasegate.evals.compare_rules import choose_rules
+    from releasegate.reports.comparison import (
         render_comparison_markdown,
         render_comparison_terminal,
     )
-    from releasegate.evals.compare_rules import choose_rules
-    from releasegate.evals.report import EvalReport
+    from releasegate.results.report import EvalReport
 
     base_report, head_report = EvalReport.load(base), EvalReport.load(head)
     rules = choose_rules(

@@ -36,11 +36,11 @@ from releasegate.cli._control import (
     resolve_actor,
     route_for,
 )
+from releasegate.control.deployments import FeatureState
 from releasegate.deploy.model import AuditEntry, Deployment
 from releasegate.deploy.plans import preset
-from releasegate.deploy.service import FeatureState
 from releasegate.errors import UsageError
-from releasegate.evals.report import EvalReport
+from releasegate.results.report import EvalReport
 
 __all__ = ["deploy_app"]
 
@@ -72,7 +72,7 @@ def _check_prompt(ref: str, config: Path | None) -> str | None:
         A warning to print once the registration succeeded when there is no project to
         check against (None when the reference was checked).
     """
-    from releasegate.deploy.evidence import check_prompt_known
+    from releasegate.control.evidence import check_prompt_known
     from releasegate.project import CONFIG_NAMES, load_project
 
     if config is None and not any(Path(name).is_file() for name in CONFIG_NAMES):

@@ -15,9 +15,9 @@ from releasegate.cli._progress import progress_reporter
 from releasegate.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:  # heavy modules are imported when the command runs, not at start-up
-    from releasegate.evals.report import EvalReport
     from releasegate.evals.runner import EvalOptions
     from releasegate.project import Project
+    from releasegate.results.report import EvalReport
 
 __all__ = ["eval_command", "exit_code_for"]
 
@@ -140,7 +140,7 @@ def eval_command(
     _check_outputs((output, junit, markdown, html), suites)
     base_report = None
     if baseline is not None:
-        from releasegate.evals.report import EvalReport as Report
+        from releasegate.results.report import EvalReport as Report
 
         base_report = Report.load(baseline)
     worst = ExitCode.PASS
@@ -181,7 +181,7 @@ def _run_one(
     allow_mixed_change: bool,
     quiet: bool,
 ) -> ExitCode:
-    from releasegate.evals.gating import arun_gated
+    from releasegate.evals.gated_run import arun_gated
     from releasegate.reports import render_markdown, render_terminal, write_outputs
 
     with progress_reporter(err_console, f"eval {name}", enabled=not quiet) as progress:
@@ -204,7 +204,7 @@ def _run_one(
         raise UsageError(f"suite {name!r}: no case{where}; nothing to evaluate")
     cmp_md = None
     if run.comparison is not None:
-        from releasegate.evals.compare_render import render_comparison_markdown
+        from releasegate.reports.comparison import render_comparison_markdown
 
         cmp_md = render_comparison_markdown(run.comparison)
     json_path, junit_path, md_path, html_path = (_for_suite(p, name, many) for p in outputs)
@@ -222,7 +222,7 @@ def _run_one(
             fh.write(render_markdown(report, comparison=cmp_md) + "\n")
     render_terminal(report, out_console)
     if run.comparison is not None:
-        from releasegate.evals.compare_render import render_comparison_terminal
+        from releasegate.reports.comparison import render_comparison_terminal
 
         render_comparison_terminal(run.comparison, out_console)
     return exit_code_for(report.status, report.gate is None or report.gate.passed)

@@ -23,8 +23,8 @@ from releasegate.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from releasegate.evals.calibrate import CalibrationReport
+    from releasegate.llm import EmbeddingProvider
     from releasegate.project import Project
-    from releasegate.providers.base import EmbeddingProvider
 
 __all__ = ["calibrate_command", "judge_app"]
 
@@ -115,7 +115,7 @@ def calibrate_command(
     async def go() -> CalibrationReport:
         # Everything opened here is closed on every path (an error, Ctrl-C): the cache
         # last, so that the answers the judge gave are written to it.
-        from releasegate.evals.build import build_chat, build_embedding, open_cache
+        from releasegate.evals._build import build_chat, build_embedding, open_cache
 
         async with contextlib.AsyncExitStack() as stack:
             cache = open_cache(project)

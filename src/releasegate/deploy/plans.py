@@ -1,4 +1,4 @@
-"""Rollout plans (SPEC R-2.3): staged traffic shares with gates between stages.
+"""Rollout plans: staged traffic shares with gates between stages.
 
 A plan is pure data. Whether a stage may advance is decided by :meth:`RolloutPlan.can_advance`
 from the numbers the caller measured (samples seen, time in stage, manual approval); the

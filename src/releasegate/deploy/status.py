@@ -1,4 +1,4 @@
-"""The deployment status machine (SPEC R-2.1), pure and without I/O.
+"""The deployment status machine, pure and without I/O.
 
 ::
 

@@ -1,4 +1,4 @@
-"""Judge calibration: how well does a judge agree with humans? (issue 3, SPEC R-1.3)
+"""Judge calibration: how well does a judge agree with humans?
 
 Input is a JSONL file of human-labelled answers, one object per line::
 
@@ -25,10 +25,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from releasegate.datasets._records import id_problem, json_id_text
+from releasegate.datasets.case import Case
 from releasegate.errors import DatasetError, Issue, ReportFormatError
-from releasegate.evals._records import id_problem, json_id_text
-from releasegate.evals.models import AssertSpec, Case
-from releasegate.providers.base import ChatProvider, EmbeddingProvider
+from releasegate.llm import ChatProvider, EmbeddingProvider
 from releasegate.scorers import judge as _judge  # noqa: F401 - registers the judge checks
 from releasegate.scorers import rag as _rag  # noqa: F401
 from releasegate.scorers.base import (
@@ -38,6 +38,7 @@ from releasegate.scorers.base import (
     build_scorer,
     score_checked,
 )
+from releasegate.scorers.spec import AssertSpec
 
 __all__ = [
     "Agreement",

@@ -1,4 +1,4 @@
-"""Prompt changes versus a git base (SPEC R-1.7, R-1.9).
+"""Prompt changes versus a git base.
 
 The prompt files of a git ref are read with ``git archive`` into a temporary tree, so
 nothing in the working copy is touched (no checkout, no stash). From there:
@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 from releasegate.config import ProjectConfig
 from releasegate.errors import Issue, UsageError
-from releasegate.evals.prompts import Prompt, load_prompts
+from releasegate.prompts import Prompt, load_prompts
 
 if TYPE_CHECKING:
-    from releasegate.evals.report import EvalReport
     from releasegate.evals.runner import EvalOptions
     from releasegate.project import Project
+    from releasegate.results.report import EvalReport
 
 __all__ = [
     "MIXED_CHANGE_MESSAGE",

@@ -1,10 +1,10 @@
-"""Baseline comparison of two evaluation reports (SPEC R-1.7) and its gate rules.
+"""Baseline comparison of two evaluation reports and its gate rules.
 
 Cases are paired by id. A case run several times (``--repeat K``) is first reduced to
 one number per side: the mean of its scored repeats' scores (an errored repeat counts as
 0, a repeat without a measured weighted check is left out) and the share of repeats that
 passed; a case "passes" when at least half its repeats passed. Which results count and
-how they are weighted is :mod:`releasegate.evals.verdicts`, as in the summary: a case
+how they are weighted is :mod:`releasegate.results.verdicts`, as in the summary: a case
 that is informational (weight 0) on either side is left out of the paired statistics.
 
 Every paired mean (overall, per tag, per check type) weights a case by its weight in the
@@ -29,7 +29,7 @@ import numpy as np
 from releasegate.config import GateConfig
 from releasegate.errors import ReportFormatError
 from releasegate.evals.compare_rules import regression_rules
-from releasegate.evals.comparison import (
+from releasegate.results.comparison import (
     COMPARISON_SCHEMA_VERSION,
     CaseFlip,
     Comparison,
@@ -39,8 +39,8 @@ from releasegate.evals.comparison import (
     ResourceDelta,
     SliceDelta,
 )
-from releasegate.evals.report import EvalReport, RuleResult
-from releasegate.evals.verdicts import (
+from releasegate.results.report import EvalReport, RuleResult
+from releasegate.results.verdicts import (
     SCORED,
     case_verdict,
     gating_check_values,

@@ -1,4 +1,4 @@
-"""Gate rules on regression versus a baseline (SPEC R-1.7, R-1.8), and where they come from.
+"""Gate rules on regression versus a baseline, and where they come from.
 
 :func:`choose_rules` picks the rules of a comparison, in order: command-line flags, a
 suite of the config, the gate recorded in the head report, else the default. Whatever
@@ -15,9 +15,9 @@ from pydantic import ValidationError
 
 from releasegate.config import GateConfig
 from releasegate.errors import ReportFormatError
-from releasegate.evals.comparison import ALPHA, Comparison
 from releasegate.evals.gate import DEFAULT_REGRESSION_RULE
-from releasegate.evals.report import EvalReport, RuleResult
+from releasegate.results.comparison import ALPHA, Comparison
+from releasegate.results.report import EvalReport, RuleResult
 
 __all__ = ["RuleChoice", "RuleSource", "choose_rules", "regression_rules"]
 
@@ -120,7 +120,7 @@ def choose_rules(
 def regression_rules(
     comparison: Comparison, gate: GateConfig
 ) -> tuple[list[RuleResult], list[str]]:
-    """Gate rules on regression versus the baseline (SPEC R-1.8), and warnings.
+    """Gate rules on regression versus the baseline, and warnings.
 
     * ``max_regression``: fails when the bootstrap interval's upper bound is below
       ``-max_regression`` (the evidence says the drop is larger than allowed); when the

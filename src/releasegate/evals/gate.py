@@ -1,4 +1,4 @@
-"""The gate (SPEC R-1.8): absolute thresholds on a report's summary, and its defaults.
+"""The gate: absolute thresholds on a report's summary, and its defaults.
 
 Every configured rule yields a :class:`RuleResult` with the measured value and the
 threshold, so a failed gate always says which rule failed and by how much. Regression
@@ -23,10 +23,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from releasegate.config import GateConfig
-from releasegate.evals.report import GateResult, RuleResult, Summary
+from releasegate.results.report import GateResult, RuleResult, Summary
 
 if TYPE_CHECKING:
-    from releasegate.evals.comparison import Comparison
+    from releasegate.results.comparison import Comparison
 
 __all__ = [
     "ALL_CASES_PASS",

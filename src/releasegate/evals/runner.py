@@ -1,9 +1,9 @@
-"""The asynchronous evaluation engine (SPEC R-1.5).
+"""The asynchronous evaluation engine.
 
 ``arun_eval`` loads a suite, renders each case through the suite's prompt, calls the
-target through a :class:`~releasegate.evals.managed.ManagedProvider` (cache, budget,
+target through a :class:`~releasegate.providers.managed.ManagedProvider` (cache, budget,
 concurrency, rate limit, retries), scores every output with the case's checks, and
-returns an :class:`~releasegate.evals.report.EvalReport` with the gate applied.
+returns an :class:`~releasegate.results.report.EvalReport` with the gate applied.
 
 It stops cleanly on a spent budget (``status="stopped"``) and on Ctrl-C
 (``status="interrupted"``), reporting what ran in both cases.
@@ -25,19 +25,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from releasegate.datasets.case import Case
+from releasegate.datasets.dataset import Dataset, load_dataset
 from releasegate.errors import BudgetExceeded, ConfigError, ProviderError, UsageError
-from releasegate.evals.build import open_cache, open_suite
-from releasegate.evals.cache import ResponseCache
-from releasegate.evals.dataset import Dataset, load_dataset
+from releasegate.evals._build import open_cache, open_suite
+from releasegate.evals._pins import explain_unserved_model
 from releasegate.evals.gate import apply_gate
-from releasegate.evals.managed import Budget
-from releasegate.evals.models import Case
-from releasegate.evals.pins import explain_unserved_model
-from releasegate.evals.prompts import Prompt
-from releasegate.evals.report import CaseResult, EvalReport, Identity, RuleResult
+from releasegate.llm import ChatRequest
 from releasegate.project import Project, load_project
-from releasegate.providers.base import ChatRequest
-from releasegate.stats.summary import summarize
+from releasegate.prompts import Prompt
+from releasegate.providers.cache import ResponseCache
+from releasegate.providers.managed import Budget
+from releasegate.results.report import CaseResult, EvalReport, Identity, RuleResult
+from releasegate.results.summary import summarize
 
 __all__ = ["EvalOptions", "arun_eval", "run_eval"]
 
@@ -120,7 +120,7 @@ class _Engine:
         params: dict[str, Any] = dict(self.target_cfg.params)
         if self.prompt:
             params.update(self.prompt.params)
-        params.setdefault("temperature", 0.0)  # deterministic by default (R-1.5)
+        params.setdefault("temperature", 0.0)  # deterministic by default
         self.params = params
         # python and http targets may use the case's template variables directly;
         # chat endpoints only ever see the rendered messages.

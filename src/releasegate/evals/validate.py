@@ -3,10 +3,10 @@
 Checks, collecting every problem across every file instead of stopping at the first:
 the config; every prompt file; every dataset of every suite; that every suite's
 target, judge and embedder build and that every check of every case builds against
-them — with the very functions ``eval`` uses (:func:`releasegate.evals.build.open_suite`),
+them — with the very functions ``eval`` uses (:func:`releasegate.evals._build.open_suite`),
 short of calling anything; that every suite's prompt exists and renders for every case
 of its datasets (so a missing template variable is caught before paying for a run);
-and that every model name is pinned (see :mod:`releasegate.evals.lint`).
+and that every model name is pinned (see :mod:`releasegate.evals._lint`).
 
 An API key variable that is not set is a warning, not an error: CI usually validates
 without secrets. ``eval`` would stop on it, and the warning says so.
@@ -20,14 +20,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from releasegate._yaml import did_you_mean, display_path
+from releasegate.datasets.dataset import Dataset, scan_dataset
 from releasegate.errors import ConfigError, Issue, PromptError
+from releasegate.evals._build import SuiteParts, open_suite
 from releasegate.evals._credentials import key_vars, placeholder_keys
-from releasegate.evals.build import SuiteParts, open_suite
-from releasegate.evals.dataset import Dataset, scan_dataset
-from releasegate.evals.lint import lint_model_name
-from releasegate.evals.prompts import Prompt, scan_prompts
-from releasegate.evals.scoring import CaseScorer
+from releasegate.evals._lint import lint_model_name
+from releasegate.evals._scoring import CaseScorer
 from releasegate.project import Project, load_project
+from releasegate.prompts import Prompt, scan_prompts
 from releasegate.providers.registry import known_provider_types
 
 __all__ = ["has_errors", "validate_project"]

@@ -6,7 +6,7 @@ Build one from config with :func:`build_provider`; add your own type with
 
 from __future__ import annotations
 
-from releasegate.providers.base import (
+from releasegate.llm import (
     ChatProvider,
     ChatRequest,
     ChatResponse,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from releasegate.errors import ProviderError
-from releasegate.providers.base import ChatRequest
+from releasegate.llm import ChatRequest
 
 __all__ = ["model_and_params"]
 

@@ -18,9 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from releasegate._optional import MissingExtra, install_command, require
 from releasegate.errors import ProviderError
+from releasegate.llm import ChatProvider, ChatRequest, ChatResponse, Message, Usage
 from releasegate.providers._body import model_and_params
 from releasegate.providers._errors import shorten, status_error
-from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, Message, Usage
 from releasegate.providers.identity import headers_identity, secret_digest, url_identity
 from releasegate.providers.pricing import PriceTable
 from releasegate.providers.registry import ProviderSpec, register_provider

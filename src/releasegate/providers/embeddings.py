@@ -24,10 +24,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from releasegate._optional import MissingExtra
 from releasegate.config import ProviderConfig
 from releasegate.errors import ConfigError, Issue, ProviderError
+from releasegate.llm import EmbeddingProvider
 from releasegate.local.assets import EMBEDDING_MODEL_ID, require_module
 from releasegate.local.minilm import MiniLM
 from releasegate.providers._errors import shorten, status_error
-from releasegate.providers.base import EmbeddingProvider
 from releasegate.providers.identity import headers_identity, secret_digest, url_identity
 
 __all__ = [

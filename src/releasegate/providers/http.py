@@ -35,8 +35,8 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field
 
 from releasegate.errors import ProviderError
+from releasegate.llm import ChatProvider, ChatRequest, ChatResponse, Usage
 from releasegate.providers._errors import shorten, status_error
-from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, Usage
 from releasegate.providers.identity import headers_identity, redact, url_identity
 from releasegate.providers.jsonpath import JsonPathError, extract, parse_path
 from releasegate.providers.pricing import PriceTable

@@ -1,9 +1,9 @@
 """Building blocks of a provider's cache identity.
 
-A provider's :meth:`~releasegate.providers.base.ChatProvider.cache_identity` is a plain
+A provider's :meth:`~releasegate.llm.ChatProvider.cache_identity` is a plain
 mapping of every option that can change an answer (endpoint, model, default parameters,
 headers, templates, credentials ...). It is computed once per provider and digested into
-every response-cache key (:class:`releasegate.evals.cache.CacheKeyer`), so it must be
+every response-cache key (:class:`releasegate.providers.cache.CacheKeyer`), so it must be
 stable across processes (no object ids, no randomness) and must not hold a secret in
 clear text. These helpers keep both promises:
 

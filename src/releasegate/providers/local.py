@@ -26,9 +26,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from releasegate._optional import MissingExtra
 from releasegate.errors import ProviderError
+from releasegate.llm import ChatProvider, ChatRequest, ChatResponse
 from releasegate.local.assets import CHAT_MODEL_ID, require_module
 from releasegate.local.process import LocalServerProcess
-from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse
 from releasegate.providers.identity import url_identity
 from releasegate.providers.openai import OpenAIProvider
 from releasegate.providers.registry import ProviderSpec, register_provider

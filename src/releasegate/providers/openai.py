@@ -34,10 +34,10 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import BaseModel, ConfigDict
 
 from releasegate.errors import ProviderError
+from releasegate.llm import ChatProvider, ChatRequest, ChatResponse, Usage
 from releasegate.providers._body import model_and_params
 from releasegate.providers._errors import shorten, status_error
 from releasegate.providers._openai_direct import DirectChatClient, decode_answer, error_detail
-from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, Usage
 from releasegate.providers.identity import headers_identity, secret_digest, url_identity
 from releasegate.providers.pricing import PriceTable
 from releasegate.providers.registry import ProviderSpec, register_provider

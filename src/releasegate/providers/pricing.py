@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from releasegate.config import PriceEntry
-from releasegate.providers.base import Usage
+from releasegate.llm import Usage
 
 __all__ = ["BUILTIN_ALIASES", "BUILTIN_PRICES", "PriceTable"]
 

@@ -42,7 +42,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from releasegate.errors import ProviderError
-from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, Usage
+from releasegate.llm import ChatProvider, ChatRequest, ChatResponse, Usage
 from releasegate.providers.identity import code_digest
 from releasegate.providers.pricing import PriceTable
 from releasegate.providers.registry import ProviderSpec, register_provider

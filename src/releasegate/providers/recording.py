@@ -18,7 +18,7 @@ import json
 from pathlib import Path
 from typing import IO, Any
 
-from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, Message
+from releasegate.llm import ChatProvider, ChatRequest, ChatResponse, Message
 
 __all__ = ["RecordingProvider", "request_key"]
 

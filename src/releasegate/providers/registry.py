@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 
 from releasegate.config import ProviderConfig
 from releasegate.errors import ConfigError, Issue
-from releasegate.providers.base import ChatProvider
+from releasegate.llm import ChatProvider
 from releasegate.providers.identity import config_identity
 from releasegate.providers.pricing import PriceTable
 

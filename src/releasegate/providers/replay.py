@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from releasegate.errors import ConfigError, Issue, ProviderError
-from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, Usage
+from releasegate.llm import ChatProvider, ChatRequest, ChatResponse, Usage
 from releasegate.providers.pricing import PriceTable
 from releasegate.providers.recording import request_key
 from releasegate.providers.registry import ProviderSpec, register_provider

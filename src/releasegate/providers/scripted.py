@@ -38,8 +38,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from releasegate.errors import ProviderError
+from releasegate.llm import ChatProvider, ChatRequest, ChatResponse, Message, Usage
 from releasegate.providers._errors import status_error
-from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, Message, Usage
 from releasegate.providers.pricing import PriceTable
 from releasegate.providers.registry import ProviderSpec, register_provider
 

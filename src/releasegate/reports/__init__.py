@@ -1,6 +1,6 @@
 """Report renderers: terminal (rich), JUnit XML, Markdown and standalone HTML.
 
-The JSON report is the :class:`~releasegate.evals.report.EvalReport` itself; every other
+The JSON report is the :class:`~releasegate.results.report.EvalReport` itself; every other
 format is rendered from it, so a stored JSON report can be re-rendered later in any form.
 See ``docs/reports.md``.
 """
@@ -14,11 +14,11 @@ from pathlib import Path
 from pydantic_core import PydanticSerializationError
 
 from releasegate.errors import UsageError
-from releasegate.evals.report import EvalReport
 from releasegate.reports.html import render_html
 from releasegate.reports.junit import render_junit
 from releasegate.reports.markdown import render_markdown
 from releasegate.reports.terminal import render_terminal
+from releasegate.results.report import EvalReport
 
 __all__ = [
     "check_output_paths",

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from releasegate.evals.report import CaseResult, CheckResult, EvalReport, Identity, RuleResult
-from releasegate.evals.verdicts import CaseVerdict, case_verdict, counts
+from releasegate.results.report import CaseResult, CheckResult, EvalReport, Identity, RuleResult
+from releasegate.results.verdicts import CaseVerdict, case_verdict, counts
 
 __all__ = [
     "OUTCOME_LABELS",
@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 Outcome = CaseVerdict
-"""A result's verdict, as :func:`releasegate.evals.verdicts.case_verdict` decides it."""
+"""A result's verdict, as :func:`releasegate.results.verdicts.case_verdict` decides it."""
 
 OUTCOME_LABELS: dict[Outcome, str] = {
     "passed": "passed",
@@ -119,7 +119,7 @@ def verdict(report: EvalReport) -> Verdict:
 
 
 def case_outcome(case: CaseResult) -> Outcome:
-    """The verdict of one result (:func:`releasegate.evals.verdicts.case_verdict`).
+    """The verdict of one result (:func:`releasegate.results.verdicts.case_verdict`).
 
     ``failed`` and ``error`` are failures; ``unmeasured``, ``not_applicable`` and
     ``informational`` say nothing either way (a JUnit ``<skipped>``); only ``passed``

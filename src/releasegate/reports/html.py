@@ -18,7 +18,6 @@ from typing import Any
 
 import jinja2
 
-from releasegate.evals.report import CaseResult, CheckResult, EvalReport, SliceStats
 from releasegate.reports._common import (
     OUTCOME_LABELS,
     Outcome,
@@ -42,6 +41,7 @@ from releasegate.reports._common import (
     verdict,
     worst_failures,
 )
+from releasegate.results.report import CaseResult, CheckResult, EvalReport, SliceStats
 
 __all__ = ["render_html"]
 

@@ -17,7 +17,7 @@ Layout (understood by GitHub test-reporter actions, GitLab, Jenkins and Azure De
 
 The gate rules get their own suite so that a CI view turns red when the gate fails even
 if every single case passed (a cost or latency rule, for example). A result's element
-follows its verdict (:mod:`releasegate.evals.verdicts`): an informational result (weight
+follows its verdict (:mod:`releasegate.results.verdicts`): an informational result (weight
 0) is a ``<skipped>`` whose message says so, never a ``<failure>``.
 """
 
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from releasegate.evals.report import CaseResult, EvalReport, GateResult, Identity
 from releasegate.reports._common import (
     case_label,
     case_outcome,
@@ -40,6 +39,7 @@ from releasegate.reports._common import (
     rule_actual,
     truncate,
 )
+from releasegate.results.report import CaseResult, EvalReport, GateResult, Identity
 
 __all__ = ["render_junit"]
 

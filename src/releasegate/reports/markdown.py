@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 
-from releasegate.evals.report import CaseResult, EvalReport, RuleResult, SliceStats
 from releasegate.reports._common import (
     case_label,
     check_name,
@@ -38,6 +37,7 @@ from releasegate.reports._common import (
     verdict,
     worst_failures,
 )
+from releasegate.results.report import CaseResult, EvalReport, RuleResult, SliceStats
 
 __all__ = [
     "GITHUB_COMMENT_LIMIT",

@@ -15,7 +15,6 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from releasegate.evals.report import CaseResult, EvalReport, SliceStats
 from releasegate.reports._common import (
     case_label,
     check_name,
@@ -36,6 +35,7 @@ from releasegate.reports._common import (
     verdict,
     worst_failures,
 )
+from releasegate.results.report import CaseResult, EvalReport, SliceStats
 
 __all__ = ["render_terminal"]
 

@@ -1,4 +1,4 @@
-"""Project scaffolding for ``releasegate init`` (SPEC R-1.10).
+"""Project scaffolding for ``releasegate init``.
 
 The templates are plain files shipped inside the package (``scaffold/templates``), so
 what ``init`` writes can be read, linted and tested like any other file.

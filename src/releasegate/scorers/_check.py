@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from releasegate.scorers.base import Sample, Score, ScorerContext, ScorerFactory
 
 if TYPE_CHECKING:
-    from releasegate.evals.models import AssertSpec
+    from releasegate.scorers.spec import AssertSpec
 
 __all__ = [
     "Check",

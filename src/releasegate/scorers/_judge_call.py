@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from releasegate.errors import ProviderError
-from releasegate.providers.base import ChatProvider, ChatRequest, EmbeddingProvider, Message, Usage
+from releasegate.llm import ChatProvider, ChatRequest, EmbeddingProvider, Message, Usage
 from releasegate.scorers._judge_parse import JudgeParseError, extract_json
 from releasegate.scorers.base import Sample, Score
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from releasegate.providers.base import Message
+from releasegate.llm import Message
 from releasegate.scorers._judge_delim import fence
 from releasegate.scorers.judge import DATA_RULE
 

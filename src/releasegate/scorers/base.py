@@ -1,6 +1,6 @@
 """The Scorer protocol, the tri-state Score, and the scorer registry.
 
-A scorer is built from one :class:`~releasegate.evals.models.AssertSpec` by a factory
+A scorer is built from one :class:`~releasegate.scorers.spec.AssertSpec` by a factory
 registered under a name, then ``await scorer.score(sample)`` returns a :class:`Score`.
 Built-in scorers register exactly like plugins: by name, and plugins are discovered
 through the ``releasegate.scorers`` entry-point group.
@@ -18,11 +18,12 @@ from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from releasegate.errors import ConfigError, Issue
-from releasegate.providers.base import Usage
+from releasegate.llm import Usage
 
 if TYPE_CHECKING:
-    from releasegate.evals.models import AssertSpec, Case
-    from releasegate.providers.base import ChatProvider, EmbeddingProvider
+    from releasegate.datasets.case import Case
+    from releasegate.llm import ChatProvider, EmbeddingProvider
+    from releasegate.scorers.spec import AssertSpec
 
 __all__ = [
     "InvalidScoreError",

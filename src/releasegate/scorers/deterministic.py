@@ -1,4 +1,4 @@
-"""Deterministic checks on a model's output (SPEC R-1.2).
+"""Deterministic checks on a model's output.
 
 Text checks (``equals``, the ``contains`` family, ``regex``, ``starts-with``), length
 bounds (``max-words`` ...), and bounds on the call itself (``latency``, ``cost``) live
@@ -29,7 +29,7 @@ from releasegate.scorers._text import fold, nfc, preview, quote_list
 from releasegate.scorers.base import Sample, Score, ScorerContext, register_scorer
 
 if TYPE_CHECKING:
-    from releasegate.evals.models import AssertSpec
+    from releasegate.scorers.spec import AssertSpec
 
 __all__ = [
     "BoundCheck",

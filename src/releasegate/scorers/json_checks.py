@@ -30,7 +30,7 @@ from releasegate.scorers.base import Sample, Score, ScorerContext, register_scor
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
 
-    from releasegate.evals.models import AssertSpec
+    from releasegate.scorers.spec import AssertSpec
 
 # jsonschema (and referencing) are imported by the json-schema check only: about 30 ms
 # that every other run would pay at start-up.

@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from releasegate.providers.base import ChatProvider, Message
+from releasegate.llm import ChatProvider, Message
 from releasegate.scorers._judge_call import (
     JudgeFailure,
     JudgeTally,
@@ -34,7 +34,7 @@ from releasegate.scorers._judge_parse import JudgeParseError, parse_score
 from releasegate.scorers.base import Sample, Score, ScorerContext, register_scorer
 
 if TYPE_CHECKING:
-    from releasegate.evals.models import AssertSpec
+    from releasegate.scorers.spec import AssertSpec
 
 __all__ = ["JUDGE_SCHEMA", "LLMJudge", "build_judge_messages"]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from releasegate.providers.base import ChatProvider, EmbeddingProvider, Message
+from releasegate.llm import ChatProvider, EmbeddingProvider, Message
 from releasegate.scorers import _judge_rag_prompts as prompts
 from releasegate.scorers._judge_call import (
     JudgeFailure,
@@ -37,7 +37,7 @@ from releasegate.scorers._judge_verdicts import in_claim_order, strings, verdict
 from releasegate.scorers.base import Sample, Score, ScorerContext, register_scorer
 
 if TYPE_CHECKING:
-    from releasegate.evals.models import AssertSpec
+    from releasegate.scorers.spec import AssertSpec
 
 __all__ = [
     "AnswerRelevancy",

@@ -19,7 +19,7 @@ from releasegate.scorers._text import fold, normalize_apostrophes, preview
 from releasegate.scorers.base import Sample, Score, ScorerContext, register_scorer
 
 if TYPE_CHECKING:
-    from releasegate.evals.models import AssertSpec
+    from releasegate.scorers.spec import AssertSpec
 
 __all__ = ["DEFAULT_WINDOW", "RefusalCheck", "find_refusal"]
 

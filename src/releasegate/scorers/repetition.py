@@ -32,7 +32,7 @@ from releasegate.scorers._text import fold, preview
 from releasegate.scorers.base import Sample, Score, ScorerContext, register_scorer
 
 if TYPE_CHECKING:
-    from releasegate.evals.models import AssertSpec
+    from releasegate.scorers.spec import AssertSpec
 
 __all__ = ["RepetitionCheck", "RepetitionStats", "repetition_stats"]
 

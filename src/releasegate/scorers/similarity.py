@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from releasegate.providers.base import EmbeddingProvider
+from releasegate.llm import EmbeddingProvider
 from releasegate.scorers._judge_call import JudgeFailure, cosine, embed, need_embedder
 from releasegate.scorers.base import Sample, Score, ScorerContext, register_scorer
 
 if TYPE_CHECKING:
-    from releasegate.evals.models import AssertSpec
+    from releasegate.scorers.spec import AssertSpec
 
 __all__ = ["DEFAULT_SIMILARITY_THRESHOLD", "Similar"]
 

@@ -1,4 +1,4 @@
-"""Statistics for a paired comparison of two evaluation runs (SPEC R-1.7).
+"""Statistics for a paired comparison of two evaluation runs.
 
 Both runs score the same cases, so each case contributes one difference
 ``head - base``. Pairing removes the between-case variance (some cases are simply

@@ -11,14 +11,14 @@ import copy
 from dataclasses import dataclass, field, replace
 
 from releasegate.deploy.model import ApiToken, AuditEntry, Deployment
-from releasegate.deploy.ports import (
+from releasegate.deploy.status import Status
+from releasegate.errors import DeploymentError
+from releasegate.ports import (
     AuditRepository,
     DeploymentRepository,
     TokenRepository,
     UnitOfWork,
 )
-from releasegate.deploy.status import Status
-from releasegate.errors import DeploymentError
 
 __all__ = ["InMemoryUnitOfWork", "MemoryData"]
 

@@ -8,9 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from releasegate.deploy.model import ApiToken, AuditEntry, Deployment
-from releasegate.deploy.ports import AuditRepository, DeploymentRepository, TokenRepository
 from releasegate.deploy.status import Status
 from releasegate.errors import DeploymentError
+from releasegate.ports import AuditRepository, DeploymentRepository, TokenRepository
 from releasegate.store.schema import api_tokens, audit_log, deployments
 
 __all__ = ["SqlAuditRepository", "SqlDeploymentRepository", "SqlTokenRepository"]

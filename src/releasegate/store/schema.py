@@ -121,7 +121,7 @@ api_tokens = sa.Table(
     sa.CheckConstraint("scope IN ('read', 'operate', 'admin')", name="ck_api_tokens_scope"),
 )
 
-# -- the online half (SPEC 3-6); created by migration 0002 -------------------------------
+# -- the online half; created by migration 0002 -------------------------------
 
 eval_runs = sa.Table(
     "eval_runs",

@@ -7,7 +7,7 @@ from types import TracebackType
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from releasegate.deploy.ports import UnitOfWork
+from releasegate.ports import UnitOfWork
 from releasegate.store.engine import WRITE_OPTION
 from releasegate.store.repositories import (
     SqlAuditRepository,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.evals.report import GateResult, Identity, RuleResult
+from releasegate.results.report import GateResult, Identity, RuleResult
 from tests.e2e.deploy._cli import run
 from tests.unit.deploy.test_service import report
 

@@ -8,8 +8,9 @@ from fastapi.testclient import TestClient
 
 from releasegate.api.app import create_app
 from releasegate.api.client import ApiClient
+from releasegate.control.tokens import TokenService
 from releasegate.deploy.status import Status
-from releasegate.deploy.tokens import Scope, TokenService
+from releasegate.deploy.tokens import Scope
 from releasegate.errors import DeploymentError, NotFound, UsageError
 from releasegate.store.database import Database, open_database
 

@@ -16,9 +16,10 @@ import pytest
 from typer.testing import CliRunner
 
 from releasegate.cli import app as cli_app
+from releasegate.control.deployments import DeploymentService
+from releasegate.control.tokens import TokenService
 from releasegate.deploy.names import MAX_FEATURE, MAX_VERSION
-from releasegate.deploy.service import DeploymentService
-from releasegate.deploy.tokens import Scope, TokenService
+from releasegate.deploy.tokens import Scope
 from releasegate.errors import UsageError
 from releasegate.store.database import Database, open_database
 

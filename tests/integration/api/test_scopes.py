@@ -16,8 +16,9 @@ from fastapi.testclient import TestClient
 
 from releasegate.api.app import create_app
 from releasegate.api.auth import SCOPE_EXTENSION, declare_scopes
-from releasegate.deploy.service import DeploymentService
-from releasegate.deploy.tokens import Scope, TokenService
+from releasegate.control.deployments import DeploymentService
+from releasegate.control.tokens import TokenService
+from releasegate.deploy.tokens import Scope
 from releasegate.store.database import Database, open_database
 
 pytestmark = pytest.mark.integration

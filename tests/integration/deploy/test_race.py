@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from releasegate.deploy.service import DeploymentService
+from releasegate.control.deployments import DeploymentService
 from releasegate.deploy.status import Status
 from releasegate.errors import DeploymentError
 from releasegate.store.database import open_database

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from releasegate.cli import app
-from releasegate.evals.dataset import load_dataset
+from releasegate.datasets.dataset import load_dataset
 
 pytestmark = pytest.mark.integration
 

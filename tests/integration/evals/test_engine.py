@@ -238,8 +238,9 @@ async def test_gc_comes_back_after_an_interrupted_run(
 
 
 def test_equal_checks_share_one_scorer_and_distinct_ones_do_not() -> None:
-    from releasegate.evals.models import AssertSpec, Case
-    from releasegate.evals.scoring import CaseScorer
+    from releasegate.datasets.case import Case
+    from releasegate.evals._scoring import CaseScorer
+    from releasegate.scorers.spec import AssertSpec
 
     scorer = CaseScorer()
     case = Case(id="a", input="x")

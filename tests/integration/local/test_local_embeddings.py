@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from releasegate.evals.models import AssertSpec, Case
+from releasegate.datasets.case import Case
 from releasegate.providers.embeddings import LocalEmbedder
 from releasegate.scorers import similarity as _similarity  # noqa: F401 - registers `similar`
 from releasegate.scorers._judge_call import cosine
 from releasegate.scorers.base import Sample, ScorerContext, ScoreStatus, build_scorer
+from releasegate.scorers.spec import AssertSpec
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

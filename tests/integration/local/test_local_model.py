@@ -9,15 +9,16 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from releasegate.datasets.case import Case
 from releasegate.errors import ProviderError
-from releasegate.evals.models import AssertSpec, Case
+from releasegate.llm import ChatRequest
 from releasegate.local.assets import CHAT_MODEL_ID
-from releasegate.providers.base import ChatRequest
 from releasegate.providers.embeddings import LocalEmbedder, OpenAIEmbedder
 from releasegate.providers.local import LocalProvider
 from releasegate.scorers import judge as _judge  # noqa: F401 - registers the checks
 from releasegate.scorers import rag as _rag  # noqa: F401
 from releasegate.scorers.base import Sample, ScorerContext, ScoreStatus, build_scorer
+from releasegate.scorers.spec import AssertSpec
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

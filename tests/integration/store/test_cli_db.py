@@ -6,8 +6,9 @@ import pytest
 from typer.testing import CliRunner
 
 from releasegate.cli import app as cli_app
-from releasegate.deploy.service import DeploymentService
-from releasegate.deploy.tokens import Scope, TokenService
+from releasegate.control.deployments import DeploymentService
+from releasegate.control.tokens import TokenService
+from releasegate.deploy.tokens import Scope
 from releasegate.store.database import open_database
 from releasegate.store.migrate import applied_between, head_revision
 

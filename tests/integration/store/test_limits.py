@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterator
 import pytest
 import sqlalchemy as sa
 
+from releasegate.control.deployments import DeploymentService
+from releasegate.control.tokens import TokenService
 from releasegate.deploy import names
-from releasegate.deploy.service import DeploymentService
-from releasegate.deploy.tokens import Scope, TokenService
+from releasegate.deploy.tokens import Scope
 from releasegate.errors import UsageError
 from releasegate.store.database import Database, open_database
 from releasegate.store.schema import api_tokens, audit_log, deployments

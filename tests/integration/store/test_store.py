@@ -5,8 +5,9 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from releasegate.deploy.service import DeploymentService
-from releasegate.deploy.tokens import Scope, TokenService
+from releasegate.control.deployments import DeploymentService
+from releasegate.control.tokens import TokenService
+from releasegate.deploy.tokens import Scope
 from releasegate.errors import ConfigError
 from releasegate.store import create_engine, current_revision, downgrade, head_revision, upgrade
 from releasegate.store.database import open_database

@@ -14,8 +14,8 @@ from releasegate.api.client import ApiClient
 from releasegate.cli import load_all
 from releasegate.cli._common import redact
 from releasegate.cli._control import ControlPlane, TokenControl, _LocalTokens
-from releasegate.deploy.service import DeploymentService
-from releasegate.deploy.tokens import TokenService
+from releasegate.control.deployments import DeploymentService
+from releasegate.control.tokens import TokenService
 from releasegate.errors import UsageError
 
 pytestmark = pytest.mark.unit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from releasegate.evals.report import (
+from releasegate.results.report import (
     CaseResult,
     CheckResult,
     EvalReport,

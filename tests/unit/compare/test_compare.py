@@ -227,7 +227,7 @@ def _weighted_rows(seed: int, shift: float) -> list[Row]:
 
 @pytest.mark.parametrize(("seed", "shift"), [(0, 0.0), (1, 0.3), (2, 0.1), (3, 0.5)])
 def test_slices_are_weighted_exactly_like_the_summary(seed: int, shift: float) -> None:
-    from releasegate.stats.summary import summarize
+    from releasegate.results.summary import summarize
 
     base_rows = _weighted_rows(seed, 0.0)
     shifted = _weighted_rows(seed, shift)
@@ -250,7 +250,7 @@ def test_slices_are_weighted_exactly_like_the_summary(seed: int, shift: float) -
 
 
 def test_identical_sides_have_equal_weighted_slices() -> None:
-    from releasegate.stats.summary import summarize
+    from releasegate.results.summary import summarize
 
     rows = _weighted_rows(7, 0.0)
     report = make_report(rows)

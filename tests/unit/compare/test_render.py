@@ -9,7 +9,7 @@ from rich.console import Console
 
 from releasegate.config import GateConfig
 from releasegate.evals.compare import compare_reports
-from releasegate.evals.compare_render import (
+from releasegate.reports.comparison import (
     render_comparison_markdown,
     render_comparison_terminal,
 )

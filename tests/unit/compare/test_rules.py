@@ -319,11 +319,11 @@ def test_the_rule_source_is_rendered(
 
     from rich.console import Console
 
-    from releasegate.evals.compare_render import (
+    from releasegate.evals.compare_rules import choose_rules
+    from releasegate.reports.comparison import (
         render_comparison_markdown,
         render_comparison_terminal,
     )
-    from releasegate.evals.compare_rules import choose_rules
 
     base, head = _sixty_case_drop()
     choice = choose_rules(head=_record(head, recorded), max_regression=flag)

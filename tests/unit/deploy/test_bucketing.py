@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
+from releasegate.control.router import threshold_for
 from releasegate.deploy.bucketing import bucket, in_canary, key_bytes, scalar_text
-from releasegate.deploy.router import threshold_for
 
 pytestmark = pytest.mark.unit
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from releasegate.cli import deploy as deploy_cli
-from releasegate.deploy.evidence import check_prompt_known
-from releasegate.deploy.service import DeploymentService
+from releasegate.control.deployments import DeploymentService
+from releasegate.control.evidence import check_prompt_known
 from releasegate.deploy.status import Status
 from releasegate.errors import DeploymentError, IllegalTransition, UsageError
-from releasegate.evals.prompts import load_prompts
-from releasegate.evals.report import EvalReport, GateResult, Identity, RuleResult
+from releasegate.prompts import load_prompts
+from releasegate.results.report import EvalReport, GateResult, Identity, RuleResult
 from releasegate.store.memory import InMemoryUnitOfWork
 from tests.unit.deploy.test_service import report
 

@@ -4,9 +4,9 @@ import logging
 
 import pytest
 
+from releasegate.control.deployments import DeploymentService
+from releasegate.control.router import Router
 from releasegate.deploy.bucketing import bucket
-from releasegate.deploy.router import Router
-from releasegate.deploy.service import DeploymentService
 from releasegate.errors import NotFound
 from releasegate.store.memory import InMemoryUnitOfWork, MemoryData
 

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from releasegate.control.deployments import DeploymentService
 from releasegate.deploy.plans import preset
-from releasegate.deploy.service import DeploymentService
 from releasegate.deploy.status import Status
 from releasegate.errors import DeploymentError, IllegalTransition, NotFound, UsageError
-from releasegate.evals.report import EvalReport, Identity, Summary, TokenTotals
+from releasegate.results.report import EvalReport, Identity, Summary, TokenTotals
 from releasegate.store.memory import InMemoryUnitOfWork
 
 pytestmark = pytest.mark.unit
@@ -252,7 +252,8 @@ def test_names_outside_the_grammar_are_refused_before_the_store(
 def test_reserved_feature_names_are_refused_on_every_operation(
     svc: DeploymentService, feature: str
 ) -> None:
-    from releasegate.deploy.tokens import Scope, TokenService
+    from releasegate.control.tokens import TokenService
+    from releasegate.deploy.tokens import Scope
 
     TokenService(svc.uow).create("ops", Scope.OPERATE, actor="admin")
     calls = [

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from releasegate.datasets.dataset import load_dataset, scan_dataset
 from releasegate.errors import DatasetError
-from releasegate.evals.dataset import load_dataset, scan_dataset
 
 pytestmark = pytest.mark.unit
 

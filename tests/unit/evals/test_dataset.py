@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from releasegate.datasets.dataset import Dataset, check_asserts, load_dataset
 from releasegate.errors import DatasetError, Issue
-from releasegate.evals.dataset import Dataset, check_asserts, load_dataset
 
 pytestmark = pytest.mark.unit
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from releasegate.evals.lint import is_pinned, lint_model_name
+from releasegate.evals._lint import is_pinned, lint_model_name
 
 pytestmark = pytest.mark.unit
 

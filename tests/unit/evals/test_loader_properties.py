@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from releasegate.datasets.case import Case
+from releasegate.datasets.dataset import load_dataset
 from releasegate.errors import ConfigError
-from releasegate.evals.dataset import load_dataset
-from releasegate.evals.models import Case
-from releasegate.evals.prompts import load_prompt
 from releasegate.project import load_project
+from releasegate.prompts import load_prompt
 
 pytestmark = [pytest.mark.unit, pytest.mark.slow]
 

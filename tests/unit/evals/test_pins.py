@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from releasegate.errors import ProviderError
-from releasegate.evals.pins import explain_unserved_model
+from releasegate.evals._pins import explain_unserved_model
 
 pytestmark = pytest.mark.unit
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from releasegate.datasets.case import Case
 from releasegate.errors import PromptError
-from releasegate.evals.models import Case
-from releasegate.evals.prompts import Prompt, load_prompt, load_prompts, scan_prompts
+from releasegate.prompts import Prompt, load_prompt, load_prompts, scan_prompts
 
 pytestmark = pytest.mark.unit
 

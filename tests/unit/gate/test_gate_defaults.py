@@ -23,8 +23,8 @@ from releasegate.evals.gate import (
     has_quality_rule,
     with_comparison,
 )
-from releasegate.evals.report import CaseResult, CheckResult, EvalReport, RuleResult
-from releasegate.stats.summary import summarize
+from releasegate.results.report import CaseResult, CheckResult, EvalReport, RuleResult
+from releasegate.results.summary import summarize
 from tests.unit.compare._reports import Row, make_report
 
 pytestmark = pytest.mark.unit

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from releasegate.config import ProviderConfig
-from releasegate.evals.cache import CacheKeyer
 from releasegate.providers import ChatProvider, ChatRequest, PriceTable, build_provider
+from releasegate.providers.cache import CacheKeyer
 from releasegate.providers.identity import CALL_POLICY_KEYS
 
 REQUEST = ChatRequest(

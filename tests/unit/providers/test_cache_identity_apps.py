@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from releasegate.evals.cache import CacheKeyer
+from releasegate.providers.cache import CacheKeyer
 from releasegate.providers.http import HttpOptions
 from releasegate.providers.identity import code_digest
 from releasegate.providers.jsonpath import parse_path

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from releasegate.evals.cache import CacheKeyer
+from releasegate.providers.cache import CacheKeyer
 from releasegate.providers.local import LocalOptions
 from releasegate.providers.replay import ReplayOptions
 from releasegate.providers.scripted import ScriptedOptions

@@ -137,7 +137,7 @@ def test_openai_ids_from_the_environment_count_like_the_sdk_reads_them(client: s
 def test_openai_case_id_and_vars_are_not_in_the_key() -> None:
     import dataclasses
 
-    from releasegate.evals.cache import CacheKeyer
+    from releasegate.providers.cache import CacheKeyer
 
     keyer = CacheKeyer.for_provider(s.build(_openai_base("direct"), root=ROOT))
     other = dataclasses.replace(s.REQUEST, case_id="other", vars={"x": 1})

@@ -15,9 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from releasegate.evals.cache import CacheKeyer, ResponseCache, cache_key
-from releasegate.evals.managed import ManagedProvider
 from releasegate.providers import ChatProvider, ChatRequest, ChatResponse, register_provider
+from releasegate.providers.cache import CacheKeyer, ResponseCache, cache_key
 from releasegate.providers.identity import (
     headers_identity,
     is_secret_name,
@@ -25,6 +24,7 @@ from releasegate.providers.identity import (
     secret_digest,
     url_identity,
 )
+from releasegate.providers.managed import ManagedProvider
 from releasegate.providers.registry import ProviderSpec
 from releasegate.providers.scripted import ScriptedProvider
 from tests.unit.providers import _identity_support as s
@@ -133,7 +133,7 @@ def test_identity_key_order_does_not_matter(a: dict[str, Any]) -> None:
 
 def test_keys_are_the_same_in_another_process() -> None:
     script = (
-        "from releasegate.evals.cache import CacheKeyer\n"
+        "from releasegate.providers.cache import CacheKeyer\n"
         "from releasegate.providers.scripted import ScriptedProvider, ScriptedOptions\n"
         "from tests.unit.providers._identity_support import REQUEST\n"
         "rules = [{'match': 'a', 'output': 'b'}]\n"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from releasegate.evals.report import (
+from releasegate.results.report import (
     CaseResult,
     CheckResult,
     EvalReport,

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from releasegate.evals.report import (
+from releasegate.reports import render_html, render_junit, render_markdown, render_terminal
+from releasegate.results.report import (
     CaseResult,
     CheckResult,
     EvalReport,
@@ -18,9 +19,8 @@ from releasegate.evals.report import (
     Identity,
     RuleResult,
 )
-from releasegate.evals.verdicts import case_score, counts
-from releasegate.reports import render_html, render_junit, render_markdown, render_terminal
-from releasegate.stats.summary import summarize
+from releasegate.results.summary import summarize
+from releasegate.results.verdicts import case_score, counts
 
 # (checks as (value or None, check weight), case weight, errored)
 _KINDS: dict[str, tuple[list[tuple[float | None, float]], float, bool]] = {

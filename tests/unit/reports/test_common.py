@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from releasegate.evals.report import EvalReport, GateResult
 from releasegate.reports._common import (
     case_label,
     case_outcome,
@@ -21,6 +20,7 @@ from releasegate.reports._common import (
     verdict,
     worst_failures,
 )
+from releasegate.results.report import EvalReport, GateResult
 from tests.unit.reports.conftest import build_report, case, check
 
 pytestmark = pytest.mark.unit

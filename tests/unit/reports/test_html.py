@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from releasegate.evals.report import EvalReport
 from releasegate.reports.html import render_html
+from releasegate.results.report import EvalReport
 from tests.unit.reports.conftest import build_report, case, check
 
 pytestmark = pytest.mark.unit

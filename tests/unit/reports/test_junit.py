@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from junitparser import Error, Failure, JUnitXml, Skipped
 
-from releasegate.evals.report import EvalReport
 from releasegate.reports.junit import render_junit
+from releasegate.results.report import EvalReport
 from tests.unit.reports.conftest import build_report, case, check
 
 pytestmark = pytest.mark.unit

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from releasegate.evals.report import EvalReport, GateResult, RuleResult
 from releasegate.reports.markdown import (
     GITHUB_COMMENT_LIMIT,
     escape_inline,
     render_markdown,
 )
+from releasegate.results.report import EvalReport, GateResult, RuleResult
 from tests.unit.reports.conftest import build_report, case, check
 
 pytestmark = pytest.mark.unit
@@ -163,7 +163,7 @@ def test_escape_inline() -> None:
     output=st.text(st.characters(exclude_categories=()), max_size=60),
 )
 def test_any_text_keeps_tables_and_fences(ident: str, tag: str, reason: str, output: str) -> None:
-    from releasegate.evals.report import SliceStats
+    from releasegate.results.report import SliceStats
 
     report = build_report(
         [case(ident or "x", 0.1, output=output, checks=[check("regex", 0.0, reason=reason)])],

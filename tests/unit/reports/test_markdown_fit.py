@@ -8,7 +8,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from releasegate.evals.report import (
+from releasegate.reports.markdown import (
+    GITHUB_COMMENT_LIMIT,
+    TRUNCATION_NOTE,
+    fit_markdown,
+    render_markdown,
+)
+from releasegate.results.report import (
     CaseResult,
     CheckResult,
     EvalReport,
@@ -16,13 +22,7 @@ from releasegate.evals.report import (
     Identity,
     RuleResult,
 )
-from releasegate.reports.markdown import (
-    GITHUB_COMMENT_LIMIT,
-    TRUNCATION_NOTE,
-    fit_markdown,
-    render_markdown,
-)
-from releasegate.stats.summary import summarize
+from releasegate.results.summary import summarize
 
 _SEPARATOR = re.compile(r"^\|(\s*:?-+:?\s*\|)+\s*$")
 

@@ -9,11 +9,11 @@ import json
 import pytest
 from rich.console import Console
 
-from releasegate.evals.report import SIMULATED_TARGETS, EvalReport
 from releasegate.reports.html import render_html
 from releasegate.reports.junit import render_junit
 from releasegate.reports.markdown import render_markdown
 from releasegate.reports.terminal import render_terminal
+from releasegate.results.report import SIMULATED_TARGETS, EvalReport
 from tests.unit.reports.conftest import build_report, case, check
 
 pytestmark = pytest.mark.unit

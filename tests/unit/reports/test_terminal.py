@@ -7,8 +7,8 @@ import io
 import pytest
 from rich.console import Console
 
-from releasegate.evals.report import EvalReport
 from releasegate.reports.terminal import render_terminal
+from releasegate.results.report import EvalReport
 
 pytestmark = pytest.mark.unit
 

@@ -9,8 +9,8 @@ import pytest
 
 import releasegate.reports as reports
 from releasegate.errors import UsageError
-from releasegate.evals.report import EvalReport
 from releasegate.reports import check_output_paths, write_outputs
+from releasegate.results.report import EvalReport
 
 pytestmark = pytest.mark.unit
 

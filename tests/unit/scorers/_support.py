@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from releasegate.evals.models import AssertSpec, Case
+from releasegate.datasets.case import Case
 from releasegate.scorers.base import Sample, Score, Scorer, build_scorer
+from releasegate.scorers.spec import AssertSpec
 
 __all__ = ["CASE", "build", "check", "score_now"]
 

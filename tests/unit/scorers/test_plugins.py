@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from releasegate.errors import ConfigError
-from releasegate.evals.models import AssertSpec
 from releasegate.scorers import base
 from releasegate.scorers.base import Sample, Score, ScorerContext, available_scorers, build_scorer
+from releasegate.scorers.spec import AssertSpec
 
 pytestmark = pytest.mark.unit
 
@@ -69,8 +69,8 @@ def test_unknown_everywhere_is_a_config_error(plugins: list[str]) -> None:
 def test_a_plugin_factory_that_crashes_is_reported_not_raised(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from releasegate.evals.models import Case
-    from releasegate.evals.scoring import CaseScorer
+    from releasegate.datasets.case import Case
+    from releasegate.evals._scoring import CaseScorer
 
     def broken(spec: AssertSpec, ctx: ScorerContext) -> Any:
         raise RuntimeError("model file missing")
@@ -83,8 +83,8 @@ def test_a_plugin_factory_that_crashes_is_reported_not_raised(
 
 
 def test_checks_with_values_json_cannot_carry_are_still_built_or_reported() -> None:
-    from releasegate.evals.models import Case
-    from releasegate.evals.scoring import CaseScorer
+    from releasegate.datasets.case import Case
+    from releasegate.evals._scoring import CaseScorer
 
     case = Case.model_validate(
         {"id": "c1", "input": "x", "assert": [{"type": "equals", "value": b"\xff\xfe"}]}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from releasegate.evals.models import AssertSpec
 from releasegate.scorers._check import negate
 from releasegate.scorers.base import ScorerContext
 from releasegate.scorers.repetition import build_repetition, repetition_stats
+from releasegate.scorers.spec import AssertSpec
 
 from ._support import build, check
 

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from releasegate.evals.models import Case
-from releasegate.evals.scoring import CaseScorer
-from releasegate.providers.base import ChatResponse, Usage
+from releasegate.datasets.case import Case
+from releasegate.evals._scoring import CaseScorer
+from releasegate.llm import ChatResponse, Usage
 from releasegate.scorers import base
 from releasegate.scorers.base import (
     InvalidScoreError,

@@ -7,9 +7,9 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from releasegate.datasets.case import Case
 from releasegate.errors import ProviderError
-from releasegate.evals.models import AssertSpec, Case
-from releasegate.providers.base import (
+from releasegate.llm import (
     ChatProvider,
     ChatRequest,
     ChatResponse,
@@ -20,6 +20,7 @@ from releasegate.scorers import judge as _judge  # noqa: F401 - registers the ch
 from releasegate.scorers import rag as _rag  # noqa: F401
 from releasegate.scorers import similarity as _similarity  # noqa: F401
 from releasegate.scorers.base import Sample, Scorer, ScorerContext, build_scorer
+from releasegate.scorers.spec import AssertSpec
 
 Answer = str | BaseException
 Script = Callable[[ChatRequest], Answer]

@@ -15,7 +15,7 @@ from releasegate.evals.calibrate import (
     load_labels,
     run_calibration,
 )
-from releasegate.providers.base import ChatRequest
+from releasegate.llm import ChatRequest
 
 from ._fakes import ScriptedJudge
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from releasegate.errors import ConfigError, ProviderError
-from releasegate.providers.base import ChatRequest
+from releasegate.llm import ChatRequest
 from releasegate.scorers._judge_delim import fence_tag
 from releasegate.scorers.base import ScoreStatus
 from releasegate.scorers.judge import LLMJudge

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from releasegate.errors import ConfigError, ProviderError
-from releasegate.providers.base import ChatRequest
+from releasegate.llm import ChatRequest
 from releasegate.scorers.base import ScoreStatus
 from releasegate.scorers.rag import average_precision
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from releasegate.evals.report import CaseResult, CheckResult
-from releasegate.stats.summary import percentile, summarize, weighted_mean_std
+from releasegate.results.report import CaseResult, CheckResult
+from releasegate.results.summary import percentile, summarize, weighted_mean_std
 
 pytestmark = pytest.mark.unit
 

@@ -11,13 +11,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from releasegate.evals.dataset import scan_dataset
-from releasegate.evals.models import Case
-from releasegate.evals.report import CaseResult, CheckResult
-from releasegate.evals.scoring import CaseScorer
-from releasegate.evals.verdicts import VERDICTS, case_score, case_verdict, counts
-from releasegate.providers.base import ChatResponse
-from releasegate.stats.summary import summarize
+from releasegate.datasets.case import Case
+from releasegate.datasets.dataset import scan_dataset
+from releasegate.evals._scoring import CaseScorer
+from releasegate.llm import ChatResponse
+from releasegate.results.report import CaseResult, CheckResult
+from releasegate.results.summary import summarize
+from releasegate.results.verdicts import VERDICTS, case_score, case_verdict, counts
 
 
 def _run(

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePath
 from typing import Any
 
-from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse, Usage
+from releasegate.llm import ChatProvider, ChatRequest, ChatResponse, Usage
 
 __all__ = ["CacheKeyer", "ResponseCache", "cache_key", "canonical_json"]
 

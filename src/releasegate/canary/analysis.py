@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from releasegate.canary import signals as sg
+from releasegate.canary.observations import ArmStats, Observation
+from releasegate.canary.policy import CanaryPolicy
 from releasegate.errors import UsageError
-from releasegate.online import signals as sg
-from releasegate.online.observations import ArmStats, Observation
-from releasegate.online.policy import CanaryPolicy
 
 __all__ = ["Action", "Decision", "analyze_canary"]
 
@@ -91,7 +91,7 @@ def analyze_canary(
 
     Args:
         incumbent: the incumbent's observations since the canary started, or their
-            :class:`~releasegate.online.ArmStats`.
+            :class:`~releasegate.canary.ArmStats`.
         canary: the canary's observations (or statistics) over the same period.
         policy: the decision policy; defaults to :class:`CanaryPolicy()`.
 

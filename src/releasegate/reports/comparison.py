@@ -1,4 +1,4 @@
-"""Render a :class:`~releasegate.evals.comparison.Comparison` as Markdown or in a terminal.
+"""Render a :class:`~releasegate.results.comparison.Comparison` as Markdown or in a terminal.
 
 The Markdown is a section meant to sit under the run's own report in a pull-request
 comment (or stand alone for ``releasegate compare``). Case ids, outputs and judge
@@ -12,8 +12,6 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from releasegate.evals.comparison import ALPHA, Comparison, ResourceDelta, SliceDelta
-from releasegate.evals.report import Identity, RuleResult
 from releasegate.reports._common import (
     fmt_cost,
     fmt_ms,
@@ -28,6 +26,8 @@ from releasegate.reports.markdown import (
     escape_inline,
     hidden_rules_note,
 )
+from releasegate.results.comparison import ALPHA, Comparison, ResourceDelta, SliceDelta
+from releasegate.results.report import Identity, RuleResult
 
 __all__ = ["render_comparison_markdown", "render_comparison_terminal"]
 

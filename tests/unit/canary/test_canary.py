@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from releasegate import CanaryPolicy, Decision, Observation, analyze_canary
+from releasegate.canary import ArmStats
 from releasegate.errors import ConfigError, UsageError
-from releasegate.online import ArmStats
 
 pytestmark = pytest.mark.unit
 

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from releasegate import CanaryPolicy, Observation, analyze_canary
-from releasegate.online import ArmStats
+from releasegate.canary import ArmStats
 
 pytestmark = pytest.mark.unit
 

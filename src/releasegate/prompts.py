@@ -1,4 +1,4 @@
-"""Prompts as versioned files (SPEC R-1.9).
+"""Prompts as versioned files.
 
 A prompt file is YAML with a name, a semantic version, a pinned model, generation
 parameters, an optional system message and a Jinja2 template for the user message::
@@ -32,8 +32,8 @@ from jinja2.sandbox import SandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from releasegate._yaml import display_path, load_yaml_file, validation_issues
+from releasegate.datasets.case import Case
 from releasegate.errors import Issue, PromptError
-from releasegate.evals.models import Case
 
 __all__ = ["Prompt", "load_prompt", "load_prompts", "scan_prompts"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from releasegate.online.observations import ArmStats
-from releasegate.online.policy import CanaryPolicy
+from releasegate.canary.observations import ArmStats
+from releasegate.canary.policy import CanaryPolicy
 from releasegate.stats.sequential import (
     diff_bound,
     fixed_lower_bound,

@@ -36,7 +36,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Final, Literal, get_args
 
-from releasegate.evals.report import CaseResult, CheckResult
+from releasegate.results.report import CaseResult, CheckResult
 
 __all__ = [
     "SCORED",

@@ -1,4 +1,4 @@
-"""Model-pinning lint (SPEC R-1.4): flag floating model aliases.
+"""Model-pinning lint: flag floating model aliases.
 
 A hosted alias such as ``gpt-4o`` or ``claude-3-5-sonnet-latest`` is moved by its
 provider to newer snapshots without notice, so an eval that passed yesterday says

@@ -102,7 +102,7 @@ class ChatProvider(abc.ABC):
         """Every option of this provider that can change an answer, as a JSON-able mapping.
 
         The engine calls it once per provider and digests it into every response-cache
-        key, together with the request (:class:`releasegate.evals.cache.CacheKeyer`).
+        key, together with the request (:class:`releasegate.providers.cache.CacheKeyer`).
         Include the endpoint, model, default parameters, headers, templates and anything
         else sent to the model or shaping the answer; leave out what only changes how
         the call is made (timeouts, concurrency, retries, the HTTP client). Secrets go in

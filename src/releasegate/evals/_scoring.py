@@ -12,11 +12,11 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from releasegate.datasets.case import Case
 from releasegate.errors import ConfigError, Issue
-from releasegate.evals.models import AssertSpec, Case
-from releasegate.evals.report import CaseResult, CheckResult
-from releasegate.evals.verdicts import case_passes, case_score
-from releasegate.providers.base import ChatProvider, ChatResponse, EmbeddingProvider
+from releasegate.llm import ChatProvider, ChatResponse, EmbeddingProvider
+from releasegate.results.report import CaseResult, CheckResult
+from releasegate.results.verdicts import case_passes, case_score
 from releasegate.scorers.base import (
     Sample,
     Score,
@@ -26,6 +26,7 @@ from releasegate.scorers.base import (
     build_scorer,
     score_checked,
 )
+from releasegate.scorers.spec import AssertSpec
 
 __all__ = ["CaseScorer", "case_score", "missing_inputs"]
 

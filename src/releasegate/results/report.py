@@ -1,4 +1,4 @@
-"""The evaluation report (SPEC R-1.6): a versioned, documented JSON document.
+"""The evaluation report: a versioned, documented JSON document.
 
 ``schema_version`` changes only when a field is removed or changes meaning; readers
 refuse unknown versions. See ``docs/report-schema.md``.
@@ -150,7 +150,7 @@ class Summary(_Model):
     #: results of weight 0 (or with only weight-0 checks): reported, never counted
     n_informational: int = 0
     #: results per verdict (passed, failed, error, unmeasured, not_applicable,
-    #: informational); see ``releasegate.evals.verdicts``
+    #: informational); see ``releasegate.results.verdicts``
     verdicts: dict[str, int] = Field(default_factory=dict)
 
 

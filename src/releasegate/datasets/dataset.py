@@ -1,6 +1,6 @@
-"""Golden datasets from YAML, JSONL and CSV files (SPEC R-1.1).
+"""Golden datasets from YAML, JSONL and CSV files.
 
-Every case is validated by the :class:`~releasegate.evals.models.Case` model and carries
+Every case is validated by the :class:`~releasegate.datasets.case.Case` model and carries
 the file and line it came from. All problems in a file are collected and raised together
 as one :class:`~releasegate.errors.DatasetError`, each naming the file, line, case id and
 field. The file formats and the defaults merge rule are documented in ``docs/datasets.md``.
@@ -25,10 +25,10 @@ from releasegate._yaml import (
     read_user_bytes,
     validation_issues,
 )
+from releasegate.datasets._csv import CSV_TAG_SEPARATOR, csv_records
+from releasegate.datasets._records import Collector, Record, id_problem, json_id_text, kind
+from releasegate.datasets.case import Case
 from releasegate.errors import DatasetError, Issue
-from releasegate.evals._dataset_csv import CSV_TAG_SEPARATOR, csv_records
-from releasegate.evals._records import Collector, Record, id_problem, json_id_text, kind
-from releasegate.evals.models import Case
 
 __all__ = [
     "CSV_TAG_SEPARATOR",
@@ -363,8 +363,8 @@ def check_asserts(dataset: Dataset) -> list[Issue]:
     Returns:
         One issue per check that names an unknown type or has bad arguments, with the
         case's file, line and id. Identical specs are built once. (The engine does the
-        same before a run: :meth:`releasegate.evals.scoring.CaseScorer.prepare`.)
+        same before a run: :meth:`releasegate.evals._scoring.CaseScorer.prepare`.)
     """
-    from releasegate.evals.scoring import CaseScorer
+    from releasegate.evals._scoring import CaseScorer
 
     return CaseScorer().prepare(dataset.cases, file=dataset.path)

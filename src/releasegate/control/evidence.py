@@ -15,8 +15,8 @@ from typing import Any
 from releasegate.deploy.model import Deployment
 from releasegate.deploy.names import check_prompt_ref
 from releasegate.errors import DeploymentError, UsageError
-from releasegate.evals.prompts import Prompt
-from releasegate.evals.report import EvalReport
+from releasegate.prompts import Prompt
+from releasegate.results.report import EvalReport
 
 __all__ = ["check_prompt_known", "check_report", "eval_evidence"]
 

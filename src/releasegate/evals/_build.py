@@ -2,8 +2,8 @@
 
 :func:`open_suite` constructs a suite's target, judge and embedder exactly as a run
 uses them (each provider through the registry, chat providers wrapped in a
-:class:`~releasegate.evals.managed.ManagedProvider`) and the
-:class:`~releasegate.evals.scoring.CaseScorer` that builds every check against that
+:class:`~releasegate.providers.managed.ManagedProvider`) and the
+:class:`~releasegate.evals._scoring.CaseScorer` that builds every check against that
 judge and embedder. ``releasegate eval`` runs with what it returns; ``releasegate
 validate`` builds the same thing, makes no call, and closes it — so a project that
 validates is a project whose providers and checks ``eval`` can build, and the other
@@ -23,11 +23,11 @@ from pathlib import Path
 
 from releasegate.config import ProviderConfig
 from releasegate.errors import ConfigError
-from releasegate.evals.cache import ResponseCache
-from releasegate.evals.managed import Budget, ManagedProvider, RetryPolicy
-from releasegate.evals.scoring import CaseScorer
+from releasegate.evals._scoring import CaseScorer
+from releasegate.llm import EmbeddingProvider
 from releasegate.project import Project
-from releasegate.providers.base import EmbeddingProvider
+from releasegate.providers.cache import ResponseCache
+from releasegate.providers.managed import Budget, ManagedProvider, RetryPolicy
 from releasegate.providers.pricing import PriceTable
 from releasegate.providers.registry import build_provider
 

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from releasegate.evals.report import Identity, RuleResult
+from releasegate.results.report import Identity, RuleResult
 
 __all__ = [
     "ALPHA",

@@ -19,9 +19,9 @@ from typing import Any, Literal
 
 from releasegate.deploy.bucketing import key_bytes
 from releasegate.deploy.model import Deployment
-from releasegate.deploy.ports import UnitOfWork
 from releasegate.deploy.status import Status
 from releasegate.errors import NotFound
+from releasegate.ports import UnitOfWork
 
 __all__ = ["Route", "Router"]
 

@@ -1,4 +1,4 @@
-"""Deployment services (SPEC R-2.1, R-2.4): every change is one transaction plus an audit row.
+"""Deployment services: every change is one transaction plus an audit row.
 
 Each public method opens the unit of work, locks the feature's deployments, checks the
 state machine, writes the new state and the audit entry, and commits. A refused operation
@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from releasegate.control.evidence import check_prompt_known, check_report, eval_evidence
 from releasegate.deploy.bucketing import new_salt
-from releasegate.deploy.evidence import check_prompt_known, check_report, eval_evidence
 from releasegate.deploy.model import AuditEntry, Deployment, utcnow
 from releasegate.deploy.names import (
     MAX_MODEL,
@@ -27,11 +27,11 @@ from releasegate.deploy.names import (
     is_reserved,
 )
 from releasegate.deploy.plans import RolloutPlan
-from releasegate.deploy.ports import UnitOfWork
 from releasegate.deploy.status import Status
 from releasegate.deploy.steps import check_move, command, next_steps
 from releasegate.errors import DeploymentError, NotFound, UsageError
-from releasegate.evals.report import EvalReport
+from releasegate.ports import UnitOfWork
+from releasegate.results.report import EvalReport
 
 __all__ = [
     "DeploymentService",
@@ -117,7 +117,7 @@ def _state(feature: str, deps: list[Deployment]) -> FeatureState:
 
 
 class DeploymentService:
-    """Control-plane operations over a :class:`~releasegate.deploy.ports.UnitOfWork`.
+    """Control-plane operations over a :class:`~releasegate.ports.UnitOfWork`.
 
     Args:
         uow: The unit of work; it is entered once per operation.

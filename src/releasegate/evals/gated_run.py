@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from releasegate.errors import ConfigError, RunFailed
 from releasegate.evals.changes import arun_baseline_ref, check_separation
-from releasegate.evals.comparison import Comparison
 from releasegate.evals.gate import apply_gate, with_comparison
-from releasegate.evals.report import EvalReport, GateResult
 from releasegate.evals.runner import EvalOptions, arun_eval
 from releasegate.project import Project
+from releasegate.results.comparison import Comparison
+from releasegate.results.report import EvalReport, GateResult
 
 __all__ = ["GatedRun", "arun_gated"]
 

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from releasegate._yaml import did_you_mean
-from releasegate.evals._records import Collector, Record, kind
+from releasegate.datasets._records import Collector, Record, kind
 
 __all__ = ["CSV_TAG_SEPARATOR", "csv_records"]
 

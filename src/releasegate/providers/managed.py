@@ -21,8 +21,8 @@ from tenacity import (
 )
 
 from releasegate.errors import BudgetExceeded, ProviderError
-from releasegate.evals.cache import CacheKeyer, ResponseCache
-from releasegate.providers.base import ChatProvider, ChatRequest, ChatResponse
+from releasegate.llm import ChatProvider, ChatRequest, ChatResponse
+from releasegate.providers.cache import CacheKeyer, ResponseCache
 
 __all__ = ["Budget", "ManagedProvider", "RetryPolicy"]
 

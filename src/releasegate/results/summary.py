@@ -1,7 +1,7 @@
 """Descriptive statistics of a run. Pure functions, no I/O.
 
 Which results count, and how they are weighted, is defined once in
-:mod:`releasegate.evals.verdicts`: means weight each scored result (passed, failed,
+:mod:`releasegate.results.verdicts`: means weight each scored result (passed, failed,
 errored) by its case weight; informational results (case weight 0, or only checks of
 weight 0) are reported but never counted; results without a measured weighted check are
 counted as unmeasured or not applicable, outside the means and the pass-rate denominator.
@@ -18,8 +18,8 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from releasegate.evals.report import CaseResult, SliceStats, Summary, TokenTotals
-from releasegate.evals.verdicts import (
+from releasegate.results.report import CaseResult, SliceStats, Summary, TokenTotals
+from releasegate.results.verdicts import (
     case_verdict,
     counts,
     gating_check_values,
