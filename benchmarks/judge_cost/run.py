@@ -14,12 +14,11 @@ import time
 from typing import Any
 
 from releasegate.datasets.case import Case
+from releasegate.evals._scoring import case_sample
 from releasegate.llm import ChatProvider, ChatRequest, ChatResponse
 from releasegate.providers.embeddings import LocalEmbedder
 from releasegate.providers.local import LocalProvider
-from releasegate.scorers import judge as _judge  # noqa: F401 - registers the checks
-from releasegate.scorers import rag as _rag  # noqa: F401
-from releasegate.scorers.base import Sample, ScorerContext, ScoreStatus, build_scorer
+from releasegate.scorers import ScorerContext, ScoreStatus, build_scorer
 from releasegate.scorers.spec import AssertSpec
 
 METRICS = ["llm-judge", "faithfulness", "answer-relevancy", "context-precision", "context-recall"]
@@ -78,7 +77,7 @@ async def measure(metric: str, cases: list[tuple[Case, str]], judge: Bounded,
     scorer = build_scorer(AssertSpec(type=metric), ScorerContext(judge=judge, embedder=embedder))
     before = judge.calls
     start = time.perf_counter()
-    scores = await asyncio.gather(*(scorer.score(Sample(case=c, output=o)) for c, o in cases))
+    scores = await asyncio.gather(*(scorer.score(case_sample(c, o)) for c, o in cases))
     wall = time.perf_counter() - start
     n = len(cases)
     prompt = sum(s.usage.prompt_tokens for s in scores if s.usage)

@@ -363,8 +363,8 @@ def check_asserts(dataset: Dataset) -> list[Issue]:
     Returns:
         One issue per check that names an unknown type or has bad arguments, with the
         case's file, line and id. Identical specs are built once. (The engine does the
-        same before a run: :meth:`releasegate.evals._scoring.CaseScorer.prepare`.)
+        same before a run, with the suite's judge and embedder.)
     """
-    from releasegate.evals._scoring import CaseScorer
+    from releasegate.scorers.prepare import CheckBuilder
 
-    return CaseScorer().prepare(dataset.cases, file=dataset.path)
+    return CheckBuilder().prepare(dataset.cases, file=dataset.path)

@@ -29,7 +29,7 @@ from releasegate.project import Project
 from releasegate.providers.cache import ResponseCache
 from releasegate.providers.managed import Budget, ManagedProvider, RetryPolicy
 from releasegate.providers.pricing import PriceTable
-from releasegate.providers.registry import build_provider
+from releasegate.providers.registry import build_embedder, build_provider
 
 __all__ = [
     "SuiteParts",
@@ -105,19 +105,20 @@ def build_chat(
 
 
 def build_embedding(project: Project, name: str) -> EmbeddingProvider:
-    """The embedder ``providers.<name>`` (``type: local`` or ``openai``).
+    """The embedder ``providers.<name>`` (``type: local``, ``openai`` or a plugin type),
+    through the embedder registry (which imports a type's module on first use).
 
     Raises:
-        ConfigError: unknown embedder type, missing model or key, with file:line.
+        ConfigError: unknown embedder type, missing model or key, or a missing extra,
+            with file:line.
     """
-    from releasegate.providers.embeddings import build_embedder  # heavy extras, lazily
-
     with located_errors(project):
         return build_embedder(
             name,
             project.config.providers[name],
             root=project.root,
             source=str(project.config_path),
+            pricing=PriceTable(project.config.pricing),
         )
 
 

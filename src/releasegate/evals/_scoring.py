@@ -1,69 +1,71 @@
-"""Scoring one target output: dispatch each check, combine into a case result.
+"""Scoring one eval case's output: the sample it makes, and the case result.
 
-A check runs only when the case has the inputs it needs (``Scorer.requires``);
-otherwise it is *not applicable*. A scorer that raises is recorded as *unmeasured* with
-the exception as its reason, so that one failing check never blocks the others.
+Building and running the checks is :mod:`releasegate.scorers`' job (the same rules score
+an online interaction): a check runs only when the sample has the inputs it needs, else
+it is *not applicable*; a check that raises is *unmeasured* with the exception as its
+reason. What is eval-specific lives here: the :class:`~releasegate.scorers.Sample` a
+:class:`Case` and a response make, and combining the scores into a :class:`CaseResult`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import Iterable
 from typing import Any
 
 from releasegate.datasets.case import Case
-from releasegate.errors import ConfigError, Issue
-from releasegate.llm import ChatProvider, ChatResponse, EmbeddingProvider
+from releasegate.errors import Issue
+from releasegate.llm import ChatProvider, ChatResponse, EmbeddingProvider, Usage
 from releasegate.results.report import CaseResult, CheckResult
 from releasegate.results.verdicts import case_passes, case_score
-from releasegate.scorers.base import (
+from releasegate.scorers import (
+    AssertSpec,
+    CheckBuilder,
     Sample,
     Score,
     Scorer,
     ScorerContext,
     ScoreStatus,
-    build_scorer,
-    score_checked,
+    score_sample,
 )
-from releasegate.scorers.spec import AssertSpec
 
-__all__ = ["CaseScorer", "case_score", "missing_inputs"]
-
-
-def missing_inputs(case: Case, requires: frozenset[str]) -> list[str]:
-    """Names of required case fields that are absent or empty."""
-    missing = []
-    for name in sorted(requires):
-        value = getattr(case, name, None)
-        if value is None or value == "" or value == [] or value == ():
-            missing.append(name)
-    return missing
+__all__ = ["CaseScorer", "case_sample", "case_score"]
 
 
-_SCALARS = (str, int, float, bool, type(None))
+def case_sample(
+    case: Case,
+    output: str,
+    *,
+    repeat: int = 0,
+    latency_ms: float | None = None,
+    cost_usd: float | None = None,
+    usage: Usage | None = None,
+    error: str | None = None,
+) -> Sample:
+    """The scorer input for ``case`` answered by ``output``.
 
-
-def _spec_key(spec: AssertSpec) -> tuple[Any, ...]:
-    """A hashable key of everything a scorer is built from. Plain scalar values (the
-    common case: a string to look for, a number) skip JSON encoding, which cost ~40 us a
-    spec on the hot path."""
-    if not spec.model_extra and isinstance(spec.value, _SCALARS):
-        return (spec.type, type(spec.value), spec.value, spec.weight, spec.threshold)
-    try:
-        return (spec.type, json.dumps(spec.model_dump(mode="json"), sort_keys=True, default=str))
-    except Exception:  # odd YAML values (binary) that JSON cannot carry: never shared
-        return (spec.type, "id", id(spec))
-
-
-def _is_cheap(scorer: Scorer) -> bool:
-    # Scorers say whether they do I/O (``expensive``); a plugin that does not say is
-    # scheduled concurrently, which is correct either way.
-    return getattr(scorer, "expensive", True) is False
+    The input text is :attr:`Case.input_text`, the variables the case's template
+    variables, the context its chunks (an empty text is no context).
+    """
+    return Sample(
+        output,
+        input=case.input_text,
+        variables=case.input if isinstance(case.input, dict) else {},
+        context=tuple(case.context_chunks) if case.context != "" else (),
+        reference=case.reference,
+        expected_behavior=case.expected_behavior,
+        metadata=case.metadata,
+        tags=case.tags,
+        id=case.id,
+        latency_ms=latency_ms,
+        cost_usd=cost_usd,
+        usage=usage,
+        error=error,
+        repeat=repeat,
+    )
 
 
 class CaseScorer:
-    """Builds and caches scorers, and turns a response into a :class:`CaseResult`."""
+    """Builds and caches a run's checks, and turns a response into a :class:`CaseResult`."""
 
     def __init__(
         self,
@@ -72,93 +74,35 @@ class CaseScorer:
         embedder: EmbeddingProvider | None = None,
         case_threshold: float = 0.5,
     ) -> None:
-        self.ctx = ScorerContext(judge=judge, embedder=embedder)
+        self.checks = CheckBuilder(ScorerContext(judge=judge, embedder=embedder))
+        self.ctx = self.checks.ctx
         self.case_threshold = case_threshold
-        self._scorers: dict[tuple[Any, ...], Scorer] = {}
-        self._by_id: dict[int, tuple[AssertSpec, Scorer]] = {}
 
     def scorer_for(self, spec: AssertSpec, case: Case) -> Scorer:
-        # By identity first (a case's specs are seen again on every repeat); the entry
-        # keeps the spec alive, so its id cannot be reused by another object. Equal specs
-        # from different cases share a scorer through the value key.
-        hit = self._by_id.get(id(spec))
-        if hit is not None and hit[0] is spec:
-            return hit[1]
-        key = _spec_key(spec)
-        scorer = self._scorers.get(key)
-        if scorer is None:
-            where = f"{case.source or '<dataset>'}" + (f":{case.line}" if case.line else "")
-            scorer = build_scorer(spec, self.ctx, where=where)
-            self._scorers[key] = scorer
-        self._by_id[id(spec)] = (spec, scorer)
-        return scorer
+        """The built check for one of ``case``'s specs (built on first use)."""
+        where = f"{case.source or '<dataset>'}" + (f":{case.line}" if case.line else "")
+        return self.checks.build(spec, where=where)
 
     def prepare(self, cases: Iterable[Case], *, file: str = "<dataset>") -> list[Issue]:
-        """Build the scorer of every check of ``cases`` before any call is made.
-
-        Returns one issue per check that names an unknown type or has bad arguments
-        (file, line, case id, ``assert[i]`` counted in the case's own list or
-        ``defaults.assert[i]``; ``file`` when a case does not say where it
-        was read from), so a run with a broken check stops before it spends anything;
-        and no scorer (nor plugin discovery) is built on the hot path. Equal checks are
-        built once.
-        """
-        issues: list[Issue] = []
-        for case in cases:
-            for index, spec in enumerate(case.asserts):
-                try:
-                    self.scorer_for(spec, case)
-                except ConfigError as exc:
-                    messages = [i.message for i in exc.issues]
-                except Exception as exc:  # a plugin's factory failing in its own way
-                    messages = [
-                        f"check {spec.type!r} could not be built: {type(exc).__name__}: {exc}"
-                    ]
-                else:
-                    continue
-                issues.extend(
-                    Issue(
-                        file=case.source or file,
-                        line=case.line,
-                        case_id=case.id,
-                        field=case.check_label(index),
-                        message=m,
-                    )
-                    for m in messages
-                )
-        return issues
-
-    async def _run_check(self, scorer: Scorer, sample: Sample) -> Score:
-        missing = missing_inputs(sample.case, scorer.requires)
-        if missing:
-            return Score.not_applicable("needs " + ", ".join(missing))
-        return await score_checked(scorer, sample)
+        """Build every check of ``cases`` before any call is made; one issue per check
+        that cannot be built (see :meth:`releasegate.scorers.CheckBuilder.prepare`)."""
+        return self.checks.prepare(cases, file=file)
 
     async def score(self, case: Case, repeat: int, response: ChatResponse) -> CaseResult:
-        sample = Sample(
-            case=case,
-            output=response.text,
+        """Score ``response`` to ``case`` with every check of the case."""
+        sample = case_sample(
+            case,
+            response.text,
+            repeat=repeat,
             latency_ms=response.latency_ms,
             cost_usd=response.cost_usd,
             usage=response.usage,
-            repeat=repeat,
         )
-        scorers = [self.scorer_for(spec, case) for spec in case.asserts]
-        scores: list[Score | None] = [None] * len(scorers)
-        slow: list[int] = []
-        for i, scorer in enumerate(scorers):
-            if _is_cheap(scorer):
-                scores[i] = await self._run_check(scorer, sample)
-            else:
-                slow.append(i)
-        if slow:
-            done = await asyncio.gather(*(self._run_check(scorers[i], sample) for i in slow))
-            for i, s in zip(slow, done, strict=True):
-                scores[i] = s
+        scorers = self.checks.checks_of(case)
+        scores = await score_sample(sample, scorers)
         checks = [
             self._check_result(spec, scorer, s, case.check_label(i))
             for i, (spec, scorer, s) in enumerate(zip(case.asserts, scorers, scores, strict=True))
-            if s is not None
         ]
         value = case_score(checks)
         # A weighted check with an explicit threshold is a hard requirement of the case.

@@ -28,17 +28,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from releasegate.datasets._records import id_problem, json_id_text
 from releasegate.datasets.case import Case
 from releasegate.errors import DatasetError, Issue, ReportFormatError
+from releasegate.evals._scoring import case_sample
 from releasegate.llm import ChatProvider, EmbeddingProvider
-from releasegate.scorers import judge as _judge  # noqa: F401 - registers the judge checks
-from releasegate.scorers import rag as _rag  # noqa: F401
-from releasegate.scorers.base import (
-    Sample,
+from releasegate.scorers import (
+    AssertSpec,
     ScorerContext,
     ScoreStatus,
     build_scorer,
     score_checked,
 )
-from releasegate.scorers.spec import AssertSpec
 
 __all__ = [
     "Agreement",
@@ -260,7 +258,7 @@ async def run_calibration(
 
     async def one(row: LabelledCase) -> Any:
         async with sem:
-            return await score_checked(scorer, Sample(case=row.case, output=row.output))
+            return await score_checked(scorer, case_sample(row.case, row.output))
 
     scores = await asyncio.gather(*(one(r) for r in rows))
     out_rows: list[CalibrationRow] = []

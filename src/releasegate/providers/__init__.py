@@ -1,7 +1,9 @@
 """Providers: the chat models and applications that releasegate calls.
 
-Build one from config with :func:`build_provider`; add your own type with
-:func:`register_provider` or the ``releasegate.providers`` entry-point group.
+Build one from config with :func:`build_provider` (an embedder with
+:func:`build_embedder`); add your own type with :func:`register_provider` /
+:func:`register_embedder` or the ``releasegate.providers`` / ``releasegate.embedders``
+entry-point groups.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ from releasegate.llm import (
     Usage,
 )
 from releasegate.providers.pricing import PriceTable
-from releasegate.providers.registry import ProviderSpec, build_provider, register_provider
+from releasegate.providers.registry import (
+    ProviderSpec,
+    build_embedder,
+    build_provider,
+    register_embedder,
+    register_provider,
+)
 
 __all__ = [
     "ChatProvider",
@@ -26,6 +34,8 @@ __all__ = [
     "PriceTable",
     "ProviderSpec",
     "Usage",
+    "build_embedder",
     "build_provider",
+    "register_embedder",
     "register_provider",
 ]

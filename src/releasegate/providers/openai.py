@@ -40,7 +40,7 @@ from releasegate.providers._errors import shorten, status_error
 from releasegate.providers._openai_direct import DirectChatClient, decode_answer, error_detail
 from releasegate.providers.identity import headers_identity, secret_digest, url_identity
 from releasegate.providers.pricing import PriceTable
-from releasegate.providers.registry import ProviderSpec, register_provider
+from releasegate.providers.registry import ProviderSpec
 
 if TYPE_CHECKING:
     import openai
@@ -61,7 +61,6 @@ class OpenAIOptions(BaseModel):
     project: str | None = None
 
 
-@register_provider("openai")
 class OpenAIProvider(ChatProvider):
     """Chat completions against an OpenAI-compatible endpoint.
 

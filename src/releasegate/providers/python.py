@@ -45,7 +45,7 @@ from releasegate.errors import ProviderError
 from releasegate.llm import ChatProvider, ChatRequest, ChatResponse, Usage
 from releasegate.providers.identity import code_digest
 from releasegate.providers.pricing import PriceTable
-from releasegate.providers.registry import ProviderSpec, register_provider
+from releasegate.providers.registry import ProviderSpec
 
 __all__ = ["ARGUMENTS", "PythonOptions", "PythonProvider", "load_function"]
 
@@ -150,7 +150,6 @@ def _last_user_text(request: ChatRequest) -> str:
     return ""
 
 
-@register_provider("python")
 class PythonProvider(ChatProvider):
     """Calls a Python function of the user's application.
 

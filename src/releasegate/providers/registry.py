@@ -1,50 +1,65 @@
-"""Provider registry: provider ``type`` names to factories.
+"""Provider and embedder registries: ``type`` names to factories.
 
-Built-in providers register themselves with :func:`register_provider` when their module is
-imported; :func:`build_provider` imports a built-in module only when its type is first
-asked for, so the ``anthropic`` SDK (an extra) and the ``openai`` SDK are loaded only by
-projects that use them. Third-party providers register the same way, through the
-``releasegate.providers`` entry-point group: the entry point names the type and loads
-either a factory ``(ProviderSpec) -> ChatProvider`` or a class with a ``from_spec``
-classmethod.
+Built-in types are a table of ``"module:attribute"`` paths (see
+:class:`releasegate._registry.Registry`): :func:`build_provider` and
+:func:`build_embedder` import a built-in module only when its type is first asked for,
+so the ``anthropic`` SDK (an extra), the ``openai`` SDK and the local models are loaded
+only by projects that use them. Third-party types register the same way, with
+:func:`register_provider` / :func:`register_embedder` or through the
+``releasegate.providers`` / ``releasegate.embedders`` entry-point groups: the name is
+the type, the object either a factory ``(ProviderSpec) -> provider`` or a class with a
+``from_spec`` classmethod. A built-in name always wins over a plugin.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from releasegate._optional import MissingExtra
+from releasegate._registry import Registry
 from releasegate.config import ProviderConfig
 from releasegate.errors import ConfigError, Issue
-from releasegate.llm import ChatProvider
+from releasegate.llm import ChatProvider, EmbeddingProvider
 from releasegate.providers.identity import config_identity
 from releasegate.providers.pricing import PriceTable
 
 __all__ = [
+    "EMBEDDERS",
+    "EMBEDDER_ENTRY_POINT_GROUP",
     "ENTRY_POINT_GROUP",
+    "PROVIDERS",
+    "EmbedderFactory",
     "ProviderFactory",
     "ProviderSpec",
+    "build_embedder",
     "build_provider",
+    "known_embedder_types",
     "known_provider_types",
+    "register_embedder",
     "register_provider",
 ]
 
 ENTRY_POINT_GROUP = "releasegate.providers"
+EMBEDDER_ENTRY_POINT_GROUP = "releasegate.embedders"
 
-_BUILTIN_MODULES: dict[str, str] = {
-    "openai": "releasegate.providers.openai",
-    "anthropic": "releasegate.providers.anthropic",
-    "python": "releasegate.providers.python",
-    "http": "releasegate.providers.http",
-    "scripted": "releasegate.providers.scripted",
-    "replay": "releasegate.providers.replay",
-    "local": "releasegate.providers.local",
+_P = "releasegate.providers"
+_BUILTIN_PROVIDERS: dict[str, str] = {
+    "openai": f"{_P}.openai:OpenAIProvider",
+    "anthropic": f"{_P}.anthropic:AnthropicProvider",
+    "python": f"{_P}.python:PythonProvider",
+    "http": f"{_P}.http:HttpProvider",
+    "scripted": f"{_P}.scripted:ScriptedProvider",
+    "replay": f"{_P}.replay:ReplayProvider",
+    "local": f"{_P}.local:LocalProvider",
+}
+_BUILTIN_EMBEDDERS: dict[str, str] = {
+    "local": f"{_P}.embeddings:LocalEmbedder",
+    "openai": f"{_P}.embeddings:OpenAIEmbedder",
 }
 
 _O = TypeVar("_O", bound=BaseModel)
@@ -52,7 +67,8 @@ _O = TypeVar("_O", bound=BaseModel)
 
 @dataclass(frozen=True, slots=True)
 class ProviderSpec:
-    """Everything a provider factory gets: its name, config and the project context.
+    """Everything a provider or embedder factory gets: its name, config and the project
+    context.
 
     Attributes:
         name: the provider's key under ``providers:`` in the config.
@@ -60,6 +76,7 @@ class ProviderSpec:
         pricing: the project's price table.
         root: the project directory; relative paths in options resolve against it.
         source: the config file name, for error messages.
+        kind: ``"provider"`` or ``"embedder"``: what error messages call it.
     """
 
     name: str
@@ -67,6 +84,7 @@ class ProviderSpec:
     pricing: PriceTable
     root: Path
     source: str = "releasegate.yaml"
+    kind: str = "provider"
 
     def error(self, message: str, *, option: str | None = None) -> ConfigError:
         """A :class:`ConfigError` that names this provider (and option) and the problem."""
@@ -74,7 +92,7 @@ class ProviderSpec:
         return ConfigError(
             Issue(
                 file=self.source,
-                message=f"provider {self.name!r} (type {self.config.type!r}): {message}",
+                message=f"{self.kind} {self.name!r} (type {self.config.type!r}): {message}",
                 field=where,
             )
         )
@@ -98,7 +116,7 @@ class ProviderSpec:
                 issues.append(
                     Issue(
                         file=self.source,
-                        message=f"provider {self.name!r} (type {self.config.type!r}): "
+                        message=f"{self.kind} {self.name!r} (type {self.config.type!r}): "
                         f"option {loc!r}: {msg}",
                         field=f"providers.{self.name}.{loc}",
                     )
@@ -112,18 +130,29 @@ class ProviderSpec:
 
 
 ProviderFactory = Callable[[ProviderSpec], ChatProvider]
+EmbedderFactory = Callable[[ProviderSpec], EmbeddingProvider]
 
-_REGISTRY: dict[str, ProviderFactory] = {}
 _T = TypeVar("_T")
 
 
-def _as_factory(obj: Any) -> ProviderFactory:
+def _as_factory(obj: Any) -> Callable[[ProviderSpec], Any]:
     from_spec = getattr(obj, "from_spec", None)
     if callable(from_spec):
         return from_spec  # type: ignore[no-any-return]
     if callable(obj):
         return obj  # type: ignore[no-any-return]
-    raise TypeError(f"{obj!r} is neither a provider factory nor a class with from_spec()")
+    raise TypeError(f"{obj!r} is neither a factory nor a class with from_spec()")
+
+
+PROVIDERS: Registry[ProviderFactory] = Registry(
+    "provider", ENTRY_POINT_GROUP, _BUILTIN_PROVIDERS, adapt=_as_factory
+)
+"""Provider type -> factory. Prefer :func:`register_provider` and :func:`build_provider`."""
+
+EMBEDDERS: Registry[EmbedderFactory] = Registry(
+    "embedder", EMBEDDER_ENTRY_POINT_GROUP, _BUILTIN_EMBEDDERS, adapt=_as_factory
+)
+"""Embedder type -> factory. Prefer :func:`register_embedder` and :func:`build_embedder`."""
 
 
 def register_provider(type_name: str) -> Callable[[_T], _T]:
@@ -131,11 +160,12 @@ def register_provider(type_name: str) -> Callable[[_T], _T]:
 
     Decorates either a :class:`ChatProvider` subclass with a ``from_spec(spec)``
     classmethod, or a factory function ``(spec: ProviderSpec) -> ChatProvider``.
-    Registering a name again replaces the earlier entry (tests use this to swap fakes in).
+    Registering a name again replaces the earlier entry, a built-in one included (tests
+    use this to swap fakes in).
     """
 
     def decorate(obj: _T) -> _T:
-        _REGISTRY[type_name] = _as_factory(obj)
+        PROVIDERS.register(type_name, obj)
         if isinstance(obj, type) and issubclass(obj, ChatProvider) and not obj.type:
             obj.type = type_name
         return obj
@@ -143,32 +173,29 @@ def register_provider(type_name: str) -> Callable[[_T], _T]:
     return decorate
 
 
-def _plugin(type_name: str) -> ProviderFactory | None:
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name == type_name:
-            return _as_factory(ep.load())
-    return None
+def register_embedder(type_name: str) -> Callable[[_T], _T]:
+    """Register an embedder under ``type_name``.
 
+    Decorates either an :class:`EmbeddingProvider` subclass with a ``from_spec(spec)``
+    classmethod, or a factory function ``(spec: ProviderSpec) -> EmbeddingProvider``.
+    Registering a name again replaces the earlier entry, a built-in one included.
+    """
 
-def _lookup(type_name: str) -> ProviderFactory | None:
-    factory = _REGISTRY.get(type_name)
-    if factory is not None:
-        return factory
-    module = _BUILTIN_MODULES.get(type_name)
-    if module is not None:
-        importlib.import_module(module)  # registers on import
-        return _REGISTRY.get(type_name)
-    factory = _plugin(type_name)
-    if factory is not None:
-        _REGISTRY[type_name] = factory
-    return factory
+    def decorate(obj: _T) -> _T:
+        EMBEDDERS.register(type_name, obj)
+        return obj
+
+    return decorate
 
 
 def known_provider_types() -> list[str]:
     """Built-in, registered and plugin provider types, sorted."""
-    names = set(_BUILTIN_MODULES) | set(_REGISTRY)
-    names |= {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)}
-    return sorted(names)
+    return PROVIDERS.names()
+
+
+def known_embedder_types() -> list[str]:
+    """Built-in, registered and plugin embedder types, sorted."""
+    return EMBEDDERS.names()
 
 
 def build_provider(
@@ -190,9 +217,10 @@ def build_provider(
 
     Raises:
         ConfigError: unknown type or invalid options, naming the provider and the problem.
+        MissingExtra: the type needs an optional extra that is not installed.
     """
     spec = ProviderSpec(name=name, config=cfg, pricing=pricing, root=root, source=source)
-    factory = _lookup(cfg.type)
+    factory = PROVIDERS.get(cfg.type)
     if factory is None:
         raise spec.error(
             f"unknown provider type {cfg.type!r} (known: {', '.join(known_provider_types())})"
@@ -201,3 +229,42 @@ def build_provider(
     if isinstance(provider, ChatProvider):
         provider.config_identity = config_identity(cfg)
     return provider
+
+
+def build_embedder(
+    name: str,
+    cfg: ProviderConfig,
+    *,
+    root: Path,
+    source: str = "releasegate.yaml",
+    pricing: PriceTable | None = None,
+) -> EmbeddingProvider:
+    """Construct the embedder configured as ``providers.<name>``.
+
+    Args:
+        name: the embedder's key in the config.
+        cfg: its config.
+        root: the project directory, for relative paths.
+        source: the config file name used in error messages.
+        pricing: the project's price table, for plugins that price their calls.
+
+    Raises:
+        ConfigError: unknown type (listing the known ones), missing model or key,
+            invalid options, or a type whose optional extra is not installed (the
+            message is the install command).
+    """
+    spec = ProviderSpec(
+        name=name,
+        config=cfg,
+        pricing=pricing or PriceTable(),
+        root=root,
+        source=source,
+        kind="embedder",
+    )
+    try:
+        factory = EMBEDDERS.get(cfg.type)
+        if factory is None:
+            raise spec.error(f"unknown embedder type (known: {', '.join(known_embedder_types())})")
+        return factory(spec)
+    except MissingExtra as exc:
+        raise spec.error(str(exc)) from None

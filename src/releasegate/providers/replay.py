@@ -24,7 +24,7 @@ from releasegate.errors import ConfigError, Issue, ProviderError
 from releasegate.llm import ChatProvider, ChatRequest, ChatResponse, Usage
 from releasegate.providers.pricing import PriceTable
 from releasegate.providers.recording import request_key
-from releasegate.providers.registry import ProviderSpec, register_provider
+from releasegate.providers.registry import ProviderSpec
 
 __all__ = ["ReplayOptions", "ReplayProvider", "ReplayRecord"]
 
@@ -64,7 +64,6 @@ class ReplayRecord(BaseModel):
         return self
 
 
-@register_provider("replay")
 class ReplayProvider(ChatProvider):
     """Serves recorded answers; never calls a model."""
 

@@ -41,7 +41,7 @@ from releasegate.errors import ProviderError
 from releasegate.llm import ChatProvider, ChatRequest, ChatResponse, Message, Usage
 from releasegate.providers._errors import status_error
 from releasegate.providers.pricing import PriceTable
-from releasegate.providers.registry import ProviderSpec, register_provider
+from releasegate.providers.registry import ProviderSpec
 
 __all__ = ["FailSpec", "Rule", "ScriptedOptions", "ScriptedProvider", "estimate_tokens"]
 
@@ -148,7 +148,6 @@ def _uniform(seed: int, case_id: str | None, repeat: int) -> float:
     return random.Random(int.from_bytes(digest[:8], "big")).random()
 
 
-@register_provider("scripted")
 class ScriptedProvider(ChatProvider):
     """A deterministic fake chat model driven by :class:`ScriptedOptions`."""
 

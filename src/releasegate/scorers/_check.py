@@ -2,7 +2,7 @@
 parsing of an assert spec's ``value`` and options.
 
 Factories raise :class:`ValueError` or :class:`TypeError` for bad arguments;
-:func:`~releasegate.scorers.base.build_scorer` turns them into a ``ConfigError`` that
+:func:`~releasegate.scorers.registry.build_scorer` turns them into a ``ConfigError`` that
 names the file and the check, so messages here only say what is wrong.
 """
 
@@ -13,7 +13,8 @@ import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from releasegate.scorers.base import Sample, Score, ScorerContext, ScorerFactory
+from releasegate.scorers.base import Score, ScorerContext, ScorerFactory
+from releasegate.scorers.sample import Sample
 
 if TYPE_CHECKING:
     from releasegate.scorers.spec import AssertSpec

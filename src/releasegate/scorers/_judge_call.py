@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 from releasegate.errors import ProviderError
 from releasegate.llm import ChatProvider, ChatRequest, EmbeddingProvider, Message, Usage
 from releasegate.scorers._judge_parse import JudgeParseError, extract_json
-from releasegate.scorers.base import Sample, Score
+from releasegate.scorers.base import Score
+from releasegate.scorers.sample import Sample
 
 __all__ = [
     "JudgeFailure",
@@ -131,7 +132,7 @@ async def ask_text(
         model=judge.model or "",
         params={"temperature": temperature},
         response_format=json_schema_format(schema_name, schema) if structured else None,
-        case_id=sample.case.id,
+        case_id=sample.id,
         repeat=sample.repeat if repeat is None else repeat,
     )
     try:

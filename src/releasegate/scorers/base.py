@@ -1,9 +1,9 @@
-"""The Scorer protocol, the tri-state Score, and the scorer registry.
+"""The check contract: the :class:`Scorer` protocol and the tri-state :class:`Score`.
 
 A scorer is built from one :class:`~releasegate.scorers.spec.AssertSpec` by a factory
-registered under a name, then ``await scorer.score(sample)`` returns a :class:`Score`.
-Built-in scorers register exactly like plugins: by name, and plugins are discovered
-through the ``releasegate.scorers`` entry-point group.
+(:data:`ScorerFactory`, found by name in :mod:`releasegate.scorers.registry`), then
+``await scorer.score(sample)`` returns a :class:`Score` for one
+:class:`~releasegate.scorers.sample.Sample`.
 """
 
 from __future__ import annotations
@@ -14,29 +14,22 @@ import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from releasegate.errors import ConfigError, Issue
 from releasegate.llm import Usage
 
 if TYPE_CHECKING:
-    from releasegate.datasets.case import Case
     from releasegate.llm import ChatProvider, EmbeddingProvider
+    from releasegate.scorers.sample import Sample
     from releasegate.scorers.spec import AssertSpec
 
 __all__ = [
     "InvalidScoreError",
-    "Sample",
     "Score",
     "ScoreStatus",
     "Scorer",
     "ScorerContext",
     "ScorerFactory",
-    "available_scorers",
-    "build_scorer",
-    "register_scorer",
-    "score_checked",
 ]
 
 
@@ -151,19 +144,6 @@ class Score:
         return cls(None, ScoreStatus.NOT_APPLICABLE, reason, **kw)
 
 
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """What a scorer sees: the case and what the target produced for it."""
-
-    case: Case
-    output: str
-    latency_ms: float | None = None
-    cost_usd: float | None = None
-    usage: Usage | None = None
-    error: str | None = None
-    repeat: int = 0
-
-
 @dataclass(slots=True)
 class ScorerContext:
     """Shared resources handed to scorer factories (judges and embedders for
@@ -176,9 +156,9 @@ class ScorerContext:
 
 @runtime_checkable
 class Scorer(Protocol):
-    """A check. ``requires`` names the case fields it needs (``context``,
-    ``reference``, ``expected_behavior``); when one is missing the dispatcher reports
-    *not applicable* without calling it."""
+    """A check. ``requires`` names the :class:`~releasegate.scorers.sample.Sample`
+    fields it needs (``context``, ``reference``, ``expected_behavior``); when one is
+    missing or empty the dispatcher reports *not applicable* without calling it."""
 
     name: str
     requires: frozenset[str]
@@ -189,106 +169,3 @@ class Scorer(Protocol):
 
 
 ScorerFactory = Callable[["AssertSpec", ScorerContext], Scorer]
-
-_REGISTRY: dict[str, ScorerFactory] = {}
-_ENTRY_POINTS_LOADED = False
-
-
-def register_scorer(*names: str) -> Callable[[ScorerFactory], ScorerFactory]:
-    """Decorator: register a scorer factory under one or more names."""
-
-    def deco(factory: ScorerFactory) -> ScorerFactory:
-        for name in names:
-            _REGISTRY[name] = factory
-        return factory
-
-    return deco
-
-
-def _load_builtins() -> None:
-    # Built-ins register on import.
-    import releasegate.scorers.builtin  # noqa: F401
-
-
-def _load_entry_points() -> None:
-    """Register plugins (entry-point group ``releasegate.scorers``); built-in names win.
-
-    Scanning every installed distribution's metadata costs tens of milliseconds, so it
-    happens only when a name is not built in, or when every name is asked for.
-    """
-    global _ENTRY_POINTS_LOADED
-    _load_builtins()
-    if _ENTRY_POINTS_LOADED:
-        return
-    _ENTRY_POINTS_LOADED = True
-    for ep in entry_points(group="releasegate.scorers"):
-        if ep.name not in _REGISTRY:
-            _REGISTRY[ep.name] = ep.load()
-
-
-def available_scorers() -> list[str]:
-    """Names of every registered scorer, built-in and plugin."""
-    _load_entry_points()
-    return sorted(_REGISTRY)
-
-
-def build_scorer(
-    spec: AssertSpec, ctx: ScorerContext | None = None, *, where: str = "<dataset>"
-) -> Scorer:
-    """Build the scorer for one assert spec, or raise a :class:`ConfigError`."""
-    _load_builtins()
-    factory = _REGISTRY.get(spec.type)
-    if factory is None:
-        _load_entry_points()
-        factory = _REGISTRY.get(spec.type)
-    if factory is None:
-        raise ConfigError(
-            Issue(
-                file=where,
-                message=f"unknown check type {spec.type!r}; known: " + ", ".join(sorted(_REGISTRY)),
-            )
-        )
-    try:
-        return factory(spec, ctx or ScorerContext())
-    except (ValueError, TypeError) as exc:
-        raise ConfigError(Issue(file=where, message=f"check {spec.type!r}: {exc}")) from exc
-
-
-def _vouched(name: str, result: object) -> Score:
-    """``result`` if it is a well-formed :class:`Score`, else *unmeasured* naming ``name``.
-
-    The constructor already refuses bad values; this catches a result that is not a
-    Score at all, or one whose fields were changed after construction.
-    """
-    if not isinstance(result, Score):
-        return Score.unmeasured(f"check {name!r} returned {type(result).__name__}, not a Score")
-    try:
-        # Re-running the constructor's checks costs about a microsecond.
-        Score(result.value, result.status, result.reason)
-    except (InvalidScoreError, TypeError) as exc:
-        return Score.unmeasured(f"check {name!r} produced an invalid score: {exc}")
-    return result
-
-
-async def score_checked(scorer: Scorer, sample: Sample) -> Score:
-    """Run one check on one sample; whatever it does, the result is a valid Score.
-
-    A check that raises is *unmeasured* with the exception as the reason; a value that
-    is not a finite number in [0, 1] (NaN, 1.7, a string) is *unmeasured* with a reason
-    that names the check and the value. A value is never clamped into range.
-
-    Args:
-        scorer: a built-in check or a plugin.
-        sample: what the target produced for the case.
-
-    Returns:
-        The check's score, or an *unmeasured* one explaining why it has none.
-    """
-    name = str(getattr(scorer, "name", "") or type(scorer).__name__)
-    try:
-        result = await scorer.score(sample)
-    except InvalidScoreError as exc:
-        return Score.unmeasured(f"check {name!r} produced an invalid score: {exc}")
-    except Exception as exc:
-        return Score.unmeasured(f"{type(exc).__name__}: {exc}")
-    return _vouched(name, result)

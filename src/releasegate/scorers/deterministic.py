@@ -2,9 +2,9 @@
 
 Text checks (``equals``, the ``contains`` family, ``regex``, ``starts-with``), length
 bounds (``max-words`` ...), and bounds on the call itself (``latency``, ``cost``) live
-here; JSON, refusal and repetition checks have their own modules, imported at the end so
-that importing this module registers every deterministic check. ``docs/checks.md`` is
-the user reference.
+here; JSON, refusal and repetition checks have their own modules. The ``build_*``
+factories are named by the built-in table of :mod:`releasegate.scorers.registry`;
+importing this module registers nothing. ``docs/checks.md`` is the user reference.
 
 All comparisons are made on NFC-normalised text; case-insensitive ones on the folded
 form (see :mod:`releasegate.scorers._text`).
@@ -26,7 +26,8 @@ from releasegate.scorers._check import (
     terms_value,
 )
 from releasegate.scorers._text import fold, nfc, preview, quote_list
-from releasegate.scorers.base import Sample, Score, ScorerContext, register_scorer
+from releasegate.scorers.base import Score, ScorerContext
+from releasegate.scorers.sample import Sample
 
 if TYPE_CHECKING:
     from releasegate.scorers.spec import AssertSpec
@@ -72,7 +73,6 @@ class EqualsCheck(Check):
         return Score.passed(False, f"expected {preview(self.expected)}, got {preview(text)}")
 
 
-@register_scorer("equals")
 def build_equals(spec: AssertSpec, ctx: ScorerContext) -> Check:
     """``equals``: exact match; options ``case_sensitive`` (true) and ``strip`` (true)."""
     opts = Options(spec, {"case_sensitive", "strip"})
@@ -84,7 +84,7 @@ def build_equals(spec: AssertSpec, ctx: ScorerContext) -> Check:
     )
 
 
-register_scorer("not-equals")(negate(build_equals))
+build_not_equals = negate(build_equals)
 
 
 class TermsCheck(Check):
@@ -137,23 +137,14 @@ def _terms_factory(
     return build
 
 
-_TERMS_CHECKS: tuple[tuple[str, TermsMode, bool], ...] = (
-    # (name, mode, whether value may be a list); each also gets its "i" variant
-    ("contains", "all", False),
-    ("contains-all", "all", True),
-    ("contains-any", "any", True),
-    ("not-contains", "none", True),
-)
-
-
-def _register_terms_checks() -> None:
-    for name, mode, allow_list in _TERMS_CHECKS:
-        register_scorer(name)(_terms_factory(mode, insensitive=False, allow_list=allow_list))
-        iname = "not-i" + name[4:] if name.startswith("not-") else "i" + name
-        register_scorer(iname)(_terms_factory(mode, insensitive=True, allow_list=allow_list))
-
-
-_register_terms_checks()
+build_contains = _terms_factory("all", insensitive=False, allow_list=False)
+build_icontains = _terms_factory("all", insensitive=True, allow_list=False)
+build_contains_all = _terms_factory("all", insensitive=False, allow_list=True)
+build_icontains_all = _terms_factory("all", insensitive=True, allow_list=True)
+build_contains_any = _terms_factory("any", insensitive=False, allow_list=True)
+build_icontains_any = _terms_factory("any", insensitive=True, allow_list=True)
+build_not_contains = _terms_factory("none", insensitive=False, allow_list=True)
+build_not_icontains = _terms_factory("none", insensitive=True, allow_list=True)
 
 
 class RegexCheck(Check):
@@ -182,7 +173,6 @@ _REGEX_FLAGS = {
 }
 
 
-@register_scorer("regex")
 def build_regex(spec: AssertSpec, ctx: ScorerContext) -> Check:
     """``regex``: Python ``re`` pattern; options ``flags`` ("imsxa") and ``full_match``."""
     opts = Options(spec, {"flags", "full_match"})
@@ -202,7 +192,7 @@ def build_regex(spec: AssertSpec, ctx: ScorerContext) -> Check:
     return RegexCheck(spec.type, compiled, full=opts.get_bool("full_match", False))
 
 
-register_scorer("not-regex")(negate(build_regex))
+build_not_regex = negate(build_regex)
 
 
 class StartsWithCheck(Check):
@@ -231,7 +221,6 @@ class StartsWithCheck(Check):
         )
 
 
-@register_scorer("starts-with")
 def build_starts_with(spec: AssertSpec, ctx: ScorerContext) -> Check:
     """``starts-with``: options ``case_sensitive`` (true) and ``strip`` (true)."""
     opts = Options(spec, {"case_sensitive", "strip"})
@@ -243,7 +232,7 @@ def build_starts_with(spec: AssertSpec, ctx: ScorerContext) -> Check:
     )
 
 
-register_scorer("not-starts-with")(negate(build_starts_with))
+build_not_starts_with = negate(build_starts_with)
 
 
 class LengthCheck(Check):
@@ -287,10 +276,10 @@ def _length_factory(
     return build
 
 
-register_scorer("max-words")(_length_factory("words", upper=True))
-register_scorer("min-words")(_length_factory("words", upper=False))
-register_scorer("max-chars")(_length_factory("chars", upper=True))
-register_scorer("min-chars")(_length_factory("chars", upper=False))
+build_max_words = _length_factory("words", upper=True)
+build_min_words = _length_factory("words", upper=False)
+build_max_chars = _length_factory("chars", upper=True)
+build_min_chars = _length_factory("chars", upper=False)
 
 
 class BoundCheck(Check):
@@ -314,7 +303,6 @@ class BoundCheck(Check):
         return Score.passed(ok, f"{what} {self._fmt(v)} {op} max {self._fmt(self.limit)}")
 
 
-@register_scorer("latency")
 def build_latency(spec: AssertSpec, ctx: ScorerContext) -> Check:
     """``latency``: value = maximum milliseconds."""
     Options(spec)
@@ -324,7 +312,6 @@ def build_latency(spec: AssertSpec, ctx: ScorerContext) -> Check:
     return BoundCheck(spec.type, limit, field="latency_ms")
 
 
-@register_scorer("cost")
 def build_cost(spec: AssertSpec, ctx: ScorerContext) -> Check:
     """``cost``: value = maximum USD for the call."""
     Options(spec)
@@ -332,7 +319,3 @@ def build_cost(spec: AssertSpec, ctx: ScorerContext) -> Check:
     if limit < 0:
         raise ValueError(f"value (max USD) must be >= 0, got {spec.value}")
     return BoundCheck(spec.type, limit, field="cost_usd")
-
-
-# Registered on import; kept last so the modules above are complete first.
-from releasegate.scorers import json_checks, refusal, repetition  # noqa: E402, F401

@@ -25,7 +25,8 @@ from releasegate.scorers import _json_numbers
 from releasegate.scorers._check import Check, Options, negate
 from releasegate.scorers._json_schema import NumberTooLargeError, exact_validator
 from releasegate.scorers._text import preview
-from releasegate.scorers.base import Sample, Score, ScorerContext, register_scorer
+from releasegate.scorers.base import Score, ScorerContext
+from releasegate.scorers.sample import Sample
 
 if TYPE_CHECKING:
     from jsonschema.protocols import Validator
@@ -151,7 +152,6 @@ class JsonCheck(Check):
         )
 
 
-@register_scorer("is-json")
 def build_is_json(spec: AssertSpec, ctx: ScorerContext) -> Check:
     """``is-json``: the whole output is JSON; option ``allow_fenced`` (false)."""
     opts = Options(spec, {"allow_fenced"})
@@ -179,7 +179,6 @@ def _schema_from(spec: AssertSpec, opts: Options) -> Any:
     return schema
 
 
-@register_scorer("json-schema")
 def build_json_schema(spec: AssertSpec, ctx: ScorerContext) -> Check:
     """``json-schema``: value (or option ``schema``) is a JSON Schema; option
     ``allow_fenced`` (false). The schema's ``$schema`` picks the draft (default 2020-12).
@@ -200,4 +199,4 @@ def build_json_schema(spec: AssertSpec, ctx: ScorerContext) -> Check:
     return JsonCheck(spec.type, allow_fenced=allow_fenced, validator=validator)
 
 
-register_scorer("not-is-json")(negate(build_is_json))
+build_not_is_json = negate(build_is_json)

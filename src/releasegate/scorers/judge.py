@@ -31,7 +31,8 @@ from releasegate.scorers._judge_call import (
 )
 from releasegate.scorers._judge_delim import fence
 from releasegate.scorers._judge_parse import JudgeParseError, parse_score
-from releasegate.scorers.base import Sample, Score, ScorerContext, register_scorer
+from releasegate.scorers.base import Score, ScorerContext
+from releasegate.scorers.sample import Sample
 
 if TYPE_CHECKING:
     from releasegate.scorers.spec import AssertSpec
@@ -125,12 +126,12 @@ class LLMJudge:
         self.requires: frozenset[str] = frozenset() if rubric else frozenset({"expected_behavior"})
 
     async def score(self, sample: Sample) -> Score:
-        rubric = self.rubric or sample.case.expected_behavior
+        rubric = self.rubric or sample.expected_behavior
         tally = JudgeTally()
         if not rubric:
             return tally.not_applicable("no rubric: the case has no expected_behavior")
-        reference = sample.case.reference if self.use_reference else None
-        messages = build_judge_messages(sample.case.input_text, sample.output, rubric, reference)
+        reference = sample.reference if self.use_reference else None
+        messages = build_judge_messages(sample.input, sample.output, rubric, reference)
         results = await gather_all(
             [self._one(messages, sample, tally, i) for i in range(self.samples)]
         )
@@ -187,8 +188,7 @@ class LLMJudge:
         return _Verdict(score, reason)
 
 
-@register_scorer("llm-judge", "llm-rubric")
-def _build(spec: AssertSpec, ctx: ScorerContext) -> LLMJudge:
+def build_llm_judge(spec: AssertSpec, ctx: ScorerContext) -> LLMJudge:
     judge = need_judge(spec.type, ctx.judge)
     opts = spec.options
     rubric = opts.get("rubric", spec.value)

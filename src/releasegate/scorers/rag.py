@@ -1,7 +1,7 @@
 """Model-graded RAG checks: ``faithfulness``, ``answer-relevancy``, ``context-precision``
 and ``context-recall``. Formulas and worked examples: ``docs/metrics.md``.
 
-Each check declares the case fields it needs in ``requires``; the dispatcher reports *not
+Each check declares the sample fields it needs in ``requires``; the dispatcher reports *not
 applicable* without calling it when one is missing. A judge or embedder failure, or an
 answer that cannot be read, makes the check *unmeasured*, never 0 or 1.
 
@@ -34,7 +34,8 @@ from releasegate.scorers._judge_parse import (
     require_list,
 )
 from releasegate.scorers._judge_verdicts import in_claim_order, strings, verdict_list
-from releasegate.scorers.base import Sample, Score, ScorerContext, register_scorer
+from releasegate.scorers.base import Score, ScorerContext
+from releasegate.scorers.sample import Sample
 
 if TYPE_CHECKING:
     from releasegate.scorers.spec import AssertSpec
@@ -113,9 +114,9 @@ class Faithfulness(_JudgeCheck):
     requires = frozenset({"context"})
 
     async def _score(self, sample: Sample, tally: JudgeTally) -> Score:
-        chunks = sample.case.context_chunks
+        chunks = list(sample.context)
         got = await self._ask(
-            prompts.claims_messages(sample.case.input_text, sample.output),
+            prompts.claims_messages(sample.input, sample.output),
             sample,
             tally,
             ("claims", prompts.CLAIMS_SCHEMA),
@@ -157,18 +158,17 @@ class ContextPrecision(_JudgeCheck):
         )
 
     async def _score(self, sample: Sample, tally: JudgeTally) -> Score:
-        case = sample.case
-        use_ref = self.against == "reference" or (self.against == "auto" and bool(case.reference))
+        use_ref = self.against == "reference" or (self.against == "auto" and bool(sample.reference))
         target, label = (
-            (case.reference or "", "REFERENCE") if use_ref else (sample.output, "ANSWER")
+            (sample.reference or "", "REFERENCE") if use_ref else (sample.output, "ANSWER")
         )
-        chunks = case.context_chunks
+        chunks = list(sample.context)
         if not chunks:
             return tally.not_applicable("the case has no retrieved chunks")
         answers = await gather_all(
             [
                 self._ask(
-                    prompts.relevance_messages(case.input_text, target, label, chunk),
+                    prompts.relevance_messages(sample.input, target, label, chunk),
                     sample,
                     tally,
                     ("relevance", prompts.RELEVANCE_SCHEMA),
@@ -196,10 +196,9 @@ class ContextRecall(_JudgeCheck):
     requires = frozenset({"context", "reference"})
 
     async def _score(self, sample: Sample, tally: JudgeTally) -> Score:
-        case = sample.case
         got = await self._ask(
             prompts.attribution_messages(
-                case.input_text, case.reference or "", case.context_chunks
+                sample.input, sample.reference or "", list(sample.context)
             ),
             sample,
             tally,
@@ -243,7 +242,7 @@ class AnswerRelevancy(_JudgeCheck):
         questions = strings(require_list(got, "questions"), "questions")
         if not questions:
             raise JudgeParseError("the judge wrote no question back from the answer")
-        vectors = await embed(self.embedder, [sample.case.input_text, *questions])
+        vectors = await embed(self.embedder, [sample.input, *questions])
         sims = [cosine(vectors[0], v) for v in vectors[1:]]
         value = max(0.0, sum(sims) / len(sims))
         best = questions[max(range(len(sims)), key=sims.__getitem__)]
@@ -256,23 +255,19 @@ class AnswerRelevancy(_JudgeCheck):
         )
 
 
-@register_scorer("faithfulness")
-def _faithfulness(spec: AssertSpec, ctx: ScorerContext) -> Faithfulness:
+def build_faithfulness(spec: AssertSpec, ctx: ScorerContext) -> Faithfulness:
     return Faithfulness(need_judge(spec.type, ctx.judge), spec)
 
 
-@register_scorer("context-precision")
-def _context_precision(spec: AssertSpec, ctx: ScorerContext) -> ContextPrecision:
+def build_context_precision(spec: AssertSpec, ctx: ScorerContext) -> ContextPrecision:
     return ContextPrecision(need_judge(spec.type, ctx.judge), spec)
 
 
-@register_scorer("context-recall")
-def _context_recall(spec: AssertSpec, ctx: ScorerContext) -> ContextRecall:
+def build_context_recall(spec: AssertSpec, ctx: ScorerContext) -> ContextRecall:
     return ContextRecall(need_judge(spec.type, ctx.judge), spec)
 
 
-@register_scorer("answer-relevancy")
-def _answer_relevancy(spec: AssertSpec, ctx: ScorerContext) -> AnswerRelevancy:
+def build_answer_relevancy(spec: AssertSpec, ctx: ScorerContext) -> AnswerRelevancy:
     return AnswerRelevancy(
         need_judge(spec.type, ctx.judge), need_embedder(spec.type, ctx.embedder), spec
     )

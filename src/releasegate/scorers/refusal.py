@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 from releasegate.scorers._check import Check, Options, negate
 from releasegate.scorers._text import fold, normalize_apostrophes, preview
-from releasegate.scorers.base import Sample, Score, ScorerContext, register_scorer
+from releasegate.scorers.base import Score, ScorerContext
+from releasegate.scorers.sample import Sample
 
 if TYPE_CHECKING:
     from releasegate.scorers.spec import AssertSpec
@@ -89,7 +90,6 @@ class RefusalCheck(Check):
 _DEFAULT_PATTERN = re.compile("|".join(_PHRASES))
 
 
-@register_scorer("is-refusal")
 def build_is_refusal(spec: AssertSpec, ctx: ScorerContext) -> Check:
     """``is-refusal``: options ``window`` (500 characters; 0 = whole output) and
     ``phrases`` (extra literal phrases that also count as a refusal)."""
@@ -110,4 +110,4 @@ def build_is_refusal(spec: AssertSpec, ctx: ScorerContext) -> Check:
     return RefusalCheck(spec.type, pattern, window=window)
 
 
-register_scorer("not-refusal")(negate(build_is_refusal))
+build_not_refusal = negate(build_is_refusal)

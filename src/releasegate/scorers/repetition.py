@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING
 
 from releasegate.scorers._check import Check, Options
 from releasegate.scorers._text import fold, preview
-from releasegate.scorers.base import Sample, Score, ScorerContext, register_scorer
+from releasegate.scorers.base import Score, ScorerContext
+from releasegate.scorers.sample import Sample
 
 if TYPE_CHECKING:
     from releasegate.scorers.spec import AssertSpec
@@ -120,7 +121,6 @@ class RepetitionCheck(Check):
         )
 
 
-@register_scorer("repetition", "no-repetition", "loop")
 def build_repetition(spec: AssertSpec, ctx: ScorerContext) -> Check:
     """``repetition``: options ``n`` (4), ``max_ratio`` (0.3), ``max_repeats`` (2) and
     ``min_words`` (3); see the module docstring for the formula."""

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from releasegate.llm import EmbeddingProvider
 from releasegate.scorers._judge_call import JudgeFailure, cosine, embed, need_embedder
-from releasegate.scorers.base import Sample, Score, ScorerContext, register_scorer
+from releasegate.scorers.base import Score, ScorerContext
+from releasegate.scorers.sample import Sample
 
 if TYPE_CHECKING:
     from releasegate.scorers.spec import AssertSpec
@@ -32,7 +33,7 @@ class Similar:
         self.default_threshold = threshold
 
     async def score(self, sample: Sample) -> Score:
-        reference = sample.case.reference
+        reference = sample.reference
         if not reference:
             return Score.not_applicable("the case has no reference")
         try:
@@ -50,8 +51,7 @@ class Similar:
         )
 
 
-@register_scorer("similar", "similarity")
-def _build(spec: AssertSpec, ctx: ScorerContext) -> Similar:
+def build_similar(spec: AssertSpec, ctx: ScorerContext) -> Similar:
     embedder = need_embedder(spec.type, ctx.embedder)
     threshold = spec.threshold
     if threshold is None and spec.value is not None:

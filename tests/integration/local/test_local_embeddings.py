@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from releasegate.datasets.case import Case
+from releasegate.evals._scoring import case_sample
 from releasegate.providers.embeddings import LocalEmbedder
-from releasegate.scorers import similarity as _similarity  # noqa: F401 - registers `similar`
+from releasegate.scorers import ScorerContext, ScoreStatus, build_scorer
 from releasegate.scorers._judge_call import cosine
-from releasegate.scorers.base import Sample, ScorerContext, ScoreStatus, build_scorer
 from releasegate.scorers.spec import AssertSpec
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -39,9 +39,9 @@ async def test_paraphrase_scores_above_unrelated(embedder: LocalEmbedder) -> Non
 async def test_similar_check_end_to_end(embedder: LocalEmbedder) -> None:
     check = build_scorer(AssertSpec(type="similar", value=0.6), ScorerContext(embedder=embedder))
     case = Case(id="cat", input="Where is the cat?", reference=REFERENCE)
-    same = await check.score(Sample(case=case, output=REFERENCE))
-    para = await check.score(Sample(case=case, output=PARAPHRASE))
-    other = await check.score(Sample(case=case, output=UNRELATED))
+    same = await check.score(case_sample(case, REFERENCE))
+    para = await check.score(case_sample(case, PARAPHRASE))
+    other = await check.score(case_sample(case, UNRELATED))
     assert same.status is ScoreStatus.MEASURED and same.value == pytest.approx(1.0, abs=1e-4)
     assert para.value is not None and other.value is not None
     assert para.value > other.value

@@ -11,13 +11,12 @@ import pytest
 
 from releasegate.datasets.case import Case
 from releasegate.errors import ProviderError
+from releasegate.evals._scoring import case_sample
 from releasegate.llm import ChatRequest
 from releasegate.local.assets import CHAT_MODEL_ID
 from releasegate.providers.embeddings import LocalEmbedder, OpenAIEmbedder
 from releasegate.providers.local import LocalProvider
-from releasegate.scorers import judge as _judge  # noqa: F401 - registers the checks
-from releasegate.scorers import rag as _rag  # noqa: F401
-from releasegate.scorers.base import Sample, ScorerContext, ScoreStatus, build_scorer
+from releasegate.scorers import ScorerContext, ScoreStatus, build_scorer
 from releasegate.scorers.spec import AssertSpec
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -86,7 +85,7 @@ async def test_every_judge_path_returns_score_or_unmeasured(
         AssertSpec(type=check), ScorerContext(judge=local_judge, embedder=embedder)
     )
     for case in CASES:
-        s = await scorer.score(Sample(case=case, output=OUTPUTS[case.id]))
+        s = await scorer.score(case_sample(case, OUTPUTS[case.id]))
         assert s.status in (
             ScoreStatus.MEASURED,
             ScoreStatus.UNMEASURED,

@@ -1,10 +1,17 @@
+"""Provider types come from one registry: a table of built-ins imported on first use,
+types registered by name, and plugins from the ``releasegate.providers`` entry-point
+group (scanned only for a type that is not built in; built-in names win)."""
+
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from releasegate._optional import MissingExtra
 from releasegate.config import ProviderConfig
 from releasegate.errors import ConfigError
 from releasegate.providers import (
@@ -50,12 +57,52 @@ def test_bad_option_value() -> None:
         build({"type": "scripted", "latency_ms": -1})
 
 
-def test_every_builtin_type_is_known_and_importable() -> None:
-    import importlib
+class FakeEntryPoint:
+    def __init__(self, name: str, obj: Any) -> None:
+        self.name = name
+        self._obj = obj
 
-    for type_name, module in registry._BUILTIN_MODULES.items():
-        importlib.import_module(module)
-        assert type_name in registry._REGISTRY, type_name
+    def load(self) -> Any:
+        return self._obj
+
+
+@pytest.fixture
+def plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Installed provider plugins: ``plugged`` and one named like the built-in
+    ``scripted``. Records every scan of an entry-point group."""
+    scans: list[str] = []
+
+    def plugged(spec: ProviderSpec) -> ChatProvider:
+        return ScriptedProvider(name=spec.name, model="plugged-model")
+
+    def fake_entry_points(*, group: str) -> list[FakeEntryPoint]:
+        scans.append(group)
+        if group != registry.ENTRY_POINT_GROUP:
+            return []
+        return [FakeEntryPoint("plugged", plugged), FakeEntryPoint("scripted", plugged)]
+
+    monkeypatch.setattr("releasegate._registry.entry_points", fake_entry_points)
+    registry.PROVIDERS.reset_plugins()
+    yield scans
+    registry.PROVIDERS.reset_plugins()
+
+
+def test_every_builtin_type_is_known_and_loads_from_its_table_entry() -> None:
+    for type_name in registry.PROVIDERS.builtins:
+        assert callable(registry.PROVIDERS.get(type_name)), type_name
+        assert type_name in registry.known_provider_types()
+
+
+def test_importing_the_registry_imports_no_provider_module() -> None:
+    import subprocess
+
+    code = (
+        "import sys, releasegate.providers\n"
+        "print(sorted(m for m in sys.modules if m.startswith('releasegate.providers.')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    for module in ("openai", "anthropic", "http", "scripted", "local", "embeddings"):
+        assert f"'releasegate.providers.{module}'" not in out.stdout, module
 
 
 def test_builtin_scripted_builds() -> None:
@@ -85,26 +132,47 @@ async def test_register_provider_with_a_factory_function() -> None:
         assert seen[0].name == "t" and seen[0].config.options == {"anything": 1}
         assert "test-upper" in registry.known_provider_types()
     finally:
-        registry._REGISTRY.pop("test-upper", None)
+        registry.PROVIDERS.unregister("test-upper")
 
 
-def test_plugin_from_entry_point(monkeypatch: pytest.MonkeyPatch) -> None:
-    class FakeEntryPoint:
-        name = "plugged"
+def test_plugin_from_entry_point(plugins: list[str]) -> None:
+    provider = build({"type": "plugged"})
+    assert provider.model == "plugged-model"
+    build({"type": "plugged"})
+    assert plugins == [registry.ENTRY_POINT_GROUP]  # scanned once
+    assert "plugged" in registry.known_provider_types()
 
-        def load(self) -> Any:
-            return lambda spec: ScriptedProvider(name=spec.name, model="plugged-model")
 
-    def fake_entry_points(*, group: str) -> list[FakeEntryPoint]:
-        assert group == registry.ENTRY_POINT_GROUP
-        return [FakeEntryPoint()]
+def test_built_in_types_do_not_scan_and_win_over_plugins(plugins: list[str]) -> None:
+    provider = build({"type": "scripted", "model": "fake-1"})
+    assert provider.model == "fake-1"
+    assert plugins == []
 
-    monkeypatch.setattr(registry, "entry_points", fake_entry_points)
+
+def test_unknown_type_lists_the_plugins_too(plugins: list[str]) -> None:
+    with pytest.raises(ConfigError, match=r"known: .*plugged"):
+        build({"type": "nope"})
+
+
+def test_a_built_in_whose_extra_is_missing_names_the_install_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)
+    monkeypatch.setitem(registry.PROVIDERS.builtins, "llama-direct", "llama_cpp:Llama")
+    with pytest.raises(MissingExtra) as info:
+        build({"type": "llama-direct"})
+    assert info.value.extra == "local"
+    assert "pip install 'releasegate[local]'" in str(info.value)
+    assert "provider 'llama-direct'" in str(info.value)
+
+
+def test_a_registered_type_replaces_a_built_in_until_unregistered() -> None:
+    register_provider("scripted")(lambda spec: ScriptedProvider(name=spec.name, model="swapped"))
     try:
-        provider = build({"type": "plugged"})
-        assert provider.model == "plugged-model"
+        assert build({"type": "scripted", "model": "x"}).model == "swapped"
     finally:
-        registry._REGISTRY.pop("plugged", None)
+        registry.PROVIDERS.unregister("scripted")
+    assert build({"type": "scripted", "model": "x"}).model == "x"
 
 
 def test_spec_resolve_relative_to_root(tmp_path: Path) -> None:

@@ -3,15 +3,29 @@ score an output with it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from releasegate.datasets.case import Case
-from releasegate.scorers.base import Sample, Score, Scorer, build_scorer
+from releasegate.scorers import Sample, Score, Scorer, build_scorer, register_scorer
+from releasegate.scorers.base import ScorerFactory
+from releasegate.scorers.registry import SCORERS
 from releasegate.scorers.spec import AssertSpec
 
-__all__ = ["CASE", "build", "check", "score_now"]
+__all__ = ["CASE", "build", "check", "registered", "score_now"]
 
-CASE = Case(id="case-1", input="What is the refund policy?")
+#: the inputs every sample of these tests answers (no dataset case is involved)
+CASE: dict[str, Any] = {"id": "case-1", "input": "What is the refund policy?"}
+
+
+@contextmanager
+def registered(name: str, factory: ScorerFactory) -> Iterator[None]:
+    """``factory`` registered as check type ``name`` for the duration of the block."""
+    register_scorer(name)(factory)
+    try:
+        yield
+    finally:
+        SCORERS.unregister(name)
 
 
 def build(spec: dict[str, Any], where: str = "suite.yaml") -> Scorer:
@@ -36,4 +50,4 @@ def score_now(scorer: Scorer, sample: Sample) -> Score:
 
 def check(spec: dict[str, Any], output: str, **sample: Any) -> Score:
     """Build ``spec`` and score ``output`` (extra keyword arguments go to the Sample)."""
-    return score_now(build(spec), Sample(case=CASE, output=output, **sample))
+    return score_now(build(spec), Sample(output, **CASE, **sample))

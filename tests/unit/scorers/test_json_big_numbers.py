@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from releasegate.scorers import ScoreStatus
 from releasegate.scorers._json_numbers import BigInteger, BigNumber, loads
 from releasegate.scorers._json_schema import is_multiple
-from releasegate.scorers.base import ScoreStatus
 from releasegate.scorers.json_checks import parse_json_output
 
 from ._support import check

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from releasegate.scorers.base import ScoreStatus
+from releasegate.scorers import ScoreStatus
 from releasegate.scorers.json_checks import JsonParseError, parse_json_output
 
 from ._support import check

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from releasegate.scorers.base import ScoreStatus
+from releasegate.scorers import ScoreStatus
 
 from ._support import check
 

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from releasegate.scorers import InvalidScoreError, Sample, Score, Scorer, ScoreStatus
 from releasegate.scorers._check import Check
-from releasegate.scorers.base import InvalidScoreError, Sample, Score, Scorer, ScoreStatus
 
 from ._support import CASE, build, score_now
 from .test_robustness import SPECS
@@ -42,7 +42,7 @@ def _nfc(text: str) -> str:
 
 def run(name_or_spec: str | dict[str, Any], output: str, **sample: Any) -> Score:
     scorer = SCORERS[name_or_spec] if isinstance(name_or_spec, str) else build(name_or_spec)
-    return score_now(scorer, Sample(case=CASE, output=output, **sample))
+    return score_now(scorer, Sample(**CASE, output=output, **sample))
 
 
 def assert_in_unit_interval(name: str, scorer: Scorer, sample: Sample) -> Score:
@@ -70,7 +70,7 @@ def test_every_score_is_in_unit_interval(
     output: str, latency: float | None, cost: float | None
 ) -> None:
     for name, scorer in SCORERS.items():
-        sample = Sample(case=CASE, output=output, latency_ms=latency, cost_usd=cost)
+        sample = Sample(**CASE, output=output, latency_ms=latency, cost_usd=cost)
         assert_in_unit_interval(name, scorer, sample)
 
 
@@ -95,7 +95,7 @@ class _Broken(Check):
 def test_the_range_property_fails_on_a_check_out_of_range(value: float, forge: bool) -> None:
     """The property above can fail: it sees the raw value, not a clamped one."""
     with pytest.raises(AssertionError, match=re.escape(repr(value))):
-        assert_in_unit_interval("broken", _Broken(value, forge=forge), Sample(CASE, "x"))
+        assert_in_unit_interval("broken", _Broken(value, forge=forge), Sample("x", **CASE))
 
 
 @given(output=texts)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from releasegate.scorers import ScorerContext
 from releasegate.scorers._check import negate
-from releasegate.scorers.base import ScorerContext
 from releasegate.scorers.repetition import build_repetition, repetition_stats
 from releasegate.scorers.spec import AssertSpec
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from releasegate.scorers.base import Sample, Score, Scorer, ScoreStatus, available_scorers
+from releasegate.scorers import Sample, Score, Scorer, ScoreStatus, available_scorers
 
 from ._support import CASE, build, score_now
 
@@ -86,7 +86,7 @@ def test_checks_satisfy_the_scorer_protocol(name: str) -> None:
 @pytest.mark.parametrize("kind", sorted(AWKWARD))
 def test_awkward_outputs_give_a_measured_score(name: str, kind: str) -> None:
     scorer = build({"type": name, **SPECS[name]})
-    res = score_now(scorer, Sample(case=CASE, output=AWKWARD[kind], latency_ms=5.0, cost_usd=0.001))
+    res = score_now(scorer, Sample(**CASE, output=AWKWARD[kind], latency_ms=5.0, cost_usd=0.001))
     _assert_sane(res)
     assert res.status is ScoreStatus.MEASURED
 
@@ -94,7 +94,7 @@ def test_awkward_outputs_give_a_measured_score(name: str, kind: str) -> None:
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_errored_sample_scores_zero_with_the_error(name: str) -> None:
     scorer = build({"type": name, **SPECS[name]})
-    res = score_now(scorer, Sample(case=CASE, output="", error="HTTP 500: upstream down"))
+    res = score_now(scorer, Sample(**CASE, output="", error="HTTP 500: upstream down"))
     assert res.status is ScoreStatus.MEASURED
     assert res.value == 0.0
     assert res.reason == "target error: HTTP 500: upstream down"
@@ -103,8 +103,8 @@ def test_errored_sample_scores_zero_with_the_error(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_none_output_is_treated_as_empty(name: str) -> None:
     scorer = build({"type": name, **SPECS[name]})
-    on_none = score_now(scorer, Sample(case=CASE, output=None, latency_ms=1.0, cost_usd=0.0))  # type: ignore[arg-type]
-    on_empty = score_now(scorer, Sample(case=CASE, output="", latency_ms=1.0, cost_usd=0.0))
+    on_none = score_now(scorer, Sample(**CASE, output=None, latency_ms=1.0, cost_usd=0.0))  # type: ignore[arg-type]
+    on_empty = score_now(scorer, Sample(**CASE, output="", latency_ms=1.0, cost_usd=0.0))
     assert on_none == on_empty
 
 
@@ -114,7 +114,7 @@ def test_empty_output_verdicts() -> None:
         "is-json": 0.0, "not-refusal": 1.0, "repetition": 1.0, "equals": 0.0,
     }  # fmt: skip
     for name, value in expected.items():
-        res = score_now(build({"type": name, **SPECS[name]}), Sample(case=CASE, output=""))
+        res = score_now(build({"type": name, **SPECS[name]}), Sample(**CASE, output=""))
         assert res.value == value, name
 
 

@@ -16,14 +16,15 @@ from hypothesis import strategies as st
 from releasegate.datasets.case import Case
 from releasegate.evals._scoring import CaseScorer
 from releasegate.llm import ChatResponse, Usage
-from releasegate.scorers import base
-from releasegate.scorers.base import (
+from releasegate.scorers import (
     InvalidScoreError,
     Sample,
     Score,
     ScoreStatus,
     score_checked,
 )
+
+from ._support import registered
 
 pytestmark = pytest.mark.unit
 
@@ -152,7 +153,7 @@ PLUGIN_RESULTS: list[tuple[str, Any, str]] = [
 async def test_a_bad_value_from_a_check_is_unmeasured_naming_the_check(
     name: str, make: Any, why: str
 ) -> None:
-    s = await score_checked(Plugin(name, make), Sample(case=Case(id="c", input="x"), output="y"))
+    s = await score_checked(Plugin(name, make), Sample("y", input="x", id="c"))
     assert s.status is ScoreStatus.UNMEASURED and s.value is None
     assert f"check {name!r}" in s.reason and why in s.reason
 
@@ -161,9 +162,8 @@ async def test_a_bad_value_from_a_check_is_unmeasured_naming_the_check(
     ("name", "make", "why"), PLUGIN_RESULTS, ids=[p[0] for p in PLUGIN_RESULTS]
 )
 async def test_a_plugin_with_a_bad_value_is_unmeasured_in_the_case_result(
-    monkeypatch: pytest.MonkeyPatch, name: str, make: Any, why: str
+    name: str, make: Any, why: str
 ) -> None:
-    monkeypatch.setitem(base._REGISTRY, "bad-plugin", lambda spec, ctx: Plugin(name, make))
     case = Case.model_validate(
         {
             "id": "c1",
@@ -171,7 +171,8 @@ async def test_a_plugin_with_a_bad_value_is_unmeasured_in_the_case_result(
             "assert": [{"type": "bad-plugin"}, {"type": "contains", "value": "yes"}],
         }
     )
-    result = await CaseScorer().score(case, 0, ChatResponse(text="yes", usage=Usage()))
+    with registered("bad-plugin", lambda spec, ctx: Plugin(name, make)):
+        result = await CaseScorer().score(case, 0, ChatResponse(text="yes", usage=Usage()))
     bad, good = result.checks
     assert (bad.status, bad.value, bad.passed) == ("unmeasured", None, None)
     assert name in bad.reason and why in bad.reason
@@ -183,5 +184,5 @@ async def test_a_plugin_that_raises_is_unmeasured_as_before() -> None:
     def boom() -> Score:
         raise RuntimeError("model file missing")
 
-    s = await score_checked(Plugin("p", boom), Sample(case=Case(id="c", input="x"), output="y"))
+    s = await score_checked(Plugin("p", boom), Sample("y", input="x", id="c"))
     assert s.status is ScoreStatus.UNMEASURED and s.reason == "RuntimeError: model file missing"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from releasegate.scorers.base import Sample, ScoreStatus
+from releasegate.scorers import Sample, ScoreStatus
 
 from ._support import CASE, build, check
 
@@ -172,5 +172,5 @@ async def test_checks_are_awaitable_scorers() -> None:
     assert scorer.name == "contains"
     assert scorer.requires == frozenset()
     assert scorer.default_threshold == 1.0
-    res = await scorer.score(Sample(case=CASE, output="x"))
+    res = await scorer.score(Sample(**CASE, output="x"))
     assert res.status is ScoreStatus.MEASURED and res.value == 1.0

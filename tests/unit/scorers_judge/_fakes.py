@@ -7,7 +7,6 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from releasegate.datasets.case import Case
 from releasegate.errors import ProviderError
 from releasegate.llm import (
     ChatProvider,
@@ -16,10 +15,10 @@ from releasegate.llm import (
     EmbeddingProvider,
     Usage,
 )
+from releasegate.scorers import Sample, Scorer, ScorerContext, build_scorer
 from releasegate.scorers import judge as _judge  # noqa: F401 - registers the checks
 from releasegate.scorers import rag as _rag  # noqa: F401
 from releasegate.scorers import similarity as _similarity  # noqa: F401
-from releasegate.scorers.base import Sample, Scorer, ScorerContext, build_scorer
 from releasegate.scorers.spec import AssertSpec
 
 Answer = str | BaseException
@@ -104,7 +103,8 @@ def make(
     )
 
 
-def sample(output: str, **case: Any) -> Sample:
-    case.setdefault("id", "c1")
-    case.setdefault("input", "What is the capital of France?")
-    return Sample(case=Case(**case), output=output)
+def sample(output: str, **inputs: Any) -> Sample:
+    """A sample answering the capital-of-France question (no dataset case involved)."""
+    inputs.setdefault("id", "c1")
+    inputs.setdefault("input", "What is the capital of France?")
+    return Sample(output, **inputs)

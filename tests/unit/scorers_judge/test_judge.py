@@ -1,13 +1,14 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
 from releasegate.errors import ConfigError, ProviderError
 from releasegate.llm import ChatRequest
+from releasegate.scorers import ScoreStatus
 from releasegate.scorers._judge_delim import fence_tag
-from releasegate.scorers.base import ScoreStatus
 from releasegate.scorers.judge import LLMJudge
 
 from ._fakes import ScriptedJudge, answers, make, sample, user_text
@@ -99,7 +100,7 @@ async def test_samples_repeat_indexes_do_not_collide_across_case_repeats() -> No
     judge = ScriptedJudge(lambda _: verdict(0.5))
     check = make("llm-judge", judge, samples=2)
     s0 = sample("Paris", expected_behavior=RUBRIC)
-    s1 = type(s0)(case=s0.case, output=s0.output, repeat=1)
+    s1 = dataclasses.replace(s0, repeat=1)
     await check.score(s0)
     await check.score(s1)
     assert sorted(r.repeat for r in judge.requests) == [0, 1, 2, 3]

@@ -6,7 +6,7 @@ import pytest
 
 from releasegate.errors import ConfigError, ProviderError
 from releasegate.llm import ChatRequest
-from releasegate.scorers.base import ScoreStatus
+from releasegate.scorers import ScoreStatus
 from releasegate.scorers.rag import average_precision
 
 from ._fakes import FixedEmbedder, ScriptedJudge, answers, make, sample, user_text

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from releasegate.scorers import ScoreStatus
 from releasegate.scorers._judge_parse import JudgeParseError, parse_bool
 from releasegate.scorers._judge_verdicts import in_claim_order, verdict_list
-from releasegate.scorers.base import ScoreStatus
 
 from ._fakes import FixedEmbedder, ScriptedJudge, answers, make, sample
 

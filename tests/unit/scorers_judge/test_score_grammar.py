@@ -12,9 +12,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from releasegate.scorers import ScoreStatus
 from releasegate.scorers._judge_parse import JudgeParseError, parse_score, parse_unit_float
 from releasegate.scorers._judge_score import parse_score_expression
-from releasegate.scorers.base import ScoreStatus
 
 from ._fakes import ScriptedJudge, answers, make, sample
 

@@ -5,7 +5,7 @@ import math
 import pytest
 
 from releasegate.errors import ConfigError
-from releasegate.scorers.base import ScoreStatus
+from releasegate.scorers import ScoreStatus
 
 from ._fakes import FixedEmbedder, make, sample
 
