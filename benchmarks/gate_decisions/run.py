@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 from releasegate.config import GateConfig
-from releasegate.evals.compare import compare_reports
+from releasegate.evals.comparison import compare_reports
 from releasegate.llm import ChatRequest
 from releasegate.providers.scripted import ScriptedOptions, ScriptedProvider
 from releasegate.results.report import CaseResult, EvalReport, Identity, Summary, TokenTotals

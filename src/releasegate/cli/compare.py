@@ -78,8 +78,8 @@ def compare_command(
 
     paths = check_output_paths({"--output": output, "--markdown": markdown})  # exit 2 now
     # numpy/scipy: imported when a comparison runs, not when help is drawn
-    from releasegate.evals.compare import compare_reports
-    from releasegate.evals.compare_rules import choose_rules
+    from releasegate.evals.comparison import compare_reports
+    from releasegate.evals.gate import choose_rules
     from releasegate.reports.comparison import (
         render_comparison_markdown,
         render_comparison_terminal,

@@ -1,1 +1,61 @@
-"""releasegate.evals."""
+"""Offline evaluation: run a suite, gate it, compare it with a baseline.
+
+The public modules, each one concept:
+
+* :mod:`~releasegate.evals.runner` — the async engine (:func:`arun_eval`, :func:`run_eval`);
+* :mod:`~releasegate.evals.gated_run` — a run with its baseline (:func:`arun_gated`);
+* :mod:`~releasegate.evals.gate` — every gate rule and their merge;
+* :mod:`~releasegate.evals.comparison` — the baseline comparison (:func:`compare_reports`);
+* :mod:`~releasegate.evals.changes` — prompt changes versus a git ref;
+* :mod:`~releasegate.evals.validate` — ``releasegate validate``;
+* :mod:`~releasegate.evals.calibrate` — judge calibration against human labels.
+
+Modules whose names start with ``_`` are private. Names are imported on first use, so
+that importing this package stays cheap (the comparison brings numpy and scipy).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from releasegate.evals.comparison import Comparison, compare_reports
+    from releasegate.evals.gated_run import GatedRun, arun_gated
+    from releasegate.evals.runner import EvalOptions, arun_eval, run_eval
+    from releasegate.evals.validate import validate_project
+
+__all__ = [
+    "Comparison",
+    "EvalOptions",
+    "GatedRun",
+    "arun_eval",
+    "arun_gated",
+    "compare_reports",
+    "run_eval",
+    "validate_project",
+]
+
+_WHERE: dict[str, str] = {
+    "Comparison": "releasegate.results.comparison",
+    "EvalOptions": "releasegate.evals.runner",
+    "GatedRun": "releasegate.evals.gated_run",
+    "arun_eval": "releasegate.evals.runner",
+    "arun_gated": "releasegate.evals.gated_run",
+    "compare_reports": "releasegate.evals.comparison",
+    "run_eval": "releasegate.evals.runner",
+    "validate_project": "releasegate.evals.validate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'releasegate.evals' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

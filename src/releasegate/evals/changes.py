@@ -20,20 +20,19 @@ import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Literal
 
 from releasegate.config import ProjectConfig
 from releasegate.errors import Issue, UsageError
+from releasegate.project import Project
 from releasegate.prompts import Prompt, load_prompts
 
 if TYPE_CHECKING:
     from releasegate.evals.runner import EvalOptions
-    from releasegate.project import Project
     from releasegate.results.report import EvalReport
 
 __all__ = [
     "MIXED_CHANGE_MESSAGE",
-    "ProjectLike",
     "PromptChange",
     "arun_baseline_ref",
     "changed_prompts",
@@ -50,21 +49,6 @@ MIXED_CHANGE_MESSAGE = (
     "them (override in an emergency with --allow-mixed-change; the override is recorded "
     "in the report)"
 )
-
-
-class ProjectLike(Protocol):
-    """What this module needs of a :class:`releasegate.project.Project`."""
-
-    @property
-    def root(self) -> Path: ...
-
-    @property
-    def config(self) -> ProjectConfig: ...
-
-    @property
-    def prompts_dir(self) -> Path: ...
-
-    def prompts(self) -> dict[str, Prompt]: ...
 
 
 @dataclass(frozen=True)
@@ -162,7 +146,7 @@ def _repo_relative(root: Path, path: Path) -> tuple[Path, str]:
         raise UsageError(f"{path} is not inside the git repository at {top}") from None
 
 
-def prompts_at_ref(project: ProjectLike, ref: str) -> dict[str, Prompt]:
+def prompts_at_ref(project: Project, ref: str) -> dict[str, Prompt]:
     """The project's prompts as they were at git ``ref``.
 
     Each prompt's ``path`` reads ``REF:path/in/repo.yaml`` so that messages point at
@@ -200,7 +184,7 @@ def suites_covering(config: ProjectConfig, prompt_name: str) -> list[str]:
     return sorted(name for name, suite in config.suites.items() if suite.prompt == prompt_name)
 
 
-def changed_prompts(project: ProjectLike, base_ref: str) -> list[PromptChange]:
+def changed_prompts(project: Project, base_ref: str) -> list[PromptChange]:
     """Prompts whose content hash differs between ``base_ref`` and the working tree."""
     base = prompts_at_ref(project, base_ref)
     head = project.prompts()
@@ -228,7 +212,7 @@ def changed_prompts(project: ProjectLike, base_ref: str) -> list[PromptChange]:
     return changes
 
 
-def changed_suites(project: ProjectLike, base_ref: str) -> list[str]:
+def changed_suites(project: Project, base_ref: str) -> list[str]:
     """Suites covering at least one added or modified prompt (what ``--changed-only`` runs)."""
     names: set[str] = set()
     for change in changed_prompts(project, base_ref):
@@ -237,7 +221,7 @@ def changed_suites(project: ProjectLike, base_ref: str) -> list[str]:
     return sorted(names)
 
 
-def check_separation(project: ProjectLike, base_ref: str) -> list[Issue]:
+def check_separation(project: Project, base_ref: str) -> list[Issue]:
     """Problems with how prompts changed since ``base_ref``.
 
     An error for each prompt whose text and model/params both changed (ship them

@@ -3,7 +3,7 @@
 Runs the head (and, for ``--baseline-ref``, the base through the same cache), compares
 them case by case under the suite's regression rules (or, when the suite has none that
 can fail, the default: a statistically evident drop fails), and merges them into the
-head report's gate (:func:`releasegate.evals.gate.with_comparison`).
+head report's gate (:func:`releasegate.evals.gate.merge_gate`).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from releasegate.errors import ConfigError, RunFailed
 from releasegate.evals.changes import arun_baseline_ref, check_separation
-from releasegate.evals.gate import apply_gate, with_comparison
+from releasegate.evals.gate import choose_rules, merge_gate
 from releasegate.evals.runner import EvalOptions, arun_eval
 from releasegate.project import Project
 from releasegate.results.comparison import Comparison
-from releasegate.results.report import EvalReport, GateResult
+from releasegate.results.report import EvalReport
 
 __all__ = ["GatedRun", "arun_gated"]
 
@@ -28,13 +28,6 @@ class GatedRun:
 
     report: EvalReport
     comparison: Comparison | None = None
-
-
-def _merge_gate(
-    head: EvalReport, comparison: Comparison, project: Project, suite: str
-) -> GateResult:
-    gate = head.gate or apply_gate(head.summary, project.suite(suite).gate)
-    return with_comparison(gate, comparison)
 
 
 async def arun_gated(
@@ -71,14 +64,13 @@ async def arun_gated(
         return GatedRun(head.model_copy(update={"overrides": overrides}))
     # The paired statistics bring numpy and scipy (about 1 s of imports): only with a
     # baseline.
-    from releasegate.evals.compare import compare_reports
-    from releasegate.evals.compare_rules import choose_rules
+    from releasegate.evals.comparison import compare_reports
 
     rules = choose_rules(head=head, suite=(suite, project.suite(suite).gate))
     comparison = rules.stamp(compare_reports(baseline, head, gate=rules.gate))
     head = head.model_copy(
         update={
-            "gate": _merge_gate(head, comparison, project, suite),
+            "gate": merge_gate(head, comparison, project.suite(suite).gate),
             "comparison": comparison.model_dump(mode="json"),
             "overrides": overrides,
         }

@@ -30,13 +30,14 @@ from releasegate.datasets.dataset import Dataset, load_dataset
 from releasegate.errors import BudgetExceeded, ConfigError, ProviderError, UsageError
 from releasegate.evals._build import open_cache, open_suite
 from releasegate.evals._pins import explain_unserved_model
-from releasegate.evals.gate import apply_gate
+from releasegate.evals._render import render_case
+from releasegate.evals.gate import apply_gate, repeat_rules
 from releasegate.llm import ChatRequest
 from releasegate.project import Project, load_project
 from releasegate.prompts import Prompt
 from releasegate.providers.cache import ResponseCache
 from releasegate.providers.managed import Budget
-from releasegate.results.report import CaseResult, EvalReport, Identity, RuleResult
+from releasegate.results.report import CaseResult, EvalReport, Identity
 from releasegate.results.summary import summarize
 
 __all__ = ["EvalOptions", "arun_eval", "run_eval"]
@@ -181,7 +182,7 @@ class _Engine:
         )
 
     async def run_case(self, case: Case, repeat: int) -> CaseResult:
-        messages = self.prompt.render(case) if self.prompt else _default_messages(case)
+        messages = render_case(self.prompt, case) if self.prompt else _default_messages(case)
         request = ChatRequest(
             messages=tuple(messages),
             model=self.model,
@@ -374,28 +375,9 @@ def _build_report(engine: _Engine, state: _Run, started: datetime, elapsed: floa
         stop_reason=reason,
         cases=results,
     )
-    extra, warnings = _repeat_rules(report, engine)
+    extra, warnings = repeat_rules(report, engine.suite.gate, engine.repeat)
     report.gate = apply_gate(summary, engine.suite.gate, extra_rules=extra, warnings=warnings)
     return report
-
-
-def _repeat_rules(report: EvalReport, engine: _Engine) -> tuple[list[RuleResult], list[str]]:
-    """pass^k and flaky cases: only meaningful with ``--repeat`` > 1."""
-    if engine.repeat <= 1:
-        return [], []
-    # This module brings scipy along: import it only for repeated runs.
-    from releasegate.evals.compare import flaky_cases, pass_k_rule
-
-    rules: list[RuleResult] = []
-    warnings: list[str] = []
-    pass_k = pass_k_rule(report, engine.suite.gate)
-    if pass_k is not None:
-        rules.append(pass_k)
-    flaky = flaky_cases(report)
-    if flaky:
-        shown = ", ".join(flaky[:10]) + (" ..." if len(flaky) > 10 else "")
-        warnings.append(f"{len(flaky)} flaky case(s), repeats disagree on pass/fail: {shown}")
-    return rules, warnings
 
 
 def run_eval(

@@ -25,6 +25,7 @@ from releasegate.errors import ConfigError, Issue, PromptError
 from releasegate.evals._build import SuiteParts, open_suite
 from releasegate.evals._credentials import key_vars, placeholder_keys
 from releasegate.evals._lint import lint_model_name
+from releasegate.evals._render import render_case
 from releasegate.evals._scoring import CaseScorer
 from releasegate.project import Project, load_project
 from releasegate.prompts import Prompt, scan_prompts
@@ -284,7 +285,7 @@ class _Validator:
         failed = 0
         for case in dataset.cases:
             try:
-                prompt.render(case)
+                render_case(prompt, case)
             except PromptError as exc:
                 failed += 1
                 if failed <= _MAX_RENDER_ISSUES:

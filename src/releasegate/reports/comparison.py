@@ -106,7 +106,7 @@ def render_comparison_markdown(comparison: Comparison, *, heading_level: int = 4
     """The comparison as GitHub-flavoured Markdown.
 
     Args:
-        comparison: the result of :func:`~releasegate.evals.compare.compare_reports`.
+        comparison: the result of :func:`~releasegate.evals.comparison.compare_reports`.
         heading_level: level of the section heading (4 fits under the run report's
             level-3 heading).
     """

@@ -1,4 +1,4 @@
-"""The result of a baseline comparison (:func:`releasegate.evals.compare.compare_reports`).
+"""The result of a baseline comparison (:func:`releasegate.evals.comparison.compare_reports`).
 
 A :class:`Comparison` is a versioned JSON document of its own (``kind`` and
 ``schema_version``), written by ``releasegate compare --format json``.

@@ -18,7 +18,7 @@ from releasegate.evals.changes import (
     check_separation,
     prompts_at_ref,
 )
-from releasegate.evals.compare import compare_reports
+from releasegate.evals.comparison import compare_reports
 from releasegate.evals.runner import arun_eval
 from releasegate.project import load_project
 

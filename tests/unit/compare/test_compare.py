@@ -7,7 +7,8 @@ import pytest
 from scipy import stats as sps
 
 from releasegate.errors import ReportFormatError
-from releasegate.evals.compare import Comparison, compare_reports, flaky_cases
+from releasegate.evals.comparison import Comparison, compare_reports
+from releasegate.evals.gate import flaky_cases
 from releasegate.stats.paired import holm_adjust
 from tests.unit.compare._reports import Row, make_report
 

@@ -8,7 +8,7 @@ import pytest
 from rich.console import Console
 
 from releasegate.config import GateConfig
-from releasegate.evals.compare import compare_reports
+from releasegate.evals.comparison import compare_reports
 from releasegate.reports.comparison import (
     render_comparison_markdown,
     render_comparison_terminal,

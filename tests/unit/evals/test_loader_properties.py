@@ -198,7 +198,7 @@ def test_prompt_arbitrary_templates_render_or_raise_prompt_error(template: str, 
         path.write_text(text, encoding="utf-8", errors="surrogatepass")
         try:
             prompt = load_prompt(path)
-            prompt.render(Case(id="c", input=var))
+            prompt.render(Case(id="c", input=var).template_vars())
         except ConfigError as exc:
             assert exc.issues
 

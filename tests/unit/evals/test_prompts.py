@@ -37,7 +37,7 @@ def test_load_and_render(tmp_path: Path) -> None:
     assert prompt.ref == "support@1.2.0"
     assert prompt.path is not None and prompt.path.endswith("p.yaml")
     assert prompt.line_of("model") == 3
-    messages = prompt.render(Case(id="c1", input="Where is my order?", context="Order 7 shipped."))
+    messages = prompt.render({"input": "Where is my order?", "context": "Order 7 shipped."})
     assert messages == [
         {"role": "system", "content": "You are terse."},
         {"role": "user", "content": "Context: Order 7 shipped.\nQuestion: Where is my order?"},
@@ -46,8 +46,13 @@ def test_load_and_render(tmp_path: Path) -> None:
 
 def test_render_without_system_and_with_template_vars() -> None:
     prompt = Prompt(name="p", version="0.1.0", model="m-q8_0", template="{{ city }}/{{ n + 1 }}")
+    assert prompt.render({"city": "Oslo", "n": 2}) == [{"role": "user", "content": "Oslo/3"}]
+
+
+def test_render_takes_a_case_s_template_vars() -> None:
+    prompt = Prompt(name="p", version="0.1.0", model="m-q8_0", template="{{ city }}/{{ n + 1 }}")
     case = Case(id="x", input={"city": "Oslo"}, vars={"n": 2})
-    assert prompt.render(case) == [{"role": "user", "content": "Oslo/3"}]
+    assert prompt.render(case.template_vars()) == [{"role": "user", "content": "Oslo/3"}]
 
 
 def test_hashes_separate_text_and_config() -> None:
@@ -70,15 +75,15 @@ def test_hashes_separate_text_and_config() -> None:
     assert base.model_copy(update={"path": "x.yaml"}).content_hash == base.content_hash
 
 
-def test_undefined_variable_names_prompt_case_and_variable(tmp_path: Path) -> None:
+def test_undefined_variable_names_prompt_file_and_variable(tmp_path: Path) -> None:
     prompt = load_prompt(_write(tmp_path, GOOD.replace("{{ context }}", "{{ customer }}")))
-    case = Case(id="case-7", input="hi", source="data.yaml", line=12)
     with pytest.raises(PromptError) as info:
-        prompt.render(case)
+        prompt.render({"input": "hi", "context": "c"})
     (issue,) = info.value.issues
-    assert (issue.file, issue.line, issue.case_id) == ("data.yaml", 12, "case-7")
+    assert issue.file == prompt.path and issue.case_id is None
     assert "'support'" in issue.message
     assert "'customer' is undefined" in issue.message
+    assert "(variables provided: context, input)" in issue.message
 
 
 def test_template_syntax_error_points_at_file_line(tmp_path: Path) -> None:
@@ -98,12 +103,12 @@ def test_sandbox_blocks_python_internals() -> None:
         template="{{ input.__class__.__mro__[1].__subclasses__() }}",
     )
     with pytest.raises(PromptError, match="failed to render"):
-        prompt.render(Case(id="x", input="hi"))
+        prompt.render({"input": "hi"})
 
 
 def test_no_html_autoescape() -> None:
     prompt = Prompt(name="p", version="1.0.0", model="m-q8_0", template="{{ input }}")
-    assert prompt.render(Case(id="x", input="<b>&</b>"))[-1]["content"] == "<b>&</b>"
+    assert prompt.render({"input": "<b>&</b>"})[-1]["content"] == "<b>&</b>"
 
 
 @pytest.mark.parametrize(
@@ -165,7 +170,7 @@ def test_scan_prompts_collects_all_bad_files(tmp_path: Path) -> None:
 
 def test_copies_with_changes_do_not_reuse_stale_caches() -> None:
     base = Prompt(name="p", version="1.0.0", model="m-2024-01-01", template="A {{ input }}")
-    case = Case(id="x", input="hi")
+    case = {"input": "hi"}
     assert base.render(case)[-1]["content"] == "A hi"
     before = (base.content_hash, base.text_hash, base.config_hash)
     changed = base.model_copy(update={"template": "B {{ input }}", "model": "m-2024-02-01"})
@@ -186,6 +191,6 @@ def test_rendering_many_cases_reuses_the_compiled_template() -> None:
     prompt = Prompt(name="p", version="1.0.0", model="m", template="Q: {{ input }}")
     template = prompt.compile()
     cases = [Case(id=str(i), input=f"question {i}") for i in range(2000)]
-    outputs = [prompt.render(c)[-1]["content"] for c in cases]
+    outputs = [prompt.render(c.template_vars())[-1]["content"] for c in cases]
     assert prompt.compile() is template
     assert outputs[1999] == "Q: question 1999"

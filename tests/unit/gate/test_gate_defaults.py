@@ -255,8 +255,8 @@ def test_a_report_without_recorded_config_still_reads() -> None:
 def test_with_comparison_keeps_defaults_unless_a_regression_rule_was_evaluated(
     suite_gate: GateConfig, keeps_default: bool
 ) -> None:
-    from releasegate.evals.compare import compare_reports
-    from releasegate.evals.compare_rules import choose_rules
+    from releasegate.evals.comparison import compare_reports
+    from releasegate.evals.gate import choose_rules
 
     base = make_report([Row(f"c{i}", 1.0, tags=["x"]) for i in range(30)])
     head = make_report([Row(f"c{i}", 0.5 if i % 2 else 1.0, tags=["x"]) for i in range(30)])

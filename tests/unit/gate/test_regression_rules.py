@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from releasegate.config import GateConfig
-from releasegate.evals.compare import compare_reports, pass_k_rule, regression_rules
-from releasegate.evals.gate import DEFAULT_REGRESSION_RULE
+from releasegate.evals.comparison import compare_reports
+from releasegate.evals.gate import DEFAULT_REGRESSION_RULE, pass_k_rule, regression_rules
 from tests.unit.compare._reports import Row, make_report
 
 pytestmark = pytest.mark.unit
@@ -212,7 +212,7 @@ def test_rule_source_precedence(
     threshold: float,
     passed: bool,
 ) -> None:
-    from releasegate.evals.compare_rules import choose_rules
+    from releasegate.evals.gate import choose_rules
 
     base, head = _sixty_case_drop()
     head = _record(head, None if recorded is None else GateConfig(max_regression=recorded))
@@ -247,7 +247,7 @@ def test_rule_source_precedence(
 def test_a_recorded_gate_without_regression_rule_falls_to_the_default_rule(
     recorded: GateConfig,
 ) -> None:
-    from releasegate.evals.compare_rules import choose_rules
+    from releasegate.evals.gate import choose_rules
 
     base, head = _sixty_case_drop()
     choice = choose_rules(head=_record(head, recorded))
@@ -258,7 +258,7 @@ def test_a_recorded_gate_without_regression_rule_falls_to_the_default_rule(
 
 
 def test_flags_override_per_rule_and_tags_add_up() -> None:
-    from releasegate.evals.compare_rules import choose_rules
+    from releasegate.evals.gate import choose_rules
 
     _, head = _sixty_case_drop()
     head = _record(head, GateConfig(max_regression=0.05, critical_tags=["a"]))
@@ -270,7 +270,7 @@ def test_flags_override_per_rule_and_tags_add_up() -> None:
 
 @pytest.mark.parametrize(("noise", "seed"), [(0.0, 0), (0.02, 1), (0.1, 2), (0.2, 3)])
 def test_default_passes_without_an_evident_drop(noise: float, seed: int) -> None:
-    from releasegate.evals.compare_rules import choose_rules
+    from releasegate.evals.gate import choose_rules
 
     # symmetric noise well inside [0, 1] (no clipping), centred so the mean delta is 0
     rng = np.random.default_rng(seed)
@@ -289,7 +289,7 @@ def test_default_passes_without_an_evident_drop(noise: float, seed: int) -> None
 
 def test_an_invalid_recorded_gate_is_a_clear_error() -> None:
     from releasegate.errors import ReportFormatError
-    from releasegate.evals.compare_rules import choose_rules
+    from releasegate.evals.gate import choose_rules
 
     _, head = _sixty_case_drop()
     head = _record(head, GateConfig(max_regression=0.05))
@@ -319,7 +319,7 @@ def test_the_rule_source_is_rendered(
 
     from rich.console import Console
 
-    from releasegate.evals.compare_rules import choose_rules
+    from releasegate.evals.gate import choose_rules
     from releasegate.reports.comparison import (
         render_comparison_markdown,
         render_comparison_terminal,

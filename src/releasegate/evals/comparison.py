@@ -1,9 +1,8 @@
-"""Baseline comparison of two evaluation reports and its gate rules.
+"""Baseline comparison of two evaluation reports: :func:`compare_reports`.
 
 Cases are paired by id. A case run several times (``--repeat K``) is first reduced to
-one number per side: the mean of its scored repeats' scores (an errored repeat counts as
-0, a repeat without a measured weighted check is left out) and the share of repeats that
-passed; a case "passes" when at least half its repeats passed. Which results count and
+one row per side (:mod:`releasegate.evals._per_case`): the mean of its scored repeats'
+scores and the share of repeats that passed. Which results count and
 how they are weighted is :mod:`releasegate.results.verdicts`, as in the summary: a case
 that is informational (weight 0) on either side is left out of the paired statistics.
 
@@ -14,23 +13,24 @@ the per-tag and per-check means equal the summary's. The headline is the weighte
 difference ``head - base`` with a seeded paired bootstrap interval and a paired t
 interval. The gate uses the bootstrap
 interval's *upper bound*, never the point estimate, so that sampling noise does not
-block a merge (see ``docs/comparison.md``).
+block a merge (see ``docs/comparison.md``). The result is the
+:class:`~releasegate.results.comparison.Comparison` document; its gate rules come from
+:func:`releasegate.evals.gate.regression_rules`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
 from releasegate.config import GateConfig
 from releasegate.errors import ReportFormatError
-from releasegate.evals.compare_rules import regression_rules
+from releasegate.evals._per_case import CaseRow, case_rows
+from releasegate.evals.gate import flaky_cases, regression_rules
 from releasegate.results.comparison import (
-    COMPARISON_SCHEMA_VERSION,
     CaseFlip,
     Comparison,
     IntervalOut,
@@ -39,13 +39,7 @@ from releasegate.results.comparison import (
     ResourceDelta,
     SliceDelta,
 )
-from releasegate.results.report import EvalReport, RuleResult
-from releasegate.results.verdicts import (
-    SCORED,
-    case_verdict,
-    gating_check_values,
-    result_score,
-)
+from releasegate.results.report import EvalReport
 from releasegate.stats.paired import (
     holm_adjust,
     mcnemar_test,
@@ -54,123 +48,9 @@ from releasegate.stats.paired import (
     paired_t_test,
 )
 
-__all__ = [
-    "COMPARISON_SCHEMA_VERSION",
-    "CaseFlip",
-    "Comparison",
-    "IntervalOut",
-    "McNemarOut",
-    "OverallDelta",
-    "ResourceDelta",
-    "SliceDelta",
-    "compare_reports",
-    "flaky_cases",
-    "pass_k_rule",
-    "regression_rules",
-]
+__all__ = ["Comparison", "compare_reports"]
 
 _MAX_LISTED = 50  # cases listed per category in the JSON (all are counted)
-
-
-@dataclass
-class _CaseAgg:
-    """One case of one report, its repeats reduced to one row."""
-
-    id: str
-    score: float | None
-    pass_share: float
-    n_repeats: int
-    n_passed: int
-    weight: float
-    tags: list[str]
-    cost: float
-    latency: float | None
-    #: check type -> (mean value over the repeats, values per scored repeat)
-    checks: dict[str, tuple[float, float]] = field(default_factory=dict)
-    reasons: list[str] = field(default_factory=list)
-    output: str | None = None
-    informational: bool = False
-
-    @property
-    def passed(self) -> bool:
-        return self.pass_share >= 0.5
-
-
-def _aggregate(report: EvalReport) -> dict[str, _CaseAgg]:
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i, c in enumerate(report.cases):
-        groups[c.id].append(i)
-    out: dict[str, _CaseAgg] = {}
-    for cid, idxs in groups.items():
-        rows = [report.cases[i] for i in idxs]
-        verdicts = [case_verdict(r) for r in rows]
-        scored = [r for r, v in zip(rows, verdicts, strict=True) if v in SCORED]
-        lat = [r.latency_ms for r in rows if r.latency_ms is not None]
-        checks: dict[str, list[float]] = defaultdict(list)
-        reasons: list[str] = []
-        for r in rows:
-            for ctype, values in gating_check_values(r).items():
-                checks[ctype].extend(values)
-            for ch in r.checks:
-                text = f"{ch.type}: {ch.reason}"
-                if ch.passed is False and ch.weight > 0 and ch.reason and text not in reasons:
-                    reasons.append(text)
-            if r.error and f"error: {r.error}" not in reasons:
-                reasons.append(f"error: {r.error}")
-        failing = [r for r, v in zip(rows, verdicts, strict=True) if v in ("failed", "error")]
-        n_passed = sum(1 for v in verdicts if v == "passed")
-        out[cid] = _CaseAgg(
-            id=cid,
-            score=float(np.mean([result_score(r) for r in scored])) if scored else None,
-            pass_share=n_passed / len(rows),
-            n_repeats=len(rows),
-            n_passed=n_passed,
-            weight=rows[0].weight,
-            tags=list(rows[0].tags),
-            cost=float(np.mean([r.cost_usd for r in rows])),
-            latency=float(np.mean(lat)) if lat else None,
-            checks={
-                k: (float(np.mean(v)), len(v) / max(len(scored), 1)) for k, v in checks.items()
-            },
-            reasons=reasons,
-            output=(failing[0] if failing else rows[0]).output,
-            informational=all(v == "informational" for v in verdicts),
-        )
-    return out
-
-
-def flaky_cases(report: EvalReport) -> list[str]:
-    """Ids of cases whose repeats disagree on pass/fail (sorted)."""
-    return sorted(
-        a.id
-        for a in _aggregate(report).values()
-        if not a.informational and 0 < a.n_passed < a.n_repeats
-    )
-
-
-def pass_k_rule(report: EvalReport, gate: GateConfig) -> RuleResult | None:
-    """The ``min_pass_repeats`` rule (pass^k): every case passes in at least k repeats.
-
-    Returns ``None`` when the gate does not set ``min_pass_repeats``.
-    """
-    k = gate.min_pass_repeats
-    if k is None:
-        return None
-    aggs = [a for a in _aggregate(report).values() if not a.informational]
-    short = sorted(a.id for a in aggs if a.n_passed < k)
-    repeats = max((a.n_repeats for a in aggs), default=0)
-    msg = f"{len(short)} case(s) passed in fewer than {k} repeat(s)"
-    if repeats < k:
-        msg += f"; the run has only {repeats} repeat(s) — run with --repeat {k} or more"
-    elif short:
-        msg += ": " + ", ".join(short[:10]) + (" ..." if len(short) > 10 else "")
-    return RuleResult(
-        rule="min_pass_repeats",
-        passed=not short,
-        actual=float(len(short)),
-        threshold=float(k),
-        message=msg,
-    )
 
 
 def _interval(
@@ -180,7 +60,7 @@ def _interval(
 
 
 def _overall(
-    pairs: list[tuple[_CaseAgg, _CaseAgg]], *, seed: int, confidence: float, n_resamples: int
+    pairs: list[tuple[CaseRow, CaseRow]], *, seed: int, confidence: float, n_resamples: int
 ) -> OverallDelta:
     base = np.array([b.score for b, _ in pairs], dtype=np.float64)
     head = np.array([h.score for _, h in pairs], dtype=np.float64)
@@ -266,7 +146,7 @@ def _p95_or_none(values: Iterable[float | None]) -> float | None:
     return float(np.percentile(vals, 95)) if vals else None
 
 
-def _flip(b: _CaseAgg, h: _CaseAgg) -> CaseFlip:
+def _flip(b: CaseRow, h: CaseRow) -> CaseFlip:
     assert b.score is not None and h.score is not None
     return CaseFlip(
         id=h.id,
@@ -302,7 +182,7 @@ def compare_reports(
     Raises:
         ReportFormatError: when the reports share no scored case id.
     """
-    b_aggs, h_aggs = _aggregate(base), _aggregate(head)
+    b_aggs, h_aggs = case_rows(base), case_rows(head)
     common = [cid for cid in h_aggs if cid in b_aggs]
     base_only = sorted(set(b_aggs) - set(h_aggs))
     head_only = sorted(set(h_aggs) - set(b_aggs))

@@ -1,9 +1,7 @@
-"""The gate: absolute thresholds on a report's summary, and its defaults.
+"""Absolute gate rules on a report's summary, and their defaults.
 
 Every configured rule yields a :class:`RuleResult` with the measured value and the
-threshold, so a failed gate always says which rule failed and by how much. Regression
-rules against a baseline come from :mod:`releasegate.evals.compare_rules` and are merged
-by :func:`with_comparison`.
+threshold, so a failed gate always says which rule failed and by how much.
 
 No configuration turns evident failure green (see ``docs/ci.md``, "Gate defaults"):
 
@@ -20,13 +18,8 @@ Each default that applied is named in its rule's message and in ``GateResult.def
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from releasegate.config import GateConfig
 from releasegate.results.report import GateResult, RuleResult, Summary
-
-if TYPE_CHECKING:
-    from releasegate.results.comparison import Comparison
 
 __all__ = [
     "ALL_CASES_PASS",
@@ -36,7 +29,6 @@ __all__ = [
     "has_quality_rule",
     "has_regression_rule",
     "unmeasured_limit",
-    "with_comparison",
 ]
 
 #: name of the default rule "every case must pass its case threshold"
@@ -246,37 +238,4 @@ def apply_gate(
         warnings=list(warnings or []),
         config=gate.model_dump(mode="json"),
         defaults=defaults,
-    )
-
-
-def _regression_quality(rule: RuleResult) -> bool:
-    return rule.rule == "max_regression" or rule.rule.startswith("critical_tag:")
-
-
-def with_comparison(gate: GateResult, comparison: Comparison) -> GateResult:
-    """The head gate with the comparison's regression rules merged in.
-
-    A configured regression rule that was evaluated (``max_regression``, a critical tag
-    with paired cases) is a rule on answer quality: it replaces the default
-    :data:`ALL_CASES_PASS` rule, since a relative gate tolerates the failures the
-    baseline already had. The comparison's default regression rule, when it applied,
-    joins ``defaults``.
-    """
-    rules, defaults = list(gate.rules), list(gate.defaults)
-    quality = [r for r in comparison.rules if _regression_quality(r)]
-    if any(not r.default for r in quality):
-        for r in rules:
-            if r.rule == ALL_CASES_PASS:
-                defaults = [d for d in defaults if d != r.message.split(" — ", 1)[0]]
-        rules = [r for r in rules if r.rule != ALL_CASES_PASS]
-    if any(r.default for r in quality):
-        defaults.append(DEFAULT_REGRESSION_RULE)
-    rules += comparison.rules
-    return gate.model_copy(
-        update={
-            "passed": all(r.passed for r in rules),
-            "rules": rules,
-            "warnings": [*gate.warnings, *comparison.warnings],
-            "defaults": defaults,
-        }
     )

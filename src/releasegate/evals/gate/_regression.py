@@ -15,11 +15,11 @@ from pydantic import ValidationError
 
 from releasegate.config import GateConfig
 from releasegate.errors import ReportFormatError
-from releasegate.evals.gate import DEFAULT_REGRESSION_RULE
+from releasegate.evals.gate._absolute import DEFAULT_REGRESSION_RULE
 from releasegate.results.comparison import ALPHA, Comparison
 from releasegate.results.report import EvalReport, RuleResult
 
-__all__ = ["RuleChoice", "RuleSource", "choose_rules", "regression_rules"]
+__all__ = ["RuleChoice", "RuleSource", "choose_rules", "recorded_gate", "regression_rules"]
 
 RuleSource = Literal["flags", "suite", "report", "default"]
 

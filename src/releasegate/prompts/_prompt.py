@@ -1,41 +1,20 @@
-"""Prompts as versioned files.
-
-A prompt file is YAML with a name, a semantic version, a pinned model, generation
-parameters, an optional system message and a Jinja2 template for the user message::
-
-    name: support-answer
-    version: 1.2.0
-    model: gpt-4o-2024-11-20
-    params: {temperature: 0}
-    system: You are a concise support agent.
-    template: |
-      Context: {{ context }}
-      Question: {{ input }}
-
-Templates run in Jinja2's sandbox with ``StrictUndefined``, so a variable a case does not
-provide is an error naming the prompt, the case and the variable, never an empty string.
-Three hashes identify a prompt: ``content_hash`` (everything that changes the request),
-``text_hash`` (system + template) and ``config_hash`` (model + params); the last two let
-``validate --base`` refuse a change that alters text and model in one step.
-"""
+"""The :class:`Prompt` model: identity, hashes and sandboxed rendering."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
-from releasegate._yaml import display_path, load_yaml_file, validation_issues
-from releasegate.datasets.case import Case
 from releasegate.errors import Issue, PromptError
 
-__all__ = ["Prompt", "load_prompt", "load_prompts", "scan_prompts"]
+__all__ = ["Prompt"]
 
 # Semantic Versioning 2.0.0: MAJOR.MINOR.PATCH, optional -prerelease and +build metadata,
 # no leading zeros in numeric identifiers.
@@ -184,34 +163,39 @@ class Prompt(BaseModel):
         self._compiled = (self.template, compiled)
         return compiled
 
-    def render(self, case: Case) -> list[dict[str, Any]]:
-        """The chat messages for one case: the system message (if any), then the user
-        message rendered from the template with ``case.template_vars()``.
+    def render(self, variables: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The chat messages for one request: the system message (if any), then the user
+        message rendered from the template with ``variables``.
+
+        Args:
+            variables: template variables by name (an eval case's
+                ``Case.template_vars()``, or a served request's variables).
+
+        Returns:
+            ``[{"role": "system", "content": ...}, {"role": "user", "content": ...}]``,
+            without the system message when the prompt has none.
 
         Raises:
-            PromptError: when the template uses a variable the case does not define, or
-                fails at render time; the message names the prompt, case and variable.
+            PromptError: when the template uses a variable ``variables`` does not
+                define, or fails at render time; the message names the prompt and the
+                variable. Its issue points at the prompt file: a caller that knows where
+                the variables came from (a dataset case) re-points it there.
         """
         template = self.compile()
-        variables = case.template_vars()
         try:
             content = template.render(variables)
         except jinja2.UndefinedError as exc:
             raise PromptError(
                 Issue(
-                    file=case.source or self._where,
-                    line=case.line,
-                    case_id=case.id,
+                    file=self._where,
                     message=f"prompt {self.name!r}: undefined template variable: {exc.message}"
-                    f" (case provides: {', '.join(sorted(variables))})",
+                    f" (variables provided: {', '.join(sorted(variables))})",
                 )
             ) from None
         except Exception as exc:  # user template code: any failure is a prompt error
             raise PromptError(
                 Issue(
-                    file=case.source or self._where,
-                    line=case.line,
-                    case_id=case.id,
+                    file=self._where,
                     message=f"prompt {self.name!r}: template failed to render: "
                     f"{type(exc).__name__}: {exc}",
                 )
@@ -221,89 +205,3 @@ class Prompt(BaseModel):
             messages.append({"role": "system", "content": self.system})
         messages.append({"role": "user", "content": content})
         return messages
-
-
-def load_prompt(path: str | Path) -> Prompt:
-    """Load and validate one prompt file, compiling its template.
-
-    Raises:
-        PromptError: with every problem found (file:line, field and what is wrong).
-    """
-    doc = load_yaml_file(path, PromptError)
-    shown = display_path(path)
-    data = doc.data
-    if not isinstance(data, dict):
-        kind = "empty" if data is None else f"a {type(data).__name__}"
-        raise PromptError(
-            Issue(
-                file=shown,
-                line=doc.line_at(()),
-                message=f"a prompt file must be a mapping with name, version, model and "
-                f"template; this one is {kind}",
-            )
-        )
-    if "path" in data:
-        raise PromptError(
-            Issue(file=shown, line=doc.line_at(("path",)), message="path: set by the loader")
-        )
-    try:
-        prompt = Prompt.model_validate({**data, "path": shown})
-    except ValidationError as exc:
-        raise PromptError(
-            validation_issues(exc, file=shown, data=data, doc=doc, model=Prompt)
-        ) from None
-    lines = {str(k): line for k in data if (line := doc.line_at((k,))) is not None}
-    prompt._field_lines = lines
-    node = doc.node_at(("template",))
-    if node is not None:
-        # A block scalar (`template: |`) starts on the line after its indicator.
-        offset = 1 if getattr(node, "style", None) in ("|", ">") else 0
-        prompt._template_line = node.start_mark.line + 1 + offset
-    prompt.compile()
-    return prompt
-
-
-def scan_prompts(directory: str | Path) -> tuple[dict[str, Prompt], list[Issue]]:
-    """Load every ``*.yaml``/``*.yml`` prompt below ``directory``, collecting problems.
-
-    Returns:
-        The prompts that loaded, by name, and the issues of those that did not
-        (including duplicate names, which name both files).
-    """
-    root = Path(directory)
-    if not root.is_dir():
-        what = "is not a directory" if root.exists() else "not found"
-        return {}, [Issue(file=display_path(root), message=f"prompt directory {what}")]
-    files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-    prompts: dict[str, Prompt] = {}
-    issues: list[Issue] = []
-    for file in files:
-        try:
-            prompt = load_prompt(file)
-        except PromptError as exc:
-            issues.extend(exc.issues)
-            continue
-        other = prompts.get(prompt.name)
-        if other is not None:
-            issues.append(
-                Issue(
-                    file=prompt.path or display_path(file),
-                    line=prompt.line_of("name"),
-                    message=f"duplicate prompt name {prompt.name!r}: also defined in {other.path}",
-                )
-            )
-            continue
-        prompts[prompt.name] = prompt
-    return prompts, issues
-
-
-def load_prompts(directory: str | Path) -> dict[str, Prompt]:
-    """Load every prompt file in ``directory`` (recursively), by name.
-
-    Raises:
-        PromptError: with the issues of every bad file, or for a duplicate name.
-    """
-    prompts, issues = scan_prompts(directory)
-    if issues:
-        raise PromptError(issues)
-    return prompts
