@@ -6,8 +6,6 @@ import pytest
 
 import releasegate
 
-pytestmark = pytest.mark.unit
-
 EXPECTED = {
     "AssertSpec",
     "CanaryPolicy",

@@ -10,8 +10,6 @@ from releasegate.evals.runner import EvalOptions, arun_eval
 from tests.support.openai_server import FakeOpenAIServer
 from tests.support.project import make_project
 
-pytestmark = pytest.mark.integration
-
 
 async def test_run_scores_every_case_and_passes(
     openai_server: FakeOpenAIServer, tmp_path: Path

@@ -20,7 +20,7 @@ from releasegate.scorers import rag as _rag  # noqa: F401
 from releasegate.scorers.base import Sample, ScorerContext, ScoreStatus, build_scorer
 from releasegate.scorers.spec import AssertSpec
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 CASES = [
     Case(

@@ -13,8 +13,6 @@ from releasegate.scorers import base
 from releasegate.scorers.base import Sample, Score, ScorerContext, available_scorers, build_scorer
 from releasegate.scorers.spec import AssertSpec
 
-pytestmark = pytest.mark.unit
-
 
 class Shouty:
     name = "shouty"

@@ -25,8 +25,6 @@ from releasegate.scorers.base import (
     score_checked,
 )
 
-pytestmark = pytest.mark.unit
-
 BAD_VALUES = [
     float("nan"),
     float("inf"),

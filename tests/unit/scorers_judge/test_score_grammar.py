@@ -18,8 +18,6 @@ from releasegate.scorers.base import ScoreStatus
 
 from ._fakes import ScriptedJudge, answers, make, sample
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.mark.parametrize(
     ("text", "value"),
