@@ -1,10 +1,15 @@
 """Shared fixtures. Servers the tests need (PostgreSQL, Redis) must be reachable when
-CI=true: there a missing server fails the test instead of skipping it."""
+CI=true: there a missing server fails the test instead of skipping it.
+
+Every test is marked ``unit``, ``integration`` or ``e2e`` by the folder it lives in
+(``tests/unit/...`` and so on), so ``-m unit`` selects by folder without a marker
+written in each module."""
 
 from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +20,32 @@ PG_URL = os.environ.get(
     "RELEASEGATE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("RELEASEGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+TEST_LEVELS = ("unit", "integration", "e2e")
+_TESTS_ROOT = Path(__file__).resolve().parent
+
+
+def folder_level(path: Path) -> str | None:
+    """The level a test file's folder gives it: ``tests/unit/x/test_y.py`` -> ``"unit"``.
+
+    Returns None for a file outside ``tests/unit``, ``tests/integration`` and ``tests/e2e``.
+    """
+    try:
+        parts = path.resolve().relative_to(_TESTS_ROOT).parts
+    except ValueError:
+        return None
+    if len(parts) > 1 and parts[0] in TEST_LEVELS:
+        return parts[0]
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark each test with the level of its folder (see the module docstring)."""
+    for item in items:
+        level = folder_level(item.path)
+        if level is not None:
+            item.add_marker(getattr(pytest.mark, level))
 
 
 def _reachable(host: str, port: int) -> bool:

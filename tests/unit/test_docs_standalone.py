@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.unit
-
 ROOT = Path(__file__).resolve().parents[2]
 CITATION = re.compile(r"\bSPEC\b|\bR-\d+(?:\.\d+)*\b")
 TEXT_SUFFIXES = {".md", ".json", ".yaml", ".yml", ".txt", ".html", ".j2", ".toml", ".csv", ".jsonl"}

@@ -9,8 +9,6 @@ import pytest
 from releasegate.errors import ConfigError, PromptError, UsageError
 from releasegate.project import Project, find_config, load_project
 
-pytestmark = pytest.mark.unit
-
 CONFIG = """\
 version: 1
 providers:

@@ -17,8 +17,6 @@ import pytest
 
 import releasegate
 
-pytestmark = pytest.mark.unit
-
 TOP_LEVEL = {
     "AssertSpec",
     "CanaryPolicy",

@@ -13,6 +13,10 @@ A key covers everything that can change an answer, built in one place (:class:`C
 Keys are SHA-256 digests of canonical JSON, the same in every process. Only the digest
 and the answer are stored, never the identity (so no credential, even digested). Writes
 are batched so that a 2,000-case run does not pay one fsync per call.
+
+A cache file that is not a SQLite database is a :class:`~releasegate.errors.UsageError`
+naming the file; an entry that cannot be read is a miss (the answer is fetched again and
+the entry rewritten).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePath
 from typing import Any
 
+from releasegate.errors import UsageError
 from releasegate.llm import ChatProvider, ChatRequest, ChatResponse, Usage
 
 __all__ = ["CacheKeyer", "ResponseCache", "cache_key", "canonical_json"]
@@ -126,6 +131,34 @@ def cache_key(
     return CacheKeyer(identity, request_fields).key(request)
 
 
+def _response(body: Any) -> ChatResponse | None:
+    """The response stored as ``body``, or None when it is not a readable entry."""
+    try:
+        data = json.loads(body)
+        return ChatResponse(
+            text=_str(data["text"]),
+            usage=Usage(_int(data.get("prompt_tokens", 0)), _int(data.get("completion_tokens", 0))),
+            model=None if data.get("model") is None else _str(data["model"]),
+            latency_ms=float(data.get("latency_ms", 0.0)),
+            cost_usd=None if data.get("cost_usd") is None else float(data["cost_usd"]),
+            cached=True,
+        )
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not a string")
+    return value
+
+
+def _int(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError("not an integer")
+    return value
+
+
 class ResponseCache:
     """A SQLite-backed map from a :class:`CacheKeyer` key to a recorded :class:`ChatResponse`.
 
@@ -133,6 +166,10 @@ class ResponseCache:
         path: the database file (created with its folder), or ``":memory:"``.
         flush_every: pending writes are committed in batches of this size, and at
             :meth:`close`.
+
+    Raises:
+        UsageError: ``path`` cannot be opened as a SQLite database (a corrupt or foreign
+            file, a folder); the message names the file and how to start afresh.
     """
 
     def __init__(self, path: str | Path, *, flush_every: int = 200) -> None:
@@ -141,15 +178,26 @@ class ResponseCache:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         import sqlite3  # only when caching: a run with the cache off skips the import
 
-        self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
+        try:
+            self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute(_SCHEMA)
+            except sqlite3.Error:
+                self._db.close()
+                raise
+        except sqlite3.Error as exc:
+            raise UsageError(
+                f"response cache {self.path}: cannot be opened as a SQLite database ({exc}); "
+                "delete the file to start an empty cache, or run without the cache"
+            ) from None
         self._pending: dict[str, tuple[float, str]] = {}  # written at the next flush
         self._flush_every = flush_every
 
     def get(self, key: str) -> ChatResponse | None:
-        """The cached response for ``key``, marked ``cached=True``, or None."""
+        """The cached response for ``key``, marked ``cached=True``; None on a miss or
+        for an entry that cannot be read."""
         pending = self._pending.get(key)
         if pending is not None:
             body = pending[1]
@@ -158,15 +206,7 @@ class ResponseCache:
             if row is None:
                 return None
             body = row[0]
-        data = json.loads(body)
-        return ChatResponse(
-            text=data["text"],
-            usage=Usage(data.get("prompt_tokens", 0), data.get("completion_tokens", 0)),
-            model=data.get("model"),
-            latency_ms=data.get("latency_ms", 0.0),
-            cost_usd=data.get("cost_usd"),
-            cached=True,
-        )
+        return _response(body)
 
     def put(self, key: str, response: ChatResponse) -> None:
         body = json.dumps(

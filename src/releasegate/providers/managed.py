@@ -2,13 +2,15 @@
 timeout and retries with exponential backoff that honour ``Retry-After``.
 
 Providers themselves never retry; every call of a target or a judge goes through one
-:class:`ManagedProvider`, so these policies hold for both.
+:class:`ManagedProvider`, so these policies hold for both. The sleep between attempts and
+the backoff's jitter are injectable, so tests can record the waits instead of waiting.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +26,10 @@ from releasegate.errors import BudgetExceeded, ProviderError
 from releasegate.llm import ChatProvider, ChatRequest, ChatResponse
 from releasegate.providers.cache import CacheKeyer, ResponseCache
 
-__all__ = ["Budget", "ManagedProvider", "RetryPolicy"]
+__all__ = ["Budget", "ManagedProvider", "RetryPolicy", "Sleep"]
+
+Sleep = Callable[[float], Awaitable[None]]
+"""How the retry loop waits: called with the wait in seconds (default :func:`asyncio.sleep`)."""
 
 
 @dataclass
@@ -59,21 +64,43 @@ class Budget:
         self.spent_tokens += response.usage.total_tokens
 
 
+def full_jitter(ceiling_s: float) -> float:
+    """A wait drawn uniformly from ``[0, ceiling_s]`` seconds ("full jitter")."""
+    return random.uniform(0, ceiling_s)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter; a server's ``Retry-After`` wins."""
+    """Exponential backoff with full jitter; a server's ``Retry-After`` wins.
+
+    Attributes:
+        max_retries: attempts after the first one (0: never retry).
+        initial_s: the backoff ceiling before the first retry, in seconds; it doubles
+            with each retry.
+        max_s: cap on the backoff ceiling, in seconds.
+        max_retry_after_s: cap on the wait a server asks for with ``Retry-After``, in
+            seconds (a negative value counts as 0).
+        jitter: turns a ceiling (seconds) into the wait (seconds); default
+            :func:`full_jitter`. A server's ``Retry-After`` is used as is, without jitter.
+    """
 
     max_retries: int = 4
     initial_s: float = 0.5
     max_s: float = 30.0
     max_retry_after_s: float = 120.0
+    jitter: Callable[[float], float] = full_jitter
+
+    def backoff_ceiling(self, retry: int) -> float:
+        """The longest backoff before retry number ``retry`` (1 is the first retry), in
+        seconds: ``min(max_s, initial_s * 2 ** (retry - 1))``."""
+        return min(self.max_s, self.initial_s * (2.0 ** (retry - 1)))
 
     def wait(self, state: RetryCallState) -> float:
+        """Seconds to wait after the failed attempt ``state.attempt_number``."""
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, ProviderError) and exc.retry_after is not None:
             return min(max(exc.retry_after, 0.0), self.max_retry_after_s)
-        ceiling = min(self.max_s, self.initial_s * (2 ** (state.attempt_number - 1)))
-        return random.uniform(0, ceiling)
+        return self.jitter(self.backoff_ceiling(state.attempt_number))
 
 
 def _retryable(exc: BaseException) -> bool:
@@ -91,6 +118,13 @@ class ManagedProvider(ChatProvider):
         retry: the retry policy.
         cache: the shared response cache, or None to always call upstream.
         budget: the run's budget, shared between target and judges.
+        sleep: how to wait between attempts (default :func:`asyncio.sleep`; tests pass
+            a recorder).
+
+    Raises (from :meth:`complete`):
+        ProviderError: the last attempt's error once retries are spent, or at once when
+            the error is not retryable; a timed-out attempt is a retryable one.
+        BudgetExceeded: the budget was spent before the call was dispatched.
     """
 
     def __init__(
@@ -103,6 +137,7 @@ class ManagedProvider(ChatProvider):
         retry: RetryPolicy | None = None,
         cache: ResponseCache | None = None,
         budget: Budget | None = None,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self.inner = inner
         self.type = inner.type
@@ -112,6 +147,7 @@ class ManagedProvider(ChatProvider):
         self._retry = retry or RetryPolicy()
         self._cache = cache
         self._budget = budget
+        self._sleep = sleep
         self.cache_request_fields = inner.cache_request_fields
         self._identity = inner.cache_identity()
         self._keyer = CacheKeyer(self._identity, self.cache_request_fields)
@@ -148,6 +184,7 @@ class ManagedProvider(ChatProvider):
             stop=stop_after_attempt(self._retry.max_retries + 1),
             wait=self._retry.wait,
             retry=retry_if_exception(_retryable),
+            sleep=self._sleep,
             reraise=True,
         )
         first = True

@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-pytestmark = pytest.mark.e2e
-
 N = 40
 
 

@@ -18,8 +18,6 @@ from typing import Any
 import pytest
 import yaml
 
-pytestmark = pytest.mark.e2e
-
 N = 60
 # 12 of 60 cases answer wrongly in head: the mean falls from 1.00 to 0.80
 WRONG = [f"c{i:02d}" for i in range(N) if i % 10 in (3, 7)]

@@ -18,8 +18,6 @@ import releasegate
 from releasegate.cli import load_all
 from tests.support.project import make_project
 
-pytestmark = pytest.mark.e2e
-
 ROOT = Path(__file__).resolve().parents[3]
 # <str>, <bool>, <path>, ... and {feature}-style placeholders of the docs generator
 TYPE_METAVAR = re.compile(r"<(?:str|bool|int|float|path|text|choice)>|\{[a-z_]+\}(?! expands)")

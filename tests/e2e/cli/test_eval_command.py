@@ -9,12 +9,8 @@ import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
-import pytest
-
 from tests.support.openai_server import FakeOpenAIServer
 from tests.support.project import make_project
-
-pytestmark = pytest.mark.e2e
 
 
 async def run_cli(*args: str, cwd: Path) -> tuple[int, str, str]:

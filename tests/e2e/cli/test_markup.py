@@ -9,12 +9,8 @@ import os
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.support.openai_server import FakeOpenAIServer
 from tests.support.project import make_project
-
-pytestmark = pytest.mark.e2e
 
 MARKUP = ["[/]", "[bold]x", "[link=https://example.com]y[/link]", "[red", "\\[", ":smile:"]
 

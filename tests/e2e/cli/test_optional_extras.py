@@ -18,8 +18,6 @@ import yaml
 from releasegate._optional import EXTRAS, MissingExtra, import_optional, missing_extra, require
 from tests.support.project import make_project
 
-pytestmark = pytest.mark.e2e
-
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 _RUNNER = """

@@ -14,8 +14,6 @@ import pytest
 from tests.support.openai_server import FakeOpenAIServer
 from tests.support.project import make_project
 
-pytestmark = pytest.mark.e2e
-
 OPTIONS = ("--output", "--junit", "--markdown", "--html")
 
 

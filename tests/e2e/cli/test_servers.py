@@ -21,7 +21,6 @@ from tests.integration.store._db import database_url, pg_database_url
 
 __all__ = ["database_url", "pg_database_url"]
 
-pytestmark = [pytest.mark.e2e]
 
 CLI = [sys.executable, "-m", "releasegate"]
 

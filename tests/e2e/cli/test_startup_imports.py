@@ -8,12 +8,8 @@ import json
 import sys
 from pathlib import Path
 
-import pytest
-
 from tests.support.lean_openai_server import LeanOpenAIServer
 from tests.support.project import make_project
-
-pytestmark = pytest.mark.e2e
 
 HEAVY = ["scipy", "numpy", "sqlalchemy", "httpx", "openai", "jsonschema", "fastapi"]
 

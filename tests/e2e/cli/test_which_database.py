@@ -21,8 +21,6 @@ import sqlalchemy as sa
 
 from tests.conftest import PG_URL, require_server
 
-pytestmark = pytest.mark.e2e
-
 READ_COMMANDS = [
     ["deploy", "status", "f"],
     ["deploy", "history", "f"],

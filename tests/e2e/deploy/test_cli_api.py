@@ -9,7 +9,7 @@ import pytest
 
 from tests.e2e.deploy._cli import run
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 
 def test_cli_through_the_api(server: str, database_url: str, tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e.deploy._cli import run
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 FEATURE = "support-answer-assistant-for-enterprise-customers"
 GOOD = "2026.11.30-release-candidate-with-a-long-suffix-7"

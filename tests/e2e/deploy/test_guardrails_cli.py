@@ -12,7 +12,7 @@ from releasegate.results.report import GateResult, Identity, RuleResult
 from tests.e2e.deploy._cli import run
 from tests.unit.deploy.test_service import report
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 
 def _project(root: Path) -> Path:

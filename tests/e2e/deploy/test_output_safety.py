@@ -9,7 +9,7 @@ import pytest
 
 from tests.e2e.deploy._cli import invoke as run
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 MARKUP = [
     "[/]",

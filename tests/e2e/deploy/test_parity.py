@@ -21,7 +21,7 @@ import pytest
 from releasegate.deploy.bucketing import bucket
 from tests.e2e.deploy._cli import Result, invoke, run
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 MODES = ("local", "api")
 FEATURE = {"local": "chat-l", "api": "chat-a"}

@@ -11,7 +11,7 @@ import pytest
 from tests.e2e.deploy._cli import free_port
 from tests.e2e.deploy._cli import invoke as run
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 
 def _setup(database_url: str) -> str:

@@ -17,7 +17,7 @@ import yaml
 from releasegate.cli import app
 from releasegate.scaffold import SCAFFOLD_FILES
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 WORKFLOWS = (".github/workflows/releasegate.yml", ".github/workflows/releasegate-nightly.yml")
 

@@ -18,7 +18,7 @@ import pytest
 from releasegate.local.assets import CHAT_MODEL_ID
 from releasegate.scaffold import LOCAL_SCAFFOLD_FILES
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.integration]
+pytestmark = pytest.mark.slow
 
 pytest.importorskip("llama_cpp", reason="needs the local extra")
 

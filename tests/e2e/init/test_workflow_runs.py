@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 WORKFLOWS = (".github/workflows/releasegate.yml", ".github/workflows/releasegate-nightly.yml")
 

@@ -9,8 +9,6 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.e2e
-
 QUICKSTART = Path(__file__).resolve().parents[3] / "examples" / "quickstart"
 
 

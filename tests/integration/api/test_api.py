@@ -14,8 +14,6 @@ from releasegate.deploy.tokens import Scope
 from releasegate.errors import DeploymentError, NotFound, UsageError
 from releasegate.store.database import Database, open_database
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:

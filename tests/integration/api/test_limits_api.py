@@ -16,8 +16,6 @@ from releasegate.deploy import names
 from releasegate.deploy.tokens import Scope
 from releasegate.store.database import Database, open_database
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:

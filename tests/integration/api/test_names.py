@@ -23,7 +23,7 @@ from releasegate.deploy.tokens import Scope
 from releasegate.errors import UsageError
 from releasegate.store.database import Database, open_database
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 GOOD = ["chat", "team.chat", "support-chat_v2", "A1", "2024.11", "v1.0.0-rc.1"]
 BAD = [

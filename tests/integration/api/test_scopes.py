@@ -21,8 +21,6 @@ from releasegate.control.tokens import TokenService
 from releasegate.deploy.tokens import Scope
 from releasegate.store.database import Database, open_database
 
-pytestmark = pytest.mark.integration
-
 LEVEL = {"none": 0, "read": 1, "operate": 2, "admin": 3}
 # Who calls: a label and the level their token grants (-1: no or a bad token).
 CALLERS = ["no token", "invalid token", "revoked admin", "read", "operate", "admin"]

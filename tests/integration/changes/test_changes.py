@@ -22,8 +22,6 @@ from releasegate.evals.comparison import compare_reports
 from releasegate.evals.runner import arun_eval
 from releasegate.project import load_project
 
-pytestmark = pytest.mark.integration
-
 CONFIG = """\
 version: 1
 providers:

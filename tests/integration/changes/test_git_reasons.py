@@ -14,8 +14,6 @@ from releasegate.evals.changes import prompts_at_ref, resolve_ref
 from releasegate.project import load_project
 from tests.integration.changes.test_changes import _git, repo
 
-pytestmark = pytest.mark.integration
-
 __all__ = ["repo"]
 
 CLI = [sys.executable, "-c", "from releasegate.cli import main; main()"]

@@ -12,7 +12,7 @@ from releasegate.deploy.status import Status
 from releasegate.errors import DeploymentError
 from releasegate.store.database import open_database
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 WORKERS = 8
 FEATURE = "race"

@@ -13,8 +13,6 @@ from typer.testing import CliRunner
 from releasegate.cli import app
 from releasegate.datasets.dataset import load_dataset
 
-pytestmark = pytest.mark.integration
-
 CONFIG = """\
 version: 1
 providers:

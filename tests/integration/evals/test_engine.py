@@ -10,8 +10,6 @@ from releasegate.evals.runner import EvalOptions, arun_eval
 from tests.support.openai_server import FakeOpenAIServer
 from tests.support.project import make_project
 
-pytestmark = pytest.mark.integration
-
 
 async def test_run_scores_every_case_and_passes(
     openai_server: FakeOpenAIServer, tmp_path: Path
@@ -39,7 +37,9 @@ async def test_429_with_retry_after_then_success(
     openai_server: FakeOpenAIServer, tmp_path: Path
 ) -> None:
     cfg = make_project(tmp_path, base_url=openai_server.base_url, n_cases=1)
-    openai_server.fail_next(429, retry_after=1)
+    # Retry-After: 0, so the retry is immediate; the waits themselves (Retry-After
+    # honoured and capped, backoff) are asserted in tests/unit/providers/test_managed_retries.py.
+    openai_server.fail_next(429, retry_after=0)
     report = await arun_eval(cfg, "pr")
     assert openai_server.count == 2  # one refusal, one retry
     assert report.cases[0].error is None

@@ -5,11 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 import releasegate
-
-pytestmark = pytest.mark.integration
 
 QUICKSTART = Path(__file__).resolve().parents[3] / "examples" / "quickstart"
 

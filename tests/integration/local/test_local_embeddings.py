@@ -11,7 +11,7 @@ from releasegate.scorers import ScorerContext, ScoreStatus, build_scorer
 from releasegate.scorers._judge_call import cosine
 from releasegate.scorers.spec import AssertSpec
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 REFERENCE = "The cat is sleeping on the warm windowsill."
 PARAPHRASE = "A cat naps on the sunny window ledge."

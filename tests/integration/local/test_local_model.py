@@ -19,7 +19,7 @@ from releasegate.providers.local import LocalProvider
 from releasegate.scorers import ScorerContext, ScoreStatus, build_scorer
 from releasegate.scorers.spec import AssertSpec
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 CASES = [
     Case(

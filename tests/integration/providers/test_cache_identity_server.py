@@ -13,8 +13,6 @@ from releasegate.evals.runner import arun_eval
 from tests.support.openai_server import FakeOpenAIServer
 from tests.support.project import make_project
 
-pytestmark = pytest.mark.integration
-
 N = 3
 TOKEN = "app-token-0123456789abcdef"
 

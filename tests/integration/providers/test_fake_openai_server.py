@@ -9,11 +9,8 @@ from pathlib import Path
 
 import httpx
 import openai
-import pytest
 
 from tests.support.openai_server import FakeOpenAIServer
-
-pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -17,8 +17,6 @@ from releasegate.providers import ChatRequest, PriceTable, build_provider
 from releasegate.providers.http import HttpProvider
 from tests.support.openai_server import FakeOpenAIServer
 
-pytestmark = pytest.mark.integration
-
 
 class AppServer:
     """A tiny user app: records requests, answers what the test queued."""

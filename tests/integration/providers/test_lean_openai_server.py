@@ -14,8 +14,6 @@ from releasegate.config import ProviderConfig
 from releasegate.providers import ChatRequest, PriceTable, build_provider
 from tests.support.lean_openai_server import LeanOpenAIServer, completion
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 async def lean() -> AsyncIterator[LeanOpenAIServer]:

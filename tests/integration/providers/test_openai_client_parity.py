@@ -21,8 +21,6 @@ from releasegate.errors import ProviderError
 from releasegate.providers import ChatRequest, build_provider
 from releasegate.providers.openai import OpenAIOptions, OpenAIProvider
 
-pytestmark = pytest.mark.integration
-
 ANSWER = {
     "id": "x",
     "object": "chat.completion",

@@ -17,8 +17,6 @@ from releasegate.providers import ChatRequest, PriceTable, build_provider
 from releasegate.providers.openai import OpenAIProvider
 from tests.support.openai_server import FakeOpenAIServer
 
-pytestmark = pytest.mark.integration
-
 MODEL = "local-model-2025-01-01"
 CLIENTS = ["aiohttp", "httpx", "direct"]
 PRICING = PriceTable({MODEL: PriceEntry(input_per_mtok=2.0, output_per_mtok=8.0)})

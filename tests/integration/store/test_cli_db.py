@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from typer.testing import CliRunner
 
 from releasegate.cli import app as cli_app
@@ -11,8 +10,6 @@ from releasegate.control.tokens import TokenService
 from releasegate.deploy.tokens import Scope
 from releasegate.store.database import open_database
 from releasegate.store.migrate import applied_between, head_revision
-
-pytestmark = pytest.mark.integration
 
 WIDE = {"COLUMNS": "250"}
 

@@ -17,8 +17,6 @@ from releasegate.errors import UsageError
 from releasegate.store.database import Database, open_database
 from releasegate.store.schema import api_tokens, audit_log, deployments
 
-pytestmark = pytest.mark.integration
-
 # (table, column) -> the limit it is declared with. Every String column of the control
 # plane must appear here or in INTERNAL, so a new user-written column cannot go unnoticed.
 USER_COLUMNS: dict[tuple[str, str], int] = {

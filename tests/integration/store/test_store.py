@@ -14,8 +14,6 @@ from releasegate.store.database import open_database
 from releasegate.store.migrate import VERSION_TABLE
 from releasegate.store.schema import metadata
 
-pytestmark = pytest.mark.integration
-
 
 def test_migrations_match_the_schema_module(database_url: str) -> None:
     engine = create_engine(database_url)

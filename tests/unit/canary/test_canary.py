@@ -9,8 +9,6 @@ from releasegate import CanaryPolicy, Decision, Observation, analyze_canary
 from releasegate.canary import ArmStats
 from releasegate.errors import ConfigError, UsageError
 
-pytestmark = pytest.mark.unit
-
 
 def arm(
     seed: int,

@@ -9,8 +9,6 @@ from hypothesis import strategies as st
 from releasegate import CanaryPolicy, Observation, analyze_canary
 from releasegate.canary import ArmStats
 
-pytestmark = pytest.mark.unit
-
 RANK = {"rollback": 0, "hold": 1, "alert": 2, "continue": 3, "advance": 4, "promote": 4}
 
 obs = st.builds(

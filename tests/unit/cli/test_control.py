@@ -18,8 +18,6 @@ from releasegate.control.deployments import DeploymentService
 from releasegate.control.tokens import TokenService
 from releasegate.errors import UsageError
 
-pytestmark = pytest.mark.unit
-
 SECRET = "rg_AbCdEf0123456789-_xyzXYZ0123456789abcdefgh"
 SRC = Path(__file__).resolve().parents[3] / "src" / "releasegate"
 

@@ -12,8 +12,6 @@ from releasegate.cli._common import plain, print_table, styled
 from releasegate.cli.deploy import _history_rows
 from releasegate.deploy.model import AuditEntry
 
-pytestmark = pytest.mark.unit
-
 MARKUP = ["[/]", "[bold]x", "[link=https://example.com]y[/link]", "[red", "\\[", ":smile:"]
 
 

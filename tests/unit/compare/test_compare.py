@@ -12,8 +12,6 @@ from releasegate.evals.gate import flaky_cases
 from releasegate.stats.paired import holm_adjust
 from tests.unit.compare._reports import Row, make_report
 
-pytestmark = pytest.mark.unit
-
 
 def _pair(base_scores: list[float], head_scores: list[float], **kw: object) -> Comparison:
     base = make_report([Row(f"c{i}", s) for i, s in enumerate(base_scores)], run_id="b")

@@ -15,8 +15,6 @@ from releasegate.reports.comparison import (
 )
 from tests.unit.compare._reports import Row, make_report
 
-pytestmark = pytest.mark.unit
-
 
 def _comparison(gate: GateConfig | None = None):  # type: ignore[no-untyped-def]
     base = make_report(

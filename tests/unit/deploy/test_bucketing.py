@@ -14,8 +14,6 @@ from scipy import stats
 from releasegate.control.router import threshold_for
 from releasegate.deploy.bucketing import bucket, in_canary, key_bytes, scalar_text
 
-pytestmark = pytest.mark.unit
-
 DOC = Path(__file__).resolve().parents[3] / "docs" / "bucketing.md"
 keys = st.text(min_size=0, max_size=40)
 # Every code point, surrogates included (hypothesis leaves them out by default).

@@ -19,8 +19,6 @@ from releasegate.results.report import EvalReport, GateResult, Identity, RuleRes
 from releasegate.store.memory import InMemoryUnitOfWork
 from tests.unit.deploy.test_service import report
 
-pytestmark = pytest.mark.unit
-
 #: Every ``deploy`` subcommand that exists.
 COMMANDS = {c.name for c in deploy_cli.deploy_app.registered_commands}
 

@@ -8,8 +8,6 @@ from pydantic import ValidationError
 from releasegate.deploy.plans import PRESETS, RolloutPlan, Stage, preset
 from releasegate.errors import UsageError
 
-pytestmark = pytest.mark.unit
-
 
 def test_default_plan_is_5_25_50_100() -> None:
     assert [s.share for s in preset("default").stages] == [0.05, 0.25, 0.5, 1.0]

@@ -10,8 +10,6 @@ from releasegate.deploy.bucketing import bucket
 from releasegate.errors import NotFound
 from releasegate.store.memory import InMemoryUnitOfWork, MemoryData
 
-pytestmark = pytest.mark.unit
-
 
 class Clock:
     def __init__(self) -> None:

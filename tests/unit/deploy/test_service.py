@@ -13,8 +13,6 @@ from releasegate.errors import DeploymentError, IllegalTransition, NotFound, Usa
 from releasegate.results.report import EvalReport, Identity, Summary, TokenTotals
 from releasegate.store.memory import InMemoryUnitOfWork
 
-pytestmark = pytest.mark.unit
-
 
 def report(score: float | None, *, model: str = "m-1", status: str = "complete") -> EvalReport:
     summary = Summary(

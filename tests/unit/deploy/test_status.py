@@ -7,8 +7,6 @@ import pytest
 from releasegate.deploy.status import ALLOWED, PAUSABLE, TERMINAL, Status, check_transition
 from releasegate.errors import IllegalTransition
 
-pytestmark = pytest.mark.unit
-
 # The machine as specified, written out independently of the implementation's table.
 LEGAL = {
     ("pending", "evaluating"),

@@ -15,8 +15,6 @@ from releasegate.deploy.values import (
 )
 from releasegate.errors import UsageError
 
-pytestmark = pytest.mark.unit
-
 SECRET = "rg_AbCdEf0123456789-_xyzXYZ0123456789abcdefgh"
 
 

@@ -19,8 +19,6 @@ from hypothesis import strategies as st
 from releasegate.datasets.dataset import load_dataset, scan_dataset
 from releasegate.errors import DatasetError
 
-pytestmark = pytest.mark.unit
-
 # Plain YAML scalars that YAML 1.1 (PyYAML's resolver) types as something else than text.
 YAML_TYPED = [
     "010",  # octal int

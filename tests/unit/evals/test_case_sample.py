@@ -9,8 +9,6 @@ from releasegate.datasets.case import Case
 from releasegate.evals._scoring import CaseScorer, case_sample
 from releasegate.llm import ChatProvider, ChatRequest, ChatResponse, Usage
 
-pytestmark = pytest.mark.unit
-
 
 def test_a_case_maps_onto_the_sample_fields() -> None:
     case = Case.model_validate(

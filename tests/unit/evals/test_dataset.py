@@ -10,8 +10,6 @@ import pytest
 from releasegate.datasets.dataset import Dataset, check_asserts, load_dataset
 from releasegate.errors import DatasetError, Issue
 
-pytestmark = pytest.mark.unit
-
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:
     path = tmp_path / name

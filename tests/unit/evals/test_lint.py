@@ -6,8 +6,6 @@ import pytest
 
 from releasegate.evals._lint import is_pinned, lint_model_name
 
-pytestmark = pytest.mark.unit
-
 FLOATING = [
     "gpt-4o",
     "gpt-4o-mini",

@@ -18,7 +18,7 @@ from releasegate.errors import ConfigError
 from releasegate.project import load_project
 from releasegate.prompts import load_prompt
 
-pytestmark = [pytest.mark.unit, pytest.mark.slow]
+pytestmark = pytest.mark.slow
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("RELEASEGATE_FUZZ_EXAMPLES", "150")),

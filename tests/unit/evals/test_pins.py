@@ -7,8 +7,6 @@ import pytest
 from releasegate.errors import ProviderError
 from releasegate.evals._pins import explain_unserved_model
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.mark.parametrize(
     ("message", "model", "pinned"),

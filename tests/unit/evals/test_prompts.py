@@ -10,8 +10,6 @@ from releasegate.datasets.case import Case
 from releasegate.errors import PromptError
 from releasegate.prompts import Prompt, load_prompt, load_prompts, scan_prompts
 
-pytestmark = pytest.mark.unit
-
 GOOD = """\
 name: support
 version: 1.2.0

@@ -11,8 +11,6 @@ from releasegate.errors import PromptError
 from releasegate.evals._render import render_case
 from releasegate.prompts import Prompt, load_prompt
 
-pytestmark = pytest.mark.unit
-
 PROMPT = """\
 name: support
 version: 1.2.0

@@ -12,8 +12,6 @@ import jsonschema
 import pytest
 import yaml
 
-pytestmark = pytest.mark.unit
-
 ROOT = Path(__file__).resolve().parents[3]
 
 

@@ -9,8 +9,6 @@ import pytest
 from releasegate.errors import UsageError
 from releasegate.evals.validate import has_errors, validate_project
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.fixture(autouse=True)
 def _api_key(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,8 +16,6 @@ from releasegate.errors import ConfigError, Issue
 from releasegate.evals.runner import run_eval
 from releasegate.evals.validate import has_errors, validate_project
 
-pytestmark = pytest.mark.unit
-
 SCRIPTED = "{type: scripted, model: s-2024-01-01, default: 'Score: 0.9'}"
 
 CASES = """\

@@ -22,8 +22,6 @@ from releasegate._yaml import load_yaml
 from releasegate._yaml_limits import MAX_DEPTH, composer_bounds_nesting
 from releasegate.errors import ConfigError
 
-pytestmark = pytest.mark.unit
-
 HAS_LIBYAML = hasattr(yaml, "CSafeLoader")
 
 

@@ -17,8 +17,6 @@ from releasegate._yaml import (
 )
 from releasegate.errors import ConfigError, DatasetError
 
-pytestmark = pytest.mark.unit
-
 
 def test_records_lines_of_keys_and_items() -> None:
     doc = load_yaml("a:\n  b: 1\n  c:\n    - x\n    - y: 2\n", "f.yaml")

@@ -27,8 +27,6 @@ from releasegate.results.report import CaseResult, CheckResult, EvalReport, Rule
 from releasegate.results.summary import summarize
 from tests.unit.compare._reports import Row, make_report
 
-pytestmark = pytest.mark.unit
-
 
 def _check(status: str, value: float | None = None) -> CheckResult:
     passed = None if value is None else value >= 1.0

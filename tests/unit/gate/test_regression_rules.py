@@ -10,8 +10,6 @@ from releasegate.evals.comparison import compare_reports
 from releasegate.evals.gate import DEFAULT_REGRESSION_RULE, pass_k_rule, regression_rules
 from tests.unit.compare._reports import Row, make_report
 
-pytestmark = pytest.mark.unit
-
 
 def _reports(drop: float, n: int, noise: float, *, seed: int = 0, tag: str = "x"):  # type: ignore[no-untyped-def]
     rng = np.random.default_rng(seed)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from releasegate.config import GateConfig
 from releasegate.evals.comparison import compare_reports
 from releasegate.evals.gate import (
@@ -15,8 +13,6 @@ from releasegate.evals.gate import (
     with_comparison,
 )
 from tests.unit.compare._reports import Row, make_report
-
-pytestmark = pytest.mark.unit
 
 
 def _flaky_run():  # type: ignore[no-untyped-def]

@@ -15,8 +15,6 @@ from releasegate.errors import ConfigError, ProviderError
 from releasegate.providers import ChatRequest, PriceTable, build_provider
 from releasegate.providers.anthropic import AnthropicProvider, split_system
 
-pytestmark = pytest.mark.unit
-
 Handler = Callable[[httpx2.Request], httpx2.Response]
 
 

@@ -17,8 +17,6 @@ from releasegate.llm import EmbeddingProvider
 from releasegate.providers import ProviderSpec, build_embedder, register_embedder, registry
 from releasegate.providers.embeddings import OpenAIEmbedder
 
-pytestmark = pytest.mark.unit
-
 
 class Constant(EmbeddingProvider):
     """Every text becomes the same unit vector."""

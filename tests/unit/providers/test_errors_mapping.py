@@ -6,8 +6,6 @@ import pytest
 
 from releasegate.providers._errors import is_retryable_status, parse_retry_after, status_error
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.mark.parametrize(
     ("headers", "expected"),

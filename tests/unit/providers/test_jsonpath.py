@@ -6,8 +6,6 @@ from hypothesis import strategies as st
 
 from releasegate.providers.jsonpath import JsonPathError, extract, parse_path
 
-pytestmark = pytest.mark.unit
-
 DOC = {
     "choices": [{"message": {"content": "hi"}}],
     "answer": "42",

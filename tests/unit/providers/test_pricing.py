@@ -6,8 +6,6 @@ from releasegate.config import PriceEntry
 from releasegate.providers import PriceTable, Usage
 from releasegate.providers.pricing import BUILTIN_ALIASES, BUILTIN_PRICES
 
-pytestmark = pytest.mark.unit
-
 
 def test_builtin_cost_of_pinned_snapshot() -> None:
     table = PriceTable()

@@ -14,8 +14,6 @@ from releasegate.errors import ConfigError, ProviderError
 from releasegate.providers import ChatRequest, PriceTable, build_provider
 from releasegate.providers.python import PythonProvider
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.fixture(autouse=True)
 def _isolated_sys_path(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,8 +26,6 @@ from releasegate.providers import (
 )
 from releasegate.providers.scripted import ScriptedProvider
 
-pytestmark = pytest.mark.unit
-
 
 def build(cfg: dict[str, Any], name: str = "target") -> ChatProvider:
     return build_provider(

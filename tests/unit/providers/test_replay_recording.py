@@ -13,8 +13,6 @@ from releasegate.providers.recording import RecordingProvider, request_key
 from releasegate.providers.replay import ReplayProvider
 from releasegate.providers.scripted import ScriptedOptions, ScriptedProvider
 
-pytestmark = pytest.mark.unit
-
 
 def req(text: str, case_id: str | None = None, repeat: int = 0) -> ChatRequest:
     return ChatRequest(

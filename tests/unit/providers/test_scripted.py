@@ -10,8 +10,6 @@ from releasegate.errors import ConfigError, ProviderError
 from releasegate.providers import ChatRequest, PriceTable, build_provider
 from releasegate.providers.scripted import ScriptedOptions, ScriptedProvider, estimate_tokens
 
-pytestmark = pytest.mark.unit
-
 
 def make(pricing: PriceTable | None = None, **options: Any) -> ScriptedProvider:
     cfg = ProviderConfig.model_validate({"type": "scripted", **options})

@@ -23,8 +23,6 @@ from releasegate.reports._common import (
 from releasegate.results.report import EvalReport, GateResult
 from tests.unit.reports.conftest import build_report, case, check
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.mark.parametrize(
     ("raw", "shown"),

@@ -7,15 +7,12 @@ import hashlib
 import re
 from html.parser import HTMLParser
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from releasegate.reports.html import render_html
 from releasegate.results.report import EvalReport
 from tests.unit.reports.conftest import build_report, case, check
-
-pytestmark = pytest.mark.unit
 
 
 class _Page(HTMLParser):

@@ -6,7 +6,6 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from junitparser import Error, Failure, JUnitXml, Skipped
@@ -14,8 +13,6 @@ from junitparser import Error, Failure, JUnitXml, Skipped
 from releasegate.reports.junit import render_junit
 from releasegate.results.report import EvalReport
 from tests.unit.reports.conftest import build_report, case, check
-
-pytestmark = pytest.mark.unit
 
 # Characters XML 1.0 does not allow anywhere in a document.
 _FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")

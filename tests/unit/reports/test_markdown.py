@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,8 +14,6 @@ from releasegate.reports.markdown import (
 )
 from releasegate.results.report import EvalReport, GateResult, RuleResult
 from tests.unit.reports.conftest import build_report, case, check
-
-pytestmark = pytest.mark.unit
 
 
 def _cells(row: str) -> list[str]:

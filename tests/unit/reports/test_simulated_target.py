@@ -16,8 +16,6 @@ from releasegate.reports.terminal import render_terminal
 from releasegate.results.report import SIMULATED_TARGETS, EvalReport
 from tests.unit.reports.conftest import build_report, case, check
 
-pytestmark = pytest.mark.unit
-
 
 def _report(provider: str | None) -> EvalReport:
     cases = [case("a", 1.0, checks=[check()]), case("b", 0.2, checks=[check(value=0.2)])]

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from rich.console import Console
 
 from releasegate.reports.terminal import render_terminal
 from releasegate.results.report import EvalReport
-
-pytestmark = pytest.mark.unit
 
 
 def _render(report: EvalReport, *, width: int = 80, **kw: int) -> str:

@@ -12,8 +12,6 @@ from releasegate.errors import UsageError
 from releasegate.reports import check_output_paths, write_outputs
 from releasegate.results.report import EvalReport
 
-pytestmark = pytest.mark.unit
-
 
 def test_public_names() -> None:
     assert sorted(reports.__all__) == [

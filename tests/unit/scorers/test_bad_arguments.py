@@ -10,8 +10,6 @@ from releasegate.errors import ConfigError
 
 from ._support import build
 
-pytestmark = pytest.mark.unit
-
 BAD: list[tuple[dict[str, Any], str]] = [
     ({"type": "equals"}, "value must be a string, got nothing (is `value:` missing?)"),
     ({"type": "equals", "value": ["a"]}, "value must be a string"),

@@ -6,13 +6,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from ._support import build
 from .test_robustness import SPECS
-
-pytestmark = pytest.mark.unit
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "checks.md"
 

@@ -17,8 +17,6 @@ from releasegate.scorers.json_checks import parse_json_output
 
 from ._support import check
 
-pytestmark = pytest.mark.unit
-
 BIG = "9" * 5001  # beyond Python's 4,300-digit int conversion limit
 HUGE = "1" + "0" * 100_000
 

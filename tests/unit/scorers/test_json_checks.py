@@ -11,8 +11,6 @@ from releasegate.scorers.json_checks import JsonParseError, parse_json_output
 
 from ._support import check
 
-pytestmark = pytest.mark.unit
-
 SCHEMA = {
     "type": "object",
     "required": ["answer", "confidence"],

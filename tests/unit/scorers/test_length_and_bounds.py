@@ -8,8 +8,6 @@ from releasegate.scorers import ScoreStatus
 
 from ._support import check
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.mark.parametrize(
     ("spec", "output", "expected"),

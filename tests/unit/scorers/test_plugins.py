@@ -30,8 +30,6 @@ from releasegate.scorers.registry import SCORERS
 
 from ._support import registered
 
-pytestmark = pytest.mark.unit
-
 
 class Shouty:
     name = "shouty"

@@ -18,8 +18,6 @@ from releasegate.scorers._check import Check
 from ._support import CASE, build, score_now
 from .test_robustness import SPECS
 
-pytestmark = pytest.mark.unit
-
 # Built once: hypothesis calls each test body many times.
 SCORERS = {name: build({"type": name, **spec}) for name, spec in SPECS.items()}
 NEGATIONS = {

@@ -6,8 +6,6 @@ import pytest
 
 from ._support import check
 
-pytestmark = pytest.mark.unit
-
 REFUSALS = [
     "I'm sorry, but I can't help with that.",
     "I\u2019m sorry, but I can\u2019t help with that.",  # typographic apostrophes

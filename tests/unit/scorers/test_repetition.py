@@ -11,8 +11,6 @@ from releasegate.scorers.spec import AssertSpec
 
 from ._support import build, check
 
-pytestmark = pytest.mark.unit
-
 PROSE = (
     "Refunds are available within thirty days of purchase. Bring the original receipt "
     "to any store, or start a return online from your order history. Items that were "

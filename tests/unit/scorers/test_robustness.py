@@ -12,8 +12,6 @@ from releasegate.scorers import Sample, Score, Scorer, ScoreStatus, available_sc
 
 from ._support import CASE, build, score_now
 
-pytestmark = pytest.mark.unit
-
 #: one valid spec per registered deterministic check name
 SPECS: dict[str, dict[str, Any]] = {
     "equals": {"value": "Paris"},

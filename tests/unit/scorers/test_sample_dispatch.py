@@ -8,8 +8,6 @@ import asyncio
 import json
 from typing import Any
 
-import pytest
-
 from releasegate.llm import ChatProvider, ChatRequest, ChatResponse, Usage
 from releasegate.scorers import (
     AssertSpec,
@@ -22,8 +20,6 @@ from releasegate.scorers import (
     run_check,
     score_sample,
 )
-
-pytestmark = pytest.mark.unit
 
 
 class Judge(ChatProvider):

@@ -26,8 +26,6 @@ from releasegate.scorers import (
 
 from ._support import registered
 
-pytestmark = pytest.mark.unit
-
 BAD_VALUES = [
     float("nan"),
     float("inf"),

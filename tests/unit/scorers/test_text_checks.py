@@ -8,9 +8,6 @@ from releasegate.scorers import Sample, ScoreStatus
 
 from ._support import CASE, build, check
 
-pytestmark = pytest.mark.unit
-
-
 # --- equals -------------------------------------------------------------------------
 
 

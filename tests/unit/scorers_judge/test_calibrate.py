@@ -19,8 +19,6 @@ from releasegate.llm import ChatRequest
 
 from ._fakes import ScriptedJudge
 
-pytestmark = pytest.mark.unit
-
 
 def test_agreement_hand_computed() -> None:
     human = [1.0, 0.9, 0.2, 0.0, 0.6]

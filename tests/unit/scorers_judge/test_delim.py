@@ -8,8 +8,6 @@ from hypothesis import strategies as st
 
 from releasegate.scorers._judge_delim import fence, fence_tag, strip_fences
 
-pytestmark = pytest.mark.unit
-
 
 def _blocks(text: str) -> list[tuple[str, str]]:
     return re.findall(r"<<<(/?)DATA ANSWER ([0-9a-f]{16})>>>", text)

@@ -13,8 +13,6 @@ from releasegate.scorers.judge import LLMJudge
 
 from ._fakes import ScriptedJudge, answers, make, sample, user_text
 
-pytestmark = pytest.mark.unit
-
 RUBRIC = "Names Paris as the capital."
 
 

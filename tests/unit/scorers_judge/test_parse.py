@@ -15,8 +15,6 @@ from releasegate.scorers._judge_parse import (
     require_list,
 )
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.mark.parametrize(
     ("text", "score", "reason"),

@@ -11,8 +11,6 @@ from releasegate.scorers.rag import average_precision
 
 from ._fakes import FixedEmbedder, ScriptedJudge, answers, make, sample, user_text
 
-pytestmark = pytest.mark.unit
-
 CHUNKS = ["Paris is the capital of France.", "France uses the euro.", "Lyon is in France."]
 
 

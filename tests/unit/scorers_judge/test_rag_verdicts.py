@@ -16,8 +16,6 @@ from releasegate.scorers._judge_verdicts import in_claim_order, verdict_list
 
 from ._fakes import FixedEmbedder, ScriptedJudge, answers, make, sample
 
-pytestmark = pytest.mark.unit
-
 CHUNKS = ["Paris is the capital of France.", "France uses the euro."]
 YES_WORDS = {
     *("true", "yes", "y", "1", "pass", "passed", "supported", "relevant", "attributed"),

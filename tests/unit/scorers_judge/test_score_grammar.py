@@ -18,8 +18,6 @@ from releasegate.scorers._judge_score import parse_score_expression
 
 from ._fakes import ScriptedJudge, answers, make, sample
 
-pytestmark = pytest.mark.unit
-
 
 @pytest.mark.parametrize(
     ("text", "value"),

@@ -9,8 +9,6 @@ from releasegate.scorers import ScoreStatus
 
 from ._fakes import FixedEmbedder, make, sample
 
-pytestmark = pytest.mark.unit
-
 EMB = FixedEmbedder(
     {
         "Paris": [1.0, 0.0, 0.0],

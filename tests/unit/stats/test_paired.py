@@ -19,8 +19,6 @@ from releasegate.stats.paired import (
     weighted_mean,
 )
 
-pytestmark = pytest.mark.unit
-
 
 def _scores(seed: int, n: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)

@@ -22,8 +22,6 @@ from releasegate.stats.sequential import (
     variance_from_sums,
 )
 
-pytestmark = pytest.mark.unit
-
 
 def _log_mixture(s: float, v: float, prec: float, half: bool) -> float:
     """log of the normal-mixture martingale by quadrature: lambda ~ N(0, prec) (or half)."""

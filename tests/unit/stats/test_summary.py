@@ -12,8 +12,6 @@ from hypothesis import strategies as st
 from releasegate.results.report import CaseResult, CheckResult
 from releasegate.results.summary import percentile, summarize, weighted_mean_std
 
-pytestmark = pytest.mark.unit
-
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
 
 

@@ -10,8 +10,6 @@ from releasegate.errors import ConfigError, DeploymentError
 from releasegate.store.engine import ENV_VAR, resolve_url
 from releasegate.store.memory import InMemoryUnitOfWork
 
-pytestmark = pytest.mark.unit
-
 
 def test_url_precedence_and_normalisation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)

@@ -15,8 +15,6 @@ from releasegate.errors import ConfigError
 from releasegate.store.database import open_database
 from releasegate.store.engine import create_engine, resolve_url, sqlite_file
 
-pytestmark = pytest.mark.unit
-
 
 def files(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
