@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from releasegate.results.report import EvalReport
     from releasegate.scorers.spec import AssertSpec
 
-__version__ = "0.1.0"
+from releasegate._version import __version__
 
 __all__ = [
     "AssertSpec",

@@ -18,7 +18,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from releasegate import __version__
+from releasegate._version import __version__
 from releasegate.api.auth import PUBLIC, Caller, declare_scopes, require
 from releasegate.api.schemas import (
     ApproveBody,

@@ -88,7 +88,7 @@ app = typer.Typer(
 
 def _print_version(value: bool) -> None:
     if value:
-        from releasegate import __version__
+        from releasegate._version import __version__
 
         typer.echo(f"releasegate {__version__}")
         raise typer.Exit()

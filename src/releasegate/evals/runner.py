@@ -78,7 +78,7 @@ class _Run:
 
 
 def _tool_version() -> str:
-    from releasegate import __version__
+    from releasegate._version import __version__
 
     return __version__
 
