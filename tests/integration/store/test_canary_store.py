@@ -125,7 +125,7 @@ def test_decisions_round_trip_with_non_finite_numbers_stored_as_null(database_ur
 
 def test_a_worse_canary_is_rolled_back_on_a_real_database(database_url: str) -> None:
     db = open_database(database_url)
-    svc, dep_id = _canary(db)
+    svc, _ = _canary(db)
     cs = CanaryService(db.uow(), svc)
     rng = random.Random(3)
     dep = svc.status("chat").canary
