@@ -15,8 +15,6 @@ from releasegate.deploy.plans import preset
 from releasegate.online.canary_service import CanaryService, arm_totals
 from releasegate.store.database import Database, open_database
 
-pytestmark = pytest.mark.integration
-
 
 def _canary(db: Database) -> tuple[DeploymentService, int]:
     svc = DeploymentService(db.uow())

@@ -19,8 +19,6 @@ from releasegate.online.alerts import WebhookAlerts
 from releasegate.online.canary_service import ACTOR, CanaryService
 from releasegate.store.memory import InMemoryUnitOfWork
 
-pytestmark = pytest.mark.unit
-
 PLAN = RolloutPlan(
     name="custom",
     stages=(Stage(share=0.1, min_samples=200), Stage(share=0.5, min_samples=200), Stage(share=1.0)),
