@@ -9,10 +9,15 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from types import TracebackType
 
+from releasegate.canary.observations import ArmStats
+from releasegate.canary.records import StoredDecision
 from releasegate.deploy.model import ApiToken, AuditEntry, Deployment
 
 __all__ = [
+    "ArmKey",
+    "ArmStatsRepository",
     "AuditRepository",
+    "DecisionRepository",
     "DeploymentRepository",
     "TokenRepository",
     "UnitOfWork",
@@ -83,6 +88,44 @@ class TokenRepository(ABC):
     def update(self, token: ApiToken) -> None: ...
 
 
+#: ``(stage, arm, check_type)``: the key of one row of running statistics of a canary.
+ArmKey = tuple[int, str, str]
+
+
+class ArmStatsRepository(ABC):
+    """Running sufficient statistics per (canary deployment, stage, arm, check).
+
+    Both arms of a canary are kept under the canary's deployment id (``arm`` is
+    ``"incumbent"`` or ``"canary"``), so the incumbent's numbers are those of the same
+    period. Updates are increments, atomic in the database, so concurrent writers never
+    lose one another's counts and a decision never rescans interactions.
+    """
+
+    @abstractmethod
+    def merge(self, deployment_id: int, key: ArmKey, delta: ArmStats) -> None:
+        """Add ``delta`` to the row ``key`` of ``deployment_id`` (created if missing)."""
+
+    @abstractmethod
+    def for_deployment(self, deployment_id: int) -> dict[ArmKey, ArmStats]:
+        """Every row of ``deployment_id``.
+
+        ``pass_score`` and ``negative_feedback_max`` of the returned statistics are the
+        defaults: the counts were made with the definitions of the policy in force.
+        """
+
+
+class DecisionRepository(ABC):
+    """Every canary analysis result, append-only."""
+
+    @abstractmethod
+    def add(self, decision: StoredDecision) -> StoredDecision:
+        """Store ``decision`` and return it with its id set."""
+
+    @abstractmethod
+    def for_deployment(self, deployment_id: int, *, limit: int = 50) -> list[StoredDecision]:
+        """The latest ``limit`` decisions of ``deployment_id``, newest first."""
+
+
 class UnitOfWork(ABC):
     """One transaction over all repositories.
 
@@ -97,6 +140,8 @@ class UnitOfWork(ABC):
     deployments: DeploymentRepository
     audit: AuditRepository
     tokens: TokenRepository
+    arm_stats: ArmStatsRepository
+    decisions: DecisionRepository
 
     def __enter__(self) -> UnitOfWork:
         return self

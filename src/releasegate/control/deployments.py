@@ -7,6 +7,7 @@ raises before anything is written, so a failure never leaves a partial change.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -339,8 +340,19 @@ class DeploymentService:
             self.uow.commit()
             return dep
 
-    def promote(self, feature: str, version: str, *, actor: str, reason: str = "") -> Deployment:
-        """Make ``version`` the only active version of its feature, in one transaction."""
+    def promote(
+        self,
+        feature: str,
+        version: str,
+        *,
+        actor: str,
+        reason: str = "",
+        evidence: Mapping[str, Any] | None = None,
+    ) -> Deployment:
+        """Make ``version`` the only active version of its feature, in one transaction.
+
+        ``evidence`` (e.g. the canary analysis' numbers) is recorded in the audit entry.
+        """
         _check_change(feature, actor, reason)
         with self.uow:
             state = _state(feature, self.uow.deployments.for_feature(feature, lock=True))
@@ -358,15 +370,22 @@ class DeploymentService:
                 self._move(old, Status.SUPERSEDED, "supersede", actor, reason, {"by": version})
                 old.deactivated_at = utcnow()
                 self.uow.deployments.update(old)
-            evidence = {"replaced": old.version if old else None, "share_was": dep.share}
-            self._move(dep, Status.ACTIVE, "promote", actor, reason, evidence)
+            moved = {"replaced": old.version if old else None, "share_was": dep.share}
+            self._move(dep, Status.ACTIVE, "promote", actor, reason, {**moved, **(evidence or {})})
             dep.share, dep.activated_at, dep.deactivated_at = 1.0, utcnow(), None
             self.uow.deployments.update(dep)
             self.uow.commit()
             return dep
 
     def rollback(
-        self, feature: str, *, actor: str, reason: str, to: str | None = None
+        self,
+        feature: str,
+        *,
+        actor: str,
+        reason: str,
+        to: str | None = None,
+        expect_canary: str | None = None,
+        evidence: Mapping[str, Any] | None = None,
     ) -> Deployment | None:
         """Undo the latest step of a feature's rollout.
 
@@ -378,8 +397,13 @@ class DeploymentService:
             The deployment that now serves: the incumbent or the restored version; None
             when an aborted canary had no incumbent (the fallback serves).
 
+        ``expect_canary`` guards an automated abort: when given, only that version's running
+        canary is rolled back, and nothing else ever is (a canary that a person already
+        promoted or rolled back is left alone). ``evidence`` is added to the audit entry.
+
         Raises:
-            DeploymentError: when there is nothing to restore; nothing is changed.
+            DeploymentError: when there is nothing to restore, or ``expect_canary`` is not
+                the feature's running canary; nothing is changed.
         """
         if not reason.strip():
             raise UsageError("a rollback needs a reason (--reason)")
@@ -389,9 +413,21 @@ class DeploymentService:
             if not deps:
                 raise NotFound(f"feature {feature!r} has no deployments")
             state = _state(feature, deps)
+            if expect_canary is not None and (
+                state.canary is None or state.canary.version != expect_canary
+            ):
+                running = state.canary.version if state.canary else "none"
+                raise DeploymentError(
+                    f"{feature}@{expect_canary} is no longer the running canary "
+                    f"(running: {running}); nothing was changed"
+                )
             if state.canary is not None and to is None:
                 canary = state.canary
-                aborted = {"aborted_canary": canary.version, "share": canary.share}
+                aborted = {
+                    "aborted_canary": canary.version,
+                    "share": canary.share,
+                    **(evidence or {}),
+                }
                 self._move(canary, Status.ROLLED_BACK, "rollback", actor, reason, aborted)
                 canary.share = 0.0
                 self.uow.deployments.update(canary)
@@ -404,19 +440,79 @@ class DeploymentService:
                 )
             target = self._rollback_target(feature, deps, to)
             current = state.active
-            evidence: dict[str, Any] = {
+            restored: dict[str, Any] = {
                 "restored": target.version,
                 "replaced": current.version if current else None,
+                **(evidence or {}),
             }
             if current is not None:
-                self._move(current, Status.ROLLED_BACK, "rollback", actor, reason, evidence)
+                self._move(current, Status.ROLLED_BACK, "rollback", actor, reason, restored)
                 current.deactivated_at = utcnow()
                 self.uow.deployments.update(current)
-            self._move(target, Status.ACTIVE, "restore", actor, reason, evidence)
+            self._move(target, Status.ACTIVE, "restore", actor, reason, restored)
             target.activated_at, target.deactivated_at, target.share = utcnow(), None, 1.0
             self.uow.deployments.update(target)
             self.uow.commit()
             return target
+
+    def advance(
+        self,
+        feature: str,
+        version: str,
+        *,
+        actor: str,
+        reason: str = "",
+        evidence: Mapping[str, Any] | None = None,
+        approved: bool = False,
+    ) -> Deployment:
+        """Move a canary started from a rollout plan to the plan's next stage.
+
+        The share (and shadow mode) become the next stage's; the salt is kept, so units
+        only move from the incumbent to the canary. A stage that needs manual approval
+        is entered only with ``approved=True`` (a person's command, never the analysis).
+
+        Raises:
+            DeploymentError: the version is not in canary, has no plan, is on the plan's
+                last stage (promote instead), or the next stage needs approval.
+        """
+        _check_change(feature, actor, reason)
+        with self.uow:
+            self.uow.deployments.for_feature(feature, lock=True)
+            dep = self._get(feature, version)
+            if dep.status is not Status.CANARY:
+                raise DeploymentError(f"{dep.ref} is {dep.status.value}, not in canary")
+            if dep.plan is None or dep.stage is None:
+                raise DeploymentError(f"{dep.ref} was not started from a rollout plan")
+            plan = RolloutPlan.model_validate(dep.plan)
+            if dep.stage + 1 >= len(plan.stages):
+                raise DeploymentError(
+                    f"{dep.ref} is on the last stage of plan {plan.name!r}; promote it instead"
+                )
+            nxt = plan.stage(dep.stage + 1)
+            if nxt.manual_approval and not approved:
+                raise DeploymentError(
+                    f"stage {dep.stage + 1} of plan {plan.name!r} needs a person's approval"
+                )
+            moved = {
+                "stage_from": dep.stage,
+                "stage_to": dep.stage + 1,
+                "share_from": dep.share,
+                "share_to": nxt.share,
+            }
+            dep.stage, dep.share, dep.shadow = dep.stage + 1, nxt.share, nxt.shadow
+            self._touch(dep, actor)
+            self.uow.deployments.update(dep)
+            self._audit(
+                dep,
+                "advance",
+                actor,
+                Status.CANARY,
+                Status.CANARY,
+                reason,
+                {**moved, **(evidence or {})},
+            )
+            self.uow.commit()
+            return dep
 
     def pause(self, feature: str, version: str, *, actor: str, reason: str = "") -> Deployment:
         """Freeze a deployment's rollout; a paused canary keeps its share but never advances."""

@@ -10,11 +10,16 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field, replace
 
+from releasegate.canary.observations import ArmStats
+from releasegate.canary.records import StoredDecision
 from releasegate.deploy.model import ApiToken, AuditEntry, Deployment
 from releasegate.deploy.status import Status
 from releasegate.errors import DeploymentError
 from releasegate.ports import (
+    ArmKey,
+    ArmStatsRepository,
     AuditRepository,
+    DecisionRepository,
     DeploymentRepository,
     TokenRepository,
     UnitOfWork,
@@ -30,6 +35,8 @@ class MemoryData:
     deployments: dict[int, Deployment] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
     tokens: dict[int, ApiToken] = field(default_factory=dict)
+    arm_stats: dict[tuple[int, ArmKey], ArmStats] = field(default_factory=dict)
+    decisions: list[StoredDecision] = field(default_factory=list)
     next_id: int = 1
 
 
@@ -106,6 +113,33 @@ class _Tokens(TokenRepository):
         self.data.tokens[token.id] = copy.deepcopy(token)
 
 
+class _ArmStats(ArmStatsRepository):
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def merge(self, deployment_id: int, key: ArmKey, delta: ArmStats) -> None:
+        plain = replace(delta, pass_score=0.5, negative_feedback_max=0)
+        old = self.data.arm_stats.get((deployment_id, key))
+        self.data.arm_stats[(deployment_id, key)] = plain if old is None else old.merge(plain)
+
+    def for_deployment(self, deployment_id: int) -> dict[ArmKey, ArmStats]:
+        return {k: v for (d, k), v in self.data.arm_stats.items() if d == deployment_id}
+
+
+class _Decisions(DecisionRepository):
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def add(self, decision: StoredDecision) -> StoredDecision:
+        decision.id = len(self.data.decisions) + 1
+        self.data.decisions.append(copy.deepcopy(decision))
+        return decision
+
+    def for_deployment(self, deployment_id: int, *, limit: int = 50) -> list[StoredDecision]:
+        mine = [d for d in self.data.decisions if d.deployment_id == deployment_id]
+        return [copy.deepcopy(d) for d in reversed(mine[-limit:])] if limit > 0 else []
+
+
 class InMemoryUnitOfWork(UnitOfWork):
     """Unit of work over :class:`MemoryData`; changes become visible only on commit."""
 
@@ -119,6 +153,8 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.deployments = _Deployments(self._work)
         self.audit = _Audit(self._work)
         self.tokens = _Tokens(self._work)
+        self.arm_stats = _ArmStats(self._work)
+        self.decisions = _Decisions(self._work)
         return self
 
     def commit(self) -> None:
@@ -130,11 +166,15 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.data.deployments = self._work.deployments
         self.data.audit = self._work.audit
         self.data.tokens = self._work.tokens
+        self.data.arm_stats = self._work.arm_stats
+        self.data.decisions = self._work.decisions
         self.data.next_id = self._work.next_id
         self._work = copy.deepcopy(self.data)
         self.deployments = _Deployments(self._work)
         self.audit = _Audit(self._work)
         self.tokens = _Tokens(self._work)
+        self.arm_stats = _ArmStats(self._work)
+        self.decisions = _Decisions(self._work)
         self.commits += 1
 
     def rollback(self) -> None:

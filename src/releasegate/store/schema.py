@@ -27,6 +27,7 @@ __all__ = [
     "ACTIVE_WHERE",
     "CANARY_WHERE",
     "api_tokens",
+    "arm_latency",
     "arm_stats",
     "audit_log",
     "decisions",
@@ -222,6 +223,19 @@ feedback = sa.Table(
     sa.Index("ix_feedback_request", "request_id"),
 )
 
+
+def _count(name: str) -> sa.Column[int]:
+    return sa.Column(name, sa.Integer, nullable=False, server_default="0")
+
+
+def _sum(name: str) -> sa.Column[float]:
+    return sa.Column(name, sa.Float, nullable=False, server_default="0")
+
+
+# Running sufficient statistics of a canary, per (stage, arm, check): the incumbent's
+# rows are kept under the canary's deployment id, so both arms cover the same period.
+# check_type "" holds what every request contributes (errors, cost, feedback), "overall"
+# the interaction's online quality score. Rows are only ever incremented (migration 0003).
 arm_stats = sa.Table(
     "arm_stats",
     metadata,
@@ -232,16 +246,39 @@ arm_stats = sa.Table(
         sa.ForeignKey("deployments.id", ondelete="CASCADE"),
         nullable=False,
     ),
+    sa.Column("stage", sa.Integer, nullable=False, server_default="0"),
     sa.Column("arm", sa.String(20), nullable=False),
     sa.Column("check_type", sa.String(100), nullable=False),
-    sa.Column("n", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("total", sa.Float, nullable=False, server_default="0"),
-    sa.Column("total_sq", sa.Float, nullable=False, server_default="0"),
-    sa.Column("n_errors", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("n_feedback", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("n_negative", sa.Integer, nullable=False, server_default="0"),
+    _count("count"),
+    _count("errors"),
+    _count("scored"),
+    _sum("score_sum"),
+    _sum("score_sumsq"),
+    _count("passes"),
+    _count("cost_n"),
+    _sum("cost_sum"),
+    _sum("cost_sumsq"),
+    _count("feedback_n"),
+    _count("feedback_negative"),
     sa.Column("updated_at", _TS, nullable=False),
-    sa.UniqueConstraint("deployment_id", "arm", "check_type", name="uq_arm_stats_key"),
+    sa.UniqueConstraint("deployment_id", "stage", "arm", "check_type", name="uq_arm_stats_key"),
+)
+
+# The latency histogram of each arm row (buckets of ratio 1.02, see releasegate.canary).
+arm_latency = sa.Table(
+    "arm_latency",
+    metadata,
+    sa.Column(
+        "deployment_id",
+        sa.Integer,
+        sa.ForeignKey("deployments.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("stage", sa.Integer, primary_key=True),
+    sa.Column("arm", sa.String(20), primary_key=True),
+    sa.Column("check_type", sa.String(100), primary_key=True),
+    sa.Column("bucket", sa.Integer, primary_key=True, autoincrement=False),
+    _count("n"),
 )
 
 decisions = sa.Table(
@@ -259,6 +296,7 @@ decisions = sa.Table(
     sa.Column("stage", sa.Integer, nullable=True),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("numbers", sa.JSON, nullable=False),
-    sa.Column("applied", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("signals", sa.JSON, nullable=False),
+    sa.Column("applied", sa.String(500), nullable=False, server_default=""),
     sa.Index("ix_decisions_deployment", "deployment_id", "decided_at"),
 )

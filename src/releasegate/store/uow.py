@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from releasegate.ports import UnitOfWork
+from releasegate.store.canary_repositories import SqlArmStatsRepository, SqlDecisionRepository
 from releasegate.store.engine import WRITE_OPTION
 from releasegate.store.repositories import (
     SqlAuditRepository,
@@ -45,6 +46,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.deployments = SqlDeploymentRepository(conn)
         self.audit = SqlAuditRepository(conn)
         self.tokens = SqlTokenRepository(conn)
+        self.arm_stats = SqlArmStatsRepository(conn)
+        self.decisions = SqlDecisionRepository(conn)
         return self
 
     def __exit__(

@@ -21,8 +21,8 @@ from releasegate.store import create_engine, upgrade
 PG_SERVER_ENV = "RELEASEGATE_TEST_PG_URL"
 PG_SERVER_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 _TABLES = (
-    "decisions, arm_stats, feedback, scores, interactions, eval_case_results, eval_runs, "
-    "audit_log, api_tokens, deployments"
+    "decisions, arm_latency, arm_stats, feedback, scores, interactions, eval_case_results, "
+    "eval_runs, audit_log, api_tokens, deployments"
 )
 
 

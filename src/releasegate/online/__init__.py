@@ -1,0 +1,1 @@
+"""The online half's services: recording, scoring and the canary service."""
