@@ -24,8 +24,10 @@ EXPECTED = {
     "analyze_canary",
     "arun_eval",
     "bucket",
+    "feedback",
     "load_dataset",
     "load_project",
+    "record",
     "run_eval",
 }
 

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 
 from releasegate import __version__
 from releasegate.api.auth import PUBLIC, Caller, declare_scopes, require
+from releasegate.api.online import router as online_router
 from releasegate.api.schemas import (
     ApproveBody,
     CanaryBody,
@@ -208,6 +209,7 @@ def create_app(
     def revoke_token(name: str, caller: Admin) -> Json:
         return TokenService(uow_factory()).revoke(name, actor=caller.actor).to_json()
 
+    app.include_router(online_router)  # recording: ingest scope (api/online.py)
     declare_scopes(app)
     return app
 

@@ -9,6 +9,10 @@ from sqlalchemy.engine import Engine
 
 from releasegate.ports import UnitOfWork
 from releasegate.store.engine import WRITE_OPTION
+from releasegate.store.online_repositories import (
+    SqlFeedbackRepository,
+    SqlInteractionRepository,
+)
 from releasegate.store.repositories import (
     SqlAuditRepository,
     SqlDeploymentRepository,
@@ -45,6 +49,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.deployments = SqlDeploymentRepository(conn)
         self.audit = SqlAuditRepository(conn)
         self.tokens = SqlTokenRepository(conn)
+        self.interactions = SqlInteractionRepository(conn)
+        self.feedback = SqlFeedbackRepository(conn)
         return self
 
     def __exit__(
