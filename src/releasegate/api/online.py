@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -26,11 +26,9 @@ from releasegate.online.records import FeedbackIn, Problem, RecordError, RecordI
 from releasegate.online.redaction import Redactor
 from releasegate.ports import UnitOfWork
 
-__all__ = ["router"]
+__all__ = ["add_recording_routes"]
 
 Ingester = Annotated[Caller, Depends(require(Scope.INGEST))]
-
-router = APIRouter(tags=["ingest"])
 
 
 def _body_schema(model: type[RecordIn] | type[FeedbackIn], key: str) -> dict[str, Any]:
@@ -85,43 +83,54 @@ def _context(request: Request) -> tuple[Callable[[], UnitOfWork], Redactor]:
     return request.app.state.uow_factory, redactor if isinstance(redactor, Redactor) else Redactor()
 
 
-@router.post(
-    "/v1/interactions",
-    openapi_extra=_body_schema(RecordIn, "records"),
-    responses={413: {"description": "over a documented limit"}, 422: {"description": "invalid"}},
-)
-async def record_interactions(request: Request, _: Ingester) -> Any:
-    """Record a batch of interactions (idempotent by request id; see online.md).
+def add_recording_routes(app: FastAPI) -> None:
+    """Declare the recording routes on ``app`` (directly, so that
+    :func:`~releasegate.api.auth.declare_scopes` sees them like every other route)."""
 
-    Returns ``{created, duplicates, conflicts: [{index, request_id, reason}],
-    feedback_joined}``.
-    """
-    try:
-        body = await _read_json(request)
-        uow_factory, redactor = _context(request)
-        service = RecordingService(uow_factory(), redactor=redactor)
-        result = await run_in_threadpool(service.record_json, body)
-    except RecordError as exc:
-        return _refusal(exc)
-    return result.to_json()
+    @app.post(
+        "/v1/interactions",
+        openapi_extra=_body_schema(RecordIn, "records"),
+        tags=["ingest"],
+        responses={
+            413: {"description": "over a documented limit"},
+            422: {"description": "invalid"},
+        },
+    )
+    async def record_interactions(request: Request, _: Ingester) -> Any:
+        """Record a batch of interactions (idempotent by request id; see online.md).
 
+        Returns ``{created, duplicates, conflicts: [{index, request_id, reason}],
+        feedback_joined}``.
+        """
+        try:
+            body = await _read_json(request)
+            uow_factory, redactor = _context(request)
+            service = RecordingService(uow_factory(), redactor=redactor)
+            result = await run_in_threadpool(service.record_json, body)
+        except RecordError as exc:
+            return _refusal(exc)
+        return result.to_json()
 
-@router.post(
-    "/v1/feedback",
-    openapi_extra=_body_schema(FeedbackIn, "feedback"),
-    responses={413: {"description": "over a documented limit"}, 422: {"description": "invalid"}},
-)
-async def give_feedback(request: Request, _: Ingester) -> Any:
-    """Record feedback (one object, or ``{"feedback": [...]}``) by request or session id.
+    @app.post(
+        "/v1/feedback",
+        openapi_extra=_body_schema(FeedbackIn, "feedback"),
+        tags=["ingest"],
+        responses={
+            413: {"description": "over a documented limit"},
+            422: {"description": "invalid"},
+        },
+    )
+    async def give_feedback(request: Request, _: Ingester) -> Any:
+        """Record feedback (one object, or ``{"feedback": [...]}``) by request or session id.
 
-    Returns ``{"feedback": [{index, status, served_version}]}``; status is ``joined``,
-    ``pending`` (its interaction has not arrived yet) or ``duplicate``.
-    """
-    try:
-        body = await _read_json(request)
-        uow_factory, redactor = _context(request)
-        service = FeedbackService(uow_factory(), redactor=redactor)
-        outcomes = await run_in_threadpool(service.give_json, body)
-    except RecordError as exc:
-        return _refusal(exc)
-    return {"feedback": [o.to_json() for o in outcomes]}
+        Returns ``{"feedback": [{index, status, served_version}]}``; status is ``joined``,
+        ``pending`` (its interaction has not arrived yet) or ``duplicate``.
+        """
+        try:
+            body = await _read_json(request)
+            uow_factory, redactor = _context(request)
+            service = FeedbackService(uow_factory(), redactor=redactor)
+            outcomes = await run_in_threadpool(service.give_json, body)
+        except RecordError as exc:
+            return _refusal(exc)
+        return {"feedback": [o.to_json() for o in outcomes]}
