@@ -23,9 +23,11 @@ from pydantic import BaseModel
 from releasegate.config import (
     CacheConfig,
     GateConfig,
+    OnlineConfig,
     PriceEntry,
     ProjectConfig,
     ProviderConfig,
+    RedactRule,
     SuiteConfig,
 )
 from releasegate.datasets.case import Case
@@ -78,6 +80,8 @@ CONFIG_MODELS: list[type[BaseModel]] = [
     GateConfig,
     CacheConfig,
     PriceEntry,
+    OnlineConfig,
+    RedactRule,
 ]
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from releasegate.deploy import bucket
     from releasegate.errors import ReleasegateError
     from releasegate.evals.runner import EvalOptions, arun_eval, run_eval
+    from releasegate.online.client import feedback, record
     from releasegate.project import Project, load_project
     from releasegate.results.report import EvalReport
     from releasegate.scorers.spec import AssertSpec
@@ -41,8 +42,10 @@ __all__ = [
     "analyze_canary",
     "arun_eval",
     "bucket",
+    "feedback",
     "load_dataset",
     "load_project",
+    "record",
     "run_eval",
 ]
 
@@ -61,6 +64,8 @@ _WHERE: dict[str, str] = {
     "Router": "releasegate.control",
     "arun_eval": "releasegate.evals.runner",
     "bucket": "releasegate.deploy",
+    "feedback": "releasegate.online.client",
+    "record": "releasegate.online.client",
     "load_dataset": "releasegate.datasets",
     "load_project": "releasegate.project",
     "run_eval": "releasegate.evals.runner",

@@ -7,6 +7,7 @@ these models (``releasegate schema``), so editor completion and the reference in
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -14,9 +15,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 __all__ = [
     "CacheConfig",
     "GateConfig",
+    "OnlineConfig",
     "PriceEntry",
     "ProjectConfig",
     "ProviderConfig",
+    "RedactRule",
     "SuiteConfig",
 ]
 
@@ -135,6 +138,48 @@ class CacheConfig(_Strict):
     path: str = ".releasegate/cache.sqlite"
 
 
+Detector = Literal["email", "phone", "card"]
+_DETECTORS: tuple[Detector, ...] = ("email", "phone", "card")
+
+
+class RedactRule(_Strict):
+    """A custom redaction pattern with its replacement."""
+
+    pattern: str = Field(description="Regular expression (Python syntax) to replace")
+    replacement: str = Field(
+        default="[REDACTED]", description="Literal text put in place of each match"
+    )
+
+
+class OnlineConfig(_Strict):
+    """Recording of production interactions (see online.md)."""
+
+    redact: list[str | RedactRule] = Field(
+        default_factory=list,
+        description="Extra patterns redacted from prompts, responses, context, errors, "
+        "metadata and feedback comments before they are stored (a regex, or "
+        "{pattern, replacement}); applied before the built-in detectors",
+    )
+    redact_defaults: list[Detector] = Field(
+        default_factory=lambda: list(_DETECTORS),
+        description="Built-in detectors that run: e-mail addresses, phone numbers, "
+        "payment card numbers (Luhn-checked); [] turns them all off",
+    )
+
+    @field_validator("redact")
+    @classmethod
+    def _patterns_compile(cls, v: list[str | RedactRule]) -> list[str | RedactRule]:
+        for i, item in enumerate(v):
+            pattern = item if isinstance(item, str) else item.pattern
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"redact[{i}]: {pattern!r} is not a valid regex ({exc})") from None
+            if compiled.match(""):
+                raise ValueError(f"redact[{i}]: {pattern!r} matches the empty string")
+        return v
+
+
 class ProjectConfig(_Strict):
     """The whole ``releasegate.yaml``."""
 
@@ -144,6 +189,10 @@ class ProjectConfig(_Strict):
     suites: dict[str, SuiteConfig] = Field(default_factory=dict)
     pricing: dict[str, PriceEntry] = Field(default_factory=dict)
     cache: CacheConfig = Field(default_factory=CacheConfig)
+    online: OnlineConfig = Field(
+        default_factory=OnlineConfig,
+        description="Recording production interactions: redaction patterns (online.md)",
+    )
 
     @field_validator("suites")
     @classmethod

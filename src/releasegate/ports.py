@@ -7,7 +7,11 @@ Services depend only on these; :mod:`releasegate.store` provides the SQL adapter
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from types import TracebackType
+from typing import Any
 
 from releasegate.canary.observations import ArmStats
 from releasegate.canary.records import StoredDecision
@@ -19,6 +23,11 @@ __all__ = [
     "AuditRepository",
     "DecisionRepository",
     "DeploymentRepository",
+    "DuplicateKey",
+    "FeedbackEntry",
+    "FeedbackRepository",
+    "Interaction",
+    "InteractionRepository",
     "TokenRepository",
     "UnitOfWork",
 ]
@@ -142,6 +151,8 @@ class UnitOfWork(ABC):
     tokens: TokenRepository
     arm_stats: ArmStatsRepository
     decisions: DecisionRepository
+    interactions: InteractionRepository
+    feedback: FeedbackRepository
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -159,3 +170,175 @@ class UnitOfWork(ABC):
 
     @abstractmethod
     def rollback(self) -> None: ...
+
+
+# -- the online half: recorded interactions and user feedback ---------------------------
+
+
+class DuplicateKey(Exception):
+    """A unique key (a request id, a feedback key) was taken by a concurrent writer.
+
+    Raised by the online repositories when the database refuses an insert; nothing of
+    the unit of work should be committed, and the caller may run it again (it will then
+    see the other writer's row).
+    """
+
+
+@dataclass(slots=True)
+class Interaction:
+    """One recorded production request (a row of ``interactions``).
+
+    Attributes:
+        request_id: Idempotency key, unique across the whole store (1-64 characters).
+        feature: The feature that served it.
+        arm: The arm the unit was *assigned* to: ``incumbent``, ``canary`` or
+            ``fallback`` (no deployment).
+        version: The assigned version (the deployment of that arm), if known.
+        served_version: The version that actually answered (differs after a fallback).
+        model: The model that actually answered.
+        unit_key: The bucketing key (user, account ...).
+        session_id: Conversation or session the request belongs to.
+        prompt: The prompt messages (OpenAI-style dicts), redacted.
+        response: The response text, redacted.
+        context: Retrieved chunks given to the model, redacted.
+        latency_ms: Total latency in milliseconds.
+        ttft_ms: Time to the first streamed token in milliseconds.
+        prompt_tokens: Input tokens.
+        completion_tokens: Output tokens.
+        cost_usd: Cost in US dollars.
+        error: Error message when the request failed, redacted.
+        fallback_depth: 0 when the first choice answered, 1 for the first fallback ...
+        shadow: A shadow request (its response was not shown to the user).
+        metadata: Flat user metadata (string keys; str, int, float, bool or null values).
+        at: When the request was served (aware UTC).
+        deployment_id: The assigned deployment's id, when the version is registered.
+        content_hash: SHA-256 of the record's content, to tell a retry from a conflict.
+        id: Database id, None until stored.
+    """
+
+    request_id: str
+    feature: str
+    arm: str
+    at: datetime
+    content_hash: str
+    version: str | None = None
+    served_version: str | None = None
+    model: str | None = None
+    unit_key: str | None = None
+    session_id: str | None = None
+    prompt: list[dict[str, Any]] | None = None
+    response: str | None = None
+    context: list[str] | None = None
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    error: str | None = None
+    fallback_depth: int = 0
+    shadow: bool = False
+    metadata: dict[str, Any] | None = None
+    deployment_id: int | None = None
+    id: int | None = None
+
+    @property
+    def fallback_used(self) -> bool:
+        """Whether a fallback answered instead of the first choice."""
+        return self.fallback_depth > 0
+
+
+@dataclass(slots=True)
+class FeedbackEntry:
+    """One user rating (a row of ``feedback``), joined to an interaction when known.
+
+    Attributes:
+        rating: 1.0 (thumbs up) or 0.0 (down) on the ``thumbs`` scale; 1-5 on ``1-5``.
+        scale: ``thumbs`` or ``1-5``.
+        at: When the feedback was given (aware UTC).
+        request_id: The rated request, or None when rated by session.
+        session_id: The rated session, or None when rated by request.
+        comment: Free text, redacted.
+        key: Optional idempotency key chosen by the sender (unique).
+        interaction_id: The joined interaction; None while it has not arrived.
+        served_version: The version that served the joined interaction (read only).
+        id: Database id, None until stored.
+    """
+
+    rating: float
+    scale: str
+    at: datetime
+    request_id: str | None = None
+    session_id: str | None = None
+    comment: str | None = None
+    key: str | None = None
+    interaction_id: int | None = None
+    served_version: str | None = None
+    id: int | None = None
+
+    @property
+    def negative(self) -> bool:
+        """Thumbs down, or 1 or 2 on the 1-5 scale."""
+        return self.rating < 0.5 if self.scale == "thumbs" else self.rating <= 2
+
+
+class InteractionRepository(ABC):
+    """Recorded interactions; rows are written once and never changed."""
+
+    @abstractmethod
+    def add_many(self, records: Sequence[Interaction]) -> None:
+        """Insert new interactions and set their ids.
+
+        Raises:
+            DuplicateKey: a request id is already stored (a concurrent writer).
+        """
+
+    @abstractmethod
+    def by_request_ids(self, request_ids: Collection[str]) -> dict[str, Interaction]:
+        """The stored interactions among ``request_ids``, keyed by request id."""
+
+    @abstractmethod
+    def in_session(self, session_id: str) -> list[Interaction]:
+        """Interactions of a session, oldest first (by ``at``, then id)."""
+
+    @abstractmethod
+    def for_feature(self, feature: str, *, limit: int = 100) -> list[Interaction]:
+        """The newest interactions of a feature, newest first."""
+
+    @abstractmethod
+    def count(self) -> int:
+        """How many interactions are stored."""
+
+
+class FeedbackRepository(ABC):
+    """User feedback, joined to interactions (possibly later than it was written)."""
+
+    @abstractmethod
+    def add(self, entry: FeedbackEntry) -> FeedbackEntry:
+        """Insert feedback and return it with its id set.
+
+        Raises:
+            DuplicateKey: its key is already stored (a concurrent writer).
+        """
+
+    @abstractmethod
+    def by_key(self, key: str) -> FeedbackEntry | None: ...
+
+    @abstractmethod
+    def pending(
+        self, *, request_ids: Collection[str], session_ids: Collection[str]
+    ) -> list[FeedbackEntry]:
+        """Unjoined feedback naming one of these request ids, or (without a request id)
+        one of these sessions; oldest first."""
+
+    @abstractmethod
+    def join(self, feedback_id: int, interaction_id: int) -> None:
+        """Join unjoined feedback to the interaction it rates."""
+
+    @abstractmethod
+    def for_request(self, request_id: str) -> list[FeedbackEntry]:
+        """Feedback on a request (directly or through its session), with the served
+        version of the joined interaction; oldest first."""
+
+    @abstractmethod
+    def for_session(self, session_id: str) -> list[FeedbackEntry]:
+        """Feedback given by session id, oldest first."""

@@ -33,8 +33,10 @@ TOP_LEVEL = {
     "analyze_canary",
     "arun_eval",
     "bucket",
+    "feedback",
     "load_dataset",
     "load_project",
+    "record",
     "run_eval",
 }
 

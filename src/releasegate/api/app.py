@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 
 from releasegate._version import __version__
 from releasegate.api.auth import PUBLIC, Caller, declare_scopes, require
+from releasegate.api.online import add_recording_routes
 from releasegate.api.schemas import (
     ApproveBody,
     CanaryBody,
@@ -208,6 +209,7 @@ def create_app(
     def revoke_token(name: str, caller: Admin) -> Json:
         return TokenService(uow_factory()).revoke(name, actor=caller.actor).to_json()
 
+    add_recording_routes(app)  # recording, ingest scope: api/online.py
     declare_scopes(app)
     return app
 

@@ -103,7 +103,7 @@ class Require:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         granted = Scope.parse(token.scope)
-        if granted < self.scope:
+        if not granted.grants(self.scope):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
                 f"token {token.name!r} has scope {granted.label}; this needs {self.scope.label}",
@@ -154,8 +154,8 @@ def required_scope(route: APIRoute) -> Scope | None:
 def declare_scopes(app: FastAPI) -> None:
     """Write every route's scope into its OpenAPI operation and description.
 
-    Each operation gets ``x-required-scope`` (``none``, ``read``, ``operate`` or
-    ``admin``) and a "Required scope" line in its description.
+    Each operation gets ``x-required-scope`` (``none``, ``ingest``, ``read``,
+    ``operate`` or ``admin``) and a "Required scope" line in its description.
 
     Raises:
         RuntimeError: when a route declares no scope (the app must not be served).

@@ -77,4 +77,4 @@ class RollbackBody(_Body):
 
 class TokenBody(_Body):
     name: str = Field(min_length=1, max_length=MAX_TOKEN_NAME, pattern=NAME_PATTERN)
-    scope: str = Field(pattern="^(read|operate|admin)$")
+    scope: str = Field(pattern="^(ingest|read|operate|admin)$")

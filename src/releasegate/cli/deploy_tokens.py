@@ -25,7 +25,7 @@ TokenName = Annotated[str, typer.Argument(help="Token name.")]
 @token_app.command("create")
 def token_create(
     name: Annotated[str, typer.Argument(help="A name for the token (unique).")],
-    scope: Annotated[str, typer.Option("--scope", help="read, operate or admin.")] = "read",
+    scope: Annotated[str, typer.Option("--scope", help="read, operate, admin or ingest.")] = "read",
     db: Db = None,
     api: Api = None,
     actor: Actor = None,

@@ -8,6 +8,7 @@ append-only audit log), checked at commit.
 from __future__ import annotations
 
 import copy
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 
 from releasegate.canary.observations import ArmStats
@@ -21,6 +22,11 @@ from releasegate.ports import (
     AuditRepository,
     DecisionRepository,
     DeploymentRepository,
+    DuplicateKey,
+    FeedbackEntry,
+    FeedbackRepository,
+    Interaction,
+    InteractionRepository,
     TokenRepository,
     UnitOfWork,
 )
@@ -37,6 +43,8 @@ class MemoryData:
     tokens: dict[int, ApiToken] = field(default_factory=dict)
     arm_stats: dict[tuple[int, ArmKey], ArmStats] = field(default_factory=dict)
     decisions: list[StoredDecision] = field(default_factory=list)
+    interactions: dict[int, Interaction] = field(default_factory=dict)
+    feedback: dict[int, FeedbackEntry] = field(default_factory=dict)
     next_id: int = 1
 
 
@@ -140,6 +148,105 @@ class _Decisions(DecisionRepository):
         return [copy.deepcopy(d) for d in reversed(mine[-limit:])] if limit > 0 else []
 
 
+class _Interactions(InteractionRepository):
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def add_many(self, records: Sequence[Interaction]) -> None:
+        taken = {i.request_id for i in self.data.interactions.values()}
+        for record in records:
+            if record.request_id in taken:
+                raise DuplicateKey(f"request id {record.request_id!r} is taken")
+            taken.add(record.request_id)
+        for record in records:
+            record.id = self.data.next_id
+            self.data.next_id += 1
+            self.data.interactions[record.id] = copy.deepcopy(record)
+
+    def by_request_ids(self, request_ids: Collection[str]) -> dict[str, Interaction]:
+        wanted = set(request_ids)
+        return {
+            i.request_id: copy.deepcopy(i)
+            for i in self.data.interactions.values()
+            if i.request_id in wanted
+        }
+
+    def in_session(self, session_id: str) -> list[Interaction]:
+        found = [i for i in self.data.interactions.values() if i.session_id == session_id]
+        return [copy.deepcopy(i) for i in sorted(found, key=lambda i: (i.at, i.id or 0))]
+
+    def for_feature(self, feature: str, *, limit: int = 100) -> list[Interaction]:
+        found = [i for i in self.data.interactions.values() if i.feature == feature]
+        found.sort(key=lambda i: (i.at, i.id or 0), reverse=True)
+        return [copy.deepcopy(i) for i in found[:limit]]
+
+    def count(self) -> int:
+        return len(self.data.interactions)
+
+
+class _Feedback(FeedbackRepository):
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def _out(self, entry: FeedbackEntry) -> FeedbackEntry:
+        out = copy.deepcopy(entry)
+        served = self.data.interactions.get(entry.interaction_id or 0)
+        out.served_version = (served.served_version or served.version) if served else None
+        return out
+
+    def _sorted(self, entries: list[FeedbackEntry]) -> list[FeedbackEntry]:
+        return [self._out(e) for e in sorted(entries, key=lambda e: (e.at, e.id or 0))]
+
+    def add(self, entry: FeedbackEntry) -> FeedbackEntry:
+        if entry.key is not None and self.by_key(entry.key) is not None:
+            raise DuplicateKey(f"feedback key {entry.key!r} is taken")
+        entry.id = self.data.next_id
+        self.data.next_id += 1
+        stored = copy.deepcopy(entry)
+        stored.served_version = None
+        self.data.feedback[entry.id] = stored
+        return entry
+
+    def by_key(self, key: str) -> FeedbackEntry | None:
+        found = [e for e in self.data.feedback.values() if e.key == key]
+        return self._out(found[0]) if found else None
+
+    def pending(
+        self, *, request_ids: Collection[str], session_ids: Collection[str]
+    ) -> list[FeedbackEntry]:
+        rids, sids = set(request_ids), set(session_ids)
+        return self._sorted(
+            [
+                e
+                for e in self.data.feedback.values()
+                if e.interaction_id is None
+                and (
+                    e.request_id in rids
+                    or (e.request_id is None and e.session_id is not None and e.session_id in sids)
+                )
+            ]
+        )
+
+    def join(self, feedback_id: int, interaction_id: int) -> None:
+        entry = self.data.feedback.get(feedback_id)
+        if entry is not None and entry.interaction_id is None:
+            entry.interaction_id = interaction_id
+
+    def for_request(self, request_id: str) -> list[FeedbackEntry]:
+        ids = {i.id for i in self.data.interactions.values() if i.request_id == request_id}
+        return self._sorted(
+            [
+                e
+                for e in self.data.feedback.values()
+                if e.request_id == request_id
+                or (e.interaction_id is not None and e.interaction_id in ids)
+            ]
+        )
+
+    def for_session(self, session_id: str) -> list[FeedbackEntry]:
+        return self._sorted([e for e in self.data.feedback.values() if e.session_id == session_id])
+
+
 class InMemoryUnitOfWork(UnitOfWork):
     """Unit of work over :class:`MemoryData`; changes become visible only on commit."""
 
@@ -155,6 +262,8 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.tokens = _Tokens(self._work)
         self.arm_stats = _ArmStats(self._work)
         self.decisions = _Decisions(self._work)
+        self.interactions = _Interactions(self._work)
+        self.feedback = _Feedback(self._work)
         return self
 
     def commit(self) -> None:
@@ -168,6 +277,8 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.data.tokens = self._work.tokens
         self.data.arm_stats = self._work.arm_stats
         self.data.decisions = self._work.decisions
+        self.data.interactions = self._work.interactions
+        self.data.feedback = self._work.feedback
         self.data.next_id = self._work.next_id
         self._work = copy.deepcopy(self.data)
         self.deployments = _Deployments(self._work)
@@ -175,6 +286,8 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.tokens = _Tokens(self._work)
         self.arm_stats = _ArmStats(self._work)
         self.decisions = _Decisions(self._work)
+        self.interactions = _Interactions(self._work)
+        self.feedback = _Feedback(self._work)
         self.commits += 1
 
     def rollback(self) -> None:

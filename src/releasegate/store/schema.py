@@ -119,7 +119,9 @@ api_tokens = sa.Table(
     sa.Column("created_by", sa.String(MAX_ACTOR), nullable=False),
     sa.Column("created_at", _TS, nullable=False),
     sa.Column("revoked_at", _TS, nullable=True),
-    sa.CheckConstraint("scope IN ('read', 'operate', 'admin')", name="ck_api_tokens_scope"),
+    sa.CheckConstraint(
+        "scope IN ('ingest', 'read', 'operate', 'admin')", name="ck_api_tokens_scope"
+    ),
 )
 
 # -- the online half; created by migration 0002 -------------------------------
@@ -183,6 +185,14 @@ interactions = sa.Table(
     sa.Column("fallback_used", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("shadow", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("created_at", _TS, nullable=False),
+    # Added by migration 0003 (recording).
+    sa.Column("served_version", sa.String(MAX_VERSION), nullable=True),
+    sa.Column("model", sa.String(MAX_MODEL), nullable=True),
+    sa.Column("context", sa.JSON, nullable=True),
+    sa.Column("ttft_ms", sa.Float, nullable=True),
+    sa.Column("fallback_depth", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("meta", sa.JSON, nullable=True),
+    sa.Column("content_hash", sa.String(64), nullable=False, server_default=""),
     sa.Index("ix_interactions_deployment_time", "deployment_id", "created_at"),
     sa.Index("ix_interactions_created_at", "created_at"),
     sa.Index("ix_interactions_session", "session_id"),
@@ -217,10 +227,13 @@ feedback = sa.Table(
     sa.Column("scale", sa.String(10), nullable=False),
     sa.Column("comment", sa.Text, nullable=True),
     sa.Column("created_at", _TS, nullable=False),
+    sa.Column("key", sa.String(64), nullable=True),  # migration 0003
     sa.CheckConstraint(
         "request_id IS NOT NULL OR session_id IS NOT NULL", name="ck_feedback_target"
     ),
+    sa.UniqueConstraint("key", name="uq_feedback_key"),
     sa.Index("ix_feedback_request", "request_id"),
+    sa.Index("ix_feedback_session", "session_id"),
 )
 
 
@@ -235,7 +248,7 @@ def _sum(name: str) -> sa.Column[float]:
 # Running sufficient statistics of a canary, per (stage, arm, check): the incumbent's
 # rows are kept under the canary's deployment id, so both arms cover the same period.
 # check_type "" holds what every request contributes (errors, cost, feedback), "overall"
-# the interaction's online quality score. Rows are only ever incremented (migration 0003).
+# the interaction's online quality score. Rows are only ever incremented (migration 0004).
 arm_stats = sa.Table(
     "arm_stats",
     metadata,

@@ -10,6 +10,10 @@ from sqlalchemy.engine import Engine
 from releasegate.ports import UnitOfWork
 from releasegate.store.canary_repositories import SqlArmStatsRepository, SqlDecisionRepository
 from releasegate.store.engine import WRITE_OPTION
+from releasegate.store.online_repositories import (
+    SqlFeedbackRepository,
+    SqlInteractionRepository,
+)
 from releasegate.store.repositories import (
     SqlAuditRepository,
     SqlDeploymentRepository,
@@ -48,6 +52,8 @@ class SqlUnitOfWork(UnitOfWork):
         self.tokens = SqlTokenRepository(conn)
         self.arm_stats = SqlArmStatsRepository(conn)
         self.decisions = SqlDecisionRepository(conn)
+        self.interactions = SqlInteractionRepository(conn)
+        self.feedback = SqlFeedbackRepository(conn)
         return self
 
     def __exit__(

@@ -80,9 +80,9 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
 
 
 @contextmanager
-def serve_api(database_url: str, workdir: Path) -> Iterator[str]:
-    """``releasegate api serve`` on a free port; yields its base URL."""
-    port = free_port()
+def serve_api(database_url: str, workdir: Path, *, port: int | None = None) -> Iterator[str]:
+    """``releasegate api serve`` on ``port`` (default: a free one); yields its base URL."""
+    port = port or free_port()
     log = workdir / "server.log"
     with log.open("wb") as sink:
         proc = subprocess.Popen(

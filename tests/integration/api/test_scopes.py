@@ -21,9 +21,9 @@ from releasegate.control.tokens import TokenService
 from releasegate.deploy.tokens import Scope
 from releasegate.store.database import Database, open_database
 
-LEVEL = {"none": 0, "read": 1, "operate": 2, "admin": 3}
-# Who calls: a label and the level their token grants (-1: no or a bad token).
-CALLERS = ["no token", "invalid token", "revoked admin", "read", "operate", "admin"]
+LEVEL: dict[str, Scope | None] = {"none": None, **{s.label: s for s in Scope}}
+# Who calls: a label and the scope their token grants (None: no or a bad token).
+CALLERS = ["no token", "invalid token", "revoked admin", "ingest", "read", "operate", "admin"]
 SAMPLE = {"feature": "chat", "version": "v1", "name": "nobody"}
 
 
@@ -39,18 +39,18 @@ def app(db: Database) -> FastAPI:
     return create_app(db.uow, fallback_model="fallback-1")
 
 
-def _headers(db: Database) -> dict[str, tuple[int, dict[str, str]]]:
+def _headers(db: Database) -> dict[str, tuple[Scope | None, dict[str, str]]]:
     tokens = TokenService(db.uow())
-    out: dict[str, tuple[int, dict[str, str]]] = {
-        "no token": (-1, {}),
-        "invalid token": (-1, {"Authorization": "Bearer rg_not-a-token"}),
+    out: dict[str, tuple[Scope | None, dict[str, str]]] = {
+        "no token": (None, {}),
+        "invalid token": (None, {"Authorization": "Bearer rg_not-a-token"}),
     }
     revoked = tokens.create("old-admin", Scope.ADMIN, actor="t").secret
     tokens.revoke("old-admin", actor="t")
-    out["revoked admin"] = (-1, {"Authorization": f"Bearer {revoked}"})
+    out["revoked admin"] = (None, {"Authorization": f"Bearer {revoked}"})
     for scope in Scope:
         secret = tokens.create(scope.label, scope, actor="t").secret
-        out[scope.label] = (int(scope), {"Authorization": f"Bearer {secret}"})
+        out[scope.label] = (scope, {"Authorization": f"Bearer {secret}"})
     return out
 
 
@@ -66,7 +66,7 @@ def _operations(app: FastAPI) -> list[tuple[str, str, APIRoute]]:
 def test_every_route_states_its_scope_in_openapi(app: FastAPI) -> None:
     spec = TestClient(app).get("/openapi.json").json()
     ops = _operations(app)
-    assert len(ops) >= 17
+    assert len(ops) >= 19
     for method, path, _ in ops:
         operation = spec["paths"][path][method.lower()]
         scope = operation.get(SCOPE_EXTENSION)
@@ -91,14 +91,14 @@ def test_every_route_enforces_the_scope_it_states(app: FastAPI, db: Database) ->
             needed = LEVEL[spec["paths"][path][method.lower()][SCOPE_EXTENSION]]
             url = re.sub(r"\{(\w+)\}", lambda m: SAMPLE[m.group(1)], path)
             for who in CALLERS:
-                level, headers = callers[who]
+                granted, headers = callers[who]
                 # An empty JSON body: an admitted caller gets past auth and meets 404/409/422.
                 body = {} if method in ("POST", "PUT", "PATCH") else None
                 r = client.request(method, url, headers=headers, json=body)
-                if needed == 0 or level >= needed:
+                if needed is None or (granted is not None and granted.grants(needed)):
                     ok = r.status_code not in (401, 403)
                 else:
-                    ok = r.status_code == (401 if level < 0 else 403)
+                    ok = r.status_code == (401 if granted is None else 403)
                 if not ok:
                     wrong.append(f"{method} {path} as {who}: {r.status_code} {r.text[:120]}")
     assert wrong == []
@@ -147,13 +147,13 @@ def test_reserved_feature_names_are_unreachable_with_any_scope(
                 assert r.status_code in (403, 422), (who, action, r.text)
         assert feature not in client.get("/v1/features", headers=callers["read"][1]).json()
     trail = TokenService(db.uow()).history()
-    assert [e.action for e in trail] == ["token_create", "token_revoke"] + ["token_create"] * 3
+    assert [e.action for e in trail] == ["token_create", "token_revoke"] + ["token_create"] * 4
 
 
 def test_token_audit_trail_is_served_to_admin_tokens_only(app: FastAPI, db: Database) -> None:
     callers = _headers(db)
     with TestClient(app) as client:
-        for who in ("no token", "invalid token", "read", "operate"):
+        for who in ("no token", "invalid token", "ingest", "read", "operate"):
             r = client.get("/v1/tokens/history", headers=callers[who][1])
             assert r.status_code in (401, 403), who
             assert "old-admin" not in r.text

@@ -1,6 +1,6 @@
 """Canary statistics as increments: arm_stats by stage, a latency histogram, full decisions.
 
-``arm_stats`` and ``decisions`` were created by 0002 but written by nothing until this
+``arm_stats`` and ``decisions`` were created by 0002 but written by nothing before this
 revision, so they are re-created (not altered) in their final shape:
 
 - ``arm_stats`` gains the rollout stage in its key and every count the analysis reads
@@ -9,8 +9,8 @@ revision, so they are re-created (not altered) in their final shape:
 - ``arm_latency`` holds each row's latency histogram (one row per bucket);
 - ``decisions`` keeps every signal's state and says what the service did about it.
 
-Revision ID: 0003_canary_stats
-Revises: 0002_online
+Revision ID: 0004_canary_stats
+Revises: 0003_recording
 Create Date: 2026-11-30
 """
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_canary_stats"
-down_revision = "0002_online"
+revision = "0004_canary_stats"
+down_revision = "0003_recording"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,210 @@
+"""Recording production interactions: validate a batch whole, redact, store once.
+
+Request ids are idempotency keys. A record whose request id is already stored with the
+same content is a *duplicate* (a retried batch; nothing written); with different content
+it is a *conflict*: reported, and the stored record kept. A batch with any invalid field
+is refused whole before anything is written (:class:`~releasegate.online.records.RecordError`).
+Feedback that arrived before its interaction is joined in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from releasegate.deploy.model import Deployment, utcnow
+from releasegate.deploy.status import Status
+from releasegate.online.feedback import pick_for_session
+from releasegate.online.records import RecordIn, parse_records
+from releasegate.online.redaction import Redactor
+from releasegate.ports import DuplicateKey, Interaction, UnitOfWork
+
+__all__ = ["BatchResult", "Conflict", "RecordingService"]
+
+_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """A record whose request id is already stored with different content."""
+
+    index: int
+    request_id: str
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"index": self.index, "request_id": self.request_id, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """What a batch did.
+
+    Attributes:
+        created: Records stored now.
+        duplicates: Records already stored with the same content (retries).
+        conflicts: Records refused because their request id holds other content.
+        feedback_joined: Earlier feedback joined to the records stored now.
+    """
+
+    created: int
+    duplicates: int
+    conflicts: list[Conflict] = field(default_factory=list)
+    feedback_joined: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "duplicates": self.duplicates,
+            "conflicts": [c.to_json() for c in self.conflicts],
+            "feedback_joined": self.feedback_joined,
+        }
+
+
+def _is_canary(dep: Deployment) -> bool:
+    return dep.status is Status.CANARY or (
+        dep.status is Status.PAUSED and dep.paused_from is Status.CANARY
+    )
+
+
+class RecordingService:
+    """Stores batches of interaction records.
+
+    Args:
+        uow: The unit of work (one transaction per batch).
+        redactor: Applied to prompts, responses, context, errors and metadata before
+            anything is stored (defaults: e-mail, phone, card numbers).
+        clock: Time of records sent without ``at``.
+    """
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        *,
+        redactor: Redactor | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.uow = uow
+        self.redactor = redactor or Redactor()
+        self.clock = clock
+
+    def record_json(self, body: Any) -> BatchResult:
+        """Validate a decoded ``{"records": [...]}`` body and store it.
+
+        Raises:
+            RecordError: any invalid field (every one listed; nothing stored).
+            TooLarge: more records than the documented limit.
+        """
+        return self.record(parse_records(body))
+
+    def record(self, records: Sequence[RecordIn]) -> BatchResult:
+        """Store validated records in one transaction (see the module docstring)."""
+        now = self.clock()
+        prepared = [self._prepare(r, now) for r in records]
+        for attempt in range(_ATTEMPTS):
+            try:
+                return self._store(prepared)
+            except DuplicateKey:  # a concurrent writer took a request id: look again
+                if attempt == _ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _prepare(self, rec: RecordIn, now: datetime) -> tuple[Interaction, bool]:
+        data = rec.model_dump(mode="json", exclude_none=True)
+        for name in ("prompt", "response", "context", "error", "metadata"):
+            if name in data:
+                data[name] = self.redactor.value(data[name])
+        digest = hashlib.sha256(
+            json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()
+        interaction = Interaction(
+            request_id=rec.request_id,
+            feature=rec.feature,
+            arm=rec.arm or "",
+            at=rec.at or now,
+            content_hash=digest,
+            version=rec.version,
+            served_version=rec.served_version,
+            model=rec.model,
+            unit_key=rec.unit_key,
+            session_id=rec.session_id,
+            prompt=data.get("prompt"),
+            response=data.get("response"),
+            context=data.get("context"),
+            latency_ms=rec.latency_ms,
+            ttft_ms=rec.ttft_ms,
+            prompt_tokens=rec.prompt_tokens,
+            completion_tokens=rec.completion_tokens,
+            cost_usd=rec.cost_usd,
+            error=data.get("error"),
+            fallback_depth=rec.fallback_depth,
+            shadow=rec.shadow,
+            metadata=data.get("metadata"),
+        )
+        return interaction, rec.arm is None
+
+    def _store(self, prepared: Sequence[tuple[Interaction, bool]]) -> BatchResult:
+        with self.uow as uow:
+            ids = [i.request_id for i, _ in prepared]
+            stored = uow.interactions.by_request_ids(ids)
+            deployments: dict[tuple[str, str], Deployment | None] = {}
+            seen: dict[str, str] = {}
+            new: list[Interaction] = []
+            duplicates = 0
+            conflicts: list[Conflict] = []
+            for index, (template, derive_arm) in enumerate(prepared):
+                rid = template.request_id
+                known = stored[rid].content_hash if rid in stored else seen.get(rid)
+                if known is not None:
+                    if known == template.content_hash:
+                        duplicates += 1
+                    else:
+                        conflicts.append(
+                            Conflict(
+                                index,
+                                rid,
+                                "this request id is already recorded with different "
+                                "content; the recorded one was kept",
+                            )
+                        )
+                    continue
+                seen[rid] = template.content_hash
+                rec = replace(template)  # per attempt: a failed one leaves no ids
+                dep = None
+                if rec.version is not None:
+                    key = (rec.feature, rec.version)
+                    if key not in deployments:
+                        deployments[key] = uow.deployments.get(*key)
+                    dep = deployments[key]
+                rec.deployment_id = dep.id if dep is not None else None
+                if derive_arm:
+                    rec.arm = "canary" if dep is not None and _is_canary(dep) else "incumbent"
+                new.append(rec)
+            uow.interactions.add_many(new)
+            joined = _join_pending(uow, new)
+            uow.commit()
+        return BatchResult(len(new), duplicates, conflicts, joined)
+
+
+def _join_pending(uow: UnitOfWork, new: Sequence[Interaction]) -> int:
+    if not new:
+        return 0
+    by_request = {i.request_id: i for i in new}
+    by_session: dict[str, list[Interaction]] = {}
+    for i in new:
+        if i.session_id is not None:
+            by_session.setdefault(i.session_id, []).append(i)
+    joined = 0
+    for fb in uow.feedback.pending(request_ids=list(by_request), session_ids=list(by_session)):
+        if fb.request_id is not None:
+            target = by_request.get(fb.request_id)
+        else:
+            target = pick_for_session(by_session.get(fb.session_id or "", []), fb.at)
+        if target is not None and target.id is not None and fb.id is not None:
+            uow.feedback.join(fb.id, target.id)
+            joined += 1
+    return joined

@@ -1,0 +1,237 @@
+"""SQL implementations of the online repositories: interactions and feedback."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from releasegate.ports import (
+    DuplicateKey,
+    FeedbackEntry,
+    FeedbackRepository,
+    Interaction,
+    InteractionRepository,
+)
+from releasegate.store.repositories import from_db, to_db
+from releasegate.store.schema import feedback, interactions
+
+__all__ = ["SqlFeedbackRepository", "SqlInteractionRepository"]
+
+_CHUNK = 500  # keys per IN (...) list: well below every backend's parameter limit
+
+
+def _aware(value: Any) -> Any:
+    result = from_db(value)
+    if result is None:  # pragma: no cover - NOT NULL columns
+        raise ValueError("missing timestamp")
+    return result
+
+
+class SqlInteractionRepository(InteractionRepository):
+    """The ``interactions`` table."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    @staticmethod
+    def _values(i: Interaction) -> dict[str, Any]:
+        return {
+            "request_id": i.request_id,
+            "feature": i.feature,
+            "version": i.version,
+            "deployment_id": i.deployment_id,
+            "arm": i.arm,
+            "unit_key": i.unit_key,
+            "session_id": i.session_id,
+            "prompt": i.prompt,
+            "response": i.response,
+            "latency_ms": i.latency_ms,
+            "prompt_tokens": i.prompt_tokens,
+            "completion_tokens": i.completion_tokens,
+            "cost_usd": i.cost_usd,
+            "error": i.error,
+            "fallback_used": i.fallback_used,
+            "shadow": i.shadow,
+            "created_at": to_db(i.at),
+            "served_version": i.served_version,
+            "model": i.model,
+            "context": i.context,
+            "ttft_ms": i.ttft_ms,
+            "fallback_depth": i.fallback_depth,
+            "meta": i.metadata,
+            "content_hash": i.content_hash,
+        }
+
+    @staticmethod
+    def _row(r: sa.RowMapping) -> Interaction:
+        return Interaction(
+            id=r["id"],
+            request_id=r["request_id"],
+            feature=r["feature"],
+            arm=r["arm"],
+            at=_aware(r["created_at"]),
+            content_hash=r["content_hash"],
+            version=r["version"],
+            served_version=r["served_version"],
+            model=r["model"],
+            unit_key=r["unit_key"],
+            session_id=r["session_id"],
+            prompt=r["prompt"],
+            response=r["response"],
+            context=r["context"],
+            latency_ms=r["latency_ms"],
+            ttft_ms=r["ttft_ms"],
+            prompt_tokens=int(r["prompt_tokens"]),
+            completion_tokens=int(r["completion_tokens"]),
+            cost_usd=float(r["cost_usd"]),
+            error=r["error"],
+            fallback_depth=int(r["fallback_depth"]),
+            shadow=bool(r["shadow"]),
+            metadata=r["meta"],
+            deployment_id=r["deployment_id"],
+        )
+
+    def add_many(self, records: Sequence[Interaction]) -> None:
+        if not records:
+            return
+        # One multi-row INSERT ... RETURNING; a refused key aborts the whole unit of work.
+        statement = sa.insert(interactions).returning(
+            interactions.c.id, sort_by_parameter_order=True
+        )
+        try:
+            result = self.conn.execute(statement, [self._values(r) for r in records])
+        except sa.exc.IntegrityError as exc:
+            raise DuplicateKey(f"a request id of this batch is taken: {exc.orig}") from exc
+        for record, new_id in zip(records, result.scalars().all(), strict=True):
+            record.id = int(new_id)
+
+    def by_request_ids(self, request_ids: Collection[str]) -> dict[str, Interaction]:
+        wanted = list(dict.fromkeys(request_ids))
+        found: dict[str, Interaction] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            query = sa.select(interactions).where(
+                interactions.c.request_id.in_(wanted[start : start + _CHUNK])
+            )
+            for r in self.conn.execute(query).mappings():
+                found[r["request_id"]] = self._row(r)
+        return found
+
+    def in_session(self, session_id: str) -> list[Interaction]:
+        query = (
+            sa.select(interactions)
+            .where(interactions.c.session_id == session_id)
+            .order_by(interactions.c.created_at, interactions.c.id)
+        )
+        return [self._row(r) for r in self.conn.execute(query).mappings()]
+
+    def for_feature(self, feature: str, *, limit: int = 100) -> list[Interaction]:
+        query = (
+            sa.select(interactions)
+            .where(interactions.c.feature == feature)
+            .order_by(interactions.c.created_at.desc(), interactions.c.id.desc())
+            .limit(limit)
+        )
+        return [self._row(r) for r in self.conn.execute(query).mappings()]
+
+    def count(self) -> int:
+        query = sa.select(sa.func.count()).select_from(interactions)
+        return int(self.conn.execute(query).scalar_one())
+
+
+class SqlFeedbackRepository(FeedbackRepository):
+    """The ``feedback`` table, read joined to ``interactions`` for the served version."""
+
+    def __init__(self, conn: sa.Connection) -> None:
+        self.conn = conn
+
+    _SERVED = sa.func.coalesce(interactions.c.served_version, interactions.c.version)
+
+    def _select(self) -> sa.Select[Any]:
+        return sa.select(feedback, self._SERVED.label("served")).select_from(
+            feedback.outerjoin(interactions, feedback.c.interaction_id == interactions.c.id)
+        )
+
+    @staticmethod
+    def _row(r: sa.RowMapping) -> FeedbackEntry:
+        return FeedbackEntry(
+            id=r["id"],
+            rating=float(r["rating"]),
+            scale=r["scale"],
+            at=_aware(r["created_at"]),
+            request_id=r["request_id"],
+            session_id=r["session_id"],
+            comment=r["comment"],
+            key=r["key"],
+            interaction_id=r["interaction_id"],
+            served_version=r["served"],
+        )
+
+    def _all(self, query: sa.Select[Any]) -> list[FeedbackEntry]:
+        ordered = query.order_by(feedback.c.created_at, feedback.c.id)
+        return [self._row(r) for r in self.conn.execute(ordered).mappings()]
+
+    def add(self, entry: FeedbackEntry) -> FeedbackEntry:
+        try:
+            result = self.conn.execute(
+                sa.insert(feedback)
+                .values(
+                    request_id=entry.request_id,
+                    session_id=entry.session_id,
+                    interaction_id=entry.interaction_id,
+                    rating=entry.rating,
+                    scale=entry.scale,
+                    comment=entry.comment,
+                    created_at=to_db(entry.at),
+                    key=entry.key,
+                )
+                .returning(feedback.c.id)
+            )
+        except sa.exc.IntegrityError as exc:
+            raise DuplicateKey(f"feedback key {entry.key!r}: {exc.orig}") from exc
+        entry.id = int(result.scalar_one())
+        return entry
+
+    def by_key(self, key: str) -> FeedbackEntry | None:
+        found = self._all(self._select().where(feedback.c.key == key))
+        return found[0] if found else None
+
+    def pending(
+        self, *, request_ids: Collection[str], session_ids: Collection[str]
+    ) -> list[FeedbackEntry]:
+        rids, sids = list(dict.fromkeys(request_ids)), list(dict.fromkeys(session_ids))
+        out: dict[int, FeedbackEntry] = {}
+        unjoined = feedback.c.interaction_id.is_(None)
+        for start in range(0, len(rids), _CHUNK):
+            by_request = feedback.c.request_id.in_(rids[start : start + _CHUNK])
+            for e in self._all(self._select().where(unjoined, by_request)):
+                out[e.id or 0] = e
+        for start in range(0, len(sids), _CHUNK):
+            by_session = sa.and_(
+                feedback.c.request_id.is_(None),
+                feedback.c.session_id.in_(sids[start : start + _CHUNK]),
+            )
+            for e in self._all(self._select().where(unjoined, by_session)):
+                out[e.id or 0] = e
+        return sorted(out.values(), key=lambda e: (e.at, e.id or 0))
+
+    def join(self, feedback_id: int, interaction_id: int) -> None:
+        self.conn.execute(
+            sa.update(feedback)
+            .where(feedback.c.id == feedback_id, feedback.c.interaction_id.is_(None))
+            .values(interaction_id=interaction_id)
+        )
+
+    def for_request(self, request_id: str) -> list[FeedbackEntry]:
+        return self._all(
+            self._select().where(
+                sa.or_(
+                    feedback.c.request_id == request_id,
+                    interactions.c.request_id == request_id,
+                )
+            )
+        )
+
+    def for_session(self, session_id: str) -> list[FeedbackEntry]:
+        return self._all(self._select().where(feedback.c.session_id == session_id))
