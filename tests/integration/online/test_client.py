@@ -18,8 +18,6 @@ from releasegate.store import create_engine, upgrade
 from releasegate.store.database import open_database
 from tests.e2e.deploy._cli import free_port, serve_api
 
-pytestmark = pytest.mark.integration
-
 
 class CountingTransport(httpx.HTTPTransport):
     """The real HTTP transport, counting the requests it sends."""

@@ -15,8 +15,6 @@ from releasegate.online.limits import MAX_BODY_BYTES
 from releasegate.store import create_engine
 from releasegate.store.database import Database, open_database
 
-pytestmark = pytest.mark.integration
-
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:

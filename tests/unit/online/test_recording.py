@@ -13,8 +13,6 @@ from releasegate.online import FeedbackService, RecordError, RecordingService, T
 from releasegate.online.limits import MAX_BATCH_RECORDS
 from releasegate.store.memory import InMemoryUnitOfWork, MemoryData
 
-pytestmark = pytest.mark.unit
-
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 

@@ -8,8 +8,6 @@ from releasegate.config import OnlineConfig, ProjectConfig, RedactRule
 from releasegate.errors import ConfigError
 from releasegate.online.redaction import Redactor, luhn_valid
 
-pytestmark = pytest.mark.unit
-
 R = Redactor()
 
 
