@@ -8,7 +8,9 @@ the median of the rounds (after one warm-up round that pays the imports).
 
 Usage (from the repository root):
     .venv/bin/python benchmarks/eval_throughput/load.py [--cases 2000] [--rounds 7]
-Prints one JSON object: per format, the median milliseconds and milliseconds per case.
+Prints one JSON object: per format, the median wall milliseconds, milliseconds per case,
+and the median CPU time of the process per case (less disturbed by other work on a shared
+machine than wall time, though not immune to it).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -86,18 +89,26 @@ def main() -> None:
         for path in paths.values():  # warm-up: imports, scorer registry
             assert load_and_build(path) == 3 * args.cases, path
         times: dict[str, list[float]] = {name: [] for name in paths}
+        cpu: dict[str, list[float]] = {name: [] for name in paths}
         for _ in range(args.rounds):
             for name, path in paths.items():
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 load_and_build(path)
                 times[name].append(time.perf_counter() - t0)
-    out: dict[str, Any] = {"cases": args.cases, "target_ms_per_case": TARGET_MS_PER_CASE}
+                cpu[name].append(time.process_time() - c0)
+    out: dict[str, Any] = {
+        "cases": args.cases,
+        "target_ms_per_case": TARGET_MS_PER_CASE,
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
     for name, samples in times.items():
         ms = statistics.median(samples) * 1000
+        cpu_ms = statistics.median(cpu[name]) * 1000
         out[name] = {
             "ms": round(ms, 1),
             "min_ms": round(min(samples) * 1000, 1),
             "ms_per_case": round(ms / args.cases, 4),
+            "cpu_ms_per_case": round(cpu_ms / args.cases, 4),
         }
     print(json.dumps(out, indent=2))
 

@@ -50,6 +50,7 @@ __all__ = [
 PathPart = str | int
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SCALAR = yaml.ScalarNode
 
 # Whether an alias (``*name``) may occur: a ``*`` where a node can start. Over-matching
 # only costs the slower alias-aware graph check; every real alias is matched.
@@ -123,23 +124,50 @@ def _build(loader: yaml.SafeLoader, node: yaml.Node, shared: dict[int, Any], dep
     if depth > MAX_DEPTH:
         raise TooDeep(node.start_mark.line + 1)
     below = depth + 1
+    # Plain text scalars (most keys and values) are taken inline, without a call.
     if kind is yaml.SequenceNode and node.tag == _SEQ:
-        out: Any = [_build(loader, item, shared, below) for item in node.value]
+        out: Any = [
+            item.value
+            if item.__class__ is _SCALAR and item.tag == _STR
+            else _build(loader, item, shared, below)
+            for item in node.value
+        ]
     elif kind is yaml.MappingNode and node.tag == _MAP:
         out = {}
-        seen: dict[tuple[str, str], int] = {}
+        other_keys: set[tuple[str, str]] = set()
         for key_node, value_node in node.value:
-            if key_node.__class__ is not yaml.ScalarNode or key_node.tag == _MERGE:
+            if key_node.__class__ is not _SCALAR or key_node.tag == _MERGE:
                 raise _Unusual
-            key = (key_node.tag, key_node.value)
-            if key in seen:
-                raise _DuplicateKey(key_node.value, key_node.start_mark.line + 1, seen[key])
-            seen[key] = key_node.start_mark.line + 1
-            out[_build(loader, key_node, shared, below)] = _build(loader, value_node, shared, below)
+            if key_node.tag == _STR:
+                # A text key equals only a text key with the same source text: the
+                # same rule as comparing (tag, text), at the cost of one lookup.
+                key = key_node.value
+                if key in out:
+                    raise _duplicate(node, key_node)
+            else:
+                seen = (key_node.tag, key_node.value)
+                if seen in other_keys:
+                    raise _duplicate(node, key_node)
+                other_keys.add(seen)
+                key = loader.construct_object(key_node, deep=True)
+            if value_node.__class__ is _SCALAR and value_node.tag == _STR:
+                out[key] = value_node.value
+            else:
+                out[key] = _build(loader, value_node, shared, below)
     else:
         raise _Unusual
     shared[id(node)] = out
     return out
+
+
+def _duplicate(mapping: yaml.Node, key_node: yaml.Node) -> _DuplicateKey:
+    """The error for ``key_node``, which repeats an earlier key of ``mapping``."""
+    first = next(
+        k
+        for k, _ in mapping.value
+        if k.__class__ is _SCALAR and (k.tag, k.value) == (key_node.tag, key_node.value)
+    )
+    return _DuplicateKey(key_node.value, key_node.start_mark.line + 1, first.start_mark.line + 1)
 
 
 def display_path(path: str | os.PathLike[str]) -> str:

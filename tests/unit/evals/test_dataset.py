@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 from pathlib import Path
 
@@ -347,3 +349,26 @@ def test_check_asserts_reports_unknown_and_bad_checks(tmp_path: Path) -> None:
     ]
     assert "unknown check type 'no-such-check'" in issues[0].message
     assert "regex" in issues[1].message
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+@pytest.mark.parametrize(
+    "content", ["cases:\n  - {id: a, input: x}\n", "cases:\n  - {id: a, inptu: x}\n", "a: [\n"]
+)
+def test_loading_leaves_the_garbage_collector_as_it_found_it(
+    tmp_path: Path, enabled: bool, content: str
+) -> None:
+    """Loading pauses the cyclic collector; afterwards (also after an error) it is on
+    again only if it was on before."""
+    path = tmp_path / "d.yaml"
+    path.write_text(content)
+    was = gc.isenabled()
+    try:
+        if not enabled:
+            gc.disable()
+        with contextlib.suppress(DatasetError):
+            load_dataset(path)
+        assert gc.isenabled() is enabled
+    finally:
+        if was:
+            gc.enable()

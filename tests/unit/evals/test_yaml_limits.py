@@ -282,12 +282,66 @@ SAME_AS_PYYAML = [
     "- [a, b]\n- {k: v}\n- !!seq [x]\n- !!map {y: z}\n",
     "",
     "just text",
+    # keys of different types or spellings are different keys, as in PyYAML
+    '"1": a\n1: b\n',
+    "1: a\n0x1: b\n",
+    "a: 1\n'b': 2\n? c\n: 3\n",
 ]
 
 
 @pytest.mark.parametrize("text", SAME_AS_PYYAML, ids=range(len(SAME_AS_PYYAML)))
 def test_data_equals_pyyaml_safe_load(text: str) -> None:
     assert load_yaml(text, "s.yaml").data == yaml.load(text, Loader=yaml.SafeLoader)
+
+
+_SCALARS = st.one_of(
+    st.text(max_size=8),
+    st.sampled_from(["010", "0x1F", "1.10", "1e3", "yes", "No", "~", "null", "2024-01-01", ""]),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.none(),
+)
+_KEYS = st.one_of(st.text(max_size=6), st.integers(-3, 3), st.booleans())
+_TREES = st.recursive(
+    _SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_KEYS, inner, max_size=4),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(value=_TREES)
+def test_generated_documents_equal_pyyaml_in_every_style(value: Any) -> None:
+    """The direct builder (text scalars taken inline, text keys compared by lookup)
+    gives PyYAML's data for documents written in block, flow and JSON style."""
+    texts = [yaml.safe_dump(value), yaml.safe_dump(value, default_flow_style=True, width=10**9)]
+    texts.append(json.dumps(value))
+    for text in texts:
+        try:  # the same parser, PyYAML's own constructor
+            expected = yaml.load(text, Loader=_yaml._BaseLoader)
+        except yaml.YAMLError:  # e.g. a JSON surrogate-pair escape, which libyaml refuses
+            with pytest.raises(ConfigError):
+                load_yaml(text, "g.yaml")
+            continue
+        assert load_yaml(text, "g.yaml").data == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "first"),
+    [
+        ('a: 1\n"a": 2\n', 2, 1),
+        ("x: 0\n1: a\nb: 1\n1: c\n", 4, 2),
+        ("- {k: 1, j: 2, 'k': 3}\n", 1, 1),
+        ("m:\n  a: 1\n  b: 2\n  b: 3\n  a: 4\n", 4, 3),
+    ],
+)
+def test_duplicate_key_names_its_line_and_the_first(text: str, line: int, first: int) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_yaml(text, "dup.yaml")
+    (issue,) = info.value.issues
+    assert issue.line == line
+    assert f"(first defined at line {first})" in issue.message
 
 
 def test_anchored_values_are_one_object() -> None:
