@@ -8,8 +8,9 @@ releasegate`` (and every CLI start) stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from releasegate._lazy import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
     from releasegate.canary import CanaryPolicy, Decision, Observation, analyze_canary
@@ -71,15 +72,4 @@ _WHERE: dict[str, str] = {
     "run_eval": "releasegate.evals.runner",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'releasegate' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_exports(__name__, _WHERE, __all__)

@@ -7,8 +7,9 @@ pay for at import.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from releasegate._lazy import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
     from releasegate.canary.analysis import Decision, analyze_canary
@@ -34,15 +35,4 @@ _WHERE = {
     "analyze_canary": "releasegate.canary.analysis",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'releasegate.canary' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_exports(__name__, _WHERE, __all__)

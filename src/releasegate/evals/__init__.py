@@ -16,8 +16,9 @@ that importing this package stays cheap (the comparison brings numpy and scipy).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from releasegate._lazy import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
     from releasegate.evals.comparison import Comparison, compare_reports
@@ -47,15 +48,4 @@ _WHERE: dict[str, str] = {
     "validate_project": "releasegate.evals.validate",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'releasegate.evals' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_exports(__name__, _WHERE, __all__)

@@ -11,8 +11,9 @@ use of a name, not on ``import releasegate.stats``.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from releasegate._lazy import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
     from releasegate.stats.paired import (
@@ -59,15 +60,4 @@ _WHERE: dict[str, str] = {
     "srm_p_value": _SEQUENTIAL,
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'releasegate.stats' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = _lazy_exports(__name__, _WHERE, __all__)
