@@ -14,13 +14,13 @@ Build one from a suite's ``embedder:`` provider config with :func:`build_embedde
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from releasegate import settings as _settings
 from releasegate._optional import MissingExtra
 from releasegate.config import ProviderConfig
 from releasegate.errors import ConfigError, Issue, ProviderError
@@ -217,7 +217,7 @@ def build_embedder(
         if not cfg.model:
             raise error("set `model` to the embedding model name")
         key_env = cfg.api_key_env or "OPENAI_API_KEY"
-        key = os.environ.get(key_env)
+        key = _settings.current().secret(key_env)
         if cfg.api_key_env and not key:
             raise error(f"environment variable {key_env} (api_key_env) is not set")
         if cfg.base_url is None and not key:
