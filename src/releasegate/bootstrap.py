@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # SQLAlchemy, FastAPI and the providers load only when used
     from releasegate.providers.cache import ResponseCache
     from releasegate.providers.managed import ManagedProvider
     from releasegate.store.database import Database
+    from releasegate.store.memory import MemoryData
 
 __all__ = [
     "ControlPlaneParts",
@@ -83,29 +84,61 @@ def open_database(
 
 @dataclass
 class ControlPlaneParts:
-    """The control-plane services on one database, with one clock and salt source.
+    """What the control-plane services are built from: units of work, a clock and a
+    salt source. Build it with :func:`open_control` (a database),
+    :meth:`on_database` or :meth:`in_memory` (the in-memory fake, for tests).
 
     Attributes:
-        database: The open database (closed by :func:`open_control`).
+        uow_factory: A new (write) unit of work per call.
+        read_uow_factory: A new read-only unit of work per call (the router's).
         clock: Timestamps of every change.
         salts: Rollout salts of new canaries.
     """
 
-    database: Database
+    uow_factory: Callable[[], UnitOfWork]
+    read_uow_factory: Callable[[], UnitOfWork]
     clock: Clock = field(default_factory=SystemClock)
     salts: SaltSource = field(default_factory=RandomSalts)
 
-    def uow(self) -> UnitOfWork:
-        """A new (write) unit of work."""
-        return self.database.uow()
+    @classmethod
+    def on_database(
+        cls, database: Database, *, clock: Clock | None = None, salts: SaltSource | None = None
+    ) -> ControlPlaneParts:
+        """Parts on an open database (not owned: the caller closes it)."""
+        return cls(
+            database.uow,
+            lambda: database.uow(write=False),
+            clock=clock if clock is not None else SystemClock(),
+            salts=salts if salts is not None else RandomSalts(),
+        )
+
+    @classmethod
+    def in_memory(
+        cls,
+        data: MemoryData | None = None,
+        *,
+        clock: Clock | None = None,
+        salts: SaltSource | None = None,
+    ) -> ControlPlaneParts:
+        """Parts on the in-memory store (:mod:`releasegate.store.memory`): every unit of
+        work shares ``data`` (a new, empty one by default)."""
+        from releasegate.store.memory import InMemoryUnitOfWork, MemoryData
+
+        shared = data if data is not None else MemoryData()
+        return cls(
+            lambda: InMemoryUnitOfWork(shared),
+            lambda: InMemoryUnitOfWork(shared),
+            clock=clock if clock is not None else SystemClock(),
+            salts=salts if salts is not None else RandomSalts(),
+        )
 
     def deployments(self) -> DeploymentService:
         """A deployment service on a new unit of work."""
-        return DeploymentService(self.database.uow(), clock=self.clock, salts=self.salts)
+        return DeploymentService(self.uow_factory(), clock=self.clock, salts=self.salts)
 
     def tokens(self) -> TokenService:
         """A token service on a new unit of work."""
-        return TokenService(self.database.uow(), clock=self.clock)
+        return TokenService(self.uow_factory(), clock=self.clock)
 
     def router(
         self,
@@ -117,7 +150,7 @@ class ControlPlaneParts:
     ) -> Router:
         """A router reading through read-only units of work (see :class:`Router`)."""
         return Router(
-            lambda: self.database.uow(write=False),
+            self.read_uow_factory,
             fallback_model=fallback_model,
             fallback_params=fallback_params,
             ttl_s=ttl_s,
@@ -139,11 +172,7 @@ def open_control(
     the database is closed when the block ends, however it ends."""
     database = open_database(url, settings=settings, create=create, **options)
     try:
-        yield ControlPlaneParts(
-            database,
-            clock=clock if clock is not None else SystemClock(),
-            salts=salts if salts is not None else RandomSalts(),
-        )
+        yield ControlPlaneParts.on_database(database, clock=clock, salts=salts)
     finally:
         database.close()
 
@@ -176,7 +205,7 @@ def create_api(parts: ControlPlaneParts, *, fallback_model: str | None = None) -
     from releasegate.api.app import create_app
 
     return create_app(
-        parts.database.uow, fallback_model=fallback_model, clock=parts.clock, salts=parts.salts
+        parts.uow_factory, fallback_model=fallback_model, clock=parts.clock, salts=parts.salts
     )
 
 

@@ -315,7 +315,7 @@ def _control_parts(db: str | None, *, create: bool = False) -> Iterator[ControlP
     database = open_db(db, create=create)
     try:
         with store_errors(), naming(f"database {database.safe_url}"):
-            yield ControlPlaneParts(database)
+            yield ControlPlaneParts.on_database(database)
     finally:
         database.close()
 

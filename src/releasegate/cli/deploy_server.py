@@ -60,7 +60,7 @@ def api_serve(
     try:
         url = http_url(host, port)
         run_server(
-            create_api(ControlPlaneParts(database), fallback_model=fallback_model),
+            create_api(ControlPlaneParts.on_database(database), fallback_model=fallback_model),
             host=host,
             port=port,
             access_log=access_log,

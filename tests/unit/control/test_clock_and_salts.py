@@ -3,42 +3,18 @@ from the salt source they are given: a test pins both by passing fixed ones."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
+from releasegate.bootstrap import ControlPlaneParts
 from releasegate.control.deployments import DeploymentService
-from releasegate.control.tokens import TokenService
 from releasegate.deploy.tokens import Scope
 from releasegate.ports import Clock, RandomSalts, SaltSource, SystemClock
 from releasegate.store.memory import InMemoryUnitOfWork, MemoryData
+from tests.support.control import T0, CountingSalts, StepClock
 
 pytestmark = pytest.mark.unit
-
-T0 = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
-
-
-class StepClock:
-    """A clock that stands still until the test moves it."""
-
-    def __init__(self, start: datetime) -> None:
-        self.current = start
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, **delta: float) -> datetime:
-        self.current += timedelta(**delta)
-        return self.current
-
-
-class CountingSalts:
-    def __init__(self) -> None:
-        self.n = 0
-
-    def new_salt(self) -> str:
-        self.n += 1
-        return f"{self.n:016x}"
 
 
 def test_the_defaults_satisfy_the_ports() -> None:
@@ -100,9 +76,10 @@ def test_each_canary_gets_a_new_salt_from_the_source() -> None:
     assert salts.n == 1 and first == "0000000000000001"
 
 
-def test_token_times_come_from_the_injected_clock() -> None:
-    clock = StepClock(T0)
-    tokens = TokenService(InMemoryUnitOfWork(), clock=clock)
+def test_token_times_come_from_the_injected_clock(control: ControlPlaneParts) -> None:
+    clock = control.clock
+    assert isinstance(clock, StepClock)
+    tokens = control.tokens()
     created = tokens.create("ci", Scope.parse("operate"), actor="admin")
     assert created.token.created_at == T0
     t1 = clock.advance(days=1)
@@ -112,3 +89,20 @@ def test_token_times_come_from_the_injected_clock() -> None:
         ("token_create", T0),
         ("token_revoke", t1),
     ]
+
+
+def test_the_composition_root_shares_one_clock_and_salt_source(
+    control: ControlPlaneParts, clock: StepClock, salts: CountingSalts
+) -> None:
+    svc = control.deployments()
+    assert svc.clock is clock and svc.salts is salts
+    for v in ("v1", "v2"):
+        svc.register("chat", v, prompt=f"chat@{v}", model="m-1", actor="t")
+        svc.approve("chat", v, actor="t")
+    control.deployments().promote("chat", "v1", actor="t")
+    later = clock.advance(minutes=1)
+    dep = control.deployments().canary("chat", "v2", share=0.5, actor="t")
+    assert (dep.salt, dep.updated_at) == ("0000000000000001", later)
+    # The router reads what the services wrote, through the same store.
+    arms = {control.router(ttl_s=0.0).route("chat", f"user-{i}").arm for i in range(200)}
+    assert arms == {"incumbent", "canary"}
