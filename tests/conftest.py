@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from releasegate.bootstrap import ControlPlaneParts
+from tests.support.control import CountingSalts, StepClock
 from tests.support.openai_server import openai_server  # noqa: F401 - fixture re-export
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -76,3 +78,22 @@ def pg_url() -> str:
 def redis_url() -> str:
     require_server("Redis", "127.0.0.1", 6379)
     return REDIS_URL
+
+
+@pytest.fixture
+def clock() -> StepClock:
+    """A clock standing at a fixed instant until the test moves it."""
+    return StepClock()
+
+
+@pytest.fixture
+def salts() -> CountingSalts:
+    """Rollout salts 0000000000000001, 0000000000000002, ... in order."""
+    return CountingSalts()
+
+
+@pytest.fixture
+def control(clock: StepClock, salts: CountingSalts) -> ControlPlaneParts:
+    """The control-plane services as the composition root builds them, on the
+    in-memory store, with the ``clock`` and ``salts`` fixtures."""
+    return ControlPlaneParts.in_memory(clock=clock, salts=salts)

@@ -1,7 +1,13 @@
-"""Persistence ports: repository interfaces and the unit of work.
+"""Ports: what services need from the world, as interfaces.
 
-Services depend only on these; :mod:`releasegate.store` provides the SQL adapters and
-:mod:`releasegate.store.memory` an in-memory fake for unit tests.
+* :class:`Clock` and :class:`SaltSource`: the time and the rollout salts a service
+  stamps on what it writes (defaults :class:`SystemClock` and :class:`RandomSalts`;
+  tests pass fixed ones).
+* Persistence: repository interfaces and the unit of work. :mod:`releasegate.store`
+  provides the SQL adapters and :mod:`releasegate.store.memory` an in-memory fake.
+
+Services depend only on these; the composition root (:mod:`releasegate.bootstrap`)
+chooses the adapters.
 """
 
 from __future__ import annotations
@@ -11,16 +17,18 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from releasegate.canary.observations import ArmStats
 from releasegate.canary.records import StoredDecision
-from releasegate.deploy.model import ApiToken, AuditEntry, Deployment
+from releasegate.deploy.bucketing import new_salt
+from releasegate.deploy.model import ApiToken, AuditEntry, Deployment, utcnow
 
 __all__ = [
     "ArmKey",
     "ArmStatsRepository",
     "AuditRepository",
+    "Clock",
     "DecisionRepository",
     "DeploymentRepository",
     "DuplicateKey",
@@ -28,9 +36,44 @@ __all__ = [
     "FeedbackRepository",
     "Interaction",
     "InteractionRepository",
+    "RandomSalts",
+    "SaltSource",
+    "SystemClock",
     "TokenRepository",
     "UnitOfWork",
 ]
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Wall-clock time for timestamps a service writes."""
+
+    def now(self) -> datetime:
+        """The current time, timezone-aware, in UTC."""
+        ...
+
+
+@runtime_checkable
+class SaltSource(Protocol):
+    """Fresh rollout salts (see :mod:`releasegate.deploy.bucketing`)."""
+
+    def new_salt(self) -> str:
+        """A salt never handed out before: 16 hex characters."""
+        ...
+
+
+class SystemClock:
+    """The system's UTC time (:func:`~releasegate.deploy.model.utcnow`)."""
+
+    def now(self) -> datetime:
+        return utcnow()
+
+
+class RandomSalts:
+    """Salts from the operating system's secure random source (``secrets``)."""
+
+    def new_salt(self) -> str:
+        return new_salt()
 
 
 class DeploymentRepository(ABC):

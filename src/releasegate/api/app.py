@@ -36,7 +36,7 @@ from releasegate.deploy.names import check_unreserved
 from releasegate.deploy.plans import preset
 from releasegate.deploy.tokens import Scope
 from releasegate.errors import DeploymentError, NotFound, ReleasegateError
-from releasegate.ports import UnitOfWork
+from releasegate.ports import Clock, SaltSource, UnitOfWork
 from releasegate.results.report import EvalReport
 
 __all__ = ["create_app"]
@@ -57,14 +57,22 @@ def _status_of(exc: ReleasegateError) -> int:
 
 
 def create_app(
-    uow_factory: Callable[[], UnitOfWork], *, fallback_model: str | None = None
+    uow_factory: Callable[[], UnitOfWork],
+    *,
+    fallback_model: str | None = None,
+    clock: Clock | None = None,
+    salts: SaltSource | None = None,
 ) -> FastAPI:
     """Build the API on a unit-of-work factory (one unit of work per request).
+
+    :func:`releasegate.bootstrap.create_api` builds it from an open database.
 
     Args:
         uow_factory: E.g. ``database.uow``.
         fallback_model: Reported by the ``route`` endpoint for features with no active
             version.
+        clock: Timestamps of every change (default: the system's UTC time).
+        salts: Rollout salts of new canaries (default: secure random salts).
     """
     app = FastAPI(
         title="releasegate control plane",
@@ -96,7 +104,10 @@ def create_app(
         return JSONResponse(body, status_code=422)
 
     def service() -> DeploymentService:
-        return DeploymentService(uow_factory())
+        return DeploymentService(uow_factory(), clock=clock, salts=salts)
+
+    def tokens() -> TokenService:
+        return TokenService(uow_factory(), clock=clock)
 
     @app.get("/v1/health", tags=["meta"])
     def health(_: Anyone) -> Json:
@@ -191,23 +202,21 @@ def create_app(
 
     @app.get("/v1/tokens", tags=["admin"])
     def list_tokens(_: Admin) -> list[Json]:
-        return [t.to_json() for t in TokenService(uow_factory()).list()]
+        return [t.to_json() for t in tokens().list()]
 
     @app.get("/v1/tokens/history", tags=["admin"])
     def token_history(_: Admin) -> list[Json]:
         """The token audit trail: every creation and revocation, oldest first."""
-        return [e.to_json() for e in TokenService(uow_factory()).history()]
+        return [e.to_json() for e in tokens().history()]
 
     @app.post("/v1/tokens", status_code=201, tags=["admin"])
     def create_token(body: TokenBody, caller: Admin) -> Json:
-        created = TokenService(uow_factory()).create(
-            body.name, Scope.parse(body.scope), actor=caller.actor
-        )
+        created = tokens().create(body.name, Scope.parse(body.scope), actor=caller.actor)
         return {**created.token.to_json(), "token": created.secret}
 
     @app.delete("/v1/tokens/{name}", tags=["admin"])
     def revoke_token(name: str, caller: Admin) -> Json:
-        return TokenService(uow_factory()).revoke(name, actor=caller.actor).to_json()
+        return tokens().revoke(name, actor=caller.actor).to_json()
 
     add_recording_routes(app)  # recording, ingest scope: api/online.py
     declare_scopes(app)

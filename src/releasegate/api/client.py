@@ -6,7 +6,6 @@ and returns the same records, so the CLI is indifferent to where the work happen
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime
 from typing import Any
@@ -14,6 +13,7 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from releasegate import settings as _settings
 from releasegate.api.auth import ACTOR_HEADER
 from releasegate.control.deployments import FeatureState
 from releasegate.control.router import Route
@@ -137,7 +137,7 @@ class ApiClient:
         timeout_s: float = 30.0,
     ) -> None:
         source = "the API token" if token is not None else TOKEN_ENV
-        raw = token if token is not None else os.environ.get(TOKEN_ENV)
+        raw = token if token is not None else _settings.current().api_token
         if raw is None or (token is None and not raw):
             raise UsageError(f"--api needs a token: set {TOKEN_ENV}")
         self._token = clean_token(raw, source=source)

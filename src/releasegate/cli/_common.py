@@ -20,7 +20,6 @@ terminal, wraps cells at spaces when that is enough, and otherwise prints one bl
 from __future__ import annotations
 
 import functools
-import os
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
@@ -33,6 +32,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from releasegate import settings as _settings
 from releasegate.errors import ConfigError, ExitCode, ReleasegateError
 
 __all__ = [
@@ -179,7 +179,7 @@ def redact(text: str) -> str:
     """``text`` with secrets masked: the API token of this process (however it was
     padded), anything shaped like a releasegate token, bearer credentials, and the
     password of a URL (``postgresql://u:***@host``)."""
-    secret = os.environ.get(_TOKEN_ENV, "").strip()
+    secret = (_settings.current().api_token or "").strip()
     if len(secret) >= 4:
         text = text.replace(secret, _mask(secret))
         text = text.replace(repr(secret)[1:-1], _mask(secret))
@@ -227,7 +227,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except _DECIDED:
             raise  # typer.Exit and usage errors: the command already decided
         except ReleasegateError as exc:
-            if os.environ.get(DEBUG_ENV):
+            if _settings.current().debug:
                 raise
             _print_error(exc)
             raise typer.Exit(int(exc.exit_code)) from None
@@ -235,7 +235,7 @@ def handle_errors(fn: Callable[P, R]) -> Callable[P, R]:
             err_console.print(plain("interrupted", "yellow"))
             raise typer.Exit(int(ExitCode.RUN_FAILED)) from None
         except Exception as exc:
-            if os.environ.get(DEBUG_ENV):
+            if _settings.current().debug:
                 raise
             _print_internal(exc)
             raise typer.Exit(int(ExitCode.INTERNAL_ERROR)) from None

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import getpass
 import math
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import typer
 
+from releasegate import settings as _settings
+from releasegate.bootstrap import ControlPlaneParts, open_database
 from releasegate.control.deployments import DeploymentService, FeatureState
 from releasegate.control.tokens import TokenService
 from releasegate.deploy.model import ApiToken, AuditEntry, Deployment
@@ -287,7 +288,7 @@ def resolve_actor(option: str | None) -> str:
     """
     if option is not None:
         return clean_actor(option, source="--actor")
-    env = os.environ.get(ACTOR_ENV)
+    env = _settings.current().actor
     if env:
         return clean_actor(env, source=ACTOR_ENV)
     try:
@@ -301,12 +302,22 @@ def resolve_actor(option: str | None) -> str:
 
 
 def open_db(url: str | None, *, create: bool = False, **kwargs: Any) -> Database:
-    """The store (SQLAlchemy is imported only when a command uses it). Only commands
-    that write pass ``create=True``: a read never creates a database or its folder."""
-    from releasegate.store.database import open_database
-
+    """The store, built by :func:`releasegate.bootstrap.open_database` (SQLAlchemy is
+    imported only when a command uses it). Only commands that write pass
+    ``create=True``: a read never creates a database or its folder."""
     with store_errors():
         return open_database(url, create=create, **kwargs)
+
+
+@contextmanager
+def _control_parts(db: str | None, *, create: bool = False) -> Iterator[ControlPlaneParts]:
+    """The control-plane services on the store at ``db``; closed when the block ends."""
+    database = open_db(db, create=create)
+    try:
+        with store_errors(), naming(f"database {database.safe_url}"):
+            yield ControlPlaneParts.on_database(database)
+    finally:
+        database.close()
 
 
 @contextmanager
@@ -340,8 +351,9 @@ def _api_client(url: str) -> ApiClient:
     return ApiClient(url)
 
 
-def _local_plane(database: Database) -> ControlPlane:
-    return DeploymentService(database.uow())
+def _local_plane(parts: ControlPlaneParts) -> ControlPlane:
+    service: DeploymentService = parts.deployments()
+    return service
 
 
 def _api_plane(client: ApiClient) -> ControlPlane:
@@ -362,12 +374,8 @@ def control_plane(
         finally:
             client.close()
         return
-    database = open_db(db, create=create)
-    try:
-        with store_errors(), naming(f"database {database.safe_url}"):
-            yield _local_plane(database)
-    finally:
-        database.close()
+    with _control_parts(db, create=create) as parts:
+        yield _local_plane(parts)
 
 
 def _api_tokens(client: ApiClient) -> TokenControl:
@@ -388,12 +396,8 @@ def token_control(
         finally:
             client.close()
         return
-    database = open_db(db, create=create)
-    try:
-        with store_errors(), naming(f"database {database.safe_url}"):
-            yield _LocalTokens(TokenService(database.uow()))
-    finally:
-        database.close()
+    with _control_parts(db, create=create) as parts:
+        yield _LocalTokens(parts.tokens())
 
 
 def route_for(
@@ -413,12 +417,5 @@ def route_for(
                 return client.route(feature, unit_key)
         finally:
             client.close()
-    from releasegate.control.router import Router
-
-    database = open_db(db)
-    try:
-        router = Router(lambda: database.uow(write=False), fallback_model=fallback_model, ttl_s=0.0)
-        with store_errors(), naming(f"database {database.safe_url}"):
-            return router.route(feature, unit_key)
-    finally:
-        database.close()
+    with _control_parts(db) as parts:
+        return parts.router(fallback_model=fallback_model, ttl_s=0.0).route(feature, unit_key)

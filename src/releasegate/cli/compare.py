@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from releasegate import settings as _settings
 from releasegate.cli._app import app
 from releasegate.cli._common import handle_errors, out_console
 from releasegate.config import GateConfig
@@ -99,7 +99,7 @@ def compare_command(
         paths["--output"].write_text(comparison.to_json() + "\n", encoding="utf-8")
     if "--markdown" in paths:
         paths["--markdown"].write_text(md, encoding="utf-8")
-    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    summary_file = _settings.current().github_step_summary
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as fh:
             fh.write(md + "\n")

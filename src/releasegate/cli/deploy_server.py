@@ -54,13 +54,13 @@ def api_serve(
     Prints the URL and the database (password masked) on start. The database must
     exist: create it with `releasegate db upgrade`.
     """
-    from releasegate.api.app import create_app
+    from releasegate.bootstrap import ControlPlaneParts, create_api
 
     database = open_db(db)
     try:
         url = http_url(host, port)
         run_server(
-            create_app(database.uow, fallback_model=fallback_model),
+            create_api(ControlPlaneParts.on_database(database), fallback_model=fallback_model),
             host=host,
             port=port,
             access_log=access_log,

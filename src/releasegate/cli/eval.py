@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from releasegate import settings as _settings
 from releasegate.cli._app import app
 from releasegate.cli._common import err_console, handle_errors, out_console
 from releasegate.cli._progress import progress_reporter
@@ -216,7 +216,7 @@ def _run_one(
         html_path=html_path,
         comparison_markdown=cmp_md,
     )
-    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    summary_file = _settings.current().github_step_summary
     if summary_file:
         with open(summary_file, "a", encoding="utf-8") as fh:
             fh.write(render_markdown(report, comparison=cmp_md) + "\n")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -23,7 +22,6 @@ from releasegate.errors import ExitCode, UsageError
 
 if TYPE_CHECKING:
     from releasegate.evals.calibrate import CalibrationReport
-    from releasegate.llm import EmbeddingProvider
     from releasegate.project import Project
 
 __all__ = ["calibrate_command", "judge_app"]
@@ -113,28 +111,19 @@ def calibrate_command(
         options["rubric"] = rubric
 
     async def go() -> CalibrationReport:
-        # Everything opened here is closed on every path (an error, Ctrl-C): the cache
-        # last, so that the answers the judge gave are written to it.
-        from releasegate.evals._build import build_chat, build_embedding, open_cache
+        # The composition root closes what it built on every path (an error, Ctrl-C):
+        # the cache last, so that the answers the judge gave are written to it.
+        from releasegate.bootstrap import open_judge
 
-        async with contextlib.AsyncExitStack() as stack:
-            cache = open_cache(project)
-            if cache is not None:
-                stack.callback(cache.close)
-            judge_provider = build_chat(project, judge_name, cache=cache)
-            stack.push_async_callback(judge_provider.aclose)
-            emb: EmbeddingProvider | None = None
-            if embedder is not None:
-                emb = build_embedding(project, embedder)
-                stack.push_async_callback(emb.aclose)
+        async with open_judge(project, judge_name, embedder=embedder) as parts:
             return await run_calibration(
                 rows,
-                judge_provider,
+                parts.judge,
                 labels_file=str(labels),
                 check=check,
                 options=options,
                 threshold=threshold,
-                embedder=emb,
+                embedder=parts.embedder,
             )
 
     report = asyncio.run(go())

@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from releasegate.control.evidence import check_prompt_known, check_report, eval_evidence
-from releasegate.deploy.bucketing import new_salt
-from releasegate.deploy.model import AuditEntry, Deployment, utcnow
+from releasegate.deploy.model import AuditEntry, Deployment
 from releasegate.deploy.names import (
     MAX_MODEL,
     MAX_VERSION,
@@ -31,7 +30,7 @@ from releasegate.deploy.plans import RolloutPlan
 from releasegate.deploy.status import Status
 from releasegate.deploy.steps import check_move, command, next_steps
 from releasegate.errors import DeploymentError, NotFound, UsageError
-from releasegate.ports import UnitOfWork
+from releasegate.ports import Clock, RandomSalts, SaltSource, SystemClock, UnitOfWork
 from releasegate.results.report import EvalReport
 
 __all__ = [
@@ -122,10 +121,20 @@ class DeploymentService:
 
     Args:
         uow: The unit of work; it is entered once per operation.
+        clock: Stamps every change and audit entry (default: the system's UTC time).
+        salts: Gives each canary its rollout salt (default: secure random salts).
     """
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        *,
+        clock: Clock | None = None,
+        salts: SaltSource | None = None,
+    ) -> None:
         self.uow = uow
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.salts: SaltSource = salts if salts is not None else RandomSalts()
 
     # -- reads ---------------------------------------------------------------------
 
@@ -197,6 +206,7 @@ class DeploymentService:
             raise UsageError(f"--min-score must be in [0, 1], got {min_score}")
         prompt_name, prompt_version = parse_prompt_ref(prompt)
         check_params(dict(params or {}))
+        now = self.clock.now()
         with self.uow:
             if self.uow.deployments.get(feature, version) is not None:
                 raise DeploymentError(f"deployment {feature}@{version} already exists")
@@ -211,6 +221,8 @@ class DeploymentService:
                     min_score=min_score,
                     created_by=actor,
                     updated_by=actor,
+                    created_at=now,
+                    updated_at=now,
                 )
             )
             self._audit(dep, "register", actor, None, Status.PENDING, "", {"model": model})
@@ -328,7 +340,7 @@ class DeploymentService:
                 dep.plan, dep.stage, dep.shadow = plan.to_json(), 0, first.shadow
                 share = first.share if share is None else share
             dep.share = float(share or 0.0)
-            dep.salt = new_salt()
+            dep.salt = self.salts.new_salt()
             evidence = {
                 "share": dep.share,
                 "salt": dep.salt,
@@ -368,11 +380,11 @@ class DeploymentService:
             # checked per statement.
             if old is not None:
                 self._move(old, Status.SUPERSEDED, "supersede", actor, reason, {"by": version})
-                old.deactivated_at = utcnow()
+                old.deactivated_at = self.clock.now()
                 self.uow.deployments.update(old)
             moved = {"replaced": old.version if old else None, "share_was": dep.share}
             self._move(dep, Status.ACTIVE, "promote", actor, reason, {**moved, **(evidence or {})})
-            dep.share, dep.activated_at, dep.deactivated_at = 1.0, utcnow(), None
+            dep.share, dep.activated_at, dep.deactivated_at = 1.0, self.clock.now(), None
             self.uow.deployments.update(dep)
             self.uow.commit()
             return dep
@@ -447,10 +459,10 @@ class DeploymentService:
             }
             if current is not None:
                 self._move(current, Status.ROLLED_BACK, "rollback", actor, reason, restored)
-                current.deactivated_at = utcnow()
+                current.deactivated_at = self.clock.now()
                 self.uow.deployments.update(current)
             self._move(target, Status.ACTIVE, "restore", actor, reason, restored)
-            target.activated_at, target.deactivated_at, target.share = utcnow(), None, 1.0
+            target.activated_at, target.deactivated_at, target.share = self.clock.now(), None, 1.0
             self.uow.deployments.update(target)
             self.uow.commit()
             return target
@@ -596,9 +608,8 @@ class DeploymentService:
         self._touch(dep, actor)
         self._audit(dep, action, actor, before, target, reason, evidence)
 
-    @staticmethod
-    def _touch(dep: Deployment, actor: str) -> None:
-        dep.updated_by, dep.updated_at = actor, utcnow()
+    def _touch(self, dep: Deployment, actor: str) -> None:
+        dep.updated_by, dep.updated_at = actor, self.clock.now()
 
     def _audit(
         self,
@@ -620,5 +631,6 @@ class DeploymentService:
                 to_status=after.value if after else None,
                 reason=reason,
                 evidence=evidence,
+                at=self.clock.now(),
             )
         )

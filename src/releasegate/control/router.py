@@ -134,31 +134,6 @@ class Router:
         self.loads = 0
         """Number of store reads so far (cache misses)."""
 
-    @classmethod
-    def from_url(
-        cls,
-        url: str | None = None,
-        *,
-        fallback_model: str | None = None,
-        fallback_params: Mapping[str, Any] | None = None,
-        ttl_s: float = 5.0,
-    ) -> Router:
-        """A router on the existing database at ``url`` (or ``RELEASEGATE_DATABASE_URL``).
-
-        Raises:
-            ConfigError: the database does not exist or has no releasegate tables (a
-                router only reads: it never creates one).
-        """
-        from releasegate.store.database import open_database
-
-        db = open_database(url, create=False)
-        return cls(
-            lambda: db.uow(write=False),
-            fallback_model=fallback_model,
-            fallback_params=fallback_params,
-            ttl_s=ttl_s,
-        )
-
     def route(self, feature: str, unit_key: str) -> Route:
         """The route for one request; sticky for ``unit_key`` while the rollout lasts.
 

@@ -16,7 +16,7 @@ import builtins
 import hmac
 import secrets
 
-from releasegate.deploy.model import ApiToken, AuditEntry, utcnow
+from releasegate.deploy.model import ApiToken, AuditEntry
 from releasegate.deploy.names import (
     MAX_TOKEN_NAME,
     TOKENS_AUDIT_FEATURE,
@@ -26,7 +26,7 @@ from releasegate.deploy.names import (
 )
 from releasegate.deploy.tokens import TOKEN_PREFIX, CreatedToken, Scope, hash_token
 from releasegate.errors import DeploymentError, NotFound, UsageError
-from releasegate.ports import UnitOfWork
+from releasegate.ports import Clock, SystemClock, UnitOfWork
 
 __all__ = ["TokenService"]
 
@@ -34,10 +34,17 @@ _ACTIONS = frozenset({"token_create", "token_revoke"})
 
 
 class TokenService:
-    """Create, list, revoke and check API tokens."""
+    """Create, list, revoke and check API tokens.
 
-    def __init__(self, uow: UnitOfWork) -> None:
+    Args:
+        uow: The unit of work; it is entered once per operation.
+        clock: Stamps creations, revocations and audit entries (default: the system's
+            UTC time).
+    """
+
+    def __init__(self, uow: UnitOfWork, *, clock: Clock | None = None) -> None:
         self.uow = uow
+        self.clock: Clock = clock if clock is not None else SystemClock()
 
     def create(self, name: str, scope: Scope, *, actor: str) -> CreatedToken:
         """Create a token named ``name`` (the name grammar of features, see
@@ -62,6 +69,7 @@ class TokenService:
                     token_hash=hash_token(secret),
                     prefix=secret[: len(TOKEN_PREFIX) + 6],
                     created_by=actor,
+                    created_at=self.clock.now(),
                 )
             )
             self._audit("token_create", actor, name, {"scope": scope.label})
@@ -95,7 +103,7 @@ class TokenService:
                 raise NotFound(f"no token named {name!r}")
             if token.revoked_at is not None:
                 raise DeploymentError(f"token {name!r} is already revoked")
-            token.revoked_at = utcnow()
+            token.revoked_at = self.clock.now()
             self.uow.tokens.update(token)
             self._audit("token_revoke", actor, name, {})
             self.uow.commit()
@@ -120,5 +128,6 @@ class TokenService:
                 actor=actor,
                 reason=name,
                 evidence=evidence,
+                at=self.clock.now(),
             )
         )

@@ -9,10 +9,10 @@ nothing) and reports the variables the build needed as warnings.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 from collections.abc import Iterable, Iterator
 
+from releasegate import settings
 from releasegate.config import ProviderConfig
 
 __all__ = ["key_vars", "placeholder_keys"]
@@ -43,16 +43,7 @@ def key_vars(cfg: ProviderConfig) -> list[str]:
 
 @contextlib.contextmanager
 def placeholder_keys(names: Iterable[str]) -> Iterator[None]:
-    """Set each unset variable in ``names`` to a placeholder, and unset it afterwards."""
-    added = [n for n in names if not os.environ.get(n)]
-    saved = {n: os.environ.get(n) for n in added}
-    for n in added:
-        os.environ[n] = _PLACEHOLDER_KEY
-    try:
+    """Within the block, providers built through the settings see a placeholder in each
+    unset variable in ``names`` (the process environment itself is left alone)."""
+    with settings.placeholders(names, _PLACEHOLDER_KEY):
         yield
-    finally:
-        for n, value in saved.items():
-            if value is None:
-                os.environ.pop(n, None)
-            else:
-                os.environ[n] = value

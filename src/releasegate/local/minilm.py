@@ -6,11 +6,11 @@ The hub is forced offline before the import so nothing ever tries the network.
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 from typing import Any
 
+from releasegate import settings as _settings
 from releasegate.local.assets import embedding_model_path, require_module
 
 __all__ = ["MiniLM"]
@@ -35,8 +35,8 @@ class MiniLM:
     def _load(self) -> Any:
         if self._model is None:
             require_module("sentence_transformers", "torch")
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            _settings.export_default("HF_HUB_OFFLINE", "1")
+            _settings.export_default("TRANSFORMERS_OFFLINE", "1")
             import torch
             from sentence_transformers import SentenceTransformer
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from releasegate import settings as _settings
 from releasegate.errors import ProviderError
 from releasegate.local.assets import chat_model_path, require_module
 
@@ -76,7 +77,11 @@ class LocalServerProcess:
             port = free_port()
             fd, log_name = tempfile.mkstemp(prefix="releasegate-local-", suffix=".log")
             self._log = Path(log_name)
-            env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
+            env = {
+                **_settings.current().environ,
+                "HF_HUB_OFFLINE": "1",
+                "TRANSFORMERS_OFFLINE": "1",
+            }
             try:
                 self._proc = await asyncio.create_subprocess_exec(
                     sys.executable, "-m", "releasegate.local.server",

@@ -19,7 +19,6 @@ import atexit
 import importlib
 import importlib.util
 import logging
-import os
 import threading
 import time
 import uuid
@@ -38,6 +37,7 @@ from tenacity import (
     wait_exponential,
 )
 
+from releasegate import settings as _settings
 from releasegate.errors import UsageError
 from releasegate.online.records import parse_feedback, parse_records
 
@@ -72,8 +72,8 @@ class ClientSettings:
 
 def settings_from_env(environ: Mapping[str, str] | None = None) -> ClientSettings:
     """The client's settings from the environment (the only place it reads it)."""
-    env = os.environ if environ is None else environ
-    return ClientSettings(env.get(API_URL_ENV) or None, env.get(TOKEN_ENV) or None)
+    settings = _settings.current() if environ is None else _settings.Settings.from_env(environ)
+    return ClientSettings(settings.api_url, settings.api_token)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,12 @@ retryable :class:`ProviderError` classes.
 
 from __future__ import annotations
 
-import os
 import time
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from releasegate import settings as _settings
 from releasegate._optional import MissingExtra, install_command, require
 from releasegate.errors import ProviderError
 from releasegate.llm import ChatProvider, ChatRequest, ChatResponse, Message, Usage
@@ -141,7 +141,7 @@ class AnthropicProvider(ChatProvider):
             raise spec.error(str(exc)) from None
         cfg = spec.config
         env_name = cfg.api_key_env or "ANTHROPIC_API_KEY"
-        key = os.environ.get(env_name)
+        key = _settings.current().secret(env_name)
         if not key:
             raise spec.error(
                 f"environment variable {env_name} is not set (it should hold the API key)",

@@ -16,13 +16,13 @@ plugins) by ``type``:
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from releasegate import settings as _settings
 from releasegate.errors import ProviderError
 from releasegate.llm import EmbeddingProvider
 from releasegate.local.assets import EMBEDDING_MODEL_ID, require_module
@@ -152,7 +152,7 @@ class OpenAIEmbedder(EmbeddingProvider):
         if not cfg.model:
             raise spec.error("set `model` to the embedding model name")
         key_env = cfg.api_key_env or "OPENAI_API_KEY"
-        key = os.environ.get(key_env)
+        key = _settings.current().secret(key_env)
         if cfg.api_key_env and not key:
             raise spec.error(f"environment variable {key_env} (api_key_env) is not set")
         if cfg.base_url is None and not key:

@@ -24,7 +24,6 @@ the SDK providers (429/5xx/timeouts retryable, ``Retry-After`` honoured).
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from typing import Any, Literal
@@ -34,6 +33,7 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field
 
+from releasegate import settings as _settings
 from releasegate.errors import ProviderError
 from releasegate.llm import ChatProvider, ChatRequest, ChatResponse, Usage
 from releasegate.providers._errors import shorten, status_error
@@ -113,7 +113,7 @@ def _render_headers(spec: ProviderSpec, headers: dict[str, str]) -> dict[str, st
     out: dict[str, str] = {}
     for name, value in headers.items():
         try:
-            out[name] = _ENV.from_string(value).render(env=dict(os.environ))
+            out[name] = _ENV.from_string(value).render(env=dict(_settings.current().environ))
         except TemplateError as exc:
             raise spec.error(f"header {name!r}: {exc}", option="headers") from exc
     return out

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from releasegate import settings as _settings
 
 if TYPE_CHECKING:
     from releasegate.config import ProviderConfig
@@ -138,7 +139,7 @@ def config_identity(cfg: ProviderConfig) -> dict[str, Any]:
     policies (:data:`CALL_POLICY_KEYS`), the API key's value digested, credential
     headers, URL parts and options digested. The default identity of plugin providers.
     """
-    key = os.environ.get(cfg.api_key_env) if cfg.api_key_env else None
+    key = _settings.current().secret(cfg.api_key_env) if cfg.api_key_env else None
     return {
         "model": cfg.model,
         "base_url": url_identity(cfg.base_url) if cfg.base_url else None,

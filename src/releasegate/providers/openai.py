@@ -26,13 +26,13 @@ The SDK never retries (``max_retries=0``): the engine owns retries and honours t
 
 from __future__ import annotations
 
-import os
 import time
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict
 
+from releasegate import settings as _settings
 from releasegate.errors import ProviderError
 from releasegate.llm import ChatProvider, ChatRequest, ChatResponse, Usage
 from releasegate.providers._body import model_and_params
@@ -110,9 +110,9 @@ class OpenAIProvider(ChatProvider):
         self._base_url_norm = sdk_base_url(base_url)
         # Resolved here, as the SDK would, so that every client sends the same ids.
         if organization is None:
-            organization = os.environ.get("OPENAI_ORG_ID") or None
+            organization = _settings.current().openai_org_id
         if project is None:
-            project = os.environ.get("OPENAI_PROJECT_ID") or None
+            project = _settings.current().openai_project_id
         self._identity: dict[str, Any] = {
             "type": self.type,
             "base_url": url_identity(self._base_url_norm),
@@ -165,14 +165,14 @@ class OpenAIProvider(ChatProvider):
         cfg = spec.config
         env_name = cfg.api_key_env
         if env_name is not None:
-            key = os.environ.get(env_name)
+            key = _settings.current().secret(env_name)
             if not key:
                 raise spec.error(
                     f"environment variable {env_name} (api_key_env) is not set",
                     option="api_key_env",
                 )
         else:
-            key = os.environ.get("OPENAI_API_KEY")
+            key = _settings.current().openai_api_key
             if not key:
                 if cfg.base_url is None:
                     raise spec.error(
@@ -307,7 +307,7 @@ def sdk_base_url(base_url: str | None) -> str:
     """``base_url`` as the SDK normalises it (lower-case scheme and host, a trailing
     slash; ``OPENAI_BASE_URL`` or api.openai.com when unset), without importing the SDK.
     """
-    raw = base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+    raw = base_url or _settings.current().openai_base_url or "https://api.openai.com/v1"
     parts = urlsplit(raw)
     host = (parts.hostname or "").lower()
     if ":" in host:  # IPv6 literal

@@ -13,7 +13,6 @@ makes read-check-write sequences such as a promotion serializable across process
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import StaticPool
 
+from releasegate import settings as _settings
 from releasegate._optional import install_command, require
 from releasegate.errors import ConfigError
 
@@ -52,7 +52,7 @@ def resolve_url(url: str | None = None) -> str:
     Raises:
         ConfigError: for a URL SQLAlchemy cannot parse or an unsupported database.
     """
-    raw = url or os.environ.get(ENV_VAR) or DEFAULT_URL
+    raw = url or _settings.current().database_url or DEFAULT_URL
     try:
         parsed = make_url(raw)
     except sa.exc.ArgumentError as exc:

@@ -6,8 +6,8 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from releasegate.api.app import create_app
 from releasegate.api.client import ApiClient
+from releasegate.bootstrap import ControlPlaneParts, create_api
 from releasegate.control.tokens import TokenService
 from releasegate.deploy.status import Status
 from releasegate.deploy.tokens import Scope
@@ -24,7 +24,10 @@ def db(database_url: str) -> Iterator[Database]:
 
 @pytest.fixture
 def client(db: Database) -> Iterator[TestClient]:
-    with TestClient(create_app(db.uow, fallback_model="fallback-1")) as c:
+    # The app as `api serve` builds it, through the composition root.
+    with TestClient(
+        create_api(ControlPlaneParts.on_database(db), fallback_model="fallback-1")
+    ) as c:
         yield c
 
 

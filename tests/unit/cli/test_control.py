@@ -197,3 +197,44 @@ def test_unexpected_exception_is_exit_4_without_traceback(
     assert CliRunner().invoke(app, ["fine"]).exit_code == 1  # a command's own decision
     monkeypatch.setenv("RELEASEGATE_DEBUG", "1")
     assert isinstance(CliRunner().invoke(app, ["crash"]).exception, type(exc))
+
+
+ACTOR_CALLS = {
+    "register": lambda c: c.register("chat", "v2", prompt="p@1", model="m-1", actor="ann b"),
+    "approve": lambda c: c.approve("chat", "v2", actor="ann b"),
+    "reject": lambda c: c.reject("chat", "v2", actor="ann b"),
+    "canary": lambda c: c.canary("chat", "v2", actor="ann b", share=0.1),
+    "promote": lambda c: c.promote("chat", "v2", actor="ann b"),
+    "pause": lambda c: c.pause("chat", "v2", actor="ann b"),
+    "resume": lambda c: c.resume("chat", "v2", actor="ann b"),
+    "rollback": lambda c: c.rollback("chat", actor="ann b", reason="bad answers"),
+}
+
+
+def test_every_operation_taking_an_actor_sends_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the API the actor of each call reaches the server (none is dropped),
+    and it wins over the client's default actor."""
+    methods = [
+        n
+        for n in _protocol_methods(ControlPlane)
+        if "actor" in inspect.signature(getattr(ControlPlane, n)).parameters
+    ]
+    assert sorted(methods) == sorted(ACTOR_CALLS)
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(409, json={"error": {"type": "DeploymentError", "message": "no"}})
+
+    monkeypatch.setenv("RELEASEGATE_API_TOKEN", SECRET)
+    client = ApiClient("http://api.test", transport=httpx.MockTransport(answer), actor="default")
+    plane: ControlPlane = client
+    try:
+        for name, call in ACTOR_CALLS.items():
+            before = len(seen)
+            with pytest.raises(Exception, match="no"):
+                call(plane)
+            assert len(seen) == before + 1, name
+            assert seen[-1].headers["x-releasegate-actor"] == "ann b", name
+    finally:
+        client.close()

@@ -6,12 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from releasegate.bootstrap import ControlPlaneParts
 from releasegate.control.deployments import DeploymentService
 from releasegate.deploy.plans import preset
 from releasegate.deploy.status import Status
 from releasegate.errors import DeploymentError, IllegalTransition, NotFound, UsageError
 from releasegate.results.report import EvalReport, Identity, Summary, TokenTotals
-from releasegate.store.memory import InMemoryUnitOfWork
 
 
 def report(score: float | None, *, model: str = "m-1", status: str = "complete") -> EvalReport:
@@ -47,7 +47,8 @@ def report(score: float | None, *, model: str = "m-1", status: str = "complete")
 
 @pytest.fixture
 def svc() -> DeploymentService:
-    return DeploymentService(InMemoryUnitOfWork())
+    # Built as every entry point builds it (the system clock: these tests order events).
+    return ControlPlaneParts.in_memory().deployments()
 
 
 def live(svc: DeploymentService, version: str, *, feature: str = "chat") -> None:

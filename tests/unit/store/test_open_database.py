@@ -122,8 +122,11 @@ def test_an_unreachable_server_is_one_error_with_the_password_masked(password: s
 
 @pytest.mark.parametrize("relative", ["x.db", "deep/er/x.db"])
 def test_an_application_router_never_creates_a_database(relative: str, tmp_path: Path) -> None:
-    from releasegate.control.router import Router
+    from releasegate.bootstrap import open_router
 
-    with pytest.raises(ConfigError, match="does not exist"):
-        Router.from_url(f"sqlite:///{tmp_path / relative}")
+    with (
+        pytest.raises(ConfigError, match="does not exist"),
+        open_router(f"sqlite:///{tmp_path / relative}"),
+    ):
+        pass
     assert files(tmp_path) == []

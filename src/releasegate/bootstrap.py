@@ -1,0 +1,264 @@
+"""The composition root: the one place that builds adapters and hands them to services.
+
+Entry points (the CLI, the API server, tests) build what they need here, from a
+:class:`~releasegate.settings.Settings` snapshot and the project config, and close it
+on every path:
+
+* :func:`open_control` opens the database and yields :class:`ControlPlaneParts`,
+  which builds the control-plane services (:class:`DeploymentService`,
+  :class:`TokenService`, :class:`Router`) on it with one clock and one salt source;
+  :func:`open_router` is the short form for an application that only routes.
+* :func:`create_api` builds the REST API on those parts.
+* :func:`open_judge` builds a judge (and optional embedder) with the project's
+  response cache, as ``eval`` builds them, and closes the providers and then the
+  cache (writing the answers) when the block ends.
+
+Services never import this module: they take what it builds (a unit of work, a clock,
+a salt source, providers) as arguments.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from releasegate.control.deployments import DeploymentService
+from releasegate.control.router import Router
+from releasegate.control.tokens import TokenService
+from releasegate.ports import Clock, RandomSalts, SaltSource, SystemClock, UnitOfWork
+from releasegate.settings import Settings, current
+
+if TYPE_CHECKING:  # SQLAlchemy, FastAPI and the providers load only when used
+    from fastapi import FastAPI
+
+    from releasegate.llm import EmbeddingProvider
+    from releasegate.project import Project
+    from releasegate.providers.cache import ResponseCache
+    from releasegate.providers.managed import ManagedProvider
+    from releasegate.store.database import Database
+    from releasegate.store.memory import MemoryData
+
+__all__ = [
+    "ControlPlaneParts",
+    "JudgeParts",
+    "create_api",
+    "open_control",
+    "open_database",
+    "open_judge",
+    "open_response_cache",
+    "open_router",
+]
+
+
+def open_database(
+    url: str | None = None,
+    *,
+    settings: Settings | None = None,
+    create: bool = False,
+    **options: Any,
+) -> Database:
+    """The database at ``url``, else the settings' ``database_url``, else the default
+    SQLite file. The caller closes it (:meth:`Database.close`).
+
+    Args:
+        url: A database URL (``--db``).
+        settings: Where the default URL comes from (default: :func:`current`).
+        create: May create a missing SQLite file and an empty database's schema (only
+            commands that write pass True).
+        **options: Passed to :func:`releasegate.store.database.open_database`
+            (``auto_upgrade``, ``check_schema``).
+
+    Raises:
+        ConfigError: a bad, unreachable or missing database (see
+            :func:`releasegate.store.database.open_database`).
+    """
+    from releasegate.store.database import open_database as _open
+
+    settings = settings if settings is not None else current()
+    return _open(url or settings.database_url, create=create, **options)
+
+
+@dataclass
+class ControlPlaneParts:
+    """What the control-plane services are built from: units of work, a clock and a
+    salt source. Build it with :func:`open_control` (a database),
+    :meth:`on_database` or :meth:`in_memory` (the in-memory fake, for tests).
+
+    Attributes:
+        uow_factory: A new (write) unit of work per call.
+        read_uow_factory: A new read-only unit of work per call (the router's).
+        clock: Timestamps of every change.
+        salts: Rollout salts of new canaries.
+    """
+
+    uow_factory: Callable[[], UnitOfWork]
+    read_uow_factory: Callable[[], UnitOfWork]
+    clock: Clock = field(default_factory=SystemClock)
+    salts: SaltSource = field(default_factory=RandomSalts)
+
+    @classmethod
+    def on_database(
+        cls, database: Database, *, clock: Clock | None = None, salts: SaltSource | None = None
+    ) -> ControlPlaneParts:
+        """Parts on an open database (not owned: the caller closes it)."""
+        return cls(
+            database.uow,
+            lambda: database.uow(write=False),
+            clock=clock if clock is not None else SystemClock(),
+            salts=salts if salts is not None else RandomSalts(),
+        )
+
+    @classmethod
+    def in_memory(
+        cls,
+        data: MemoryData | None = None,
+        *,
+        clock: Clock | None = None,
+        salts: SaltSource | None = None,
+    ) -> ControlPlaneParts:
+        """Parts on the in-memory store (:mod:`releasegate.store.memory`): every unit of
+        work shares ``data`` (a new, empty one by default)."""
+        from releasegate.store.memory import InMemoryUnitOfWork, MemoryData
+
+        shared = data if data is not None else MemoryData()
+        return cls(
+            lambda: InMemoryUnitOfWork(shared),
+            lambda: InMemoryUnitOfWork(shared),
+            clock=clock if clock is not None else SystemClock(),
+            salts=salts if salts is not None else RandomSalts(),
+        )
+
+    def deployments(self) -> DeploymentService:
+        """A deployment service on a new unit of work."""
+        return DeploymentService(self.uow_factory(), clock=self.clock, salts=self.salts)
+
+    def tokens(self) -> TokenService:
+        """A token service on a new unit of work."""
+        return TokenService(self.uow_factory(), clock=self.clock)
+
+    def router(
+        self,
+        *,
+        fallback_model: str | None = None,
+        fallback_params: Mapping[str, Any] | None = None,
+        ttl_s: float = 5.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> Router:
+        """A router reading through read-only units of work (see :class:`Router`)."""
+        return Router(
+            self.read_uow_factory,
+            fallback_model=fallback_model,
+            fallback_params=fallback_params,
+            ttl_s=ttl_s,
+            clock=monotonic,
+        )
+
+
+@contextlib.contextmanager
+def open_control(
+    url: str | None = None,
+    *,
+    settings: Settings | None = None,
+    create: bool = False,
+    clock: Clock | None = None,
+    salts: SaltSource | None = None,
+    **options: Any,
+) -> Iterator[ControlPlaneParts]:
+    """Open the database (see :func:`open_database`) and yield the services' parts;
+    the database is closed when the block ends, however it ends."""
+    database = open_database(url, settings=settings, create=create, **options)
+    try:
+        yield ControlPlaneParts.on_database(database, clock=clock, salts=salts)
+    finally:
+        database.close()
+
+
+@contextlib.contextmanager
+def open_router(
+    url: str | None = None,
+    *,
+    fallback_model: str | None = None,
+    fallback_params: Mapping[str, Any] | None = None,
+    ttl_s: float = 5.0,
+    settings: Settings | None = None,
+) -> Iterator[Router]:
+    """A :class:`Router` on the existing database at ``url`` (else the settings'
+    ``database_url``); the database is closed when the block ends.
+
+    Raises:
+        ConfigError: the database does not exist or has no releasegate tables (a
+            router only reads: it never creates one).
+    """
+    with open_control(url, settings=settings, create=False) as parts:
+        yield parts.router(
+            fallback_model=fallback_model, fallback_params=fallback_params, ttl_s=ttl_s
+        )
+
+
+def create_api(parts: ControlPlaneParts, *, fallback_model: str | None = None) -> FastAPI:
+    """The control-plane REST API on ``parts`` (its services share their clock and
+    salt source)."""
+    from releasegate.api.app import create_app
+
+    return create_app(
+        parts.uow_factory, fallback_model=fallback_model, clock=parts.clock, salts=parts.salts
+    )
+
+
+def open_response_cache(project: Project, path: str | Path | None = None) -> ResponseCache | None:
+    """The project's response cache (``cache:`` in the config; ``path`` overrides its
+    file), or ``None`` when it is disabled. The caller closes it: closing writes the
+    pending answers."""
+    from releasegate.evals._build import open_cache
+
+    return open_cache(project, path)
+
+
+@dataclass
+class JudgeParts:
+    """A judge as ``eval`` builds it, and an optional embedder.
+
+    Attributes:
+        judge: The judge provider (cache, budget, retries and limits from its config).
+        embedder: The embedder, if one was asked for.
+        cache: The response cache the judge reads and fills, if enabled.
+    """
+
+    judge: ManagedProvider
+    embedder: EmbeddingProvider | None
+    cache: ResponseCache | None
+
+
+@contextlib.asynccontextmanager
+async def open_judge(
+    project: Project,
+    judge: str,
+    *,
+    embedder: str | None = None,
+    use_cache: bool = True,
+) -> AsyncIterator[JudgeParts]:
+    """Build the provider ``judge`` (and ``embedder``) of ``project`` with its
+    response cache; on every path out of the block (success, error, Ctrl-C) the
+    providers are closed and then the cache, so every answer the judge gave is written.
+
+    Raises:
+        ConfigError: a provider cannot be built (file:line); what was built before it
+            is closed first.
+    """
+    from releasegate.evals._build import build_chat, build_embedding
+
+    async with contextlib.AsyncExitStack() as stack:
+        cache = open_response_cache(project) if use_cache else None
+        if cache is not None:
+            stack.callback(cache.close)  # registered first: closed last
+        judge_provider = build_chat(project, judge, cache=cache)
+        stack.push_async_callback(judge_provider.aclose)
+        emb: EmbeddingProvider | None = None
+        if embedder is not None:
+            emb = build_embedding(project, embedder)
+            stack.push_async_callback(emb.aclose)
+        yield JudgeParts(judge=judge_provider, embedder=emb, cache=cache)
