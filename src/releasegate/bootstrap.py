@@ -8,7 +8,8 @@ on every path:
   which builds the control-plane services (:class:`DeploymentService`,
   :class:`TokenService`, :class:`Router`) on it with one clock and one salt source;
   :func:`open_router` is the short form for an application that only routes.
-* :func:`create_api` builds the REST API on those parts.
+* the REST API is built on those parts by :func:`releasegate.api.app.create_api`
+  (an entry point imports the composition root, never the other way round).
 * :func:`open_judge` builds a judge (and optional embedder) with the project's
   response cache, as ``eval`` builds them, and closes the providers and then the
   cache (writing the answers) when the block ends.
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,9 +34,10 @@ from releasegate.ports import Clock, RandomSalts, SaltSource, SystemClock, UnitO
 from releasegate.settings import Settings, current
 
 if TYPE_CHECKING:  # SQLAlchemy, FastAPI and the providers load only when used
-    from fastapi import FastAPI
-
+    from releasegate.canary.policy import CanaryPolicy
+    from releasegate.deploy.model import Deployment
     from releasegate.llm import EmbeddingProvider
+    from releasegate.online.canary_service import CanaryService
     from releasegate.project import Project
     from releasegate.providers.cache import ResponseCache
     from releasegate.providers.managed import ManagedProvider
@@ -45,7 +47,6 @@ if TYPE_CHECKING:  # SQLAlchemy, FastAPI and the providers load only when used
 __all__ = [
     "ControlPlaneParts",
     "JudgeParts",
-    "create_api",
     "open_control",
     "open_database",
     "open_judge",
@@ -140,6 +141,27 @@ class ControlPlaneParts:
         """A token service on a new unit of work."""
         return TokenService(self.uow_factory(), clock=self.clock)
 
+    def canary(
+        self,
+        *,
+        webhooks: Sequence[str] = (),
+        apply: bool = True,
+        policy_for: Callable[[Deployment], CanaryPolicy] | None = None,
+    ) -> CanaryService:
+        """The canary service on a new unit of work, acting through :meth:`deployments`
+        and alerting ``webhooks`` (close its ``alerts`` when done, if any)."""
+        from releasegate.online.alerts import WebhookAlerts
+        from releasegate.online.canary_service import CanaryService
+
+        return CanaryService(
+            self.uow_factory(),
+            self.deployments(),
+            policy_for=policy_for,
+            alerts=WebhookAlerts(webhooks) if webhooks else None,
+            clock=self.clock.now,
+            apply=apply,
+        )
+
     def router(
         self,
         *,
@@ -197,16 +219,6 @@ def open_router(
         yield parts.router(
             fallback_model=fallback_model, fallback_params=fallback_params, ttl_s=ttl_s
         )
-
-
-def create_api(parts: ControlPlaneParts, *, fallback_model: str | None = None) -> FastAPI:
-    """The control-plane REST API on ``parts`` (its services share their clock and
-    salt source)."""
-    from releasegate.api.app import create_app
-
-    return create_app(
-        parts.uow_factory, fallback_model=fallback_model, clock=parts.clock, salts=parts.salts
-    )
 
 
 def open_response_cache(project: Project, path: str | Path | None = None) -> ResponseCache | None:

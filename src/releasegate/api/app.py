@@ -29,6 +29,7 @@ from releasegate.api.schemas import (
     RollbackBody,
     TokenBody,
 )
+from releasegate.bootstrap import ControlPlaneParts
 from releasegate.control.deployments import DeploymentService
 from releasegate.control.router import Router
 from releasegate.control.tokens import TokenService
@@ -56,6 +57,14 @@ def _status_of(exc: ReleasegateError) -> int:
     return 422
 
 
+def create_api(parts: ControlPlaneParts, *, fallback_model: str | None = None) -> FastAPI:
+    """The control-plane REST API on ``parts`` (from :mod:`releasegate.bootstrap`; its
+    services share the parts' clock and salt source)."""
+    return create_app(
+        parts.uow_factory, fallback_model=fallback_model, clock=parts.clock, salts=parts.salts
+    )
+
+
 def create_app(
     uow_factory: Callable[[], UnitOfWork],
     *,
@@ -65,7 +74,7 @@ def create_app(
 ) -> FastAPI:
     """Build the API on a unit-of-work factory (one unit of work per request).
 
-    :func:`releasegate.bootstrap.create_api` builds it from an open database.
+    :func:`create_api` builds it on the composition root's control-plane parts.
 
     Args:
         uow_factory: E.g. ``database.uow``.

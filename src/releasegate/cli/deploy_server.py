@@ -54,7 +54,8 @@ def api_serve(
     Prints the URL and the database (password masked) on start. The database must
     exist: create it with `releasegate db upgrade`.
     """
-    from releasegate.bootstrap import ControlPlaneParts, create_api
+    from releasegate.api.app import create_api
+    from releasegate.bootstrap import ControlPlaneParts
 
     database = open_db(db)
     try:

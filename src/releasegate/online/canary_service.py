@@ -51,6 +51,8 @@ class AlertSink(Protocol):
 
     def send(self, deployment: Deployment, decision: StoredDecision) -> None: ...
 
+    def close(self) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class CanaryStatus:
@@ -119,7 +121,9 @@ def arm_totals(rows: Mapping[ArmKey, ArmStats], *, stage: int | None = None) -> 
     return out
 
 
-def _stage_start(entries: Iterable[AuditEntry], version: str) -> tuple[datetime, datetime]:
+def _stage_start(
+    entries: Iterable[AuditEntry], version: str, now: datetime
+) -> tuple[datetime, datetime]:
     """When the canary of ``version`` started, and when its current stage started."""
     started = stage = None
     for e in entries:  # oldest first
@@ -129,7 +133,6 @@ def _stage_start(entries: Iterable[AuditEntry], version: str) -> tuple[datetime,
             started = stage = e.at
         elif e.action in _STAGE_STARTS and started is not None:
             stage = e.at
-    now = utcnow()
     return (started or now, stage or started or now)
 
 
@@ -273,8 +276,8 @@ class CanaryService:
         if canary is None or canary.status is not Status.CANARY or canary.id is None:
             return None
         history = self.deployments.history(feature)
-        started, stage_started = _stage_start(history, canary.version)
         now = self.clock()
+        started, stage_started = _stage_start(history, canary.version, now)
         with self.uow:
             rows = self.uow.arm_stats.for_deployment(canary.id)
             previous = self.uow.decisions.for_deployment(canary.id, limit=1)

@@ -6,8 +6,9 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from releasegate.api.app import create_api
 from releasegate.api.client import ApiClient
-from releasegate.bootstrap import ControlPlaneParts, create_api
+from releasegate.bootstrap import ControlPlaneParts
 from releasegate.control.tokens import TokenService
 from releasegate.deploy.status import Status
 from releasegate.deploy.tokens import Scope
