@@ -348,6 +348,21 @@ class InteractionRepository(ABC):
         """The newest interactions of a feature, newest first."""
 
     @abstractmethod
+    def matching(
+        self,
+        feature: str,
+        *,
+        version: str | None = None,
+        errors: bool = False,
+        negative_feedback: bool = False,
+        limit: int = 1000,
+    ) -> list[Interaction]:
+        """Interactions of ``feature`` (served by ``version`` when given) that failed
+        (``errors``) and/or have negative feedback joined (``negative_feedback``; thumbs
+        down, or 1-2 of 5); with both, either kind. Shadow requests are left out.
+        Oldest first, at most ``limit``."""
+
+    @abstractmethod
     def count(self) -> int:
         """How many interactions are stored."""
 

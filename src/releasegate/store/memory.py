@@ -180,6 +180,28 @@ class _Interactions(InteractionRepository):
         found.sort(key=lambda i: (i.at, i.id or 0), reverse=True)
         return [copy.deepcopy(i) for i in found[:limit]]
 
+    def matching(
+        self,
+        feature: str,
+        *,
+        version: str | None = None,
+        errors: bool = False,
+        negative_feedback: bool = False,
+        limit: int = 1000,
+    ) -> list[Interaction]:
+        bad = {e.interaction_id for e in self.data.feedback.values() if e.negative}
+        found = []
+        for i in sorted(self.data.interactions.values(), key=lambda i: (i.at, i.id or 0)):
+            if i.feature != feature or i.shadow:
+                continue
+            if version is not None and (i.served_version or i.version) != version:
+                continue
+            kinds = [(errors, i.error is not None), (negative_feedback, i.id in bad)]
+            if any(wanted for wanted, _ in kinds) and not any(w and hit for w, hit in kinds):
+                continue
+            found.append(copy.deepcopy(i))
+        return found[:limit]
+
     def count(self) -> int:
         return len(self.data.interactions)
 

@@ -135,6 +135,37 @@ class SqlInteractionRepository(InteractionRepository):
         )
         return [self._row(r) for r in self.conn.execute(query).mappings()]
 
+    def matching(
+        self,
+        feature: str,
+        *,
+        version: str | None = None,
+        errors: bool = False,
+        negative_feedback: bool = False,
+        limit: int = 1000,
+    ) -> list[Interaction]:
+        served = sa.func.coalesce(interactions.c.served_version, interactions.c.version)
+        query = sa.select(interactions).where(
+            interactions.c.feature == feature, interactions.c.shadow.is_(False)
+        )
+        if version is not None:
+            query = query.where(served == version)
+        kinds: list[sa.ColumnElement[bool]] = []
+        if errors:
+            kinds.append(interactions.c.error.is_not(None))
+        if negative_feedback:
+            negative = sa.or_(
+                sa.and_(feedback.c.scale == "thumbs", feedback.c.rating < 0.5),
+                sa.and_(feedback.c.scale == "1-5", feedback.c.rating <= 2),
+            )
+            kinds.append(
+                sa.exists().where(feedback.c.interaction_id == interactions.c.id, negative)
+            )
+        if kinds:
+            query = query.where(sa.or_(*kinds))
+        query = query.order_by(interactions.c.created_at, interactions.c.id).limit(limit)
+        return [self._row(r) for r in self.conn.execute(query).mappings()]
+
     def count(self) -> int:
         query = sa.select(sa.func.count()).select_from(interactions)
         return int(self.conn.execute(query).scalar_one())
