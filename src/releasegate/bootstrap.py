@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from releasegate.control.deployments import DeploymentService
+from releasegate.control.readiness import OnlineChecks
 from releasegate.control.router import Router
 from releasegate.control.tokens import TokenService
 from releasegate.ports import Clock, RandomSalts, SaltSource, SystemClock, UnitOfWork
@@ -100,6 +101,8 @@ class ControlPlaneParts:
     read_uow_factory: Callable[[], UnitOfWork]
     clock: Clock = field(default_factory=SystemClock)
     salts: SaltSource = field(default_factory=RandomSalts)
+    #: The project's online-checks lookup: set, starting a canary checks readiness.
+    online_checks: OnlineChecks | None = None
 
     @classmethod
     def on_database(
@@ -135,7 +138,12 @@ class ControlPlaneParts:
 
     def deployments(self) -> DeploymentService:
         """A deployment service on a new unit of work."""
-        return DeploymentService(self.uow_factory(), clock=self.clock, salts=self.salts)
+        return DeploymentService(
+            self.uow_factory(),
+            clock=self.clock,
+            salts=self.salts,
+            online_checks=self.online_checks,
+        )
 
     def tokens(self) -> TokenService:
         """A token service on a new unit of work."""
@@ -178,6 +186,24 @@ class ControlPlaneParts:
             ttl_s=ttl_s,
             clock=monotonic,
         )
+
+
+def online_checks_of(config: str | Path | None = None) -> OnlineChecks:
+    """The readiness lookup "are online checks configured for this feature?" from the
+    project's ``releasegate.yaml`` (``config``: a file or folder; default: the current
+    folder). Without a config file in the current folder every answer is ``None``
+    (unknown), which readiness counts as missing.
+
+    Raises:
+        UsageError: ``config`` was given and holds no config file.
+        ConfigError: the config file is invalid.
+    """
+    from releasegate.project import CONFIG_NAMES, load_project
+
+    if config is None and not any(Path(name).is_file() for name in CONFIG_NAMES):
+        return lambda feature: None
+    features = set(load_project(config).config.online_features())
+    return lambda feature: feature in features
 
 
 @contextlib.contextmanager

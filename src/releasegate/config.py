@@ -213,3 +213,8 @@ class ProjectConfig(_Strict):
                         f"(known: {', '.join(sorted(self.providers)) or 'none'})"
                     )
         return self
+
+    def online_features(self) -> list[str]:
+        """Features whose production traffic has online checks configured."""
+        features = getattr(self.online, "features", None) or {}
+        return sorted(name for name, cfg in features.items() if getattr(cfg, "checks", None))

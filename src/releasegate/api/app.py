@@ -31,6 +31,7 @@ from releasegate.api.schemas import (
 )
 from releasegate.bootstrap import ControlPlaneParts
 from releasegate.control.deployments import DeploymentService
+from releasegate.control.readiness import OnlineChecks
 from releasegate.control.router import Router
 from releasegate.control.tokens import TokenService
 from releasegate.deploy.names import check_unreserved
@@ -61,7 +62,11 @@ def create_api(parts: ControlPlaneParts, *, fallback_model: str | None = None) -
     """The control-plane REST API on ``parts`` (from :mod:`releasegate.bootstrap`; its
     services share the parts' clock and salt source)."""
     return create_app(
-        parts.uow_factory, fallback_model=fallback_model, clock=parts.clock, salts=parts.salts
+        parts.uow_factory,
+        fallback_model=fallback_model,
+        clock=parts.clock,
+        salts=parts.salts,
+        online_checks=parts.online_checks,
     )
 
 
@@ -71,6 +76,7 @@ def create_app(
     fallback_model: str | None = None,
     clock: Clock | None = None,
     salts: SaltSource | None = None,
+    online_checks: OnlineChecks | None = None,
 ) -> FastAPI:
     """Build the API on a unit-of-work factory (one unit of work per request).
 
@@ -82,6 +88,8 @@ def create_app(
             version.
         clock: Timestamps of every change (default: the system's UTC time).
         salts: Rollout salts of new canaries (default: secure random salts).
+        online_checks: The project's online-checks lookup; set, starting a canary checks
+            readiness (:mod:`releasegate.control.readiness`).
     """
     app = FastAPI(
         title="releasegate control plane",
@@ -113,7 +121,9 @@ def create_app(
         return JSONResponse(body, status_code=422)
 
     def service() -> DeploymentService:
-        return DeploymentService(uow_factory(), clock=clock, salts=salts)
+        return DeploymentService(
+            uow_factory(), clock=clock, salts=salts, online_checks=online_checks
+        )
 
     def tokens() -> TokenService:
         return TokenService(uow_factory(), clock=clock)
@@ -188,7 +198,14 @@ def create_app(
         share = body.share_percent / 100.0 if body.share_percent is not None else None
         plan = preset(body.plan) if body.plan else None
         dep = service().canary(
-            feature, version, actor=caller.actor, share=share, plan=plan, reason=body.reason
+            feature,
+            version,
+            actor=caller.actor,
+            share=share,
+            plan=plan,
+            reason=body.reason,
+            first_release=body.first_release,
+            override_reason=body.override_reason,
         )
         return dep.to_json()
 

@@ -308,9 +308,12 @@ class ApiClient:
         share: float | None = None,
         plan: RolloutPlan | str | None = None,
         reason: str = "",
+        first_release: bool = False,
+        override_reason: str | None = None,
     ) -> Deployment:
         """Start or re-share a canary; ``plan`` is a preset (by name or as returned by
-        :func:`~releasegate.deploy.plans.preset`): the API knows presets only."""
+        :func:`~releasegate.deploy.plans.preset`): the API knows presets only. The
+        server checks readiness (see :meth:`DeploymentService.canary`)."""
         name = plan if isinstance(plan, str) or plan is None else plan.name
         if isinstance(plan, RolloutPlan) and not _is_preset(plan):
             raise UsageError(f"the API takes preset rollout plans only, not {name!r}")
@@ -318,6 +321,12 @@ class ApiClient:
             "share_percent": share * 100.0 if share is not None else None,
             "plan": name,
             "reason": check_reason(reason, source="the reason"),
+            "first_release": first_release,
+            "override_reason": (
+                None
+                if override_reason is None
+                else check_reason(override_reason, source="the override reason")
+            ),
         }
         return self._dep("POST", self._path(feature, version, "canary"), body, actor)
 

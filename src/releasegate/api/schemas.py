@@ -68,6 +68,12 @@ class CanaryBody(_Body):
     share_percent: float | None = Field(default=None, gt=0, le=100)
     plan: str | None = Field(default=None, description="Rollout plan preset name")
     reason: str = ""
+    first_release: bool = Field(
+        default=False, description="The feature's first release: nothing to roll back to"
+    )
+    override_reason: str | None = Field(
+        default=None, description="Start the canary although it is not ready (audited)"
+    )
 
 
 class RollbackBody(_Body):

@@ -26,6 +26,7 @@ import typer
 from releasegate import settings as _settings
 from releasegate.bootstrap import ControlPlaneParts, open_database
 from releasegate.control.deployments import DeploymentService, FeatureState
+from releasegate.control.readiness import OnlineChecks
 from releasegate.control.tokens import TokenService
 from releasegate.deploy.model import ApiToken, AuditEntry, Deployment
 from releasegate.deploy.plans import RolloutPlan
@@ -111,6 +112,8 @@ class ControlPlane(Protocol):
         share: float | None = None,
         plan: RolloutPlan | None = None,
         reason: str = "",
+        first_release: bool = False,
+        override_reason: str | None = None,
     ) -> Deployment: ...
 
     def promote(
@@ -310,12 +313,16 @@ def open_db(url: str | None, *, create: bool = False, **kwargs: Any) -> Database
 
 
 @contextmanager
-def _control_parts(db: str | None, *, create: bool = False) -> Iterator[ControlPlaneParts]:
+def _control_parts(
+    db: str | None, *, create: bool = False, online_checks: OnlineChecks | None = None
+) -> Iterator[ControlPlaneParts]:
     """The control-plane services on the store at ``db``; closed when the block ends."""
     database = open_db(db, create=create)
     try:
         with store_errors(), naming(f"database {database.safe_url}"):
-            yield ControlPlaneParts.on_database(database)
+            parts = ControlPlaneParts.on_database(database)
+            parts.online_checks = online_checks
+            yield parts
     finally:
         database.close()
 
@@ -362,10 +369,15 @@ def _api_plane(client: ApiClient) -> ControlPlane:
 
 @contextmanager
 def control_plane(
-    db: str | None, api: str | None, *, create: bool = False
+    db: str | None,
+    api: str | None,
+    *,
+    create: bool = False,
+    online_checks: OnlineChecks | None = None,
 ) -> Iterator[ControlPlane]:
     """The deployment operations on ``--api URL`` if given, else on the store (created
-    only when ``create``: commands that write)."""
+    only when ``create``: commands that write). ``online_checks`` turns on the canary
+    readiness check of the local store (through the API, the server applies its own)."""
     if api:
         client = _api_client(api)
         try:
@@ -374,7 +386,7 @@ def control_plane(
         finally:
             client.close()
         return
-    with _control_parts(db, create=create) as parts:
+    with _control_parts(db, create=create, online_checks=online_checks) as parts:
         yield _local_plane(parts)
 
 

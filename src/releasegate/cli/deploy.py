@@ -217,18 +217,54 @@ def canary(
         str | None, typer.Option("--plan", help="Start from a rollout plan preset.")
     ] = None,
     reason: Reason = "",
+    first_release: Annotated[
+        bool,
+        typer.Option(
+            "--first-release", help="The feature's first release: nothing to roll back to."
+        ),
+    ] = False,
+    override_reason: Annotated[
+        str | None,
+        typer.Option(
+            "--override-reason",
+            help="Start it although it is not ready (kept in the audit log with what is missing).",
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="Config file, for its online checks [./releasegate.yaml]"
+        ),
+    ] = None,
     db: Db = None,
     api: Api = None,
     actor: Actor = None,
     as_json: AsJson = False,
 ) -> None:
-    """Start a canary for VERSION, or change the share of its running canary."""
+    """Start a canary for VERSION, or change the share of its running canary.
+
+    A new canary needs a passing eval report (approve --report), online checks for the
+    feature in releasegate.yaml, and an active version to roll back to (else
+    --first-release); what is missing is listed, and --override-reason starts it anyway.
+    """
+    from releasegate.bootstrap import online_checks_of
+
     if share is None and plan is None:
         raise UsageError("give --share PERCENT (for example 5%) or --plan NAME")
     rollout = preset(plan) if plan else None
     who = resolve_actor(actor)
-    with control_plane(db, api) as cp:
-        dep = cp.canary(feature, version, actor=who, share=share, plan=rollout, reason=reason)
+    checks = None if api else online_checks_of(config)
+    with control_plane(db, api, online_checks=checks) as cp:
+        dep = cp.canary(
+            feature,
+            version,
+            actor=who,
+            share=share,
+            plan=rollout,
+            reason=reason,
+            first_release=first_release,
+            override_reason=override_reason,
+        )
     _done(dep, as_json, "canary")
 
 

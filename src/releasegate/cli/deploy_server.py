@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -47,21 +48,31 @@ def api_serve(
         str | None, typer.Option("--fallback-model", help="Model when nothing is active.")
     ] = None,
     access_log: AccessLog = False,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", "-c", help="Project config, for its online checks [./releasegate.yaml]"
+        ),
+    ] = None,
     db: Db = None,
 ) -> None:
     """Serve the control-plane API (OpenAPI at /docs) with uvicorn.
 
     Prints the URL and the database (password masked) on start. The database must
-    exist: create it with `releasegate db upgrade`.
+    exist: create it with `releasegate db upgrade`. Starting a canary checks readiness
+    against the project config's online checks (run it in the project, or --config).
     """
     from releasegate.api.app import create_api
-    from releasegate.bootstrap import ControlPlaneParts
+    from releasegate.bootstrap import ControlPlaneParts, online_checks_of
 
+    checks = online_checks_of(config)
     database = open_db(db)
     try:
         url = http_url(host, port)
+        parts = ControlPlaneParts.on_database(database)
+        parts.online_checks = checks
         run_server(
-            create_api(ControlPlaneParts.on_database(database), fallback_model=fallback_model),
+            create_api(parts, fallback_model=fallback_model),
             host=host,
             port=port,
             access_log=access_log,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from releasegate.control.evidence import check_prompt_known, check_report, eval_evidence
+from releasegate.control.readiness import OnlineChecks, canary_gaps
 from releasegate.deploy.model import AuditEntry, Deployment
 from releasegate.deploy.names import (
     MAX_MODEL,
@@ -131,10 +132,14 @@ class DeploymentService:
         *,
         clock: Clock | None = None,
         salts: SaltSource | None = None,
+        online_checks: OnlineChecks | None = None,
     ) -> None:
         self.uow = uow
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.salts: SaltSource = salts if salts is not None else RandomSalts()
+        #: None: no readiness check (a library caller with no project); the CLI and the
+        #: API pass the project's lookup, so starting a canary checks readiness there.
+        self.online_checks = online_checks
 
     # -- reads ---------------------------------------------------------------------
 
@@ -299,18 +304,35 @@ class DeploymentService:
         share: float | None = None,
         plan: RolloutPlan | None = None,
         reason: str = "",
+        first_release: bool = False,
+        override_reason: str | None = None,
     ) -> Deployment:
         """Start a canary at ``share`` (a fraction), or change a running canary's share.
 
         With a ``plan`` and no share, the canary starts at the plan's first stage. The
         rollout salt is drawn once, when the canary starts, and kept for its whole life so
         that raising the share only moves units from the incumbent to the canary.
+
+        When the service was built with an ``online_checks`` lookup (the CLI and the API
+        do), a new canary is refused unless the version is ready
+        (:func:`releasegate.control.readiness.canary_gaps`): a passing eval report,
+        online checks for the feature, and an active version to roll back to unless
+        ``first_release``. ``override_reason`` starts it anyway; the reason and what was
+        missing are kept in the audit entry.
+
+        Raises:
+            DeploymentError: not ready (every missing item listed), or another canary runs.
+            UsageError: a bad share, or an empty or unstorable ``override_reason``.
         """
         if share is None and plan is None:
             raise UsageError("give a share or a rollout plan")
         if share is not None and not 0.0 < share <= 1.0:
             raise UsageError(f"canary share must be in (0, 100] percent, got {share * 100:g}%")
         _check_change(feature, actor, reason)
+        if override_reason is not None:
+            if not override_reason.strip():
+                raise UsageError("--override-reason must say why the canary starts anyway")
+            check_text("override reason", override_reason, multiline=True)
         with self.uow:
             state = _state(feature, self.uow.deployments.for_feature(feature, lock=True))
             dep = self._get(feature, version)
@@ -335,6 +357,7 @@ class DeploymentService:
             if state.canary is not None:
                 raise DeploymentError(_canary_taken(state.canary, dep))
             check_move(dep, Status.CANARY)
+            readiness = self._readiness(dep, state.active, first_release, override_reason)
             if plan is not None:
                 first = plan.stage(0)
                 dep.plan, dep.stage, dep.shadow = plan.to_json(), 0, first.shadow
@@ -346,6 +369,7 @@ class DeploymentService:
                 "salt": dep.salt,
                 "incumbent": state.active.version if state.active else None,
                 "plan": plan.name if plan else None,
+                **readiness,
             }
             self._move(dep, Status.CANARY, "canary", actor, reason, evidence)
             self.uow.deployments.update(dep)
@@ -557,6 +581,33 @@ class DeploymentService:
             return dep
 
     # -- helpers -------------------------------------------------------------------
+
+    def _readiness(
+        self,
+        dep: Deployment,
+        incumbent: Deployment | None,
+        first_release: bool,
+        override_reason: str | None,
+    ) -> dict[str, Any]:
+        """Audit evidence of the readiness check; raises when not ready, not overridden."""
+        if self.online_checks is None:
+            return {"first_release": True} if first_release else {}
+        gaps = canary_gaps(
+            dep,
+            incumbent,
+            online_checks=self.online_checks(dep.feature),
+            first_release=first_release,
+        )
+        evidence: dict[str, Any] = {"first_release": True} if first_release else {}
+        if gaps and override_reason is None:
+            listed = "".join(f"\n  - {g}" for g in gaps)
+            raise DeploymentError(
+                f"{dep.ref} is not ready for a canary:{listed}\nto start it anyway, say why "
+                "with --override-reason TEXT (kept in the audit log)"
+            )
+        if gaps:
+            evidence["readiness_override"] = {"reason": override_reason, "missing": gaps}
+        return evidence
 
     def _get(self, feature: str, version: str) -> Deployment:
         check_lookup("version", version)

@@ -28,7 +28,16 @@ def test_cli_through_the_api(server: str, database_url: str, tmp_path: Path) -> 
         ("deploy", "promote", "chat", "v1"),
         ("deploy", "register", "chat", "v2", "--prompt", "chat@1.1.0", "--model", "m-2024"),
         ("deploy", "approve", "chat", "v2"),
-        ("deploy", "canary", "chat", "v2", "--share", "0.5%"),
+        (
+            "deploy",
+            "canary",
+            "chat",
+            "v2",
+            "--share",
+            "0.5%",
+            "--override-reason",
+            "no evidence in this test",
+        ),
     ]
     for step in steps:
         r = run(*step, *api, env=env, cwd=tmp_path)

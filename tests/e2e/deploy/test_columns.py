@@ -30,12 +30,21 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, ...]:
     steps = [
         ("deploy", "register", FEATURE, GOOD, "--prompt", PROMPT, "--model", MODEL),
         ("deploy", "approve", FEATURE, GOOD),
-        ("deploy", "canary", FEATURE, GOOD, "--share", "5%"),
+        (
+            "deploy",
+            "canary",
+            FEATURE,
+            GOOD,
+            "--share",
+            "5%",
+            "--override-reason",
+            "no evidence in this test",
+        ),
         ("deploy", "canary", FEATURE, GOOD, "--share", "12.5%"),
         ("deploy", "promote", FEATURE, GOOD),
         ("deploy", "register", FEATURE, BAD, "--prompt", PROMPT, "--model", MODEL),
         ("deploy", "approve", FEATURE, BAD),
-        ("deploy", "canary", FEATURE, BAD, "--share", "10%"),
+        ("deploy", "canary", FEATURE, BAD, "--share", "10%", "--override-reason", "no evidence"),
         ("deploy", "rollback", FEATURE, "--reason", REASON),
         ("token", "create", TOKEN, "--scope", "operate"),
     ]
@@ -89,7 +98,18 @@ def test_share_spellings(tmp_path: Path, given: str, share: float) -> None:
         run("deploy", "register", "f", "v1", "--prompt", "p@1", "--model", "m", *db).returncode == 0
     )
     assert run("deploy", "approve", "f", "v1", *db).returncode == 0
-    r = run("deploy", "canary", "f", "v1", "--share", given, "--json", *db)
+    r = run(
+        "deploy",
+        "canary",
+        "f",
+        "v1",
+        "--share",
+        given,
+        "--json",
+        "--override-reason",
+        "no evidence in this test",
+        *db,
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["share"] == pytest.approx(share)
 

@@ -47,7 +47,7 @@ STEPS: list[Step] = [
     ("reject", ("deploy", "reject", "{F}", "v3", "--reason", "no report", "--json"), {}, 0),
     ("approve crlf reason", ("deploy", "approve", "{F}", "v2", "--reason", "one\r\ntwo\tthree"),
      {}, 0),
-    ("canary 100%", ("deploy", "canary", "{F}", "v2", "--share", "100%", "--json"), {}, 0),
+    ("canary 100%", ("deploy", "canary", "{F}", "v2", "--share", "100%", "--json", "--override-reason", "no evidence in this test"), {}, 0),
     ("route empty key", ("route", "{F}", "", "--json"), {}, 0),
     ("route latin-1 key", ("route", "{F}", LATIN1), {}, 0),
     ("route markup key", ("route", "{F}", "[bold]x[/]"), {}, 0),
@@ -172,7 +172,16 @@ def test_route_answers_alike_for_any_key(server: str, database_url: str) -> None
         ("deploy", "promote", "rt", "v1"),
         ("deploy", "register", "rt", "v2", "--prompt", "p@2", "--model", "m-2"),
         ("deploy", "approve", "rt", "v2"),
-        ("deploy", "canary", "rt", "v2", "--share", "50%"),
+        (
+            "deploy",
+            "canary",
+            "rt",
+            "v2",
+            "--share",
+            "50%",
+            "--override-reason",
+            "no evidence in this test",
+        ),
     ):
         assert invoke(*args, *db).returncode == 0
     state = json.loads(invoke("deploy", "status", "rt", "--json", *db).stdout)

@@ -57,7 +57,18 @@ def test_tokens_and_header_values(server: str, database_url: str) -> None:
     env = {"RELEASEGATE_API_TOKEN": secret + "\n"}
     # Actors: any Unicode name travels (percent-encoded); control characters do not.
     r = run(
-        "deploy", "canary", "chat", "v1", "--share", "5%", "--actor", "李雷 José", *api, env=env
+        "deploy",
+        "canary",
+        "chat",
+        "v1",
+        "--share",
+        "5%",
+        "--override-reason",
+        "no evidence in this test",
+        "--actor",
+        "李雷 José",
+        *api,
+        env=env,
     )
     assert r.returncode == 0, r.stderr
     for args, extra, named in [
