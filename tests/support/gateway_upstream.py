@@ -182,6 +182,9 @@ class GatewayUpstream(FakeOpenAIServer):
         for i, piece in enumerate(pieces):
             if i == script.after:
                 if script.kind == "cut":
+                    # Let the client read what was sent: a reader may drop buffered
+                    # data once it sees the connection fail.
+                    await asyncio.sleep(0.1)
                     assert request.transport is not None
                     request.transport.close()
                     return resp
