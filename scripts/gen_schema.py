@@ -21,8 +21,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from releasegate.config import (
+    BreakerConfig,
     CacheConfig,
+    FallbackConfig,
     GateConfig,
+    GatewayConfig,
     PriceEntry,
     ProjectConfig,
     ProviderConfig,
@@ -78,6 +81,9 @@ CONFIG_MODELS: list[type[BaseModel]] = [
     GateConfig,
     CacheConfig,
     PriceEntry,
+    GatewayConfig,
+    FallbackConfig,
+    BreakerConfig,
 ]
 
 

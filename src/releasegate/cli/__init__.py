@@ -28,6 +28,7 @@ _COMMANDS: dict[str, str] = {
     "db": "deploy_server",
     "token": "deploy_tokens",
     "api": "deploy_server",
+    "serve": "serve",
 }
 
 

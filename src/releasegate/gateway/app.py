@@ -73,11 +73,13 @@ class Gateway:
         self._catalog = catalog
         self._embeddings = embeddings
         self.ready = False
+        self._submitted = 0
         deps.metrics.on_collect(self._refresh_gauges)
 
     def _refresh_gauges(self) -> None:
         for name, breaker in self.deps.breakers.items():
             self.deps.metrics.breaker_state.labels(name).set(breaker.state().code)
+        self.deps.metrics.records_submitted.set(self._submitted)
         dropped = getattr(self.deps.recorder, "dropped", None)
         if isinstance(dropped, int):
             self.deps.metrics.records_dropped.set(dropped)
@@ -330,6 +332,7 @@ class Gateway:
             )
         if call.fallback_depth:
             m.fallbacks.labels(feature, version, str(call.fallback_depth)).inc()
+        self._submitted += 1
         try:
             self.deps.recorder.submit(record)
         except Exception:  # a recorder must never break a response

@@ -100,6 +100,11 @@ class GatewayMetrics:
             "Records the recorder dropped because its buffer was full.",
             registry=self.registry,
         )
+        self.records_submitted = Gauge(
+            "releasegate_gateway_records_submitted",
+            "Records handed to the recorder (one per chat request).",
+            registry=self.registry,
+        )
         self._collect_hooks: list[Callable[[], None]] = []
 
     def on_collect(self, hook: Callable[[], None]) -> None:
