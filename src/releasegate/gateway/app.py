@@ -25,7 +25,7 @@ from releasegate.gateway._shape import SESSION_HEADER, apply_version, feature_of
 from releasegate.gateway._timing import ARRIVAL_KEY
 from releasegate.gateway.breaker import Breakers
 from releasegate.gateway.fallback import NO_FALLBACK, FallbackChain
-from releasegate.gateway.metrics import CONTENT_TYPE, GatewayMetrics
+from releasegate.gateway.metrics import CONTENT_TYPE, GatewayMetrics, Series
 from releasegate.gateway.recorder import Recorder
 from releasegate.gateway.upstream import Upstream, UpstreamError, UpstreamPool
 from releasegate.llm import Usage
@@ -74,6 +74,7 @@ class Gateway:
         self._embeddings = embeddings
         self.ready = False
         self._submitted = 0
+        self._series: dict[tuple[str, str, str, int, str], Series] = {}
         deps.metrics.on_collect(self._refresh_gauges)
 
     def _refresh_gauges(self) -> None:
@@ -314,24 +315,15 @@ class Gateway:
 
     def _finish(self, call: Call) -> None:
         record = call.record()
-        m = self.deps.metrics
         feature, version = call.feature or "", call.assigned_version or ""
         model = call.served_model or ""
-        m.requests.labels("chat", feature, version, str(call.status)).inc()
-        m.duration.labels("chat", feature, version, model, call.error_stage or "").observe(
-            record["latency_ms"] / 1000
-        )
-        m.overhead.labels(feature, version).observe(record["overhead_ms"] / 1000)
-        if call.first_chunk_at is not None:
-            m.ttfc.labels("chat", feature, version, model).observe(record["ttft_ms"] / 1000)
-        if call.prompt_tokens is not None:
-            m.tokens.labels("chat", feature, version, model, "input").observe(call.prompt_tokens)
-        if call.completion_tokens is not None:
-            m.tokens.labels("chat", feature, version, model, "output").observe(
-                call.completion_tokens
-            )
-        if call.fallback_depth:
-            m.fallbacks.labels(feature, version, str(call.fallback_depth)).inc()
+        key = (feature, version, model, call.status, call.error_stage or "")
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = self.deps.metrics.series(*key)
+            if len(self._series) > 10_000:  # bounded, whatever the label values
+                self._series.clear()
+        series.observe(record, call.fallback_depth)
         self._submitted += 1
         try:
             self.deps.recorder.submit(record)

@@ -13,11 +13,12 @@ they are known, so their number is bounded by the deployments, never by requests
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-__all__ = ["CONTENT_TYPE", "GatewayMetrics"]
+__all__ = ["CONTENT_TYPE", "GatewayMetrics", "Series"]
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
@@ -107,6 +108,10 @@ class GatewayMetrics:
         )
         self._collect_hooks: list[Callable[[], None]] = []
 
+    def series(self, feature: str, version: str, model: str, status: int, error: str) -> Series:
+        """The labelled children one kind of request updates (look them up once)."""
+        return Series(self, feature, version, model, status, error)
+
     def on_collect(self, hook: Callable[[], None]) -> None:
         """Run ``hook`` before every scrape (to refresh gauges)."""
         self._collect_hooks.append(hook)
@@ -116,3 +121,34 @@ class GatewayMetrics:
         for hook in self._collect_hooks:
             hook()
         return generate_latest(self.registry)
+
+
+class Series:
+    """The metric children of one (feature, version, model, status, error) combination,
+    resolved once so a request updates them without label lookups."""
+
+    def __init__(
+        self, m: GatewayMetrics, feature: str, version: str, model: str, status: int, error: str
+    ) -> None:
+        self._m = m
+        self._fv = (feature, version)
+        self.requests = m.requests.labels("chat", feature, version, str(status))
+        self.duration = m.duration.labels("chat", feature, version, model, error)
+        self.overhead = m.overhead.labels(feature, version)
+        self.ttfc = m.ttfc.labels("chat", feature, version, model)
+        self.tokens_in = m.tokens.labels("chat", feature, version, model, "input")
+        self.tokens_out = m.tokens.labels("chat", feature, version, model, "output")
+
+    def observe(self, record: dict[str, Any], fallback_depth: int | None) -> None:
+        """Count one request from its record."""
+        self.requests.inc()
+        self.duration.observe(record["latency_ms"] / 1000)
+        self.overhead.observe(record["overhead_ms"] / 1000)
+        if record["ttft_ms"] is not None:
+            self.ttfc.observe(record["ttft_ms"] / 1000)
+        if record["prompt_tokens"] is not None:
+            self.tokens_in.observe(record["prompt_tokens"])
+        if record["completion_tokens"] is not None:
+            self.tokens_out.observe(record["completion_tokens"])
+        if fallback_depth:
+            self._m.fallbacks.labels(*self._fv, str(fallback_depth)).inc()
