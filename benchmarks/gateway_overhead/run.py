@@ -14,6 +14,7 @@ installed (kept apart from the project's environment).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -29,9 +30,14 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
-LUA = """
+BODY = {
+    "model": "chat",
+    "user": "unit-1",
+    "messages": [{"role": "user", "content": "hello there, how are you today?"}],
+}
+LUA = f"""
 wrk.method = "POST"
-wrk.body   = '{"model":"chat","user":"unit-1","messages":[{"role":"user","content":"hello there, how are you today?"}]}'
+wrk.body   = '{json.dumps(BODY, separators=(",", ":"))}'
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer sk-bench"
 """
@@ -91,19 +97,35 @@ def wrk(url: str, conns: int, seconds: int, lua: Path) -> dict[str, float]:
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    timeouts = re.search(r"timeout (\d+)", out)
     assert p50 and p99 and rps, out
-    return {"rps": float(rps.group(1)), "p50": _ms(p50.group(1)), "p99": _ms(p99.group(1)),
-            "non2xx": float(errors.group(1)) if errors else 0.0}
+    return {
+        "rps": float(rps.group(1)),
+        "p50": _ms(p50.group(1)),
+        "p99": _ms(p99.group(1)),
+        "non2xx": float(errors.group(1)) if errors else 0.0,
+        "timeouts": float(timeouts.group(1)) if timeouts else 0.0,
+    }
 
 
 def project(tmp: Path, upstream: str) -> tuple[str, str]:
     (tmp / "prompts").mkdir()
-    (tmp / "prompts" / "chat.yaml").write_text(yaml.safe_dump({
-        "name": "chat", "version": "1.0.0", "model": "bench-model", "template": "{{ input }}"}))
-    (tmp / "releasegate.yaml").write_text(yaml.safe_dump({
-        "version": 1, "prompts": "prompts/",
-        "providers": {"up": {"type": "openai", "base_url": upstream, "model": "bench-model"}},
-    }))
+    (tmp / "prompts" / "chat.yaml").write_text(
+        yaml.safe_dump(
+            {"name": "chat", "version": "1.0.0", "model": "bench-model", "template": "{{ input }}"}
+        )
+    )
+    (tmp / "releasegate.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "version": 1,
+                "prompts": "prompts/",
+                "providers": {
+                    "up": {"type": "openai", "base_url": upstream, "model": "bench-model"}
+                },
+            }
+        )
+    )
     db_url = f"sqlite:///{tmp / 'rg.sqlite'}"
     sys.path.insert(0, str(ROOT / "src"))
     from releasegate.control.deployments import DeploymentService
@@ -133,8 +155,13 @@ def main() -> None:
     procs: list[subprocess.Popen[bytes]] = []
 
     def start(cmd: list[str], port: int, extra_env: dict[str, str] | None = None) -> int:
-        proc = subprocess.Popen(cmd, env={**env, **(extra_env or {})}, cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            cmd,
+            env={**env, **(extra_env or {})},
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         procs.append(proc)
         wait_port(port, proc)
         return proc.pid
@@ -144,34 +171,100 @@ def main() -> None:
         lua = tmp / "req.lua"
         lua.write_text(LUA)
         up_port = free_port()
-        start([PY, "-m", "tests.support.lean_openai_server", "--port", str(up_port),
-               "--delay-ms", "20"], up_port)
+        start(
+            [
+                PY,
+                "-m",
+                "tests.support.lean_openai_server",
+                "--port",
+                str(up_port),
+                "--delay-ms",
+                "20",
+            ],
+            up_port,
+        )
         upstream = f"http://127.0.0.1:{up_port}/v1"
         config, db_url = project(tmp, upstream)
         targets: list[tuple[str, str, int | None]] = [
-            ("direct (upstream)", f"http://127.0.0.1:{up_port}/v1/chat/completions", None)]
+            ("direct (upstream)", f"http://127.0.0.1:{up_port}/v1/chat/completions", None)
+        ]
         port = free_port()
-        pid = start([PY, "-m", "uvicorn", "benchmarks.gateway_overhead.bare_proxy:app",
-                     "--port", str(port), "--log-level", "warning", "--no-access-log"], port,
-                    {"BARE_UPSTREAM": f"http://127.0.0.1:{up_port}"})
+        pid = start(
+            [
+                PY,
+                "-m",
+                "uvicorn",
+                "benchmarks.gateway_overhead.bare_proxy:app",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            port,
+            {"BARE_UPSTREAM": f"http://127.0.0.1:{up_port}"},
+        )
         targets.append(("bare proxy", f"http://127.0.0.1:{port}/v1/chat/completions", pid))
-        for label, flag in (("releasegate (recording on)", []),
-                            ("releasegate (recording off)", ["--no-record"])):
+        for label, flag in (
+            ("releasegate (recording on)", []),
+            ("releasegate (recording off)", ["--no-record"]),
+        ):
             port = free_port()
-            pid = start([PY, "-m", "benchmarks.gateway_overhead.serve_gateway", "--config",
-                         config, "--db", db_url, "--port", str(port), *flag], port)
+            pid = start(
+                [
+                    PY,
+                    "-m",
+                    "benchmarks.gateway_overhead.serve_gateway",
+                    "--config",
+                    config,
+                    "--db",
+                    db_url,
+                    "--port",
+                    str(port),
+                    *flag,
+                ],
+                port,
+            )
             targets.append((label, f"http://127.0.0.1:{port}/v1/chat/completions", pid))
         if args.litellm:
             port = free_port()
             cfg = tmp / "litellm.yaml"
-            cfg.write_text(yaml.safe_dump({"model_list": [{"model_name": "chat",
-                "litellm_params": {"model": "openai/bench-model", "api_base": upstream,
-                                   "api_key": "sk-x"}}]}))
-            pid = start([str(Path(args.litellm) / "bin" / "litellm"), "--config", str(cfg),
-                         "--port", str(port), "--num_workers", "1"], port)
+            cfg.write_text(
+                yaml.safe_dump(
+                    {
+                        "model_list": [
+                            {
+                                "model_name": "chat",
+                                "litellm_params": {
+                                    "model": "openai/bench-model",
+                                    "api_base": upstream,
+                                    "api_key": "sk-x",
+                                },
+                            }
+                        ],
+                        # The load sends "Authorization: Bearer sk-bench"; no database, no logging.
+                        "general_settings": {
+                            "master_key": "sk-bench",
+                            "dangerously_permit_weak_or_unset_master_key": True,
+                        },
+                        "litellm_settings": {"telemetry": False},
+                    }
+                )
+            )
+            pid = start(
+                [
+                    str(Path(args.litellm) / "bin" / "litellm"),
+                    "--config",
+                    str(cfg),
+                    "--port",
+                    str(port),
+                    "--num_workers",
+                    "1",
+                ],
+                port,
+            )
             time.sleep(3)
-            targets.append(("LiteLLM proxy", f"http://127.0.0.1:{port}/v1/chat/completions",
-                            pid))
+            targets.append(("LiteLLM proxy", f"http://127.0.0.1:{port}/v1/chat/completions", pid))
         results: dict[tuple[str, int], dict[str, float]] = {}
         try:
             for label, url, pid in targets:
@@ -189,15 +282,19 @@ def main() -> None:
                     proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-        print("| target | conns | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms "
-              "| non-2xx | RSS MB |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print(
+            "| target | conns | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms "
+            "| non-2xx | timeouts | RSS MB |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for label, _url, _pid in targets:
             for c in conns:
                 r, d = results[(label, c)], results[("direct (upstream)", c)]
-                print(f"| {label} | {c} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} "
-                      f"| {r['p50'] - d['p50']:+.2f} | {r['p99'] - d['p99']:+.2f} "
-                      f"| {r['non2xx']:.0f} | {r['rss']:.0f} |")
+                print(
+                    f"| {label} | {c} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} "
+                    f"| {r['p50'] - d['p50']:+.2f} | {r['p99'] - d['p99']:+.2f} "
+                    f"| {r['non2xx']:.0f} | {r['timeouts']:.0f} | {r['rss']:.0f} |"
+                )
 
 
 if __name__ == "__main__":
