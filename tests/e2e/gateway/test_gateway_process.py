@@ -291,3 +291,28 @@ def test_requests_in_equal_records_out(gateway: Running) -> None:
         c.chat.completions.create(model="chat", messages="nope")  # type: ignore[arg-type]
     assert gateway.metric("releasegate_gateway_records_submitted") == before + 26
     assert gateway.metric("releasegate_gateway_records_dropped") == 0
+
+
+def test_serve_without_what_to_serve_is_a_usage_error() -> None:
+    result = subprocess.run([*CLI, "serve"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "--gateway" in result.stderr
+
+
+def test_serve_with_a_missing_database_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "releasegate.yaml").write_text("version: 1\n")
+    result = subprocess.run(
+        [
+            *CLI,
+            "serve",
+            "--gateway",
+            "--db",
+            f"sqlite:///{tmp_path / 'none.sqlite'}",
+            "--config",
+            str(tmp_path / "releasegate.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "none.sqlite" in result.stderr
