@@ -167,106 +167,108 @@ def main() -> None:
         return proc.pid
 
     with tempfile.TemporaryDirectory() as tmpdir:
-        tmp = Path(tmpdir)
-        lua = tmp / "req.lua"
-        lua.write_text(LUA)
-        up_port = free_port()
-        start(
-            [
-                PY,
-                "-m",
-                "tests.support.lean_openai_server",
-                "--port",
-                str(up_port),
-                "--delay-ms",
-                "20",
-            ],
-            up_port,
-        )
-        upstream = f"http://127.0.0.1:{up_port}/v1"
-        config, db_url = project(tmp, upstream)
-        targets: list[tuple[str, str, int | None]] = [
-            ("direct (upstream)", f"http://127.0.0.1:{up_port}/v1/chat/completions", None)
-        ]
-        port = free_port()
-        pid = start(
-            [
-                PY,
-                "-m",
-                "uvicorn",
-                "benchmarks.gateway_overhead.bare_proxy:app",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-                "--no-access-log",
-            ],
-            port,
-            {"BARE_UPSTREAM": f"http://127.0.0.1:{up_port}"},
-        )
-        targets.append(("bare proxy", f"http://127.0.0.1:{port}/v1/chat/completions", pid))
-        for label, flag in (
-            ("releasegate (recording on)", []),
-            ("releasegate (recording off)", ["--no-record"]),
-        ):
+        try:
+            tmp = Path(tmpdir)
+            lua = tmp / "req.lua"
+            lua.write_text(LUA)
+            up_port = free_port()
+            start(
+                [
+                    PY,
+                    "-m",
+                    "tests.support.lean_openai_server",
+                    "--port",
+                    str(up_port),
+                    "--delay-ms",
+                    "20",
+                ],
+                up_port,
+            )
+            upstream = f"http://127.0.0.1:{up_port}/v1"
+            config, db_url = project(tmp, upstream)
+            targets: list[tuple[str, str, int | None]] = [
+                ("direct (upstream)", f"http://127.0.0.1:{up_port}/v1/chat/completions", None)
+            ]
             port = free_port()
             pid = start(
                 [
                     PY,
                     "-m",
-                    "benchmarks.gateway_overhead.serve_gateway",
-                    "--config",
-                    config,
-                    "--db",
-                    db_url,
+                    "uvicorn",
+                    "benchmarks.gateway_overhead.bare_proxy:app",
                     "--port",
                     str(port),
-                    *flag,
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
                 ],
                 port,
+                {"BARE_UPSTREAM": f"http://127.0.0.1:{up_port}"},
             )
-            targets.append((label, f"http://127.0.0.1:{port}/v1/chat/completions", pid))
-        if args.litellm:
-            port = free_port()
-            cfg = tmp / "litellm.yaml"
-            cfg.write_text(
-                yaml.safe_dump(
-                    {
-                        "model_list": [
-                            {
-                                "model_name": "chat",
-                                "litellm_params": {
-                                    "model": "openai/bench-model",
-                                    "api_base": upstream,
-                                    "api_key": "sk-x",
-                                },
-                            }
-                        ],
-                        # The load sends "Authorization: Bearer sk-bench"; no database, no logging.
-                        "general_settings": {
-                            "master_key": "sk-bench",
-                            "dangerously_permit_weak_or_unset_master_key": True,
-                        },
-                        "litellm_settings": {"telemetry": False},
-                    }
+            targets.append(("bare proxy", f"http://127.0.0.1:{port}/v1/chat/completions", pid))
+            for label, flag in (
+                ("releasegate (recording on)", []),
+                ("releasegate (recording off)", ["--no-record"]),
+            ):
+                port = free_port()
+                pid = start(
+                    [
+                        PY,
+                        "-m",
+                        "benchmarks.gateway_overhead.serve_gateway",
+                        "--config",
+                        config,
+                        "--db",
+                        db_url,
+                        "--port",
+                        str(port),
+                        *flag,
+                    ],
+                    port,
                 )
-            )
-            pid = start(
-                [
-                    str(Path(args.litellm) / "bin" / "litellm"),
-                    "--config",
-                    str(cfg),
-                    "--port",
-                    str(port),
-                    "--num_workers",
-                    "1",
-                ],
-                port,
-            )
-            time.sleep(3)
-            targets.append(("LiteLLM proxy", f"http://127.0.0.1:{port}/v1/chat/completions", pid))
-        results: dict[tuple[str, int], dict[str, float]] = {}
-        try:
+                targets.append((label, f"http://127.0.0.1:{port}/v1/chat/completions", pid))
+            if args.litellm:
+                port = free_port()
+                cfg = tmp / "litellm.yaml"
+                cfg.write_text(
+                    yaml.safe_dump(
+                        {
+                            "model_list": [
+                                {
+                                    "model_name": "chat",
+                                    "litellm_params": {
+                                        "model": "openai/bench-model",
+                                        "api_base": upstream,
+                                        "api_key": "sk-x",
+                                    },
+                                }
+                            ],
+                            # wrk sends "Authorization: Bearer sk-bench".
+                            "general_settings": {
+                                "master_key": "sk-bench",
+                                "dangerously_permit_weak_or_unset_master_key": True,
+                            },
+                            "litellm_settings": {"telemetry": False},
+                        }
+                    )
+                )
+                pid = start(
+                    [
+                        str(Path(args.litellm) / "bin" / "litellm"),
+                        "--config",
+                        str(cfg),
+                        "--port",
+                        str(port),
+                        "--num_workers",
+                        "1",
+                    ],
+                    port,
+                )
+                time.sleep(3)
+                targets.append(
+                    ("LiteLLM proxy", f"http://127.0.0.1:{port}/v1/chat/completions", pid)
+                )
+            results: dict[tuple[str, int], dict[str, float]] = {}
             for label, url, pid in targets:
                 wrk(url, 8, 2, lua)  # warm-up: pools, caches
                 for c in conns:
