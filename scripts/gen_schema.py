@@ -21,8 +21,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from releasegate.config import (
+    BreakerConfig,
     CacheConfig,
+    FallbackConfig,
     GateConfig,
+    GatewayConfig,
     OnlineConfig,
     PriceEntry,
     ProjectConfig,
@@ -82,6 +85,9 @@ CONFIG_MODELS: list[type[BaseModel]] = [
     PriceEntry,
     OnlineConfig,
     RedactRule,
+    GatewayConfig,
+    FallbackConfig,
+    BreakerConfig,
 ]
 
 

@@ -13,8 +13,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = [
+    "BreakerConfig",
     "CacheConfig",
+    "FallbackConfig",
     "GateConfig",
+    "GatewayConfig",
     "OnlineConfig",
     "PriceEntry",
     "ProjectConfig",
@@ -180,6 +183,55 @@ class OnlineConfig(_Strict):
         return v
 
 
+class FallbackConfig(_Strict):
+    """What the gateway tries after a version's pinned model fails."""
+
+    models: list[str] = Field(default_factory=list, description="Fallback models, tried in order")
+    answer: str | None = Field(
+        default=None, description="Fixed answer served when every model failed"
+    )
+
+
+class BreakerConfig(_Strict):
+    """Circuit breaker of each upstream (provider) the gateway calls."""
+
+    window_s: float = Field(default=60.0, ge=1, description="Sliding window of outcomes, seconds")
+    min_volume: int = Field(default=20, ge=1, description="Calls in the window before it may open")
+    failure_rate: float = Field(
+        default=0.15, gt=0, le=1, description="Failure share at which it opens"
+    )
+    open_s: float = Field(
+        default=30.0, gt=0, description="Seconds it stays open (a failure while open restarts it)"
+    )
+    probe_timeout_s: float = Field(
+        default=30.0, gt=0, description="Seconds a half-open probe may take before another"
+    )
+
+
+class GatewayConfig(_Strict):
+    """The OpenAI-compatible gateway (``releasegate serve --gateway``)."""
+
+    default_provider: str | None = Field(
+        default=None, description="Provider serving models that no provider pins"
+    )
+    models: dict[str, str] = Field(
+        default_factory=dict, description="Model name -> provider that serves it"
+    )
+    fallbacks: dict[str, FallbackConfig] = Field(
+        default_factory=dict,
+        description="Fallback chains keyed `feature@version`, `feature` or `*`",
+    )
+    breaker: BreakerConfig = Field(
+        default_factory=BreakerConfig, description="Circuit breaker per provider"
+    )
+    connect_timeout_s: float = Field(
+        default=5.0, gt=0, description="Seconds to open a connection to a provider"
+    )
+    stall_timeout_s: float = Field(
+        default=30.0, gt=0, description="Longest gap between two chunks of a stream"
+    )
+
+
 class ProjectConfig(_Strict):
     """The whole ``releasegate.yaml``."""
 
@@ -192,6 +244,9 @@ class ProjectConfig(_Strict):
     online: OnlineConfig = Field(
         default_factory=OnlineConfig,
         description="Recording production interactions: redaction patterns (online.md)",
+    )
+    gateway: GatewayConfig = Field(
+        default_factory=GatewayConfig, description="The OpenAI-compatible gateway"
     )
 
     @field_validator("suites")
@@ -212,6 +267,16 @@ class ProjectConfig(_Strict):
                         f"suite {name!r}: {role} {ref!r} is not a provider "
                         f"(known: {', '.join(sorted(self.providers)) or 'none'})"
                     )
+        gw = self.gateway
+        refs = [("gateway.default_provider", gw.default_provider)] + [
+            (f"gateway.models.{m}", p) for m, p in gw.models.items()
+        ]
+        for where, ref in refs:
+            if ref is not None and ref not in self.providers:
+                raise ValueError(
+                    f"{where}: {ref!r} is not a provider "
+                    f"(known: {', '.join(sorted(self.providers)) or 'none'})"
+                )
         return self
 
     def online_features(self) -> list[str]:

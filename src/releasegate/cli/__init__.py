@@ -30,6 +30,7 @@ _COMMANDS: dict[str, str] = {
     "api": "deploy_server",
     "canary": "canary",
     "dataset": "dataset",
+    "serve": "serve",
 }
 
 

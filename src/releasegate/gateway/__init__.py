@@ -1,1 +1,29 @@
-"""releasegate.gateway."""
+"""The OpenAI-compatible gateway: sticky canary routing, fallback chains, circuit
+breakers, honest streaming and provenance on every response.
+
+Build it with :func:`create_gateway` (every dependency passed in) and serve the
+returned ASGI app with uvicorn; see ``docs/gateway.md``.
+"""
+
+from releasegate.gateway.app import Gateway, create_gateway
+from releasegate.gateway.breaker import Breaker, BreakerPolicy, Breakers, BreakerState, LocalBreaker
+from releasegate.gateway.fallback import FallbackChain
+from releasegate.gateway.recorder import RECORD_FIELDS, MemoryRecorder, Recorder
+from releasegate.gateway.upstream import Upstream, UpstreamError, UpstreamPool
+
+__all__ = [
+    "RECORD_FIELDS",
+    "Breaker",
+    "BreakerPolicy",
+    "BreakerState",
+    "Breakers",
+    "FallbackChain",
+    "Gateway",
+    "LocalBreaker",
+    "MemoryRecorder",
+    "Recorder",
+    "Upstream",
+    "UpstreamError",
+    "UpstreamPool",
+    "create_gateway",
+]

@@ -1,0 +1,168 @@
+"""One request's state while the gateway handles it: timing, provenance, the record."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from typing import Any
+
+from releasegate.control.router import Route
+
+__all__ = ["Call", "error_payload"]
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def error_payload(
+    message: str, type_: str, *, code: str | None = None, param: str | None = None
+) -> bytes:
+    """An error body in OpenAI's shape."""
+    return json.dumps(
+        {"error": {"message": message, "type": type_, "param": param, "code": code}}
+    ).encode()
+
+
+def valid_request_id(value: bytes | None) -> str | None:
+    """The caller's ``X-Request-Id`` when it is a sane id (letters, digits, ``._:-``)."""
+    if not value:
+        return None
+    text = value.decode("latin-1")
+    return text if _REQUEST_ID.match(text) else None
+
+
+class Call:
+    """Timing and provenance of one request; builds its headers and its record.
+
+    ``t0`` is the arrival (``clock`` seconds); ``upstream_wait`` accumulates the time
+    spent waiting on upstreams, so ``overhead = elapsed - upstream_wait``.
+    """
+
+    __slots__ = (
+        "arm",
+        "assigned_version",
+        "clock",
+        "completion_tokens",
+        "cost_usd",
+        "deployment_id",
+        "error",
+        "error_stage",
+        "fallback_depth",
+        "feature",
+        "first_chunk_at",
+        "messages",
+        "prompt_tokens",
+        "request_id",
+        "response",
+        "served_model",
+        "served_version",
+        "session_id",
+        "status",
+        "stream",
+        "t0",
+        "unit_key",
+        "unit_key_random",
+        "upstream_wait",
+        "wall",
+    )
+
+    def __init__(self, *, t0: float, wall: float, request_id: str, clock: Callable[[], float]):
+        self.t0 = t0
+        self.wall = wall
+        self.clock = clock
+        self.request_id = request_id
+        self.upstream_wait = 0.0
+        self.feature: str | None = None
+        self.assigned_version: str | None = None
+        self.served_version: str | None = None
+        self.served_model: str | None = None
+        self.arm: str | None = None
+        self.deployment_id: int | None = None
+        self.unit_key: str | None = None
+        self.unit_key_random = False
+        self.session_id: str | None = None
+        self.stream = False
+        self.messages: Any = None
+        self.response: Any = None
+        self.first_chunk_at: float | None = None
+        self.prompt_tokens: int | None = None
+        self.completion_tokens: int | None = None
+        self.cost_usd: float | None = None
+        self.status = 0
+        self.error: str | None = None
+        self.error_stage: str | None = None
+        self.fallback_depth: int | None = None
+
+    def routed(self, route: Route) -> None:
+        self.assigned_version = route.version
+        self.arm = route.arm
+        self.deployment_id = route.deployment_id
+
+    def fail(self, stage: str, message: str) -> None:
+        self.error_stage = stage
+        self.error = message
+
+    def overhead_s(self) -> float:
+        return max(0.0, self.clock() - self.t0 - self.upstream_wait)
+
+    def headers(self, content_type: bytes) -> list[tuple[bytes, bytes]]:
+        """Response headers: content type and provenance (overhead as of now)."""
+        out = [
+            (b"content-type", content_type),
+            (b"x-request-id", self.request_id.encode()),
+        ]
+        if self.feature is not None:
+            out.append((b"x-releasegate-feature", _header(self.feature)))
+        if self.assigned_version is not None:
+            out.append((b"x-releasegate-version", _header(self.assigned_version)))
+        if self.arm is not None:
+            out.append((b"x-releasegate-arm", self.arm.encode()))
+        if self.served_version is not None:
+            out.append((b"x-releasegate-served-version", _header(self.served_version)))
+        if self.served_model is not None:
+            out.append((b"x-releasegate-served-model", _header(self.served_model)))
+        if self.fallback_depth is not None:
+            out.append((b"x-releasegate-fallback-depth", str(self.fallback_depth).encode()))
+        out.append((b"x-releasegate-overhead-ms", f"{self.overhead_s() * 1000:.3f}".encode()))
+        return out
+
+    def record(self) -> dict[str, Any]:
+        """The interaction record (see :mod:`releasegate.gateway.recorder`)."""
+        now = self.clock()
+        return {
+            "feature": self.feature,
+            "assigned_version": self.assigned_version,
+            "served_version": self.served_version,
+            "served_model": self.served_model,
+            "arm": self.arm,
+            "deployment_id": self.deployment_id,
+            "unit_key": self.unit_key,
+            "unit_key_random": self.unit_key_random,
+            "session_id": self.session_id,
+            "request_id": self.request_id,
+            "stream": self.stream,
+            "messages": self.messages,
+            "response": self.response,
+            "latency_ms": (now - self.t0) * 1000,
+            "ttft_ms": (self.first_chunk_at - self.t0) * 1000
+            if self.first_chunk_at is not None
+            else None,
+            "overhead_ms": max(0.0, now - self.t0 - self.upstream_wait) * 1000,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cost_usd": self.cost_usd,
+            "status": self.status,
+            "error": self.error,
+            "error_stage": self.error_stage,
+            "fallback_depth": self.fallback_depth,
+            "shadow": False,
+            "time": self.wall,
+        }
+
+
+def _header(value: str) -> bytes:
+    # Header values are latin-1; anything else is escaped rather than dropped.
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("ascii", "backslashreplace")

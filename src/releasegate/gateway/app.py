@@ -1,0 +1,425 @@
+"""The gateway's ASGI application and its factory.
+
+Endpoints: ``POST /v1/chat/completions`` (JSON or SSE), ``GET /v1/models``,
+``POST /v1/embeddings`` (pass-through), ``GET /healthz``, ``GET /readyz`` and
+``GET /metrics``. A bare ASGI callable rather than a framework: on the benchmark the
+gateway's own cost per request is what is measured, and the streaming rule (no status
+line before the upstream's first chunk) needs direct control of ``send``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from releasegate.control.router import Route
+from releasegate.errors import NotFound, PromptError
+from releasegate.gateway._call import Call, error_payload, valid_request_id
+from releasegate.gateway._chat import ChatHandler, Receive
+from releasegate.gateway._deps import Deps, RouterLike, Send
+from releasegate.gateway._shape import SESSION_HEADER, apply_version, feature_of, unit_key_of
+from releasegate.gateway._timing import ARRIVAL_KEY
+from releasegate.gateway.breaker import Breakers
+from releasegate.gateway.fallback import NO_FALLBACK, FallbackChain
+from releasegate.gateway.metrics import CONTENT_TYPE, GatewayMetrics, Series
+from releasegate.gateway.recorder import Recorder
+from releasegate.gateway.upstream import Upstream, UpstreamError, UpstreamPool
+from releasegate.llm import Usage
+from releasegate.prompts import Prompt
+
+__all__ = ["Gateway", "create_gateway"]
+
+logger = logging.getLogger("releasegate.gateway")
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+class Gateway:
+    """The ASGI app. Build it with :func:`create_gateway`.
+
+    Attributes:
+        deps: The dependencies it was built with.
+        ready: False until start-up completed and again once shutting down.
+    """
+
+    def __init__(
+        self, deps: Deps, *, catalog: Callable[[], Sequence[str]], embeddings: Upstream | None
+    ) -> None:
+        self.deps = deps
+        self._chat = ChatHandler(deps)
+        self._catalog = catalog
+        self._embeddings = embeddings
+        self.ready = False
+        self._submitted = 0
+        self._series: dict[tuple[str, str, str, int, str], Series] = {}
+        deps.metrics.on_collect(self._refresh_gauges)
+
+    def _refresh_gauges(self) -> None:
+        for name, breaker in self.deps.breakers.items():
+            self.deps.metrics.breaker_state.labels(name).set(breaker.state().code)
+        self.deps.metrics.records_submitted.set(self._submitted)
+        dropped = getattr(self.deps.recorder, "dropped", None)
+        if isinstance(dropped, int):
+            self.deps.metrics.records_dropped.set(dropped)
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                self.ready = True
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                self.ready = False
+                await self.deps.pool.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        path, method = scope["path"], scope["method"]
+        if path == "/v1/chat/completions" and method == "POST":
+            await self._chat_completions(scope, receive, send)
+        elif path == "/v1/embeddings" and method == "POST":
+            await self._embed(scope, receive, send)
+        elif path == "/v1/models" and method == "GET":
+            data = [
+                {"id": m, "object": "model", "owned_by": "releasegate"} for m in self._catalog()
+            ]
+            await _plain(send, 200, json.dumps({"object": "list", "data": data}).encode())
+        elif path == "/healthz":
+            await _plain(send, 200, b'{"status":"ok"}')
+        elif path == "/readyz":
+            ok = self.ready or scope.get("state", {}).get("releasegate.no_lifespan", False)
+            await _plain(
+                send, 200 if ok else 503, b'{"status":"ready"}' if ok else b'{"status":"not ready"}'
+            )
+        elif path == "/metrics" and method == "GET":
+            await _plain(send, 200, self.deps.metrics.render(), CONTENT_TYPE.encode())
+        else:
+            await _plain(
+                send,
+                404,
+                error_payload(
+                    f"no route {method} {path}", "invalid_request_error", code="not_found"
+                ),
+            )
+
+    async def _embed(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        try:
+            body = await _read_body(receive, self.deps.max_body_bytes)
+        except _BodyTooLarge:
+            await _plain(
+                send, 413, error_payload("request body too large", "invalid_request_error")
+            )
+            return
+        model = None
+        try:
+            parsed = json.loads(body)
+            model = parsed.get("model") if isinstance(parsed, dict) else None
+        except ValueError:
+            pass
+        upstream = (self.deps.upstreams(model) if isinstance(model, str) else None) or (
+            self._embeddings
+        )
+        if upstream is None:
+            await _plain(
+                send,
+                404,
+                error_payload(
+                    f"no upstream serves embedding model {model!r}",
+                    "invalid_request_error",
+                    code="model_not_found",
+                ),
+            )
+            return
+        try:
+            reply = await self.deps.pool.request(upstream, "POST", "/embeddings", body)
+        except UpstreamError as exc:
+            status = (
+                exc.status
+                if exc.kind == "status" and exc.status
+                else (504 if exc.kind == "timeout" else 502)
+            )
+            await _plain(send, status, exc.body or error_payload(exc.message, "upstream_error"))
+            return
+        await _plain(send, reply.status, reply.body, reply.content_type.encode())
+
+    async def _chat_completions(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        d = self.deps
+        now = d.clock()
+        t0 = scope.get("state", {}).get(ARRIVAL_KEY, now)
+        headers = dict(scope["headers"])
+        call = Call(
+            t0=t0,
+            wall=d.wall_clock() - (now - t0),
+            request_id=valid_request_id(headers.get(b"x-request-id")) or uuid.uuid4().hex,
+            clock=d.clock,
+        )
+        session = headers.get(SESSION_HEADER)
+        call.session_id = session.decode("utf-8", "replace") if session else None
+        try:
+            await self._serve_chat(call, headers, receive, send)
+        except Exception as exc:  # a bug: still one answer and one record
+            logger.exception("gateway error on request %s", call.request_id)
+            if call.status == 0:
+                await self._chat.error(
+                    call,
+                    send,
+                    500,
+                    f"internal gateway error: {exc}",
+                    "server_error",
+                    stage="gateway",
+                )
+            else:
+                call.fail("gateway", f"internal gateway error: {exc}")
+        finally:
+            self._finish(call)
+
+    async def _serve_chat(
+        self, call: Call, headers: Mapping[bytes, bytes], receive: Receive, send: Send
+    ) -> None:
+        d, chat = self.deps, self._chat
+        try:
+            raw = await _read_body(receive, d.max_body_bytes)
+        except _BodyTooLarge:
+            await chat.error(
+                call,
+                send,
+                413,
+                f"request body above {d.max_body_bytes} bytes",
+                "invalid_request_error",
+                stage="request",
+            )
+            return
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            await chat.error(
+                call,
+                send,
+                400,
+                "request body must be a JSON object",
+                "invalid_request_error",
+                stage="request",
+            )
+            return
+        call.stream = bool(body.get("stream"))
+        if not isinstance(body.get("messages"), list):
+            await chat.error(
+                call,
+                send,
+                400,
+                "'messages' must be a list of messages",
+                "invalid_request_error",
+                stage="request",
+                param="messages",
+            )
+            return
+        feature, source = feature_of(headers, body)
+        call.feature = feature
+        call.unit_key, call.unit_key_random = unit_key_of(headers, body)
+        if feature is None:
+            await chat.error(
+                call,
+                send,
+                400,
+                "name the feature: an X-Releasegate-Feature "
+                "header or a 'model' equal to a feature name",
+                "invalid_request_error",
+                stage="request",
+                param="model",
+            )
+            return
+        try:
+            route = d.router.route(feature, call.unit_key)
+        except NotFound as exc:
+            where = "X-Releasegate-Feature header" if source == "header" else "'model'"
+            await chat.error(
+                call,
+                send,
+                404,
+                f"{exc} (feature from the {where})",
+                "invalid_request_error",
+                stage="route",
+                code="model_not_found",
+                param=None if source == "header" else "model",
+            )
+            return
+        call.routed(route)
+        prompt: Prompt | None = None
+        if route.prompt_name and route.prompt_version:
+            prompt = d.prompts(route.prompt_name, route.prompt_version)
+            if prompt is None:
+                await chat.error(
+                    call,
+                    send,
+                    500,
+                    f"version {route.version!r} of feature "
+                    f"{feature!r} names prompt {route.prompt_name}@"
+                    f"{route.prompt_version}, which this gateway does not have",
+                    "server_error",
+                    stage="route",
+                    code="prompt_not_found",
+                )
+                return
+        try:
+            rewritten = apply_version(body, model=route.model, params=route.params, prompt=prompt)
+        except PromptError as exc:
+            await chat.error(
+                call,
+                send,
+                400,
+                str(exc),
+                "invalid_request_error",
+                stage="request",
+                param="messages",
+            )
+            return
+        call.messages = rewritten["messages"]
+        chain = d.fallbacks(route)
+        if call.stream:
+            await chat.stream(call, send, receive, route, rewritten, chain)
+        else:
+            await chat.plain(call, send, route, rewritten, chain)
+
+    def _finish(self, call: Call) -> None:
+        record = call.record()
+        feature, version = call.feature or "", call.assigned_version or ""
+        model = call.served_model or ""
+        key = (feature, version, model, call.status, call.error_stage or "")
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = self.deps.metrics.series(*key)
+            if len(self._series) > 10_000:  # bounded, whatever the label values
+                self._series.clear()
+        series.observe(record, call.fallback_depth)
+        self._submitted += 1
+        try:
+            self.deps.recorder.submit(record)
+        except Exception:  # a recorder must never break a response
+            logger.exception("recorder failed on request %s", call.request_id)
+
+
+async def _plain(
+    send: Send, status: int, body: bytes, content_type: bytes = b"application/json"
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def create_gateway(
+    *,
+    router: RouterLike,
+    upstreams: Mapping[str, Upstream] | Callable[[str], Upstream | None],
+    prompts: Mapping[tuple[str, str], Prompt] | Callable[[str, str], Prompt | None],
+    recorder: Recorder,
+    fallbacks: Mapping[str, FallbackChain] | Callable[[Route], FallbackChain] | None = None,
+    clock: Callable[[], float] = time.perf_counter,
+    wall_clock: Callable[[], float] = time.time,
+    breakers: Breakers | None = None,
+    pool: UpstreamPool | None = None,
+    metrics: GatewayMetrics | None = None,
+    cost: Callable[[str, Usage], float | None] | None = None,
+    catalog: Callable[[], Sequence[str]] | None = None,
+    embeddings: Upstream | None = None,
+    stall_timeout_s: float = 30.0,
+    max_body_bytes: int = 8 * 1024 * 1024,
+) -> Gateway:
+    """Build the gateway from its dependencies (nothing is read from the environment).
+
+    Args:
+        router: Resolves (feature, unit key) to the :class:`Route` that serves it.
+        upstreams: Model name -> the upstream that serves it (a mapping or a function
+            returning None for an unknown model).
+        prompts: (prompt name, version) -> :class:`Prompt`.
+        recorder: Receives one record per chat request; must not block.
+        fallbacks: Fallback chain per route: a function, or a mapping keyed
+            ``"feature@version"``, ``"feature"`` or ``"*"`` (most specific wins).
+        clock: Monotonic seconds for durations (the uvicorn arrival stamp uses
+            ``time.perf_counter``, the default).
+        wall_clock: Unix seconds for the record's ``time``.
+        breakers: Circuit breakers per upstream (in-process ones by default).
+        pool: The pooled upstream client (a new one by default).
+        metrics: Prometheus metrics (a registry of its own by default).
+        cost: USD cost of (model, usage), or None when unknown.
+        catalog: Names listed by ``/v1/models`` (the upstream models by default).
+        embeddings: Upstream for ``/v1/embeddings`` when the request's model names none.
+        stall_timeout_s: Longest wait between two chunks of a stream after its first.
+        max_body_bytes: Largest request body accepted (413 above).
+    """
+    from releasegate.gateway.fallback import chains_from_mapping
+
+    if isinstance(upstreams, Mapping):
+        upstream_map = dict(upstreams)
+        upstream_fn: Callable[[str], Upstream | None] = upstream_map.get
+        default_catalog: Callable[[], Sequence[str]] = lambda: sorted(upstream_map)  # noqa: E731
+    else:
+        upstream_fn = upstreams
+        default_catalog = list
+    if isinstance(prompts, Mapping):
+        prompt_map = dict(prompts)
+        prompt_fn: Callable[[str, str], Prompt | None] = lambda n, v: prompt_map.get((n, v))  # noqa: E731
+    else:
+        prompt_fn = prompts
+    if fallbacks is None:
+        fallback_fn: Callable[[Route], FallbackChain] = lambda _route: NO_FALLBACK  # noqa: E731
+    elif isinstance(fallbacks, Mapping):
+        fallback_fn = chains_from_mapping(fallbacks)
+    else:
+        fallback_fn = fallbacks
+    deps = Deps(
+        router=router,
+        upstreams=upstream_fn,
+        prompts=prompt_fn,
+        recorder=recorder,
+        fallbacks=fallback_fn,
+        clock=clock,
+        wall_clock=wall_clock,
+        breakers=breakers or Breakers(),
+        pool=pool or UpstreamPool(),
+        metrics=metrics or GatewayMetrics(),
+        cost=cost,
+        stall_timeout_s=stall_timeout_s,
+        max_body_bytes=max_body_bytes,
+    )
+    return Gateway(deps, catalog=catalog or default_catalog, embeddings=embeddings)

@@ -1,0 +1,154 @@
+"""Prometheus metrics of one gateway process.
+
+Names follow the OpenTelemetry GenAI semantic conventions where they apply (dots become
+underscores, the unit a suffix): ``gen_ai_client_operation_duration_seconds``,
+``gen_ai_client_token_usage`` (label ``gen_ai_token_type`` = input/output; the name is
+configurable because the conventions are still moving) and
+``gen_ai_client_operation_time_to_first_chunk_seconds``; plus the gateway's own under
+``releasegate_gateway_``: overhead, requests, fallbacks, breaker state, and records
+dropped by a full recorder. Every series has ``feature`` and ``version`` labels where
+they are known, so their number is bounded by the deployments, never by requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+__all__ = ["CONTENT_TYPE", "GatewayMetrics", "Series"]
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+
+_DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+_OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 1)
+_TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576)
+
+
+class GatewayMetrics:
+    """The gateway's metrics in their own registry.
+
+    Args:
+        registry: Registry to register in (a new one by default, so several gateways in
+            one process, as in tests, do not collide).
+        token_usage_name: Name of the token histogram.
+    """
+
+    def __init__(
+        self,
+        registry: CollectorRegistry | None = None,
+        *,
+        token_usage_name: str = "gen_ai_client_token_usage",
+    ) -> None:
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        labels = ("gen_ai_operation_name", "feature", "version", "gen_ai_request_model")
+        self.duration = Histogram(
+            "gen_ai_client_operation_duration_seconds",
+            "Duration of a gateway operation, arrival to last byte.",
+            [*labels, "error_type"],
+            buckets=_DURATION_BUCKETS,
+            registry=self.registry,
+        )
+        self.tokens = Histogram(
+            token_usage_name,
+            "Tokens used per operation.",
+            [*labels, "gen_ai_token_type"],
+            buckets=_TOKEN_BUCKETS,
+            registry=self.registry,
+        )
+        self.ttfc = Histogram(
+            "gen_ai_client_operation_time_to_first_chunk_seconds",
+            "Arrival to the first content chunk of a streamed answer.",
+            labels,
+            buckets=_DURATION_BUCKETS,
+            registry=self.registry,
+        )
+        self.overhead = Histogram(
+            "releasegate_gateway_overhead_seconds",
+            "Time the gateway added: total minus upstream wait, queueing included.",
+            ("feature", "version"),
+            buckets=_OVERHEAD_BUCKETS,
+            registry=self.registry,
+        )
+        self.requests = Counter(
+            "releasegate_gateway_requests",
+            "Requests answered, by HTTP status.",
+            ("route", "feature", "version", "status"),
+            registry=self.registry,
+        )
+        self.fallbacks = Counter(
+            "releasegate_gateway_fallbacks",
+            "Requests served by a fallback (depth >= 1).",
+            ("feature", "version", "depth"),
+            registry=self.registry,
+        )
+        self.stream_failures = Counter(
+            "releasegate_gateway_stream_failures",
+            "Streams ended with an error event after the first byte.",
+            ("feature", "version", "reason"),
+            registry=self.registry,
+        )
+        self.breaker_state = Gauge(
+            "releasegate_gateway_breaker_state",
+            "Circuit breaker per upstream: 0 closed, 1 half-open, 2 open.",
+            ("upstream",),
+            registry=self.registry,
+        )
+        self.records_dropped = Gauge(
+            "releasegate_gateway_records_dropped",
+            "Records the recorder dropped because its buffer was full.",
+            registry=self.registry,
+        )
+        self.records_submitted = Gauge(
+            "releasegate_gateway_records_submitted",
+            "Records handed to the recorder (one per chat request).",
+            registry=self.registry,
+        )
+        self._collect_hooks: list[Callable[[], None]] = []
+
+    def series(self, feature: str, version: str, model: str, status: int, error: str) -> Series:
+        """The labelled children one kind of request updates (look them up once)."""
+        return Series(self, feature, version, model, status, error)
+
+    def on_collect(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` before every scrape (to refresh gauges)."""
+        self._collect_hooks.append(hook)
+
+    def render(self) -> bytes:
+        """The Prometheus text exposition of every metric."""
+        for hook in self._collect_hooks:
+            hook()
+        return generate_latest(self.registry)
+
+
+class Series:
+    """The metric children of one (feature, version, model, status, error) combination,
+    resolved once so a request updates them without label lookups."""
+
+    def __init__(
+        self, m: GatewayMetrics, feature: str, version: str, model: str, status: int, error: str
+    ) -> None:
+        self._m = m
+        self._fv = (feature, version)
+        self.requests = m.requests.labels("chat", feature, version, str(status))
+        self.duration = m.duration.labels("chat", feature, version, model, error)
+        self.overhead = m.overhead.labels(feature, version)
+        self.ttfc = m.ttfc.labels("chat", feature, version, model)
+        self.tokens_in = m.tokens.labels("chat", feature, version, model, "input")
+        self.tokens_out = m.tokens.labels("chat", feature, version, model, "output")
+
+    def observe(self, record: dict[str, Any], fallback_depth: int | None) -> None:
+        """Count one request from its record."""
+        self.requests.inc()
+        self.duration.observe(record["latency_ms"] / 1000)
+        self.overhead.observe(record["overhead_ms"] / 1000)
+        if record["ttft_ms"] is not None:
+            self.ttfc.observe(record["ttft_ms"] / 1000)
+        if record["prompt_tokens"] is not None:
+            self.tokens_in.observe(record["prompt_tokens"])
+        if record["completion_tokens"] is not None:
+            self.tokens_out.observe(record["completion_tokens"])
+        if fallback_depth:
+            self._m.fallbacks.labels(*self._fv, str(fallback_depth)).inc()

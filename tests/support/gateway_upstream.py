@@ -1,0 +1,202 @@
+"""A mock upstream for gateway tests: :class:`FakeOpenAIServer` plus broken streams,
+streamed tool calls and ``/v1/embeddings``.
+
+Scripting (each consumed by the next streaming request)::
+
+    server.cut_stream_after(2)          # send 2 content chunks, then close the connection
+    server.stall_stream_after(2, 5.0)   # send 2 chunks, then wait 5 s before the rest
+    server.malformed_after(1)           # send 1 chunk, then a line that is not JSON
+    server.fail_before_first_chunk()    # status 200, then close before any chunk
+    server.tool_call_next("get_weather", '{"city": "Paris"}')
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from tests.support.openai_server import FakeOpenAIServer
+
+__all__ = ["GatewayUpstream"]
+
+
+@dataclass(slots=True)
+class _StreamScript:
+    kind: str  # "cut", "stall", "malformed", "early", "tool"
+    after: int = 0
+    seconds: float = 0.0
+    name: str = ""
+    arguments: str = ""
+
+
+class GatewayUpstream(FakeOpenAIServer):
+    """:class:`FakeOpenAIServer` with scripted stream faults, tool calls, embeddings."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._streams: deque[_StreamScript] = deque()
+
+    def cut_stream_after(self, chunks: int) -> None:
+        self._streams.append(_StreamScript("cut", after=chunks))
+
+    def stall_stream_after(self, chunks: int, seconds: float) -> None:
+        self._streams.append(_StreamScript("stall", after=chunks, seconds=seconds))
+
+    def malformed_after(self, chunks: int) -> None:
+        self._streams.append(_StreamScript("malformed", after=chunks))
+
+    def fail_before_first_chunk(self) -> None:
+        self._streams.append(_StreamScript("early"))
+
+    def tool_call_next(self, name: str, arguments: str) -> None:
+        """The next request (streaming or not) answers with one tool call."""
+        self._streams.append(_StreamScript("tool", name=name, arguments=arguments))
+
+    def _app(self) -> web.Application:
+        app = super()._app()
+        app.router.add_post("/v1/embeddings", self._embeddings)
+        return app
+
+    async def _embeddings(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self._record(request, body)
+        inputs = body.get("input")
+        items = inputs if isinstance(inputs, list) else [inputs]
+        data = [
+            {"object": "embedding", "index": i, "embedding": [float(len(str(x))), 1.0, 0.5]}
+            for i, x in enumerate(items)
+        ]
+        return web.json_response(
+            {
+                "object": "list",
+                "data": data,
+                "model": body.get("model"),
+                "usage": {"prompt_tokens": len(items), "total_tokens": len(items)},
+            }
+        )
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        script = self._streams[0] if self._streams else None
+        if script is not None and script.kind == "tool":
+            self._streams.popleft()
+            body = await request.json()
+            self._record(request, body)
+            return await self._tool(request, body, script)
+        return await super()._chat(request)
+
+    async def _tool(
+        self, request: web.Request, body: dict[str, Any], script: _StreamScript
+    ) -> web.StreamResponse:
+        model = str(body.get("model") or self.model)
+        call_id = f"call_{self.count}"
+        if not body.get("stream"):
+            return web.json_response(
+                {
+                    "id": f"chatcmpl-fake-{self.count}",
+                    "object": "chat.completion",
+                    "created": int(time.time()),
+                    "model": model,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "finish_reason": "tool_calls",
+                            "message": {
+                                "role": "assistant",
+                                "content": None,
+                                "tool_calls": [
+                                    {
+                                        "id": call_id,
+                                        "type": "function",
+                                        "function": {
+                                            "name": script.name,
+                                            "arguments": script.arguments,
+                                        },
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
+                }
+            )
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        base = {
+            "id": f"chatcmpl-fake-{self.count}",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+        }
+        half = len(script.arguments) // 2
+        deltas = [
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "index": 0,
+                        "id": call_id,
+                        "type": "function",
+                        "function": {"name": script.name, "arguments": ""},
+                    }
+                ],
+            },
+            {"tool_calls": [{"index": 0, "function": {"arguments": script.arguments[:half]}}]},
+            {"tool_calls": [{"index": 0, "function": {"arguments": script.arguments[half:]}}]},
+        ]
+        for delta in deltas:
+            chunk = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+            await resp.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        final = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}
+        await resp.write(f"data: {json.dumps(final)}\n\n".encode())
+        await resp.write(b"data: [DONE]\n\n")
+        await resp.write_eof()
+        return resp
+
+    async def _stream(
+        self, request: web.Request, model: str, text: str, usage: dict[str, int], body: Any
+    ) -> web.StreamResponse:
+        script = self._streams.popleft() if self._streams else None
+        if script is None:
+            return await super()._stream(request, model, text, usage, body)
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        base = {
+            "id": f"chatcmpl-fake-{self.count}",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+        }
+        if script.kind == "early":
+            await resp.write(b": starting\n\n")
+            assert request.transport is not None
+            request.transport.close()
+            return resp
+        pieces = [f"piece{i} " for i in range(script.after + 3)]
+        for i, piece in enumerate(pieces):
+            if i == script.after:
+                if script.kind == "cut":
+                    # Let the client read what was sent: a reader may drop buffered
+                    # data once it sees the connection fail.
+                    await asyncio.sleep(0.1)
+                    assert request.transport is not None
+                    request.transport.close()
+                    return resp
+                if script.kind == "stall":
+                    await asyncio.sleep(script.seconds)
+                if script.kind == "malformed":
+                    await resp.write(b"data: {not json\n\n")
+            delta = {"content": piece, **({"role": "assistant"} if i == 0 else {})}
+            chunk = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+            await resp.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        final = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+        await resp.write(f"data: {json.dumps(final)}\n\n".encode())
+        await resp.write(b"data: [DONE]\n\n")
+        await resp.write_eof()
+        return resp
