@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING
 from releasegate._lazy import lazy_exports as _lazy_exports
 
 if TYPE_CHECKING:
+    from releasegate.bootstrap import arun_eval, run_eval
     from releasegate.canary import CanaryPolicy, Decision, Observation, analyze_canary
     from releasegate.control import Router
     from releasegate.datasets.case import Case
     from releasegate.datasets.dataset import Dataset, load_dataset
     from releasegate.deploy import bucket
     from releasegate.errors import ReleasegateError
-    from releasegate.evals.runner import EvalOptions, arun_eval, run_eval
+    from releasegate.evals.runner import EvalOptions
     from releasegate.online.client import feedback, record
     from releasegate.project import Project, load_project
     from releasegate.results.report import EvalReport
@@ -63,13 +64,13 @@ _WHERE: dict[str, str] = {
     "Project": "releasegate.project",
     "ReleasegateError": "releasegate.errors",
     "Router": "releasegate.control",
-    "arun_eval": "releasegate.evals.runner",
+    "arun_eval": "releasegate.bootstrap",
     "bucket": "releasegate.deploy",
     "feedback": "releasegate.online.client",
     "record": "releasegate.online.client",
     "load_dataset": "releasegate.datasets",
     "load_project": "releasegate.project",
-    "run_eval": "releasegate.evals.runner",
+    "run_eval": "releasegate.bootstrap",
 }
 
 __getattr__, __dir__ = _lazy_exports(__name__, _WHERE, __all__)

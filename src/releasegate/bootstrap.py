@@ -10,6 +10,9 @@ on every path:
   :func:`open_router` is the short form for an application that only routes.
 * the REST API is built on those parts by :func:`releasegate.api.app.create_api`
   (an entry point imports the composition root, never the other way round).
+* :func:`eval_adapters` builds what the eval engine is handed (the response cache and
+  a suite's providers, :class:`~releasegate.providers.suite.SuiteAdapters`);
+  :func:`run_eval` / :func:`arun_eval` (``releasegate.run_eval``) run a suite with them.
 * :func:`open_judge` builds a judge (and optional embedder) with the project's
   response cache, as ``eval`` builds them, and closes the providers and then the
   cache (writing the answers) when the block ends.
@@ -37,22 +40,29 @@ from releasegate.settings import Settings, current
 if TYPE_CHECKING:  # SQLAlchemy, FastAPI and the providers load only when used
     from releasegate.canary.policy import CanaryPolicy
     from releasegate.deploy.model import Deployment
+    from releasegate.evals.runner import EvalOptions
+    from releasegate.evals.wiring import EvalAdapters
     from releasegate.llm import EmbeddingProvider
     from releasegate.online.canary_service import CanaryService
     from releasegate.project import Project
     from releasegate.providers.cache import ResponseCache
-    from releasegate.providers.managed import ManagedProvider
+    from releasegate.providers.managed import ManagedProvider, Sleep
+    from releasegate.providers.suite import SuiteAdapters
+    from releasegate.results.report import EvalReport
     from releasegate.store.database import Database
     from releasegate.store.memory import MemoryData
 
 __all__ = [
     "ControlPlaneParts",
     "JudgeParts",
+    "arun_eval",
+    "eval_adapters",
     "open_control",
     "open_database",
     "open_judge",
     "open_response_cache",
     "open_router",
+    "run_eval",
 ]
 
 
@@ -247,13 +257,70 @@ def open_router(
         )
 
 
+def eval_adapters(*, sleep: Sleep | None = None) -> SuiteAdapters:
+    """What the eval engine builds its response cache and providers with
+    (:class:`~releasegate.providers.suite.SuiteAdapters`, an implementation of
+    :class:`releasegate.evals.wiring.EvalAdapters`).
+
+    Args:
+        sleep: how retry loops wait between attempts, in seconds (default
+            :func:`asyncio.sleep`; tests pass one that records instead of waiting).
+    """
+    from releasegate.providers.suite import SuiteAdapters
+
+    adapters = SuiteAdapters() if sleep is None else SuiteAdapters(sleep=sleep)
+    if TYPE_CHECKING:  # the adapter satisfies the engine's protocol
+        _engine_view: EvalAdapters[ResponseCache] = adapters
+    return adapters
+
+
+async def arun_eval(
+    project: Project | str | Path | None,
+    suite: str,
+    options: EvalOptions | None = None,
+    **kwargs: Any,
+) -> EvalReport:
+    """Run one suite with providers and cache built from the project config, and
+    return its report (see :func:`releasegate.evals.runner.arun_eval`).
+
+    Args:
+        project: a loaded :class:`~releasegate.project.Project`, or the path of
+            ``releasegate.yaml`` (``None``: ``./releasegate.yaml``).
+        suite: the suite name in the config.
+        options: run options; keyword arguments are accepted as a shortcut
+            (``arun_eval("releasegate.yaml", "pr", repeat=3)``).
+
+    Returns:
+        The report, with ``status`` "complete", "stopped" (budget), "interrupted"
+        (Ctrl-C) or "failed" (every case errored), and the gate applied.
+
+    Raises:
+        UsageError: unknown suite, or both ``options`` and keyword arguments.
+        ConfigError: the config, a provider or a check cannot be built (file:line),
+            before any call.
+    """
+    from releasegate.evals.runner import arun_eval as _engine
+
+    return await _engine(project, suite, options, adapters=eval_adapters(), **kwargs)
+
+
+def run_eval(
+    project: Project | str | Path | None,
+    suite: str,
+    options: EvalOptions | None = None,
+    **kwargs: Any,
+) -> EvalReport:
+    """Synchronous form of :func:`arun_eval` (runs its own event loop)."""
+    from releasegate.evals.runner import run_eval as _engine
+
+    return _engine(project, suite, options, adapters=eval_adapters(), **kwargs)
+
+
 def open_response_cache(project: Project, path: str | Path | None = None) -> ResponseCache | None:
     """The project's response cache (``cache:`` in the config; ``path`` overrides its
     file), or ``None`` when it is disabled. The caller closes it: closing writes the
     pending answers."""
-    from releasegate.evals._build import open_cache
-
-    return open_cache(project, path)
+    return eval_adapters().open_cache(project, path)
 
 
 @dataclass
@@ -287,16 +354,15 @@ async def open_judge(
         ConfigError: a provider cannot be built (file:line); what was built before it
             is closed first.
     """
-    from releasegate.evals._build import build_chat, build_embedding
-
+    adapters = eval_adapters()
     async with contextlib.AsyncExitStack() as stack:
-        cache = open_response_cache(project) if use_cache else None
+        cache = adapters.open_cache(project) if use_cache else None
         if cache is not None:
             stack.callback(cache.close)  # registered first: closed last
-        judge_provider = build_chat(project, judge, cache=cache)
+        judge_provider = adapters.build_chat(project, judge, cache=cache)
         stack.push_async_callback(judge_provider.aclose)
         emb: EmbeddingProvider | None = None
         if embedder is not None:
-            emb = build_embedding(project, embedder)
+            emb = adapters.build_embedding(project, embedder)
             stack.push_async_callback(emb.aclose)
         yield JudgeParts(judge=judge_provider, embedder=emb, cache=cache)

@@ -63,7 +63,8 @@ class SuiteCollector(pytest.Collector):
 
     def report(self) -> EvalReport:
         if self._report is None:
-            from releasegate.evals.runner import EvalOptions, run_eval
+            from releasegate.bootstrap import run_eval
+            from releasegate.evals.runner import EvalOptions
 
             repeat = self.config.getoption("--releasegate-repeat")
             self._report = run_eval(self.config_path, self.suite, EvalOptions(repeat=repeat))

@@ -112,9 +112,9 @@ def test_every_public_member_defined_in_the_package_is_exported(package: str) ->
 
 
 def test_lazy_names_resolve_to_their_modules() -> None:
+    from releasegate.bootstrap import run_eval
     from releasegate.canary import analyze_canary
     from releasegate.deploy import bucket
-    from releasegate.evals.runner import run_eval
 
     assert releasegate.run_eval is run_eval
     assert releasegate.bucket is bucket

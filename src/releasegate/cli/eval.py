@@ -181,6 +181,7 @@ def _run_one(
     allow_mixed_change: bool,
     quiet: bool,
 ) -> ExitCode:
+    from releasegate.bootstrap import eval_adapters
     from releasegate.evals.gated_run import arun_gated
     from releasegate.reports import render_markdown, render_terminal, write_outputs
 
@@ -191,6 +192,7 @@ def _run_one(
                 project,
                 name,
                 options,
+                adapters=eval_adapters(),
                 baseline=baseline,
                 baseline_ref=baseline_ref,
                 allow_mixed_change=allow_mixed_change,

@@ -39,9 +39,10 @@ def validate_command(
     An API key variable that is not set is a warning (eval would stop on it).
     Exit codes: 0 valid (warnings allowed), 2 problems found.
     """
+    from releasegate.bootstrap import eval_adapters
     from releasegate.evals.validate import validate_project
 
-    issues = validate_project(config, allow_unpinned=allow_unpinned)
+    issues = validate_project(config, adapters=eval_adapters(), allow_unpinned=allow_unpinned)
     if base is not None and not any(i.severity == "error" for i in issues):
         from releasegate.evals.changes import check_separation
         from releasegate.project import load_project

@@ -20,7 +20,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from releasegate.config import ProjectConfig
 from releasegate.errors import Issue, UsageError
@@ -29,6 +29,7 @@ from releasegate.prompts import Prompt, load_prompts
 
 if TYPE_CHECKING:
     from releasegate.evals.runner import EvalOptions
+    from releasegate.evals.wiring import EvalAdapters
     from releasegate.results.report import EvalReport
 
 __all__ = [
@@ -258,12 +259,19 @@ def check_separation(project: Project, base_ref: str) -> list[Issue]:
 
 
 async def arun_baseline_ref(
-    project: Project, suite: str, ref: str, options: EvalOptions | None = None
+    project: Project,
+    suite: str,
+    ref: str,
+    options: EvalOptions | None = None,
+    *,
+    adapters: EvalAdapters[Any],
 ) -> EvalReport:
     """Evaluate ``suite`` with its prompt as it was at git ``ref`` (the baseline side).
 
     Datasets, providers and the cache are the working tree's, so only the prompt
     differs between this run and the head run — and unchanged requests hit the cache.
+    ``adapters`` builds the cache and providers (see
+    :func:`~releasegate.evals.runner.arun_eval`).
 
     Raises:
         UsageError: when the suite has no prompt, or the prompt did not exist at ``ref``.
@@ -284,4 +292,4 @@ async def arun_baseline_ref(
             "there is no baseline to compare against"
         )
     opts = dataclasses.replace(options or EvalOptions(), prompt_override=prompt)
-    return await arun_eval(project, suite, opts)
+    return await arun_eval(project, suite, opts, adapters=adapters)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 from releasegate.errors import ConfigError, RunFailed
 from releasegate.evals.changes import arun_baseline_ref, check_separation
 from releasegate.evals.gate import choose_rules, merge_gate
 from releasegate.evals.runner import EvalOptions, arun_eval
+from releasegate.evals.wiring import EvalAdapters
 from releasegate.project import Project
 from releasegate.results.comparison import Comparison
 from releasegate.results.report import EvalReport
@@ -35,11 +37,15 @@ async def arun_gated(
     suite: str,
     options: EvalOptions,
     *,
+    adapters: EvalAdapters[Any],
     baseline: EvalReport | None = None,
     baseline_ref: str | None = None,
     allow_mixed_change: bool = False,
 ) -> GatedRun:
     """Evaluate ``suite``; with a baseline, gate on the paired comparison too.
+
+    Both runs build their cache and providers through ``adapters`` (see
+    :func:`~releasegate.evals.runner.arun_eval`).
 
     Raises:
         ConfigError: ``baseline_ref`` given and a prompt changed text and model/params in
@@ -53,13 +59,15 @@ async def arun_gated(
             raise ConfigError(problems)
         overrides += [f"allow-mixed-change: {p.message}" for p in problems]
         base_opts = dataclasses.replace(options, handle_sigint=False)
-        baseline = await arun_baseline_ref(project, suite, baseline_ref, base_opts)
+        baseline = await arun_baseline_ref(
+            project, suite, baseline_ref, base_opts, adapters=adapters
+        )
         if baseline.status != "complete":
             raise RunFailed(
                 f"the baseline run at {baseline_ref!r} did not complete "
                 f"({baseline.status}: {baseline.stop_reason})"
             )
-    head = await arun_eval(project, suite, options)
+    head = await arun_eval(project, suite, options, adapters=adapters)
     if baseline is None or head.status != "complete":
         return GatedRun(head.model_copy(update={"overrides": overrides}))
     # The paired statistics bring numpy and scipy (about 1 s of imports): only with a

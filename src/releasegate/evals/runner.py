@@ -1,9 +1,12 @@
 """The asynchronous evaluation engine.
 
 ``arun_eval`` loads a suite, renders each case through the suite's prompt, calls the
-target through a :class:`~releasegate.providers.managed.ManagedProvider` (cache, budget,
-concurrency, rate limit, retries), scores every output with the case's checks, and
-returns an :class:`~releasegate.results.report.EvalReport` with the gate applied.
+target built by the run's :class:`~releasegate.evals.wiring.EvalAdapters` (whose call
+policies apply the cache, budget, concurrency, rate limit and retries), scores every
+output with the case's checks, and returns an
+:class:`~releasegate.results.report.EvalReport` with the gate applied. The adapters come
+from the composition root: ``releasegate.run_eval`` / ``releasegate.arun_eval``
+(:mod:`releasegate.bootstrap`) build them from the project config.
 
 It stops cleanly on a spent budget (``status="stopped"``) and on Ctrl-C
 (``status="interrupted"``), reporting what ran in both cases.
@@ -28,15 +31,14 @@ from typing import Any
 from releasegate.datasets.case import Case
 from releasegate.datasets.dataset import Dataset, load_dataset
 from releasegate.errors import BudgetExceeded, ConfigError, ProviderError, UsageError
-from releasegate.evals._build import open_cache, open_suite
+from releasegate.evals._build import open_suite
 from releasegate.evals._pins import explain_unserved_model
 from releasegate.evals._render import render_case
 from releasegate.evals.gate import apply_gate, repeat_rules
+from releasegate.evals.wiring import Closeable, EvalAdapters
 from releasegate.llm import ChatRequest
 from releasegate.project import Project, load_project
 from releasegate.prompts import Prompt
-from releasegate.providers.cache import ResponseCache
-from releasegate.providers.managed import Budget
 from releasegate.results.report import CaseResult, EvalReport, Identity
 from releasegate.results.summary import summarize
 
@@ -100,8 +102,10 @@ class _Engine:
         project: Project,
         suite_name: str,
         options: EvalOptions,
+        adapters: EvalAdapters[Any],
     ) -> None:
         self.project = project
+        self.adapters = adapters
         self.suite_name = suite_name
         self.suite = project.suite(suite_name)
         self.options = options
@@ -115,7 +119,6 @@ class _Engine:
             wanted = set(options.filter_tags)
             cases = [c for c in cases if wanted.intersection(c.tags)]
         self.cases = cases
-        self.budget = Budget(options.max_cost_usd, options.max_tokens)
         self.target_cfg = project.config.providers[self.suite.target]
         self.model = (self.prompt.model if self.prompt else None) or self.target_cfg.model or ""
         params: dict[str, Any] = dict(self.target_cfg.params)
@@ -126,25 +129,27 @@ class _Engine:
         # python and http targets may use the case's template variables directly;
         # chat endpoints only ever see the rendered messages.
         self.wants_vars = self.target_cfg.type in {"python", "http"}
-        self.cache: ResponseCache | None = None
+        self.cache: Closeable | None = None
         self._closing = contextlib.AsyncExitStack()
 
     async def open(self) -> None:
-        """Open the cache and build the suite's providers and scorer, the way
-        ``releasegate validate`` builds them (:func:`open_suite`). On failure whatever
-        was opened is closed before the error propagates."""
+        """Open the cache and build the suite's providers (through the adapters) and
+        scorer, the way ``releasegate validate`` builds them (:func:`open_suite`). On
+        failure whatever was opened is closed before the error propagates."""
         try:
             cache = None
             if self.options.use_cache:
-                cache = open_cache(self.project, self.options.cache_path)
+                cache = self.adapters.open_cache(self.project, self.options.cache_path)
             self.cache = cache
             if cache is not None:
                 self._closing.callback(cache.close)  # last out: after the providers
             parts = await open_suite(
+                self.adapters,
                 self.project,
                 self.suite_name,
                 cache=cache,
-                budget=self.budget,
+                max_cost_usd=self.options.max_cost_usd,
+                max_tokens=self.options.max_tokens,
                 concurrency=self.options.concurrency,
             )
             self._closing.push_async_callback(parts.aclose)
@@ -303,6 +308,8 @@ async def arun_eval(
     project: Project | str | Path | None,
     suite: str,
     options: EvalOptions | None = None,
+    *,
+    adapters: EvalAdapters[Any],
     **kwargs: Any,
 ) -> EvalReport:
     """Run one suite and return its report.
@@ -312,7 +319,9 @@ async def arun_eval(
             (``None``: ``./releasegate.yaml``).
         suite: the suite name in the config.
         options: run options; keyword arguments are accepted as a shortcut
-            (``arun_eval("releasegate.yaml", "pr", repeat=3)``).
+            (``arun_eval("releasegate.yaml", "pr", adapters=a, repeat=3)``).
+        adapters: builds the response cache and the suite's providers
+            (:func:`releasegate.bootstrap.eval_adapters`).
 
     Returns:
         The report, with ``status`` "complete", "stopped" (budget), "interrupted"
@@ -325,7 +334,7 @@ async def arun_eval(
     proj = project if isinstance(project, Project) else load_project(project)
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    engine = _Engine(proj, suite, options)
+    engine = _Engine(proj, suite, options, adapters)
     await engine.open()
     try:
         engine.prepare_checks()
@@ -384,6 +393,8 @@ def run_eval(
     project: Project | str | Path | None,
     suite: str,
     options: EvalOptions | None = None,
+    *,
+    adapters: EvalAdapters[Any],
     **kwargs: Any,
 ) -> EvalReport:
     """Synchronous wrapper of :func:`arun_eval` (runs its own event loop)."""
@@ -392,7 +403,7 @@ def run_eval(
     async def main() -> None:
         # The main task returns None: on exit asyncio.run reprs its SIGINT handler, which
         # holds the task, and the repr of a finished task includes its (large) result.
-        out.append(await arun_eval(project, suite, options, **kwargs))
+        out.append(await arun_eval(project, suite, options, adapters=adapters, **kwargs))
 
     asyncio.run(main())
     return out[0]

@@ -3,8 +3,9 @@
 Checks, collecting every problem across every file instead of stopping at the first:
 the config; every prompt file; every dataset of every suite; that every suite's
 target, judge and embedder build and that every check of every case builds against
-them — with the very functions ``eval`` uses (:func:`releasegate.evals._build.open_suite`),
-short of calling anything; that every suite's prompt exists and renders for every case
+them — with the very adapters and functions ``eval`` uses
+(:func:`releasegate.evals._build.open_suite`), short of calling anything; that every
+suite's prompt exists and renders for every case
 of its datasets (so a missing template variable is caught before paying for a run);
 and that every model name is pinned (see :mod:`releasegate.evals._lint`).
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from releasegate import settings as _settings
 from releasegate._yaml import did_you_mean, display_path
@@ -27,9 +29,9 @@ from releasegate.evals._credentials import key_vars, placeholder_keys
 from releasegate.evals._lint import lint_model_name
 from releasegate.evals._render import render_case
 from releasegate.evals._scoring import CaseScorer
+from releasegate.evals.wiring import EvalAdapters
 from releasegate.project import Project, load_project
 from releasegate.prompts import Prompt, scan_prompts
-from releasegate.providers.registry import known_provider_types
 
 __all__ = ["has_errors", "validate_project"]
 
@@ -43,12 +45,17 @@ def has_errors(issues: list[Issue]) -> bool:
 
 
 def validate_project(
-    project_path: str | Path | None, *, allow_unpinned: bool = False
+    project_path: str | Path | None,
+    *,
+    adapters: EvalAdapters[Any],
+    allow_unpinned: bool = False,
 ) -> list[Issue]:
     """Every problem in a project, in a stable order.
 
     Args:
         project_path: the config file, a directory holding it, or ``None`` for the cwd.
+        adapters: builds the suites' providers as ``eval`` does
+            (:func:`releasegate.bootstrap.eval_adapters`); nothing is called.
         allow_unpinned: report floating model aliases as warnings instead of errors.
 
     Returns:
@@ -61,12 +68,13 @@ def validate_project(
         project = load_project(project_path)
     except ConfigError as exc:
         return list(exc.issues)  # without a valid config nothing else can be located
-    return _Validator(project, allow_unpinned).run()
+    return _Validator(project, adapters, allow_unpinned).run()
 
 
 class _Validator:
-    def __init__(self, project: Project, allow_unpinned: bool) -> None:
+    def __init__(self, project: Project, adapters: EvalAdapters[Any], allow_unpinned: bool) -> None:
         self.project = project
+        self.adapters = adapters
         self.severity = "warning" if allow_unpinned else "error"
         self.issues: list[Issue] = []
         self._seen: set[Issue] = set()
@@ -103,7 +111,7 @@ class _Validator:
         it cannot be built. A missing API key variable becomes a warning, and the rest
         of the suite is still built (with a placeholder key) to find other problems."""
         try:
-            return await open_suite(self.project, name)
+            return await open_suite(self.adapters, self.project, name)
         except ConfigError as exc:
             first = list(exc.issues)
         suite = self.project.config.suites[name]
@@ -119,7 +127,7 @@ class _Validator:
         if unset:
             with placeholder_keys(var for var, _ in unset):
                 try:
-                    parts: SuiteParts | None = await open_suite(self.project, name)
+                    parts: SuiteParts | None = await open_suite(self.adapters, self.project, name)
                     retry: list[Issue] = []
                 except ConfigError as exc:
                     parts, retry = None, list(exc.issues)
@@ -136,7 +144,7 @@ class _Validator:
         """Whether the suite builds differently without ``var`` (so it needs it)."""
         with placeholder_keys(v for v in unset if v != var):
             try:
-                parts = await open_suite(self.project, name)
+                parts = await open_suite(self.adapters, self.project, name)
             except ConfigError as exc:
                 return list(exc.issues) != retry
         await parts.aclose()
@@ -184,7 +192,7 @@ class _Validator:
             for suite in self.project.config.suites.values()
             for r in (suite.target, suite.judge, suite.embedder)
         }
-        known = known_provider_types()
+        known = self.adapters.known_provider_types()
         for name, provider in self.project.config.providers.items():
             # Providers of suites are built below, as eval builds them; one no suite uses
             # (a judge for `judge calibrate`) is at least checked for a known type.

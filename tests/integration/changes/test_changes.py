@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from releasegate.bootstrap import arun_eval, eval_adapters
 from releasegate.cli import app
 from releasegate.errors import UsageError
 from releasegate.evals.changes import (
@@ -19,7 +20,6 @@ from releasegate.evals.changes import (
     prompts_at_ref,
 )
 from releasegate.evals.comparison import compare_reports
-from releasegate.evals.runner import arun_eval
 from releasegate.project import load_project
 
 CONFIG = """\
@@ -179,7 +179,7 @@ def test_ref_before_the_prompt_directory_existed(repo: Path) -> None:
 
 async def test_baseline_ref_runs_both_sides_and_compares(repo: Path) -> None:
     project = load_project(repo / "releasegate.yaml")
-    base = await arun_baseline_ref(project, "pr", "HEAD~1")
+    base = await arun_baseline_ref(project, "pr", "HEAD~1", adapters=eval_adapters())
     head = await arun_eval(project, "pr")
     assert base.identity.prompt_version == "1.0.0"
     assert head.identity.prompt_version == "1.1.0"
@@ -197,7 +197,7 @@ async def test_baseline_ref_without_the_prompt_at_ref(repo: Path) -> None:
     _git(repo.parent, "commit", "-q", "--allow-empty", "-m", "blank")
     _git(repo.parent, "checkout", "-q", "-f", "main")
     with pytest.raises(UsageError, match="did not exist at 'blank'"):
-        await arun_baseline_ref(project, "pr", "blank")
+        await arun_baseline_ref(project, "pr", "blank", adapters=eval_adapters())
 
 
 def test_changed_command(repo: Path) -> None:

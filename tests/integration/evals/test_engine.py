@@ -1,14 +1,39 @@
-"""The engine against a real OpenAI-protocol HTTP server on 127.0.0.1."""
+"""The engine against a real OpenAI-protocol HTTP server on 127.0.0.1.
+
+Runs go through the composition root (``releasegate.bootstrap.arun_eval``: adapters built
+from the project config), or through the engine with adapters whose retry loop records
+its waits instead of sleeping.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from releasegate.evals.runner import EvalOptions, arun_eval
+from releasegate.bootstrap import arun_eval, eval_adapters
+from releasegate.evals import runner
+from releasegate.evals.runner import EvalOptions
+from releasegate.results.report import EvalReport
 from tests.support.openai_server import FakeOpenAIServer
 from tests.support.project import make_project
+
+
+class _Waits:
+    """The retry loop's sleep: records each wait (seconds), never waits."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.waits.append(seconds)
+
+
+async def _run_recording(cfg: Path, waits: _Waits, **options: Any) -> EvalReport:
+    """Run suite ``pr`` with providers whose retries record their waits in ``waits``."""
+    adapters = eval_adapters(sleep=waits)
+    return await runner.arun_eval(cfg, "pr", EvalOptions(**options), adapters=adapters)
 
 
 async def test_run_scores_every_case_and_passes(
@@ -56,13 +81,17 @@ async def test_500s_are_retried_then_give_up(
         provider={"max_retries": 2},
     )
     openai_server.fail_next(500, times=2)
-    ok = await arun_eval(cfg, "pr", use_cache=False)
+    waits = _Waits()
+    ok = await _run_recording(cfg, waits, use_cache=False)
     assert ok.cases[0].error is None and openai_server.count == 3
+    assert len(waits.waits) == 2  # a backoff before each retry (values: unit tests)
 
     openai_server.reset()
     openai_server.fail_next(500, times=10)
-    failed = await arun_eval(cfg, "pr", use_cache=False)
+    waits = _Waits()
+    failed = await _run_recording(cfg, waits, use_cache=False)
     assert openai_server.count == 3  # first try + 2 retries, then the case errors
+    assert len(waits.waits) == 2
     assert failed.cases[0].error is not None
     assert "500" in failed.cases[0].error
     assert failed.status == "failed"  # every case errored
@@ -73,9 +102,11 @@ async def test_timeout_is_retried(openai_server: FakeOpenAIServer, tmp_path: Pat
         tmp_path, base_url=openai_server.base_url, n_cases=1, provider={"timeout_s": 0.5}
     )
     openai_server.hang_next(3)
-    report = await arun_eval(cfg, "pr")
+    waits = _Waits()
+    report = await _run_recording(cfg, waits)
     assert report.cases[0].error is None
     assert openai_server.count == 2
+    assert len(waits.waits) == 1  # one backoff, recorded instead of slept
 
 
 async def test_non_retryable_error_is_not_retried(

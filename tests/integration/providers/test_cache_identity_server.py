@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from releasegate.evals.runner import arun_eval
+from releasegate.bootstrap import arun_eval
 from tests.support.openai_server import FakeOpenAIServer
 from tests.support.project import make_project
 

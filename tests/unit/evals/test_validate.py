@@ -6,8 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from releasegate.errors import UsageError
+from releasegate.bootstrap import eval_adapters
+from releasegate.errors import Issue, UsageError
 from releasegate.evals.validate import has_errors, validate_project
+
+
+def validate(path: Path | str | None, *, allow_unpinned: bool = False) -> list[Issue]:
+    """``validate_project`` with the adapters ``releasegate validate`` uses."""
+    return validate_project(path, adapters=eval_adapters(), allow_unpinned=allow_unpinned)
 
 
 @pytest.fixture(autouse=True)
@@ -52,8 +58,8 @@ def test_valid_project_has_no_issues(tmp_path: Path) -> None:
         tmp_path,
         {"releasegate.yaml": CONFIG, "prompts/support.yaml": PROMPT, "data/pr.yaml": DATA},
     )
-    assert validate_project(config) == []
-    assert validate_project(tmp_path) == []
+    assert validate(config) == []
+    assert validate(tmp_path) == []
 
 
 def test_collects_issues_across_all_files(tmp_path: Path) -> None:
@@ -72,7 +78,7 @@ def test_collects_issues_across_all_files(tmp_path: Path) -> None:
             "data/bad.jsonl": '{"id": "z", "input": "x", "assert": [{"type": "nope"}]}\n',
         },
     )
-    issues = validate_project(config_path)
+    issues = validate(config_path)
     text = "\n".join(str(i) for i in issues)
     assert has_errors(issues)
     assert "'gpt-4o' is a floating alias" in text  # provider model
@@ -101,22 +107,22 @@ def test_allow_unpinned_turns_pins_into_warnings(tmp_path: Path) -> None:
             "data/pr.yaml": DATA,
         },
     )
-    strict = validate_project(config)
+    strict = validate(config)
     assert [i.severity for i in strict] == ["error"]
-    relaxed = validate_project(config, allow_unpinned=True)
+    relaxed = validate(config, allow_unpinned=True)
     assert [i.severity for i in relaxed] == ["warning"]
     assert not has_errors(relaxed)
 
 
 def test_invalid_config_stops_with_its_issues(tmp_path: Path) -> None:
     config = _make(tmp_path, {"releasegate.yaml": CONFIG.replace("prompt: support", "prompt: [")})
-    issues = validate_project(config)
+    issues = validate(config)
     assert len(issues) == 1 and "invalid YAML" in issues[0].message
 
 
 def test_missing_config_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError):
-        validate_project(tmp_path)
+        validate(tmp_path)
 
 
 def test_render_issues_are_capped(tmp_path: Path) -> None:
@@ -125,6 +131,6 @@ def test_render_issues_are_capped(tmp_path: Path) -> None:
         tmp_path,
         {"releasegate.yaml": CONFIG, "prompts/support.yaml": PROMPT, "data/pr.yaml": data},
     )
-    issues = validate_project(config)
+    issues = validate(config)
     assert len(issues) == 11
     assert "15 more cases fail to render (25 of 25 in total)" in issues[-1].message

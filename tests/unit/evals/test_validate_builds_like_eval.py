@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from releasegate.bootstrap import eval_adapters, run_eval
 from releasegate.errors import ConfigError, Issue
-from releasegate.evals.runner import run_eval
 from releasegate.evals.validate import has_errors, validate_project
 
 SCRIPTED = "{type: scripted, model: s-2024-01-01, default: 'Score: 0.9'}"
@@ -30,6 +30,11 @@ CASES = """\
   input: Hello
   assert: [{type: contains, value: Hello}]
 """
+
+
+def validate(path: Path | str | None, *, allow_unpinned: bool = False) -> list[Issue]:
+    """``validate_project`` with the adapters ``releasegate validate`` uses."""
+    return validate_project(path, adapters=eval_adapters(), allow_unpinned=allow_unpinned)
 
 
 def _project(
@@ -74,7 +79,7 @@ emb: {{type: local}}
 @pytest.mark.slow  # loads the local embedding model
 def test_suite_with_judge_and_embedder_checks_validates_and_runs(tmp_path: Path) -> None:
     config = _project(tmp_path, providers=GOOD)
-    assert validate_project(config) == []
+    assert validate(config) == []
     pytest.importorskip("sentence_transformers")  # the local embedder's extra
     report = run_eval(config, "pr", use_cache=False)
     assert [c.id for c in report.cases] == ["a", "b"]
@@ -107,7 +112,7 @@ def test_a_target_eval_cannot_build_fails_validation_with_its_line(
         pytest.importorskip("anthropic")  # without the SDK the error is the install hint
     providers = f"target: {entry}\njudge: {SCRIPTED}\nemb: {{type: local}}\n"
     config = _project(tmp_path, providers=providers)
-    issues = validate_project(config)
+    issues = validate(config)
     errors = [i for i in issues if i.severity == "error"]
     assert errors, issues
     assert any(expected in i.message for i in errors), errors
@@ -132,7 +137,7 @@ def test_a_judge_or_embedder_eval_cannot_build_fails_validation(
 ) -> None:
     entries = {"target": SCRIPTED, "judge": SCRIPTED, "emb": "{type: local}", role: entry}
     config = _project(tmp_path, providers="".join(f"{k}: {v}\n" for k, v in entries.items()))
-    errors = [i for i in validate_project(config) if i.severity == "error"]
+    errors = [i for i in validate(config) if i.severity == "error"]
     assert any(expected in i.message for i in errors), errors
     assert _line_of(config, f"{role}:") in {i.line for i in errors}
     assert set(_eval_issues(config)) <= set(errors)
@@ -160,7 +165,7 @@ def test_checks_that_eval_cannot_build_fail_validation_at_the_case(
     tmp_path: Path, suite: str, cases: str, expected: str
 ) -> None:
     config = _project(tmp_path, providers=GOOD, suite=suite, cases=cases)
-    errors = [i for i in validate_project(config) if i.severity == "error"]
+    errors = [i for i in validate(config) if i.severity == "error"]
     assert any(expected in i.message and i.case_id == "a" for i in errors), errors
     assert all(i.line is not None for i in errors)
     assert set(_eval_issues(config)) <= set(errors)
@@ -196,7 +201,7 @@ def test_missing_api_key_is_a_warning_that_says_eval_would_stop(
         monkeypatch.delenv(name, raising=False)
     providers = f"target: {entry}\njudge: {SCRIPTED}\nemb: {{type: local}}\n"
     config = _project(tmp_path, providers=providers)
-    issues = validate_project(config)
+    issues = validate(config)
     assert not has_errors(issues), issues
     (warning,) = issues
     assert warning.severity == "warning"
@@ -222,7 +227,7 @@ def test_missing_key_does_not_hide_another_error_in_the_suite(
         "emb: {type: local}\n"
     )
     config = _project(tmp_path, providers=providers)
-    issues = validate_project(config)
+    issues = validate(config)
     assert [i.severity for i in issues] == ["warning", "error"]
     assert "RG_TEST_UNSET_KEY" in issues[0].message
     assert "opnai" in issues[1].message and issues[1].line == _line_of(config, "judge:")
@@ -236,13 +241,13 @@ def test_issues_of_a_provider_shared_by_suites_are_reported_once(tmp_path: Path)
         "cache:", "  nightly:\n    dataset: data.yaml\n    judge: judge\n    embedder: emb\ncache:"
     )
     config.write_text(text)
-    errors = [i for i in validate_project(config) if i.severity == "error"]
+    errors = [i for i in validate(config) if i.severity == "error"]
     assert len([i for i in errors if "opnai" in i.message]) == 1
 
 
 def test_a_provider_no_suite_uses_is_checked_for_a_known_type(tmp_path: Path) -> None:
     config = _project(tmp_path, providers=GOOD + "spare: {type: antropic}\n")
-    (issue,) = validate_project(config)
+    (issue,) = validate(config)
     assert issue.severity == "error"
     assert "unknown provider type; did you mean 'anthropic'?" in issue.message
     assert issue.line == _line_of(config, "spare:")
@@ -261,7 +266,7 @@ def test_only_the_keys_a_suite_needs_are_warned_about(
         "emb: {type: local}\n"
     )
     config = _project(tmp_path, providers=providers)
-    issues = validate_project(config)
+    issues = validate(config)
     assert [(i.severity, i.field) for i in issues] == [("warning", "providers.judge")]
     assert "ANTHROPIC_API_KEY" in issues[0].message
     assert issues[0].line == _line_of(config, "judge:")
