@@ -38,7 +38,8 @@ _COUNTS = (
 )
 
 
-def _insert(conn: sa.Connection, table: sa.Table) -> Any:
+def upsert_insert(conn: sa.Connection, table: sa.Table) -> Any:
+    """The dialect's ``INSERT`` with ``ON CONFLICT`` clauses (SQLite or PostgreSQL)."""
     dialect = conn.dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table)
@@ -58,7 +59,7 @@ class SqlArmStatsRepository(ArmStatsRepository):
         ident = {"deployment_id": deployment_id, "stage": stage, "arm": arm, "check_type": check}
         counts = {name: getattr(delta, name) for name in _COUNTS}
         if any(counts.values()):
-            ins = _insert(self.conn, arm_stats).values(
+            ins = upsert_insert(self.conn, arm_stats).values(
                 **ident, **counts, updated_at=to_db(datetime.now(UTC))
             )
             update = {name: arm_stats.c[name] + ins.excluded[name] for name in _COUNTS}
@@ -69,7 +70,7 @@ class SqlArmStatsRepository(ArmStatsRepository):
                 )
             )
         if delta.latency:
-            ins = _insert(self.conn, arm_latency)
+            ins = upsert_insert(self.conn, arm_latency)
             stmt = ins.on_conflict_do_update(
                 index_elements=["deployment_id", "stage", "arm", "check_type", "bucket"],
                 set_={"n": arm_latency.c.n + ins.excluded.n},
