@@ -323,9 +323,17 @@ class InteractionRepository(ABC):
         """The stored interactions among ``ids``, keyed by id."""
 
     @abstractmethod
-    def purge(self, before: datetime, *, feature: str | None = None, limit: int = 1000) -> int:
+    def purge(
+        self,
+        before: datetime,
+        *,
+        feature: str | None = None,
+        exclude: Collection[str] = (),
+        limit: int = 1000,
+    ) -> int:
         """Delete up to ``limit`` interactions recorded before ``before`` (of ``feature``
-        only, when given), oldest first, with their scores and feedback.
+        only, when given; never of the features in ``exclude``), oldest first, with
+        their scores and feedback.
 
         Returns:
             How many interactions were deleted (``limit`` means: call again).

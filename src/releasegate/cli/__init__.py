@@ -28,6 +28,8 @@ _COMMANDS: dict[str, str] = {
     "db": "deploy_server",
     "token": "deploy_tokens",
     "api": "deploy_server",
+    "worker": "worker",
+    "online": "online",
 }
 
 

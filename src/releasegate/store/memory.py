@@ -193,12 +193,21 @@ class _Interactions(InteractionRepository):
             i: copy.deepcopy(self.data.interactions[i]) for i in ids if i in self.data.interactions
         }
 
-    def purge(self, before: datetime, *, feature: str | None = None, limit: int = 1000) -> int:
+    def purge(
+        self,
+        before: datetime,
+        *,
+        feature: str | None = None,
+        exclude: Collection[str] = (),
+        limit: int = 1000,
+    ) -> int:
         old = sorted(
             (
                 i
                 for i in self.data.interactions.values()
-                if i.at < before and (feature is None or i.feature == feature)
+                if i.at < before
+                and (feature is None or i.feature == feature)
+                and i.feature not in exclude
             ),
             key=lambda i: (i.at, i.id or 0),
         )[:limit]

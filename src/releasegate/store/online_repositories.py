@@ -157,7 +157,14 @@ class SqlInteractionRepository(InteractionRepository):
                 found[int(r["id"])] = self._row(r)
         return found
 
-    def purge(self, before: datetime, *, feature: str | None = None, limit: int = 1000) -> int:
+    def purge(
+        self,
+        before: datetime,
+        *,
+        feature: str | None = None,
+        exclude: Collection[str] = (),
+        limit: int = 1000,
+    ) -> int:
         query = (
             sa.select(interactions.c.id)
             .where(interactions.c.created_at < to_db(before))
@@ -166,6 +173,8 @@ class SqlInteractionRepository(InteractionRepository):
         )
         if feature is not None:
             query = query.where(interactions.c.feature == feature)
+        if exclude:
+            query = query.where(interactions.c.feature.not_in(list(exclude)))
         ids = list(self.conn.execute(query).scalars())
         if not ids:
             return 0
