@@ -233,6 +233,13 @@ class OnlineConfig(_Strict):
         description="The scoring job queue: a redis:// URL, or a SQLite file for the "
         "embedded queue (default: next to a SQLite database, else in .releasegate/)",
     )
+    queue_name: str = Field(
+        default="releasegate",
+        min_length=1,
+        max_length=100,
+        description="Name of the queue (the Redis key prefix): projects sharing one Redis "
+        "use different names",
+    )
     retention_days: float | None = Field(
         default=30.0,
         gt=0,

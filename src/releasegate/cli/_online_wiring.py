@@ -56,7 +56,7 @@ def open_jobs(
         purge=cfg.purge_interval_s,
         sweep=max(1.0, min(60.0, cfg.sweep_after_s / 2)),
     )
-    return JobQueue(open_huey(location), handlers, intervals=intervals)
+    return JobQueue(open_huey(location, name=cfg.queue_name), handlers, intervals=intervals)
 
 
 def _specs(name: str, feature: FeatureScoring, file: str) -> list[AssertSpec]:

@@ -62,17 +62,18 @@ def status_command(
             now = utcnow()
             with uow:
                 counts = uow.scores.counts(now)
-        location = queue
-        if location is None and config is not None:
+        location, online = queue, None
+        if config is not None:
             from releasegate.cli._online_wiring import queue_location
             from releasegate.project import load_project
 
-            location = queue_location(load_project(config).config.online, database.url)
+            online = load_project(config).config.online
+            location = queue_location(online, database.url, queue)
         pending = None
         if location is not None:
             from releasegate.cli._online_wiring import open_jobs
 
-            pending = open_jobs(location).pending()
+            pending = open_jobs(location, online=online).pending()
     finally:
         database.close()
     body = status_json(counts, pending_jobs=pending, now=now)
