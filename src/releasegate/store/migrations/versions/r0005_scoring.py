@@ -1,5 +1,4 @@
-"""Online scoring: which interactions are due a score, where their facts were counted,
-and what a judge cost.
+"""Online scoring: interactions due a score, where their facts went, what judges cost.
 
 - ``interactions.score_due``: sampled for scoring when recorded (decided once, so a
   retried batch decides the same and the backlog is a query);
