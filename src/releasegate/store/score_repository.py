@@ -9,6 +9,7 @@ statistics.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -20,6 +21,8 @@ from releasegate.store.schema import interactions, scores
 
 __all__ = ["SqlScoreRepository"]
 
+_INSERT_ONCE: dict[str, Any] = {}
+
 
 class SqlScoreRepository(ScoreRepository):
     """Rows of ``scores``."""
@@ -27,18 +30,29 @@ class SqlScoreRepository(ScoreRepository):
     def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
 
+    def _insert_once(self) -> Any:
+        dialect = self.conn.dialect.name
+        stmt = _INSERT_ONCE.get(dialect)
+        if stmt is None:  # built once per dialect: building costs more than executing
+            stmt = (
+                upsert_insert(self.conn, scores)
+                .on_conflict_do_nothing(index_elements=["interaction_id", "check_type"])
+                .returning(scores.c.id)
+            )
+            _INSERT_ONCE[dialect] = stmt
+        return stmt
+
     def add(self, score: StoredScore) -> bool:
-        ins = upsert_insert(self.conn, scores).values(
-            interaction_id=score.interaction_id,
-            check_type=score.check,
-            value=score.value,
-            status=score.status,
-            reason=score.reason,
-            created_at=to_db(score.at),
-            cost_usd=score.cost_usd,
-        )
-        stmt = ins.on_conflict_do_nothing(index_elements=["interaction_id", "check_type"])
-        new_id = self.conn.execute(stmt.returning(scores.c.id)).scalar()
+        row = {
+            "interaction_id": score.interaction_id,
+            "check_type": score.check,
+            "value": score.value,
+            "status": score.status,
+            "reason": score.reason,
+            "created_at": to_db(score.at),
+            "cost_usd": score.cost_usd,
+        }
+        new_id = self.conn.execute(self._insert_once(), row).scalar()
         if new_id is None:
             return False
         score.id = int(new_id)
