@@ -16,6 +16,7 @@ __all__ = [
     "BreakerConfig",
     "CacheConfig",
     "FallbackConfig",
+    "FeatureScoring",
     "GateConfig",
     "GatewayConfig",
     "OnlineConfig",
@@ -23,6 +24,7 @@ __all__ = [
     "ProjectConfig",
     "ProviderConfig",
     "RedactRule",
+    "ScoringFilters",
     "SuiteConfig",
 ]
 
@@ -154,8 +156,111 @@ class RedactRule(_Strict):
     )
 
 
+Arm = Literal["incumbent", "canary", "fallback"]
+MetaValue = str | int | float | bool | None
+
+
+def _default_sample() -> dict[Arm, float]:
+    return {"canary": 1.0, "incumbent": 0.1}
+
+
+class ScoringFilters(_Strict):
+    """Which recorded interactions may be scored, before the sampling rate applies."""
+
+    errors: Literal["always", "sampled", "never"] = Field(
+        default="always",
+        description="Interactions that failed: always scored (their checks score 0), "
+        "sampled like the others, or never scored",
+    )
+    metadata: dict[str, MetaValue] = Field(
+        default_factory=dict,
+        description="Only interactions whose metadata has every one of these key: value "
+        "pairs are scored",
+    )
+
+
+class FeatureScoring(_Strict):
+    """Online scoring of one feature's production interactions (see online.md)."""
+
+    checks: list[dict[str, Any]] = Field(
+        description="The checks to run, written as dataset `assert` entries "
+        "({type, value, weight, threshold, options})",
+        min_length=1,
+    )
+    sample: dict[Arm, float] = Field(
+        default_factory=lambda: _default_sample(),
+        description="Share of each arm's interactions that is scored, from 0 to 1 (arms "
+        "not named: 0; `fallback` unset: the incumbent's rate). Decided per request id, "
+        "so a retried record decides the same",
+    )
+    filters: ScoringFilters = Field(default_factory=ScoringFilters)
+    judge: str | None = Field(
+        default=None, description="Provider (under `providers:`) that model-graded checks call"
+    )
+    embedder: str | None = Field(
+        default=None, description="Embedding provider that similarity checks call"
+    )
+    retention_days: float | None = Field(
+        default=None,
+        gt=0,
+        description="Days this feature's interactions are kept (default: online.retention_days)",
+    )
+
+    @field_validator("checks")
+    @classmethod
+    def _checks_typed(cls, v: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        for i, spec in enumerate(v):
+            kind = spec.get("type")
+            if not isinstance(kind, str) or not kind.strip():
+                raise ValueError(f"checks[{i}]: every check needs a `type` (a check name)")
+        return v
+
+    @field_validator("sample")
+    @classmethod
+    def _rates(cls, v: dict[str, float]) -> dict[str, float]:
+        for arm, rate in v.items():
+            if not (0.0 <= rate <= 1.0):
+                raise ValueError(f"sample.{arm}: {rate} is not a share from 0 to 1")
+        return v
+
+
 class OnlineConfig(_Strict):
-    """Recording of production interactions (see online.md)."""
+    """Recording of production interactions and their online scoring (see online.md)."""
+
+    features: dict[str, FeatureScoring] = Field(
+        default_factory=dict,
+        description="Online scoring per feature: checks, sampling per arm, filters, judge",
+    )
+    queue: str | None = Field(
+        default=None,
+        description="The scoring job queue: a redis:// URL, or a SQLite file for the "
+        "embedded queue (default: next to a SQLite database, else in .releasegate/)",
+    )
+    queue_name: str = Field(
+        default="releasegate",
+        min_length=1,
+        max_length=100,
+        description="Name of the queue (the Redis key prefix): projects sharing one Redis "
+        "use different names",
+    )
+    retention_days: float | None = Field(
+        default=30.0,
+        gt=0,
+        description="Days recorded interactions (with their scores and feedback) are kept; "
+        "null keeps them forever",
+    )
+    analysis_interval_s: float = Field(
+        default=60.0, gt=0, description="Seconds between canary analyses run by the worker"
+    )
+    purge_interval_s: float = Field(
+        default=3600.0, gt=0, description="Seconds between retention purges run by the worker"
+    )
+    sweep_after_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="An interaction due a score and still unscored this many seconds after "
+        "it was recorded is queued again (a job lost with a killed worker)",
+    )
 
     redact: list[str | RedactRule] = Field(
         default_factory=list,
@@ -243,7 +348,8 @@ class ProjectConfig(_Strict):
     cache: CacheConfig = Field(default_factory=CacheConfig)
     online: OnlineConfig = Field(
         default_factory=OnlineConfig,
-        description="Recording production interactions: redaction patterns (online.md)",
+        description="Recording production interactions (redaction) and scoring them "
+        "(checks, sampling, queue, retention; online.md)",
     )
     gateway: GatewayConfig = Field(
         default_factory=GatewayConfig, description="The OpenAI-compatible gateway"
@@ -256,6 +362,18 @@ class ProjectConfig(_Strict):
             if not name.strip():
                 raise ValueError("suite names must not be empty")
         return v
+
+    @model_validator(mode="after")
+    def _online_references_exist(self) -> ProjectConfig:
+        for name, feature in self.online.features.items():
+            for role in ("judge", "embedder"):
+                ref = getattr(feature, role)
+                if ref is not None and ref not in self.providers:
+                    raise ValueError(
+                        f"online.features.{name}.{role}: {ref!r} is not a provider "
+                        f"(known: {', '.join(sorted(self.providers)) or 'none'})"
+                    )
+        return self
 
     @model_validator(mode="after")
     def _references_exist(self) -> ProjectConfig:
@@ -281,5 +399,4 @@ class ProjectConfig(_Strict):
 
     def online_features(self) -> list[str]:
         """Features whose production traffic has online checks configured."""
-        features = getattr(self.online, "features", None) or {}
-        return sorted(name for name, cfg in features.items() if getattr(cfg, "checks", None))
+        return sorted(name for name, cfg in self.online.features.items() if cfg.checks)

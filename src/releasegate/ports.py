@@ -38,6 +38,9 @@ __all__ = [
     "InteractionRepository",
     "RandomSalts",
     "SaltSource",
+    "ScoreRepository",
+    "ScoringCounts",
+    "StoredScore",
     "SystemClock",
     "TokenRepository",
     "UnitOfWork",
@@ -196,6 +199,7 @@ class UnitOfWork(ABC):
     decisions: DecisionRepository
     interactions: InteractionRepository
     feedback: FeedbackRepository
+    scores: ScoreRepository
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -256,6 +260,9 @@ class Interaction:
         at: When the request was served (aware UTC).
         deployment_id: The assigned deployment's id, when the version is registered.
         content_hash: SHA-256 of the record's content, to tell a retry from a conflict.
+        score_due: Sampled for online scoring when it was recorded.
+        canary_id: The running canary whose arm statistics its facts were added to.
+        canary_stage: That canary's rollout stage at the time.
         id: Database id, None until stored.
     """
 
@@ -282,6 +289,9 @@ class Interaction:
     shadow: bool = False
     metadata: dict[str, Any] | None = None
     deployment_id: int | None = None
+    score_due: bool = False
+    canary_id: int | None = None
+    canary_stage: int | None = None
     id: int | None = None
 
     @property
@@ -366,6 +376,27 @@ class InteractionRepository(ABC):
     def count(self) -> int:
         """How many interactions are stored."""
 
+    @abstractmethod
+    def by_ids(self, ids: Collection[int]) -> dict[int, Interaction]:
+        """The stored interactions among ``ids``, keyed by id."""
+
+    @abstractmethod
+    def purge(
+        self,
+        before: datetime,
+        *,
+        feature: str | None = None,
+        exclude: Collection[str] = (),
+        limit: int = 1000,
+    ) -> int:
+        """Delete up to ``limit`` interactions recorded before ``before`` (of ``feature``
+        only, when given; never of the features in ``exclude``), oldest first, with
+        their scores and feedback.
+
+        Returns:
+            How many interactions were deleted (``limit`` means: call again).
+        """
+
 
 class FeedbackRepository(ABC):
     """User feedback, joined to interactions (possibly later than it was written)."""
@@ -400,3 +431,82 @@ class FeedbackRepository(ABC):
     @abstractmethod
     def for_session(self, session_id: str) -> list[FeedbackEntry]:
         """Feedback given by session id, oldest first."""
+
+
+# -- online scoring -----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class StoredScore:
+    """One check's score of one interaction (a row of ``scores``).
+
+    Attributes:
+        interaction_id: The scored interaction.
+        check: The check's key (its type; ``type#2`` for a second check of the same
+            type) or ``overall`` (:data:`releasegate.canary.records.OVERALL`) for the
+            interaction's overall score, whose row marks the interaction as scored.
+        value: The score in [0, 1]; None when unmeasured or not applicable.
+        status: ``measured``, ``unmeasured`` or ``not_applicable``.
+        reason: Why (a judge's explanation, the error of an unmeasured check).
+        at: When it was stored (aware UTC).
+        cost_usd: Money the check spent on model calls (judges); on the overall row,
+            the sum over the interaction's checks.
+        id: Database id, None until stored.
+    """
+
+    interaction_id: int
+    check: str
+    value: float | None
+    status: str
+    at: datetime
+    reason: str = ""
+    cost_usd: float = 0.0
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringCounts:
+    """The scoring backlog and throughput, as ``releasegate online status`` shows them.
+
+    Attributes:
+        backlog: Interactions sampled for scoring and not yet scored.
+        oldest_unscored_at: When the oldest of them was recorded (None without one).
+        scored_last_minute: Interactions scored in the minute before ``now``.
+        scored_last_hour: Interactions scored in the hour before ``now``.
+        scored_total: Interactions scored, ever (of those still kept).
+        judge_cost_usd: Money spent on model calls by checks, ever (of those kept).
+        judge_cost_last_hour_usd: The same, in the last hour.
+    """
+
+    backlog: int
+    oldest_unscored_at: datetime | None
+    scored_last_minute: int
+    scored_last_hour: int
+    scored_total: int
+    judge_cost_usd: float
+    judge_cost_last_hour_usd: float
+
+
+class ScoreRepository(ABC):
+    """Scores of recorded interactions: one row per (interaction, check), written once."""
+
+    @abstractmethod
+    def add(self, score: StoredScore) -> bool:
+        """Insert ``score`` unless that interaction already has a score of that check.
+
+        Returns:
+            True when inserted now; False when it was already scored (nothing written).
+        """
+
+    @abstractmethod
+    def for_interaction(self, interaction_id: int) -> list[StoredScore]:
+        """The scores of one interaction, ``overall`` first, then by check."""
+
+    @abstractmethod
+    def unscored(self, *, before: datetime, limit: int = 1000) -> list[int]:
+        """Ids of interactions due a score, recorded before ``before``, still without
+        an overall score; oldest first."""
+
+    @abstractmethod
+    def counts(self, now: datetime) -> ScoringCounts:
+        """Backlog, throughput and judge cost at ``now``."""

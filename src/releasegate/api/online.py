@@ -4,7 +4,9 @@
 The body is read with a byte limit before it is parsed; a batch over a documented limit
 gets 413, an invalid field 422, each naming the field and the reason and writing
 nothing. The redactor is taken from ``app.state.redactor`` when the application sets
-one (from the project's ``online:`` config), else the defaults.
+one (from the project's ``online:`` config), else the defaults; online scoring from
+``app.state.score_sampler`` and ``app.state.score_enqueue`` when set (see
+:class:`~releasegate.online.recording.RecordingService`).
 """
 
 from __future__ import annotations
@@ -105,7 +107,12 @@ def add_recording_routes(app: FastAPI) -> None:
         try:
             body = await _read_json(request)
             uow_factory, redactor = _context(request)
-            service = RecordingService(uow_factory(), redactor=redactor)
+            service = RecordingService(
+                uow_factory(),
+                redactor=redactor,
+                sampler=getattr(request.app.state, "score_sampler", None),
+                enqueue=getattr(request.app.state, "score_enqueue", None),
+            )
             result = await run_in_threadpool(service.record_json, body)
         except RecordError as exc:
             return _refusal(exc)

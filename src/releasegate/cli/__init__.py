@@ -31,6 +31,8 @@ _COMMANDS: dict[str, str] = {
     "canary": "canary",
     "dataset": "dataset",
     "serve": "serve",
+    "worker": "worker",
+    "online": "online",
 }
 
 

@@ -34,13 +34,13 @@ from releasegate.deploy.model import AuditEntry, Deployment, utcnow
 from releasegate.deploy.plans import RolloutPlan
 from releasegate.deploy.status import Status
 from releasegate.errors import ReleasegateError
+from releasegate.online.arm_facts import ARMS, request_part, score_part
 from releasegate.ports import ArmKey, UnitOfWork
 
 __all__ = ["ACTOR", "ARMS", "AlertSink", "CanaryService", "CanaryStatus", "arm_totals"]
 
 #: Who the audit log says acted when the analysis applied a decision.
 ACTOR = "releasegate-canary"
-ARMS = ("incumbent", "canary")
 _STARTS = frozenset({"canary"})
 _STAGE_STARTS = frozenset({"canary", "advance"})
 _NOTIFY = frozenset({"rollback", "hold", "alert"})
@@ -209,18 +209,9 @@ class CanaryService:
                 arm=arm,
             )
         )
-        # A request counts once, where it was recorded; a score row holds only scores.
-        if check == REQUESTS:
-            delta = replace(delta, scored=0, score_sum=0.0, score_sumsq=0.0, passes=0)
-        else:
-            delta = ArmStats(
-                scored=delta.scored,
-                score_sum=delta.score_sum,
-                score_sumsq=delta.score_sumsq,
-                passes=delta.passes,
-                pass_score=delta.pass_score,
-                negative_feedback_max=delta.negative_feedback_max,
-            )
+        # A request counts once, where it was recorded; a score row holds only scores
+        # (the same rule as recording and scoring: releasegate.online.arm_facts).
+        delta = request_part(delta) if check == REQUESTS else score_part(delta)
         with self.uow:
             self.uow.arm_stats.merge(canary.id, (canary.stage or 0, arm, check), delta)
             self.uow.commit()

@@ -3,7 +3,9 @@ interaction (and so the version) that served it.
 
 Feedback may arrive before its interaction (the application's recorder batches, the
 user clicks at once): it is kept unjoined and joined by :mod:`releasegate.online.recording`
-when the interaction arrives. Feedback by session joins the session's latest interaction
+when the interaction arrives. A rating joined to an interaction that was counted in a
+canary's statistics is added to them in the same transaction (see
+:mod:`releasegate.online.arm_facts`). Feedback by session joins the session's latest interaction
 served at or before the feedback's time (the earliest one when all are later).
 """
 
@@ -15,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from releasegate.deploy.model import utcnow
+from releasegate.online.arm_facts import add_facts, feedback_facts
 from releasegate.online.records import FeedbackIn, parse_feedback
 from releasegate.online.redaction import Redactor
 from releasegate.ports import DuplicateKey, FeedbackEntry, Interaction, UnitOfWork
@@ -126,6 +129,8 @@ class FeedbackService:
                 if target is not None:
                     entry.interaction_id = target.id
                 uow.feedback.add(entry)
+                if target is not None:
+                    add_facts(uow, target, feedback_facts(entry))
                 served = (target.served_version or target.version) if target else None
                 out.append(FeedbackOutcome(index, "joined" if target else "pending", served))
             uow.commit()

@@ -5,19 +5,33 @@ same content is a *duplicate* (a retried batch; nothing written); with different
 it is a *conflict*: reported, and the stored record kept. A batch with any invalid field
 is refused whole before anything is written (:class:`~releasegate.online.records.RecordError`).
 Feedback that arrived before its interaction is joined in the same transaction.
+
+While the feature has a canary, each new record's request facts are added to that
+canary's arm statistics in the same transaction (see :mod:`releasegate.online.arm_facts`):
+a retried batch writes nothing and so adds nothing. With a sampler, each new record is
+marked due a score when it is stored, and the ``enqueue`` callback is given the ids of
+those after the transaction commits (a failure there is logged: the worker's sweep
+finds records that were never enqueued).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from releasegate.deploy.model import Deployment, utcnow
-from releasegate.deploy.status import Status
+from releasegate.online.arm_facts import (
+    add_facts,
+    count_request,
+    counting_canary,
+    feedback_facts,
+    is_canary,
+)
 from releasegate.online.feedback import pick_for_session
 from releasegate.online.records import RecordIn, parse_records
 from releasegate.online.redaction import Redactor
@@ -26,6 +40,12 @@ from releasegate.ports import DuplicateKey, Interaction, UnitOfWork
 __all__ = ["BatchResult", "Conflict", "RecordingService"]
 
 _ATTEMPTS = 3
+_log = logging.getLogger(__name__)
+
+#: Decides, when an interaction is recorded, whether it is scored (see online/scoring.py).
+Sampler = Callable[[Interaction], bool]
+#: Called with the ids of the new interactions due a score, after they are committed.
+Enqueue = Callable[[Sequence[int]], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,12 +85,6 @@ class BatchResult:
         }
 
 
-def _is_canary(dep: Deployment) -> bool:
-    return dep.status is Status.CANARY or (
-        dep.status is Status.PAUSED and dep.paused_from is Status.CANARY
-    )
-
-
 class RecordingService:
     """Stores batches of interaction records.
 
@@ -79,6 +93,8 @@ class RecordingService:
         redactor: Applied to prompts, responses, context, errors and metadata before
             anything is stored (defaults: e-mail, phone, card numbers).
         clock: Time of records sent without ``at``.
+        sampler: Whether a new interaction is due a score (None: none is).
+        enqueue: Given the ids of new interactions due a score, after commit.
     """
 
     def __init__(
@@ -87,10 +103,14 @@ class RecordingService:
         *,
         redactor: Redactor | None = None,
         clock: Callable[[], datetime] = utcnow,
+        sampler: Sampler | None = None,
+        enqueue: Enqueue | None = None,
     ) -> None:
         self.uow = uow
         self.redactor = redactor or Redactor()
         self.clock = clock
+        self.sampler = sampler
+        self.enqueue = enqueue
 
     def record_json(self, body: Any) -> BatchResult:
         """Validate a decoded ``{"records": [...]}`` body and store it.
@@ -107,11 +127,22 @@ class RecordingService:
         prepared = [self._prepare(r, now) for r in records]
         for attempt in range(_ATTEMPTS):
             try:
-                return self._store(prepared)
+                result, due = self._store(prepared)
             except DuplicateKey:  # a concurrent writer took a request id: look again
                 if attempt == _ATTEMPTS - 1:
                     raise
+            else:
+                self._enqueue(due)
+                return result
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _enqueue(self, due: list[int]) -> None:
+        if not due or self.enqueue is None:
+            return
+        try:
+            self.enqueue(due)
+        except Exception:  # the records are stored; the worker's sweep picks them up
+            _log.exception("could not enqueue %d interaction(s) for scoring", len(due))
 
     def _prepare(self, rec: RecordIn, now: datetime) -> tuple[Interaction, bool]:
         data = rec.model_dump(mode="json", exclude_none=True)
@@ -147,11 +178,12 @@ class RecordingService:
         )
         return interaction, rec.arm is None
 
-    def _store(self, prepared: Sequence[tuple[Interaction, bool]]) -> BatchResult:
+    def _store(self, prepared: Sequence[tuple[Interaction, bool]]) -> tuple[BatchResult, list[int]]:
         with self.uow as uow:
             ids = [i.request_id for i, _ in prepared]
             stored = uow.interactions.by_request_ids(ids)
             deployments: dict[tuple[str, str], Deployment | None] = {}
+            canaries: dict[str, Deployment | None] = {}
             seen: dict[str, str] = {}
             new: list[Interaction] = []
             duplicates = 0
@@ -182,12 +214,19 @@ class RecordingService:
                     dep = deployments[key]
                 rec.deployment_id = dep.id if dep is not None else None
                 if derive_arm:
-                    rec.arm = "canary" if dep is not None and _is_canary(dep) else "incumbent"
+                    rec.arm = "canary" if dep is not None and is_canary(dep) else "incumbent"
+                if rec.feature not in canaries:
+                    canaries[rec.feature] = counting_canary(
+                        uow.deployments.for_feature(rec.feature)
+                    )
+                count_request(uow, rec, canaries[rec.feature])
+                rec.score_due = self.sampler is not None and self.sampler(rec)
                 new.append(rec)
             uow.interactions.add_many(new)
             joined = _join_pending(uow, new)
             uow.commit()
-        return BatchResult(len(new), duplicates, conflicts, joined)
+        due = [i.id for i in new if i.score_due and i.id is not None]
+        return BatchResult(len(new), duplicates, conflicts, joined), due
 
 
 def _join_pending(uow: UnitOfWork, new: Sequence[Interaction]) -> int:
@@ -206,5 +245,6 @@ def _join_pending(uow: UnitOfWork, new: Sequence[Interaction]) -> int:
             target = pick_for_session(by_session.get(fb.session_id or "", []), fb.at)
         if target is not None and target.id is not None and fb.id is not None:
             uow.feedback.join(fb.id, target.id)
+            add_facts(uow, target, feedback_facts(fb))
             joined += 1
     return joined

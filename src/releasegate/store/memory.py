@@ -10,9 +10,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from releasegate.canary.observations import ArmStats
-from releasegate.canary.records import StoredDecision
+from releasegate.canary.records import OVERALL, StoredDecision
 from releasegate.deploy.model import ApiToken, AuditEntry, Deployment
 from releasegate.deploy.status import Status
 from releasegate.errors import DeploymentError
@@ -27,6 +28,9 @@ from releasegate.ports import (
     FeedbackRepository,
     Interaction,
     InteractionRepository,
+    ScoreRepository,
+    ScoringCounts,
+    StoredScore,
     TokenRepository,
     UnitOfWork,
 )
@@ -45,6 +49,7 @@ class MemoryData:
     decisions: list[StoredDecision] = field(default_factory=list)
     interactions: dict[int, Interaction] = field(default_factory=dict)
     feedback: dict[int, FeedbackEntry] = field(default_factory=dict)
+    scores: dict[tuple[int, str], StoredScore] = field(default_factory=dict)
     next_id: int = 1
 
 
@@ -205,6 +210,83 @@ class _Interactions(InteractionRepository):
     def count(self) -> int:
         return len(self.data.interactions)
 
+    def by_ids(self, ids: Collection[int]) -> dict[int, Interaction]:
+        return {
+            i: copy.deepcopy(self.data.interactions[i]) for i in ids if i in self.data.interactions
+        }
+
+    def purge(
+        self,
+        before: datetime,
+        *,
+        feature: str | None = None,
+        exclude: Collection[str] = (),
+        limit: int = 1000,
+    ) -> int:
+        old = sorted(
+            (
+                i
+                for i in self.data.interactions.values()
+                if i.at < before
+                and (feature is None or i.feature == feature)
+                and i.feature not in exclude
+            ),
+            key=lambda i: (i.at, i.id or 0),
+        )[:limit]
+        gone = {i.id for i in old}
+        for key in [k for k in self.data.scores if k[0] in gone]:
+            del self.data.scores[key]
+        for fid in [f for f, e in self.data.feedback.items() if e.interaction_id in gone]:
+            del self.data.feedback[fid]
+        for iid in gone:
+            self.data.interactions.pop(iid or 0, None)
+        return len(old)
+
+
+class _Scores(ScoreRepository):
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def add(self, score: StoredScore) -> bool:
+        key = (score.interaction_id, score.check)
+        if key in self.data.scores:
+            return False
+        score.id = self.data.next_id
+        self.data.next_id += 1
+        self.data.scores[key] = copy.deepcopy(score)
+        return True
+
+    def for_interaction(self, interaction_id: int) -> list[StoredScore]:
+        mine = [copy.deepcopy(s) for (i, _), s in self.data.scores.items() if i == interaction_id]
+        return sorted(mine, key=lambda s: (s.check != OVERALL, s.check))
+
+    def _pending(self) -> list[Interaction]:
+        return sorted(
+            (
+                i
+                for i in self.data.interactions.values()
+                if i.score_due and (i.id or 0, OVERALL) not in self.data.scores
+            ),
+            key=lambda i: (i.at, i.id or 0),
+        )
+
+    def unscored(self, *, before: datetime, limit: int = 1000) -> list[int]:
+        return [i.id or 0 for i in self._pending() if i.at < before][:limit]
+
+    def counts(self, now: datetime) -> ScoringCounts:
+        pending = self._pending()
+        overall = [s for (_, c), s in self.data.scores.items() if c == OVERALL]
+        hour = [s for s in overall if s.at >= now - timedelta(hours=1)]
+        return ScoringCounts(
+            backlog=len(pending),
+            oldest_unscored_at=pending[0].at if pending else None,
+            scored_last_minute=sum(s.at >= now - timedelta(minutes=1) for s in overall),
+            scored_last_hour=len(hour),
+            scored_total=len(overall),
+            judge_cost_usd=sum(s.cost_usd for s in overall),
+            judge_cost_last_hour_usd=sum(s.cost_usd for s in hour),
+        )
+
 
 class _Feedback(FeedbackRepository):
     def __init__(self, data: MemoryData) -> None:
@@ -286,6 +368,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.decisions = _Decisions(self._work)
         self.interactions = _Interactions(self._work)
         self.feedback = _Feedback(self._work)
+        self.scores = _Scores(self._work)
         return self
 
     def commit(self) -> None:
@@ -301,6 +384,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.data.decisions = self._work.decisions
         self.data.interactions = self._work.interactions
         self.data.feedback = self._work.feedback
+        self.data.scores = self._work.scores
         self.data.next_id = self._work.next_id
         self._work = copy.deepcopy(self.data)
         self.deployments = _Deployments(self._work)
@@ -310,6 +394,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.decisions = _Decisions(self._work)
         self.interactions = _Interactions(self._work)
         self.feedback = _Feedback(self._work)
+        self.scores = _Scores(self._work)
         self.commits += 1
 
     def rollback(self) -> None:

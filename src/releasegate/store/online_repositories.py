@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +16,7 @@ from releasegate.ports import (
     InteractionRepository,
 )
 from releasegate.store.repositories import from_db, to_db
-from releasegate.store.schema import feedback, interactions
+from releasegate.store.schema import feedback, interactions, scores
 
 __all__ = ["SqlFeedbackRepository", "SqlInteractionRepository"]
 
@@ -62,6 +63,9 @@ class SqlInteractionRepository(InteractionRepository):
             "fallback_depth": i.fallback_depth,
             "meta": i.metadata,
             "content_hash": i.content_hash,
+            "score_due": i.score_due,
+            "canary_id": i.canary_id,
+            "canary_stage": i.canary_stage,
         }
 
     @staticmethod
@@ -91,6 +95,9 @@ class SqlInteractionRepository(InteractionRepository):
             shadow=bool(r["shadow"]),
             metadata=r["meta"],
             deployment_id=r["deployment_id"],
+            score_due=bool(r["score_due"]),
+            canary_id=r["canary_id"],
+            canary_stage=r["canary_stage"],
         )
 
     def add_many(self, records: Sequence[Interaction]) -> None:
@@ -169,6 +176,44 @@ class SqlInteractionRepository(InteractionRepository):
     def count(self) -> int:
         query = sa.select(sa.func.count()).select_from(interactions)
         return int(self.conn.execute(query).scalar_one())
+
+    def by_ids(self, ids: Collection[int]) -> dict[int, Interaction]:
+        wanted = list(dict.fromkeys(ids))
+        found: dict[int, Interaction] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            query = sa.select(interactions).where(
+                interactions.c.id.in_(wanted[start : start + _CHUNK])
+            )
+            for r in self.conn.execute(query).mappings():
+                found[int(r["id"])] = self._row(r)
+        return found
+
+    def purge(
+        self,
+        before: datetime,
+        *,
+        feature: str | None = None,
+        exclude: Collection[str] = (),
+        limit: int = 1000,
+    ) -> int:
+        query = (
+            sa.select(interactions.c.id)
+            .where(interactions.c.created_at < to_db(before))
+            .order_by(interactions.c.created_at, interactions.c.id)
+            .limit(limit)
+        )
+        if feature is not None:
+            query = query.where(interactions.c.feature == feature)
+        if exclude:
+            query = query.where(interactions.c.feature.not_in(list(exclude)))
+        ids = list(self.conn.execute(query).scalars())
+        if not ids:
+            return 0
+        # Children first: SQLite may run without foreign-key enforcement (no cascade).
+        self.conn.execute(sa.delete(scores).where(scores.c.interaction_id.in_(ids)))
+        self.conn.execute(sa.delete(feedback).where(feedback.c.interaction_id.in_(ids)))
+        self.conn.execute(sa.delete(interactions).where(interactions.c.id.in_(ids)))
+        return len(ids)
 
 
 class SqlFeedbackRepository(FeedbackRepository):

@@ -193,7 +193,12 @@ interactions = sa.Table(
     sa.Column("fallback_depth", sa.Integer, nullable=False, server_default="0"),
     sa.Column("meta", sa.JSON, nullable=True),
     sa.Column("content_hash", sa.String(64), nullable=False, server_default=""),
+    # Added by migration 0005 (scoring).
+    sa.Column("score_due", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("canary_id", sa.Integer, nullable=True),
+    sa.Column("canary_stage", sa.Integer, nullable=True),
     sa.Index("ix_interactions_deployment_time", "deployment_id", "created_at"),
+    sa.Index("ix_interactions_score_due", "score_due", "created_at"),
     sa.Index("ix_interactions_created_at", "created_at"),
     sa.Index("ix_interactions_session", "session_id"),
 )
@@ -213,7 +218,9 @@ scores = sa.Table(
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("reason", sa.Text, nullable=False, server_default=""),
     sa.Column("created_at", _TS, nullable=False),
+    sa.Column("cost_usd", sa.Float, nullable=False, server_default="0"),  # migration 0005
     sa.UniqueConstraint("interaction_id", "check_type", name="uq_scores_interaction_check"),
+    sa.Index("ix_scores_check_time", "check_type", "created_at"),
 )
 
 feedback = sa.Table(

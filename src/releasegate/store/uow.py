@@ -19,6 +19,7 @@ from releasegate.store.repositories import (
     SqlDeploymentRepository,
     SqlTokenRepository,
 )
+from releasegate.store.score_repository import SqlScoreRepository
 
 __all__ = ["SqlUnitOfWork"]
 
@@ -54,6 +55,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.decisions = SqlDecisionRepository(conn)
         self.interactions = SqlInteractionRepository(conn)
         self.feedback = SqlFeedbackRepository(conn)
+        self.scores = SqlScoreRepository(conn)
         return self
 
     def __exit__(

@@ -1,0 +1,116 @@
+"""``releasegate worker``: run the online jobs (scoring, canary analysis, retention)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from releasegate.cli._app import app
+from releasegate.cli._common import err_console
+from releasegate.cli._control import Db, open_db
+
+__all__ = ["worker_command"]
+
+Config = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Config file [./releasegate.yaml]")
+]
+
+
+@app.command("worker")
+def worker_command(
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=1, max=64, help="Jobs run at once (threads).")
+    ] = 2,
+    queue: Annotated[
+        str | None,
+        typer.Option(
+            "--queue",
+            help="redis:// URL or SQLite file of the queue (default: online.queue in the "
+            "config, else a file next to a SQLite database).",
+        ),
+    ] = None,
+    alert_webhook: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--alert-webhook",
+            help="URL that rollback, hold and alert decisions are posted to (repeatable).",
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every job.")] = False,
+    config: Config = None,
+    db: Db = None,
+) -> None:
+    """Score sampled interactions and run the canary analysis and retention purge.
+
+    Runs until Ctrl-C (finishes the jobs in progress) or SIGTERM. Any number of workers
+    may run against one queue and database: a score is stored once, each periodic job
+    runs once per period.
+    """
+    from releasegate.cli._online_wiring import (
+        open_jobs,
+        purge_expired,
+        queue_location,
+        worker_parts,
+    )
+    from releasegate.control.deployments import DeploymentService
+    from releasegate.deploy.model import utcnow
+    from releasegate.online.alerts import WebhookAlerts
+    from releasegate.online.canary_service import CanaryService
+    from releasegate.project import load_project
+    from releasegate.queue import Handlers
+
+    project = load_project(config)
+    online = project.config.online
+    database = open_db(db)
+    location = queue_location(online, database.url, queue)
+    parts = worker_parts(project, database.uow)
+    alerts = WebhookAlerts(alert_webhook) if alert_webhook else None
+
+    def analyze() -> object:
+        service = CanaryService(database.uow(), DeploymentService(database.uow()), alerts=alerts)
+        return [f"{d.deployment_id}: {d.action}" for d in service.analyze_all()]
+
+    def sweep() -> list[int]:
+        from datetime import timedelta
+
+        uow = database.uow(write=False)
+        with uow:
+            before = utcnow() - timedelta(seconds=online.sweep_after_s)
+            return uow.scores.unscored(before=before, limit=1000)
+
+    handlers = Handlers(
+        score=parts.scoring.score,
+        analyze=analyze,
+        purge=lambda: purge_expired(database.uow, online),
+        sweep=sweep,
+    )
+    jobs = open_jobs(location, handlers=handlers, online=online)
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not verbose:
+        logging.getLogger("huey").setLevel(logging.WARNING)
+    err_console.print(
+        f"releasegate worker: {workers} thread(s); queue {_safe(location)}; "
+        f"database {database.safe_url}; features scored: "
+        f"{', '.join(sorted(online.features)) or 'none'}",
+        markup=False,
+        highlight=False,
+    )
+    try:
+        jobs.run(workers=workers)
+    finally:
+        parts.close()
+        if alerts is not None:
+            alerts.close()
+        database.close()
+
+
+def _safe(location: str) -> str:
+    from releasegate.store.engine import redact
+
+    return redact(location) if "://" in location else location
