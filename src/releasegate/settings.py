@@ -83,6 +83,12 @@ VARIABLES: tuple[EnvVar, ...] = (
         "File that `eval` and `compare` append their Markdown summary to (set by GitHub Actions).",
     ),
     EnvVar(
+        "RELEASEGATE_GATEWAY_CONFIG",
+        "gateway_config",
+        "Project config a gateway worker process loads; `releasegate serve --workers N` sets "
+        "it for its workers from `--config`.",
+    ),
+    EnvVar(
         "RELEASEGATE_LOCAL_GGUF",
         "local_gguf",
         "GGUF file the `local` chat provider runs instead of the bundled SmolLM2-135M.",
@@ -137,6 +143,7 @@ class Settings(BaseModel):
         actor: ``RELEASEGATE_ACTOR``.
         debug: ``RELEASEGATE_DEBUG`` is set to anything.
         github_step_summary: ``GITHUB_STEP_SUMMARY``, a file path.
+        gateway_config: ``RELEASEGATE_GATEWAY_CONFIG``, a file path.
         local_gguf: ``RELEASEGATE_LOCAL_GGUF``, a file path.
         local_embeddings: ``RELEASEGATE_LOCAL_EMBEDDINGS``, a folder path.
         openai_api_key: ``OPENAI_API_KEY``.
@@ -157,6 +164,7 @@ class Settings(BaseModel):
     actor: str | None = None
     debug: bool = False
     github_step_summary: Path | None = None
+    gateway_config: Path | None = None
     local_gguf: Path | None = None
     local_embeddings: Path | None = None
     openai_api_key: str | None = None
@@ -232,6 +240,12 @@ def placeholders(names: Iterable[str], value: str) -> Iterator[list[str]]:
         yield added
     finally:
         _OVERLAY.reset(token)
+
+
+def export(name: str, value: str) -> None:
+    """Set ``name`` in this process's environment, for the child processes it starts
+    (e.g. the gateway's worker processes, which read their settings from it)."""
+    os.environ[name] = value
 
 
 def export_default(name: str, value: str) -> None:

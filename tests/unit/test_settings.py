@@ -11,8 +11,6 @@ import pytest
 from releasegate import settings as settings_module
 from releasegate.settings import VARIABLES, Settings, current, placeholders
 
-pytestmark = pytest.mark.unit
-
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "src" / "releasegate"
 ENV_ACCESS = re.compile(r"\bos\.(?:environ|getenv|putenv|unsetenv)\b|\bfrom os import\b")

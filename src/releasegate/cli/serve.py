@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from releasegate import settings
 from releasegate.cli._app import app
 from releasegate.cli._common import err_console
 from releasegate.cli._control import Db, store_errors
@@ -72,9 +72,9 @@ def serve(
             uvicorn.Server(cfg).run(sockets=[sock])
         else:
             if config is not None:
-                os.environ[CONFIG_ENV] = str(config.resolve())
+                settings.export(CONFIG_ENV, str(config.resolve()))
             if db is not None:
-                os.environ[DB_ENV] = db
+                settings.export(DB_ENV, db)
             uvicorn.run(
                 "releasegate.gateway._build:app_from_env",
                 factory=True,

@@ -8,10 +8,10 @@ section.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
+from releasegate import settings
 from releasegate.config import ProjectConfig
 from releasegate.control.router import Router
 from releasegate.errors import ConfigError
@@ -67,7 +67,7 @@ def upstreams_from_config(config: ProjectConfig) -> UpstreamMap:
     for name, provider in config.providers.items():
         if provider.type != "openai" or not provider.base_url:
             continue
-        key = os.environ.get(provider.api_key_env) if provider.api_key_env else None
+        key = settings.current().secret(provider.api_key_env) if provider.api_key_env else None
         by_provider[name] = Upstream(
             name=name,
             base_url=provider.base_url.rstrip("/"),
@@ -145,4 +145,6 @@ def build_gateway(
 def app_from_env() -> Gateway:
     """uvicorn factory for worker processes: the config path and database URL come
     from ``RELEASEGATE_GATEWAY_CONFIG`` and ``RELEASEGATE_DATABASE_URL``."""
-    return build_gateway(os.environ.get(CONFIG_ENV), os.environ.get(DB_ENV))
+    env = settings.current()
+    config = str(env.gateway_config) if env.gateway_config is not None else None
+    return build_gateway(config, env.database_url)

@@ -14,8 +14,6 @@ from typer.testing import CliRunner
 from releasegate.cli import app
 from tests.support.openai_server import FakeOpenAIServer
 
-pytestmark = pytest.mark.integration
-
 ROWS = [
     ("What is the refund window?", "30 days from delivery.", 1.0),
     ("Do you ship abroad?", "We only ship to Mars.", 0.0),

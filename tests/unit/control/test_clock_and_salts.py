@@ -5,16 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pytest
-
 from releasegate.bootstrap import ControlPlaneParts
 from releasegate.control.deployments import DeploymentService
 from releasegate.deploy.tokens import Scope
 from releasegate.ports import Clock, RandomSalts, SaltSource, SystemClock
 from releasegate.store.memory import InMemoryUnitOfWork, MemoryData
 from tests.support.control import T0, CountingSalts, StepClock
-
-pytestmark = pytest.mark.unit
 
 
 def test_the_defaults_satisfy_the_ports() -> None:
