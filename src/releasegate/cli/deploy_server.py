@@ -63,16 +63,22 @@ def api_serve(
     against the project config's online checks (run it in the project, or --config).
     """
     from releasegate.api.app import create_api
-    from releasegate.bootstrap import ControlPlaneParts, online_checks_of
+    from releasegate.bootstrap import ControlPlaneParts, online_checks_of, project_online
+    from releasegate.bootstrap.online import recording_hooks
 
     checks = online_checks_of(config)
+    online = project_online(config)
     database = open_db(db)
     try:
         url = http_url(host, port)
         parts = ControlPlaneParts.on_database(database)
         parts.online_checks = checks
+        api = create_api(parts, fallback_model=fallback_model)
+        hooks = recording_hooks(online, database.url)
+        api.state.redactor = hooks.redactor
+        api.state.score_sampler, api.state.score_enqueue = hooks.sampler, hooks.enqueue
         run_server(
-            create_api(parts, fallback_model=fallback_model),
+            api,
             host=host,
             port=port,
             access_log=access_log,

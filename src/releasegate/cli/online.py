@@ -64,14 +64,14 @@ def status_command(
                 counts = uow.scores.counts(now)
         location, online = queue, None
         if config is not None:
-            from releasegate.cli._online_wiring import queue_location
+            from releasegate.bootstrap.online import queue_location
             from releasegate.project import load_project
 
             online = load_project(config).config.online
             location = queue_location(online, database.url, queue)
         pending = None
         if location is not None:
-            from releasegate.cli._online_wiring import open_jobs
+            from releasegate.bootstrap.online import open_jobs
 
             pending = open_jobs(location, online=online).pending()
     finally:

@@ -49,7 +49,7 @@ def worker_command(
     may run against one queue and database: a score is stored once, each periodic job
     runs once per period.
     """
-    from releasegate.cli._online_wiring import (
+    from releasegate.bootstrap.online import (
         open_jobs,
         purge_expired,
         queue_location,

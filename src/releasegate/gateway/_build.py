@@ -9,20 +9,27 @@ section.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from releasegate import settings
 from releasegate.config import ProjectConfig
 from releasegate.control.router import Router
 from releasegate.errors import ConfigError
+from releasegate.gateway._to_record import to_interaction
 from releasegate.gateway.app import Gateway, create_gateway
 from releasegate.gateway.breaker import BreakerPolicy, Breakers, LocalBreaker
 from releasegate.gateway.fallback import FallbackChain
-from releasegate.gateway.recorder import MemoryRecorder, Recorder
+from releasegate.gateway.recorder import Recorder
 from releasegate.gateway.upstream import Upstream
+from releasegate.online.store_writer import StoreWriter
 from releasegate.project import load_project
 from releasegate.prompts import Prompt
 from releasegate.providers.pricing import PriceTable
+
+if TYPE_CHECKING:
+    from releasegate.store.database import Database
 
 __all__ = [
     "CONFIG_ENV",
@@ -128,11 +135,13 @@ def build_gateway(
             cached["features"] = (time.monotonic(), names)
         return sorted({*names, *upstreams.models})
 
+    if recorder is None:
+        recorder = _store_recorder(config, db)
     return create_gateway(
         router=router,
         upstreams=upstreams,
         prompts=prompt,
-        recorder=recorder or MemoryRecorder(),
+        recorder=recorder,
         fallbacks=chains,
         breakers=Breakers(lambda _name: LocalBreaker(policy)),
         cost=prices.cost,
@@ -140,6 +149,26 @@ def build_gateway(
         embeddings=upstreams.default,
         stall_timeout_s=gw.stall_timeout_s,
     )
+
+
+class _StoreRecorder:
+    """Gateway records written to the store through the recording service (redacted,
+    sampled for scoring, counted in the canary's statistics), from a background thread."""
+
+    def __init__(self, writer: StoreWriter) -> None:
+        self.writer = writer
+
+    def submit(self, record: Mapping[str, Any]) -> None:
+        interaction = to_interaction(record)
+        if interaction is not None:
+            self.writer.submit(interaction)
+
+
+def _store_recorder(config: ProjectConfig, db: Database) -> Recorder:
+    from releasegate.bootstrap.online import recording_hooks
+
+    hooks = recording_hooks(config.online, db.url)
+    return _StoreRecorder(StoreWriter(lambda: hooks.service(db.uow())))
 
 
 def app_from_env() -> Gateway:

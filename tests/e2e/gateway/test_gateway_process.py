@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from releasegate.control.deployments import DeploymentService
+from releasegate.ports import Interaction
 from releasegate.store.database import open_database
 from tests.e2e.deploy._cli import CLI, free_port
 from tests.support.gateway_upstream import GatewayUpstream
@@ -42,6 +43,7 @@ class Running:
     upstream: GatewayUpstream
     backup: GatewayUpstream
     log: Path
+    db_url: str
 
     def metric(self, name: str) -> float:
         text = httpx.get(self.url + "/metrics").text
@@ -124,7 +126,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
                 time.sleep(0.1)
             else:
                 pytest.fail("gateway did not become ready")
-            yield Running(url, up, backup, log)
+            yield Running(url, up, backup, log, db_url)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -291,6 +293,26 @@ def test_requests_in_equal_records_out(gateway: Running) -> None:
         c.chat.completions.create(model="chat", messages="nope")  # type: ignore[arg-type]
     assert gateway.metric("releasegate_gateway_records_submitted") == before + 26
     assert gateway.metric("releasegate_gateway_records_dropped") == 0
+    # ... and each answered one reaches the store (written in batches from a background
+    # thread) with the gateway's own facts in its metadata; the malformed request was
+    # refused before it was attributed to a feature, so only the metrics count it
+    stored: list[Interaction] = []
+    for _ in range(100):
+        db = open_database(gateway.db_url)
+        try:
+            with db.uow(write=False) as uow:
+                found = uow.interactions.for_feature("chat", limit=10_000)
+        finally:
+            db.close()
+        stored = [i for i in found if i.unit_key == "u-count"]
+        if len(stored) >= 25:
+            break
+        time.sleep(0.1)
+    assert len(stored) == 25
+    assert {i.arm for i in stored} <= {"incumbent", "canary"}
+    assert {i.response for i in stored} != {None} and all(i.error is None for i in stored)
+    assert all(i.prompt and i.prompt[-1]["role"] == "user" for i in stored)
+    assert all(i.metadata and i.metadata["unit_key_random"] is False for i in stored)
 
 
 def test_serve_without_what_to_serve_is_a_usage_error() -> None:

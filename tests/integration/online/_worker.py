@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from releasegate.cli._online_wiring import open_jobs
+from releasegate.bootstrap.online import open_jobs
 from releasegate.online import RecordingService
 from releasegate.online.sampling import ScoringPlan
 from releasegate.project import Project, load_project

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from releasegate.bootstrap.online import purge_expired
 from releasegate.canary.records import OVERALL
-from releasegate.cli._online_wiring import purge_expired
 from releasegate.config import OnlineConfig
 from releasegate.deploy.model import utcnow
 from releasegate.online import FeedbackService, RecordingService

@@ -9,7 +9,7 @@ arm facts) and :mod:`releasegate.queue` (jobs).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 from releasegate.config import FeatureScoring, OnlineConfig
 from releasegate.deploy.model import utcnow
 from releasegate.errors import ConfigError, Issue
+from releasegate.online.recording import RecordingService
+from releasegate.online.redaction import Redactor
 from releasegate.online.sampling import ScoringPlan
 from releasegate.online.scoring import FeatureChecks, ScoringService
-from releasegate.ports import UnitOfWork
+from releasegate.ports import Interaction, UnitOfWork
 from releasegate.scorers import AssertSpec, CheckBuilder, ScorerContext
 
 if TYPE_CHECKING:
@@ -28,10 +30,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "OnlineParts",
+    "RecordingHooks",
     "build_checks",
     "open_jobs",
     "purge_expired",
     "queue_location",
+    "recording_hooks",
     "worker_parts",
 ]
 
@@ -172,3 +176,39 @@ def worker_parts(project: Project, uow_factory: Callable[[], UnitOfWork]) -> Onl
     """The scoring service and plan of ``project``."""
     service = ScoringService(uow_factory, build_checks(project))
     return OnlineParts(service, ScoringPlan(project.config.online.features), service.close)
+
+
+@dataclass
+class RecordingHooks:
+    """What a recording service needs from the project: its redaction patterns, which
+    new interactions are due a score, and where their scoring jobs go.
+
+    Build it with :func:`recording_hooks`; :meth:`close` closes the job queue."""
+
+    redactor: Redactor
+    sampler: Callable[[Interaction], bool] | None
+    enqueue: Callable[[Sequence[int]], None] | None
+    close: Callable[[], None]
+
+    def service(self, uow: UnitOfWork) -> RecordingService:
+        """A recording service on ``uow`` with these hooks."""
+        return RecordingService(
+            uow, redactor=self.redactor, sampler=self.sampler, enqueue=self.enqueue
+        )
+
+
+def recording_hooks(online: OnlineConfig | None, database_url: str) -> RecordingHooks:
+    """The hooks of a process that records (the API, the gateway): the project's
+    redaction, and — when some feature has online checks — the scoring plan and the
+    job queue the worker consumes (``online.queue``, else the file next to a SQLite
+    database). Without a project (``online`` None): the default redaction, no scoring."""
+    if online is None:
+        return RecordingHooks(Redactor(), None, None, lambda: None)
+    redactor = Redactor.from_config(online)
+    if not online.features:
+        return RecordingHooks(redactor, None, None, lambda: None)
+    jobs = open_jobs(queue_location(online, database_url), online=online)
+    # huey's storages hold no resource that outlives the process: nothing to close
+    return RecordingHooks(
+        redactor, ScoringPlan(online.features), jobs.enqueue_scoring, lambda: None
+    )

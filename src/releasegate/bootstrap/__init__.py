@@ -39,6 +39,7 @@ from releasegate.settings import Settings, current
 
 if TYPE_CHECKING:  # SQLAlchemy, FastAPI and the providers load only when used
     from releasegate.canary.policy import CanaryPolicy
+    from releasegate.config import OnlineConfig
     from releasegate.deploy.model import Deployment
     from releasegate.evals.runner import EvalOptions
     from releasegate.evals.wiring import EvalAdapters
@@ -62,6 +63,7 @@ __all__ = [
     "open_judge",
     "open_response_cache",
     "open_router",
+    "project_online",
     "run_eval",
 ]
 
@@ -214,6 +216,21 @@ def online_checks_of(config: str | Path | None = None) -> OnlineChecks:
         return lambda feature: None
     features = set(load_project(config).config.online_features())
     return lambda feature: feature in features
+
+
+def project_online(config: str | Path | None = None) -> OnlineConfig | None:
+    """The ``online:`` section of the project config (``config``, else one in the
+    current folder), or None without a config file in the current folder.
+
+    Raises:
+        UsageError: ``config`` was given and holds no config file.
+        ConfigError: the config file is invalid.
+    """
+    from releasegate.project import CONFIG_NAMES, load_project
+
+    if config is None and not any(Path(name).is_file() for name in CONFIG_NAMES):
+        return None
+    return load_project(config).config.online
 
 
 @contextlib.contextmanager
