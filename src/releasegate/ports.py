@@ -365,12 +365,13 @@ class InteractionRepository(ABC):
         version: str | None = None,
         errors: bool = False,
         negative_feedback: bool = False,
+        score_below: float | None = None,
         limit: int = 1000,
     ) -> list[Interaction]:
         """Interactions of ``feature`` (served by ``version`` when given) that failed
-        (``errors``) and/or have negative feedback joined (``negative_feedback``; thumbs
-        down, or 1-2 of 5); with both, either kind. Shadow requests are left out.
-        Oldest first, at most ``limit``."""
+        (``errors``), have negative feedback joined (``negative_feedback``; thumbs down,
+        or 1-2 of 5), or an overall online score below ``score_below``; with several,
+        any kind. Shadow requests are left out. Oldest first, at most ``limit``."""
 
     @abstractmethod
     def count(self) -> int:

@@ -31,15 +31,21 @@ def export(
         list[str] | None,
         typer.Option(
             "--where",
-            help="negative-feedback or error (repeatable; default: both, either kind).",
+            help="negative-feedback, error or low-score (repeatable; default: all, any kind).",
         ),
     ] = None,
+    below: Annotated[
+        float,
+        typer.Option(
+            "--below", min=0.0, max=1.0, help="low-score: an overall online score below this."
+        ),
+    ] = 0.5,
     limit: Annotated[
         int, typer.Option("--limit", min=1, max=1_000_000, help="At most this many.")
     ] = 1000,
     db: Db = None,
 ) -> None:
-    """Turn FEATURE's failed or badly rated interactions into dataset cases.
+    """Turn FEATURE's failed, badly rated or low-scored interactions into dataset cases.
 
     Each case keeps the user's text, the retrieved context and, in its metadata, what
     production answered, the feedback and where it came from; add checks to it and the
@@ -57,6 +63,7 @@ def export(
                 feature,
                 version=version,
                 where=kinds,  # type: ignore[arg-type]  # checked by export_cases
+                below=below,
                 limit=limit,
             )
     finally:

@@ -25,14 +25,17 @@ from typing import Any, Literal
 
 import yaml
 
+from releasegate.canary.records import OVERALL
 from releasegate.datasets.dataset import load_dataset
 from releasegate.errors import UsageError
 from releasegate.ports import FeedbackEntry, Interaction, UnitOfWork
 
 __all__ = ["EXPORT_HEADER", "ExportResult", "Where", "case_id", "export_cases", "write_cases"]
 
-Where = Literal["negative-feedback", "error"]
-WHERE: tuple[Where, ...] = ("negative-feedback", "error")
+Where = Literal["negative-feedback", "error", "low-score"]
+WHERE: tuple[Where, ...] = ("negative-feedback", "error", "low-score")
+#: ``low-score``: an overall online score below this, unless the caller says otherwise
+LOW_SCORE = 0.5
 #: First line of a YAML file written by the export: only such files are appended to.
 EXPORT_HEADER = "# Production cases exported by `releasegate dataset export`; add checks to each."
 
@@ -111,6 +114,7 @@ def export_cases(
     *,
     version: str | None = None,
     where: Iterable[Where] = WHERE,
+    below: float = LOW_SCORE,
     limit: int = 1000,
 ) -> tuple[list[dict[str, Any]], int]:
     """Dataset cases from ``feature``'s interactions that match ``where``.
@@ -119,7 +123,9 @@ def export_cases(
         uow: The unit of work to read through.
         feature: The feature.
         version: Only interactions served by this version.
-        where: ``negative-feedback`` and/or ``error`` (default both: either kind).
+        where: ``negative-feedback``, ``error`` and/or ``low-score`` (an overall online
+            score below ``below``); default all three, any kind.
+        below: The ``low-score`` threshold, in [0, 1].
         limit: At most this many interactions, oldest first.
 
     Returns:
@@ -131,6 +137,8 @@ def export_cases(
     """
     kinds = set(where)
     unknown = kinds - set(WHERE)
+    if not 0.0 <= below <= 1.0:
+        raise UsageError(f"--below must be a score from 0 to 1, got {below:g}")
     if unknown or not kinds:
         got = ", ".join(sorted(unknown)) or "nothing"
         raise UsageError(f"--where must be one of {', '.join(WHERE)}, got {got}")
@@ -140,8 +148,10 @@ def export_cases(
             version=version,
             errors="error" in kinds,
             negative_feedback="negative-feedback" in kinds,
+            score_below=below if "low-score" in kinds else None,
             limit=limit,
         )
+        overall = {i.request_id: _overall(uow, i) for i in found} if "low-score" in kinds else {}
         feedback = {i.request_id: list(uow.feedback.for_request(i.request_id)) for i in found}
     cases, without = [], 0
     for i in found:
@@ -150,10 +160,27 @@ def export_cases(
             without += 1
             continue
         fb = feedback.get(i.request_id, [])
-        hits = (("error", i.error is not None), ("negative-feedback", any(e.negative for e in fb)))
+        score = overall.get(i.request_id)
+        hits = (
+            ("error", i.error is not None),
+            ("negative-feedback", any(e.negative for e in fb)),
+            ("low-score", score is not None and score < below),
+        )
         why = [w for w, hit in hits if hit]
-        cases.append(_case(i, text, why, fb))
+        case = _case(i, text, why, fb)
+        if score is not None:
+            case["metadata"]["online_score"] = score
+        cases.append(case)
     return cases, without
+
+
+def _overall(uow: UnitOfWork, i: Interaction) -> float | None:
+    if i.id is None:
+        return None
+    for s in uow.scores.for_interaction(i.id):
+        if s.check == OVERALL:
+            return s.value
+    return None
 
 
 def _feedback_of(uow: UnitOfWork, i: Interaction) -> list[FeedbackEntry]:

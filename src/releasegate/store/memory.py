@@ -192,16 +192,29 @@ class _Interactions(InteractionRepository):
         version: str | None = None,
         errors: bool = False,
         negative_feedback: bool = False,
+        score_below: float | None = None,
         limit: int = 1000,
     ) -> list[Interaction]:
         bad = {e.interaction_id for e in self.data.feedback.values() if e.negative}
+        low = {
+            i
+            for (i, check), s in self.data.scores.items()
+            if check == OVERALL
+            and score_below is not None
+            and s.value is not None
+            and s.value < score_below
+        }
         found = []
         for i in sorted(self.data.interactions.values(), key=lambda i: (i.at, i.id or 0)):
             if i.feature != feature or i.shadow:
                 continue
             if version is not None and (i.served_version or i.version) != version:
                 continue
-            kinds = [(errors, i.error is not None), (negative_feedback, i.id in bad)]
+            kinds = [
+                (errors, i.error is not None),
+                (negative_feedback, i.id in bad),
+                (score_below is not None, i.id in low),
+            ]
             if any(wanted for wanted, _ in kinds) and not any(w and hit for w, hit in kinds):
                 continue
             found.append(copy.deepcopy(i))

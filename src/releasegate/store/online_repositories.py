@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from releasegate.canary.records import OVERALL
 from releasegate.ports import (
     DuplicateKey,
     FeedbackEntry,
@@ -149,6 +150,7 @@ class SqlInteractionRepository(InteractionRepository):
         version: str | None = None,
         errors: bool = False,
         negative_feedback: bool = False,
+        score_below: float | None = None,
         limit: int = 1000,
     ) -> list[Interaction]:
         served = sa.func.coalesce(interactions.c.served_version, interactions.c.version)
@@ -167,6 +169,14 @@ class SqlInteractionRepository(InteractionRepository):
             )
             kinds.append(
                 sa.exists().where(feedback.c.interaction_id == interactions.c.id, negative)
+            )
+        if score_below is not None:
+            kinds.append(
+                sa.exists().where(
+                    scores.c.interaction_id == interactions.c.id,
+                    scores.c.check_type == OVERALL,
+                    scores.c.value < score_below,
+                )
             )
         if kinds:
             query = query.where(sa.or_(*kinds))

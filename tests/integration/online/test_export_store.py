@@ -52,3 +52,27 @@ def test_export_through_the_command(database_url: str, tmp_path: Path) -> None:
     assert r.returncode == 0 and "added 0 case(s)" in r.stdout
     r = run(*args, "--where", "slow")
     assert r.returncode == 2 and "--where must be one of" in r.stderr
+
+
+def test_low_scores_on_the_database(database_url: str, tmp_path: Path) -> None:
+    from releasegate.canary.records import OVERALL
+    from releasegate.ports import StoredScore
+
+    _seed(database_url)
+    db = open_database(database_url)
+    try:
+        with db.uow() as uow:
+            found = uow.interactions.by_request_ids([f"r{i}" for i in range(10)])
+            for rid, value in (("r4", 0.1), ("r5", 0.7)):
+                uow.scores.add(StoredScore(found[rid].id or 0, OVERALL, value, "measured", T0))
+            uow.commit()
+    finally:
+        db.close()
+    out = tmp_path / "low.yaml"
+    args = ("dataset", "export", "--feature", "chat", "--out", str(out), "--db", database_url)
+    r = run(*args, "--where", "low-score")
+    assert r.returncode == 0 and "added 1 case(s)" in r.stdout, r.stderr
+    r = run(*args, "--where", "low-score", "--below", "0.8")
+    assert r.returncode == 0 and "added 1 case(s), 1 already there" in r.stdout
+    cases = load_dataset(out).cases
+    assert [c.metadata["online_score"] for c in cases] == [0.1, 0.7]

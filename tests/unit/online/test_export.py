@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 import yaml
 
+from releasegate.canary.records import OVERALL
 from releasegate.datasets import load_dataset
 from releasegate.errors import UsageError
 from releasegate.online import FeedbackService, RecordingService
 from releasegate.online.export import EXPORT_HEADER, case_id, export_cases, write_cases
+from releasegate.ports import StoredScore
 from releasegate.store.memory import InMemoryUnitOfWork, MemoryData
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -102,7 +104,9 @@ def test_filters(data: MemoryData, where: Any, version: str | None, expected: li
 
 @pytest.mark.parametrize("where", [["low"], [], ["error", "nope"]])
 def test_unknown_filters_are_refused(data: MemoryData, where: Any) -> None:
-    with pytest.raises(UsageError, match="--where must be one of negative-feedback, error"):
+    with pytest.raises(
+        UsageError, match="--where must be one of negative-feedback, error, low-score"
+    ):
         export_cases(InMemoryUnitOfWork(data), "chat", where=where)
 
 
@@ -143,3 +147,24 @@ def test_a_yaml_file_the_export_did_not_write_is_never_rewritten(
     assert mine.read_text() == text
     with pytest.raises(UsageError, match=r"\.jsonl, \.yaml or \.yml"):
         write_cases(tmp_path / "x.csv", cases)
+
+
+def test_low_scores_are_exported_with_their_score(data: MemoryData) -> None:
+    uow = InMemoryUnitOfWork(data)
+    with uow:
+        ids_by_rid = {i.request_id: i.id for i in uow.interactions.for_feature("chat", limit=100)}
+        for rid, value in (("ok-1", 0.2), ("bad-1", 0.9), ("sess-1", None)):
+            uow.scores.add(
+                StoredScore(
+                    ids_by_rid[rid], OVERALL, value, "measured" if value else "unmeasured", T0
+                )
+            )
+        uow.commit()
+    cases, _ = export_cases(InMemoryUnitOfWork(data), "chat", where=["low-score"])
+    assert ids(cases) == ["ok-1"]
+    assert cases[0]["tags"] == ["production", "low-score"]
+    assert cases[0]["metadata"]["online_score"] == 0.2
+    cases, _ = export_cases(InMemoryUnitOfWork(data), "chat", where=["low-score"], below=0.95)
+    assert ids(cases) == ["ok-1", "bad-1"]
+    with pytest.raises(UsageError, match="--below must be a score from 0 to 1"):
+        export_cases(InMemoryUnitOfWork(data), "chat", below=1.5)
