@@ -252,6 +252,12 @@ class OnlineConfig(_Strict):
     analysis_interval_s: float = Field(
         default=60.0, gt=0, description="Seconds between canary analyses run by the worker"
     )
+    analysis_after_scores_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="After new scores arrive the canary analysis runs again, at most once "
+        "per this many seconds",
+    )
     purge_interval_s: float = Field(
         default=3600.0, gt=0, description="Seconds between retention purges run by the worker"
     )

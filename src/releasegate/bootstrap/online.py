@@ -59,6 +59,7 @@ def open_jobs(
         analyze=cfg.analysis_interval_s,
         purge=cfg.purge_interval_s,
         sweep=max(1.0, min(60.0, cfg.sweep_after_s / 2)),
+        after_scores=cfg.analysis_after_scores_s,
     )
     return JobQueue(open_huey(location, name=cfg.queue_name), handlers, intervals=intervals)
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +18,10 @@ __all__ = ["worker_command"]
 Config = Annotated[
     Path | None, typer.Option("--config", "-c", help="Config file [./releasegate.yaml]")
 ]
+
+
+if TYPE_CHECKING:
+    from releasegate.store.database import Database
 
 
 @app.command("worker")
@@ -40,6 +45,16 @@ def worker_command(
         ),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log every job.")] = False,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            "--metrics-port",
+            min=1,
+            max=65535,
+            help="Serve Prometheus metrics (backlog, oldest unscored age, throughput, judge "
+            "cost) on this port of 127.0.0.1.",
+        ),
+    ] = None,
     config: Config = None,
     db: Db = None,
 ) -> None:
@@ -101,6 +116,8 @@ def worker_command(
         markup=False,
         highlight=False,
     )
+    if metrics_port is not None:
+        _serve_metrics(database, metrics_port)
     try:
         jobs.run(workers=workers)
     finally:
@@ -114,3 +131,41 @@ def _safe(location: str) -> str:
     from releasegate.store.engine import redact
 
     return redact(location) if "://" in location else location
+
+
+def _serve_metrics(database: Database, port: int) -> None:
+    """Expose the scoring counts on ``/metrics`` (read at each scrape, from the store)."""
+    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+    from releasegate.deploy.model import utcnow
+
+    class Scoring:
+        def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+            now = utcnow()
+            with database.uow(write=False) as uow:
+                c = uow.scores.counts(now)
+            age = (now - c.oldest_unscored_at).total_seconds() if c.oldest_unscored_at else 0.0
+            yield GaugeMetricFamily(
+                "releasegate_scoring_backlog", "Interactions due a score, not scored yet", c.backlog
+            )
+            yield GaugeMetricFamily(
+                "releasegate_scoring_oldest_unscored_age_seconds",
+                "Age of the oldest interaction still waiting for its score",
+                age,
+            )
+            yield GaugeMetricFamily(
+                "releasegate_scored_last_minute",
+                "Interactions scored in the last minute",
+                c.scored_last_minute,
+            )
+            yield CounterMetricFamily("releasegate_scored", "Interactions scored", c.scored_total)
+            yield CounterMetricFamily(
+                "releasegate_judge_cost_usd",
+                "Money model-graded checks spent (US dollars)",
+                c.judge_cost_usd,
+            )
+
+    registry = CollectorRegistry()
+    registry.register(Scoring())
+    start_http_server(port, addr="127.0.0.1", registry=registry)

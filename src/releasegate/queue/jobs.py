@@ -3,7 +3,8 @@
 - ``releasegate.score(interaction_id)``: score one interaction. Idempotent (scores are
   unique per interaction and check), retried with exponential backoff when it raises
   (a database that is briefly unreachable, a judge that times out).
-- ``releasegate.analyze``: the canary analysis of every running canary.
+- ``releasegate.analyze``: the canary analysis of every running canary: periodically,
+  and again soon after new scores arrive (at most once per ``after_scores`` seconds).
 - ``releasegate.purge``: the retention purge.
 - ``releasegate.sweep``: queue again the interactions due a score that stayed unscored
   too long (a job lost with a worker killed mid-job, or never enqueued because the
@@ -58,6 +59,9 @@ class Intervals:
     analyze: float = 60.0
     purge: float = 3600.0
     sweep: float = 60.0
+    #: after new scores arrive the analysis runs again, at most once per this many
+    #: seconds across every worker (so a burst of scores is one analysis, not many)
+    after_scores: float = 5.0
 
     def of(self, job: str) -> float:
         value: float = getattr(self, job)
@@ -120,6 +124,21 @@ class JobQueue:
     def _run_score(self, interaction_id: int) -> None:
         outcome = self._handlers().score(interaction_id)
         _log.info("interaction %s: %s", interaction_id, outcome)
+        self.after_scores()
+
+    def after_scores(self, now: float | None = None) -> bool:
+        """Enqueue the canary analysis because new scores arrived, unless a worker did
+        so already in this ``after_scores`` period. Returns whether it was enqueued."""
+        now = time.time() if now is None else now
+        every = self.intervals.after_scores
+        slot = int(now // every)
+        key = f"releasegate.soon.analyze.{every:g}.{slot}"
+        if self._last.get("soon") == slot or not self.huey.put_if_empty(key, b"1"):
+            return False
+        self._last["soon"] = slot
+        self.huey.delete(f"releasegate.soon.analyze.{every:g}.{slot - 2}")
+        self.enqueue("analyze")
+        return True
 
     def _runner(self, job: str) -> Callable[[], None]:
         def run() -> None:

@@ -112,13 +112,24 @@ def flushed(stack: Stack) -> Iterator[None]:
 
 @contextmanager
 def worker(
-    stack: Stack, *, workers: int = 2, log: str = "worker.log"
+    stack: Stack, *, workers: int = 2, log: str = "worker.log", extra: tuple[str, ...] = ()
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``releasegate worker`` in a subprocess, stopped with SIGINT (then killed)."""
     out = (stack.root / log).open("ab")
     env = {**os.environ, "PYTHONPATH": os.environ.get("PYTHONPATH", "src")}
     proc = subprocess.Popen(
-        [*CLI, "worker", "-c", str(stack.config), "--db", stack.db_url, "-w", str(workers), "-v"],
+        [
+            *CLI,
+            "worker",
+            "-c",
+            str(stack.config),
+            "--db",
+            stack.db_url,
+            "-w",
+            str(workers),
+            "-v",
+            *extra,
+        ],
         cwd=stack.root,
         stdout=out,
         stderr=subprocess.STDOUT,

@@ -8,6 +8,7 @@ import json
 import signal
 from pathlib import Path
 
+import httpx
 import pytest
 
 from releasegate.canary.records import OVERALL, REQUESTS
@@ -15,7 +16,7 @@ from releasegate.control.deployments import DeploymentService
 from releasegate.control.router import Router
 from releasegate.deploy.model import utcnow
 from releasegate.store.database import Database
-from tests.e2e.deploy._cli import run
+from tests.e2e.deploy._cli import free_port, run
 from tests.integration.online._worker import (
     Stack,
     flushed,
@@ -99,10 +100,15 @@ def test_recorded_interactions_are_scored_once_by_a_worker_process(stack: Stack)
         due = _due(database)
         assert 60 < len(due) < 120  # every canary request, about half the incumbent's
         assert _counts(database) == (len(due), 0)
-        with worker(stack) as proc:
+        port = free_port()
+        with worker(stack, extra=("--metrics-port", str(port))) as proc:
             wait_for("the backlog to be scored", lambda: _counts(database)[0] == 0,
                      log=stack.root / "worker.log")  # fmt: skip
             assert proc.poll() is None
+            metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+            assert "releasegate_scoring_backlog 0.0" in metrics
+            assert f"releasegate_scored_total {float(len(due))}" in metrics
+            assert "releasegate_scoring_oldest_unscored_age_seconds 0.0" in metrics
             arms = _arm_scored(database)
             # a redelivered job scores nothing and adds nothing
             jobs.enqueue_scoring(due)
