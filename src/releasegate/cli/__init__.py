@@ -29,6 +29,7 @@ _COMMANDS: dict[str, str] = {
     "token": "deploy_tokens",
     "api": "deploy_server",
     "canary": "canary",
+    "dashboard": "dashboard",
 }
 
 
