@@ -105,7 +105,9 @@ async def read_form(request: Request) -> dict[str, str]:
 
 
 def same_origin(request: Request) -> bool:
-    """False when the browser says the request came from another origin."""
+    """False when the browser says the request came from another origin (or from an
+    opaque one: ``Origin: null``). The dashboard's ``Referrer-Policy: same-origin``
+    lets browsers send the origin of its own forms."""
     origin = request.headers.get("origin")
     if origin is None or origin == "null":
         return origin is None

@@ -17,7 +17,7 @@ from releasegate.dashboard.views import QualityPoint
 
 __all__ = ["Chart", "Shape", "latency_histogram", "quality_chart"]
 
-_W, _H = 720, 260
+_W, _H = 1000, 300
 _LEFT, _RIGHT, _TOP, _BOTTOM = 64, 16, 16, 40
 
 

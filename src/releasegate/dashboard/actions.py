@@ -17,7 +17,12 @@ from releasegate.errors import UsageError
 if TYPE_CHECKING:
     from releasegate.bootstrap import ControlPlaneParts
 
-__all__ = ["ACTIONS", "Action", "perform"]
+__all__ = ["ACTIONS", "Action", "describe", "perform"]
+
+_RESTORE = (
+    "Roll back {version}, the active version of {feature}: the version it replaced "
+    "becomes active again at once."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +63,7 @@ ACTIONS: dict[str, Action] = {
         Action(
             "rollback",
             "Roll back",
-            "Abort the canary {version} of {feature} at once (the incumbent serves everyone), "
-            "or, without a canary, restore the previous good version.",
+            "Abort the canary {version} of {feature} at once: the incumbent serves everyone again.",
             reason_required=True,
             danger=True,
         ),
@@ -71,6 +75,16 @@ ACTIONS: dict[str, Action] = {
         Action("resume", "Resume", "Let the rollout of {version} continue where it was paused."),
     )
 }
+
+
+def describe(parts: ControlPlaneParts, action: Action, feature: str, version: str) -> str:
+    """What ``action`` on ``feature@version`` will do, for the confirmation page."""
+    text = action.explain
+    if action.name == "rollback":
+        canary = parts.deployments().status(feature).canary
+        if canary is None or canary.version != version:
+            text = _RESTORE
+    return text.format(feature=feature, version=version)
 
 
 def perform(

@@ -64,6 +64,7 @@ class FeatureRow:
         feature: The feature.
         active: The active version's label, None when the fallback serves.
         canary: The canary (running or paused), None without one.
+        last_canary: The most recent canary when none runs (to show how it ended).
         stage: ``"2 of 4"`` for a canary started from a plan, else None.
         last: The latest decision about the current (or most recent) canary.
         alarm: See :func:`alarm_of`.
@@ -73,6 +74,7 @@ class FeatureRow:
     feature: str
     active: str | None
     canary: Deployment | None
+    last_canary: Deployment | None
     stage: str | None
     last: StoredDecision | None
     alarm: str | None
@@ -107,6 +109,7 @@ def overview(parts: ControlPlaneParts) -> list[FeatureRow]:
                 feature=feature,
                 active=status.incumbent,
                 canary=canary if running else None,
+                last_canary=None if running else canary,
                 stage=_stage_label(canary) if running else None,
                 last=last,
                 alarm=alarm_of(last) if running or last is not None else None,

@@ -131,7 +131,7 @@ def _interactions(
                 at=at + timedelta(seconds=20 * n),
                 content_hash=hashlib.sha256(str(n).encode()).hexdigest(),
                 version="v2" if arm == "canary" else "v1",
-                served_version="v1" if n == 11 else ("v2" if arm == "canary" else "v1"),
+                served_version="v1" if n == 10 else ("v2" if arm == "canary" else "v1"),
                 model="gpt-4o-mini",
                 unit_key=f"user-{n % 17}",
                 session_id=f"s-{n // 3}",
@@ -145,7 +145,7 @@ def _interactions(
                 completion_tokens=40 + n % 30,
                 cost_usd=0.0005,
                 error="upstream timeout after 30 s" if n == 13 else None,
-                fallback_depth=1 if n == 11 else 0,
+                fallback_depth=1 if n == 10 else 0,
             )
         )
     with parts.uow_factory() as uow:
