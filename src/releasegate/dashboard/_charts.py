@@ -130,7 +130,7 @@ def quality_chart(points: Sequence[QualityPoint]) -> Chart | None:
     if margins:
         m = margins[-1]
         chart.add("line", "margin", x1=_LEFT, x2=_W - _RIGHT, y1=y(m), y2=y(m))
-        chart.add("text", "tick", f"margin {m:+.3f}", x=_W - _RIGHT - 4, y=y(m) - 5,
+        chart.add("text", "tick", f"margin {m:+.3f}", x=_W - _RIGHT - 4, y=y(m) + 14,
                   anchor="end")  # fmt: skip
     if len(pts) > 1:
         line = " L ".join(f"{xx:.1f} {y(p.estimate):.1f}" for xx, p in zip(xs, pts, strict=True))

@@ -70,8 +70,25 @@ def pretty(v: Any) -> str:
     return json.dumps(v, indent=2, ensure_ascii=False, sort_keys=True, default=str)
 
 
+def groups(
+    stats: dict[str, Any], signals: dict[str, str]
+) -> list[tuple[str, str | None, list[tuple[str, Any]]]]:
+    """A decision's numbers grouped by signal: ``[(signal, state, [(name, value)])]``.
+
+    ``quality.lower`` goes to the ``quality`` group as ``lower``; signals without numbers
+    get a group too (their state is news), and numbers without a dot go to ``general``.
+    """
+    out: dict[str, list[tuple[str, Any]]] = {name: [] for name in signals}
+    for key, value in stats.items():
+        group, _, name = key.partition(".") if "." in key else ("general", "", key)
+        out.setdefault(group, []).append((name, value))
+    ordered = sorted(out, key=lambda g: (g not in signals, g))
+    return [(g, signals.get(g), sorted(out[g])) for g in ordered]
+
+
 def install(env: Environment) -> None:
     """Register the filters on ``env``."""
     env.filters.update(
         pct=pct, num=num, signed=signed, ms=ms, usd=usd, when=when, stat=stat, pretty=pretty
     )
+    env.globals["stat_groups"] = groups
