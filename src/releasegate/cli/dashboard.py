@@ -17,8 +17,6 @@ __all__ = ["dashboard_app"]
 dashboard_app = typer.Typer(help="Run the web dashboard.")
 app.add_typer(dashboard_app, name="dashboard", no_args_is_help=True)
 
-KEY_ENV = "RELEASEGATE_DASHBOARD_KEY_FILE"
-
 
 def _read_key(path: Path | None) -> bytes | None:
     if path is None:
@@ -42,7 +40,6 @@ def dashboard_serve(
         Path | None,
         typer.Option(
             "--key-file",
-            envvar=KEY_ENV,
             help="File holding the secret (>= 32 bytes) that signs session cookies; "
             "default: a random key, so a restart signs everyone out.",
         ),
