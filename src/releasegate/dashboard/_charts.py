@@ -11,11 +11,12 @@ import itertools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from releasegate.canary.observations import bucket_value
 from releasegate.dashboard.views import QualityPoint
 
-__all__ = ["Chart", "Shape", "latency_histogram", "quality_chart"]
+__all__ = ["Chart", "Shape", "latency_histogram", "quality_chart", "share_chart"]
 
 _W, _H = 1000, 300
 _LEFT, _RIGHT, _TOP, _BOTTOM = 64, 16, 16, 40
@@ -149,6 +150,34 @@ def quality_chart(points: Sequence[QualityPoint]) -> Chart | None:
                   anchor="end")  # fmt: skip
     chart.legend = [("estimate", "estimate"), ("band", "confidence bounds"),
                     ("margin", "non-inferiority margin")]  # fmt: skip
+    return chart
+
+
+def share_chart(points: Sequence[tuple[datetime, float]]) -> Chart | None:
+    """The canary's share of traffic over time, as steps (each change holds until the
+    next). None with fewer than two points."""
+    if len(points) < 2:
+        return None
+    h = 200
+    chart = Chart("Canary share of traffic over time", height=h)
+    y = _Scale(0.0, max(0.25, max(v for _, v in points)) * 1.05, h - _BOTTOM, _TOP)
+    t0, t1 = points[0][0].timestamp(), points[-1][0].timestamp()
+    x = _Scale(t0, t1, _LEFT, _W - _RIGHT)
+    _y_axis(chart, y, ".0%")
+    d = f"M {x(t0):.1f} {y(points[0][1]):.1f}"
+    for (_, prev), (at, v) in itertools.pairwise(points):
+        xx = x(at.timestamp())
+        d += f" L {xx:.1f} {y(prev):.1f} L {xx:.1f} {y(v):.1f}"
+    area = d + f" L {x(t1):.1f} {y(0.0):.1f} L {x(t0):.1f} {y(0.0):.1f} Z"
+    chart.add("path", "share-area", d=area)
+    chart.add("path", "share-line", d=d)
+    for at, v in points[:-1]:
+        chart.add("circle", "share-point", f"{at:%Y-%m-%d %H:%M:%S}: {v:.1%}",
+                  cx=x(at.timestamp()), cy=y(v), r=3)  # fmt: skip
+    chart.add("text", "tick", f"{points[0][0]:%m-%d %H:%M}", x=x(t0), y=h - _BOTTOM + 18,
+              anchor="start")  # fmt: skip
+    chart.add("text", "tick", f"{points[-1][0]:%m-%d %H:%M}", x=x(t1), y=h - _BOTTOM + 18,
+              anchor="end")  # fmt: skip
     return chart
 
 

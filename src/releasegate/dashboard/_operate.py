@@ -22,6 +22,12 @@ _READ_ONLY = "Your token has read scope; operating a rollout needs a token of op
 class Operate(Base):
     """``GET /features/{feature}/confirm/{action}`` and ``POST /features/{feature}/{action}``."""
 
+    def _explain(self, action: actions.Action, feature: str, version: str) -> str:
+        try:
+            return actions.describe(self.parts, action, feature, version)
+        except ReleasegateError:
+            return action.explain.format(feature=feature, version=version)
+
     def confirm(self, request: Request) -> Response:
         viewer = self.viewer(request)
         if viewer is None:
@@ -91,7 +97,7 @@ class Operate(Base):
                 feature=feature,
                 version=version,
                 action=action,
-                explain=action.explain.format(feature=feature, version=version),
+                explain=await run_in_threadpool(self._explain, action, feature, version),
                 message=str(exc),
                 reason=reason,
             )

@@ -23,7 +23,7 @@ from starlette.staticfiles import StaticFiles
 
 from releasegate.bootstrap import ControlPlaneParts
 from releasegate.dashboard import actions, explorer, views
-from releasegate.dashboard._charts import latency_histogram, quality_chart
+from releasegate.dashboard._charts import latency_histogram, quality_chart, share_chart
 from releasegate.dashboard._operate import Operate
 from releasegate.dashboard._session import Signer
 from releasegate.dashboard._signin import SignIn
@@ -92,6 +92,7 @@ class _Dashboard(SignIn, Operate):
             viewer,
             page=page,
             quality=quality_chart(page.quality),
+            shares=share_chart(page.shares),
             latency=hist,
             actions=actions.ACTIONS,
             done=request.query_params.get("done"),

@@ -246,6 +246,8 @@ class FeaturePage:
         decisions: The latest decisions, newest first.
         quality: The quality difference and its bounds per decision, oldest first.
         audit: The audit log, newest first.
+        shares: The canary's share of traffic over time, ``(time, share)`` steps, oldest
+            first, ending now (running) or when it ended.
         alarm: The latest decision's alarm (see :func:`alarm_of`).
     """
 
@@ -262,6 +264,7 @@ class FeaturePage:
     decisions: list[StoredDecision] = field(default_factory=list)
     quality: list[QualityPoint] = field(default_factory=list)
     audit: list[AuditEntry] = field(default_factory=list)
+    shares: list[tuple[datetime, float]] = field(default_factory=list)
     alarm: str | None = None
 
 
@@ -311,8 +314,43 @@ def feature_page(parts: ControlPlaneParts, feature: str) -> FeaturePage:
         decisions=status.decisions,
         quality=quality_series(status.decisions),
         audit=list(reversed(audit)),
+        shares=share_series(audit, canary, status.decisions, parts.clock.now(), running),
         alarm=alarm_of(status.decisions[0]) if status.decisions else None,
     )
+
+
+_SHARE_KEYS = {"canary": "share", "set_share": "share_to", "advance": "share_to"}
+
+
+def share_series(
+    audit: Sequence[AuditEntry],
+    canary: Deployment | None,
+    decisions: Sequence[StoredDecision],
+    now: datetime,
+    running: bool,
+) -> list[tuple[datetime, float]]:
+    """The canary's share of traffic after each change, from the audit log (oldest
+    first), with a last point at the end: now while it runs, else when it ended."""
+    if canary is None:
+        return []
+    out: list[tuple[datetime, float]] = []
+    for e in audit:
+        if e.version != canary.version:
+            continue
+        key = _SHARE_KEYS.get(e.action)
+        if key is not None and isinstance(e.evidence.get(key), int | float):
+            out.append((e.at, float(e.evidence[key])))
+        elif out and e.action == "rollback":
+            out.append((e.at, 0.0))
+        elif out and e.action == "promote":
+            out.append((e.at, 1.0))
+    if not out:
+        return []
+    last = max([out[-1][0], *(d.decided_at for d in decisions)])
+    end = max(last, now) if running else out[-1][0]
+    if end > out[-1][0]:
+        out.append((end, out[-1][1]))
+    return out
 
 
 def _incumbent_of(

@@ -64,6 +64,7 @@ def test_feature_page_shows_arms_charts_decisions_and_audit(tab: Tab, dashboard:
     assert decisions.count() == 6
     assert page.locator("#quality-chart svg circle.point").count() == 6
     assert page.locator("#quality-chart svg path.band").count() == 1
+    assert page.locator("#share-chart svg path.share-line").count() == 1
     assert page.locator("#latency-chart svg rect.bar.arm-canary").count() > 0
     assert page.locator("#latency-chart svg rect.bar.arm-incumbent").count() > 0
     checks = page.locator("table.checks").inner_text()

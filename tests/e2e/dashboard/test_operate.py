@@ -69,7 +69,8 @@ def test_a_refused_change_is_explained_on_the_confirmation_page(
         page.fill("#reason", "testing")
         page.click("button:text('Yes, roll back')")
     assert "/features/summarize/rollback" in page.url
-    assert page.get_by_role("alert").is_visible()
+    assert "no previous good version" in page.get_by_role("alert").inner_text()
+    assert "the version it replaced becomes active again" in page.locator("main").inner_text()
     tab.shot("refused-rollback")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from releasegate.canary.observations import latency_bucket
-from releasegate.dashboard._charts import latency_histogram, quality_chart
+from releasegate.dashboard._charts import latency_histogram, quality_chart, share_chart
 from releasegate.dashboard.views import QualityPoint
 
 T = datetime(2030, 1, 1, tzinfo=UTC)
@@ -49,3 +49,12 @@ def test_latency_histogram_shares_per_arm() -> None:
 
 def test_latency_histogram_without_latencies() -> None:
     assert latency_histogram({"incumbent": {}, "canary": {}}) is None
+
+
+def test_share_chart_draws_steps() -> None:
+    assert share_chart([(T, 0.05)]) is None
+    chart = share_chart([(T, 0.05), (T + timedelta(hours=1), 0.25), (T + timedelta(hours=2), 0.25)])
+    assert chart is not None
+    line = next(s for s in chart.shapes if s.cls == "share-line")
+    assert str(line.attrs["d"]).count("L") == 4  # two changes, each a vertical and a flat step
+    assert [s.text for s in chart.shapes if s.kind == "circle"][1].endswith("25.0%")

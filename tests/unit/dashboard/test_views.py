@@ -96,3 +96,19 @@ def test_explorer_filters(parts: ControlPlaneParts) -> None:
     assert [i.request_id for i in fb] == ["r33", "r0"]
     assert explorer.interaction(parts, "r5") is not None
     assert explorer.interaction(parts, "nope") is None
+
+
+def test_share_series_follows_the_audit_log(parts: ControlPlaneParts) -> None:
+    clock = parts.clock
+    clock.advance(minutes=30)  # type: ignore[attr-defined]
+    svc = parts.deployments()
+    svc.advance("chat", "v2", actor="t")
+    clock.advance(minutes=30)  # type: ignore[attr-defined]
+    page = views.feature_page(parts, "chat")
+    shares = [v for _, v in page.shares]
+    assert shares == [0.05, 0.25, 0.25]  # start, advance, now
+    assert page.shares[-1][0] == clock.now()
+    svc.rollback("chat", actor="t", reason="r")
+    ended = views.feature_page(parts, "chat").shares
+    assert [v for _, v in ended] == [0.05, 0.25, 0.0]
+    assert views.feature_page(parts, "docs").shares == []
