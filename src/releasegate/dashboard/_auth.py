@@ -23,6 +23,7 @@ from releasegate.ports import UnitOfWork
 __all__ = ["MAX_FORM_BYTES", "Viewer", "read_form", "same_origin", "token_for", "viewer_of"]
 
 MAX_FORM_BYTES = 64 * 1024
+MAX_FORM_FIELDS = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +87,8 @@ async def read_form(request: Request) -> dict[str, str]:
     """An ``application/x-www-form-urlencoded`` body as a dict (last value wins).
 
     Raises:
-        UsageError: another content type, a body over :data:`MAX_FORM_BYTES`, or one
-            that is not UTF-8.
+        UsageError: another content type, a body over :data:`MAX_FORM_BYTES` or with
+            more than :data:`MAX_FORM_FIELDS` fields, or one that is not UTF-8.
     """
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/x-www-form-urlencoded":
@@ -101,7 +102,10 @@ async def read_form(request: Request) -> dict[str, str]:
         text = body.decode()
     except UnicodeDecodeError:
         raise UsageError("the form is not UTF-8") from None
-    return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=50))
+    try:
+        return dict(parse_qsl(text, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS))
+    except ValueError:
+        raise UsageError(f"the form has more than {MAX_FORM_FIELDS} fields") from None
 
 
 def same_origin(request: Request) -> bool:

@@ -110,7 +110,9 @@ class _Dashboard(SignIn, Operate):
             fallbacks=q.get("fallbacks") == "1",
         )
         before_raw = q.get("before")
-        before = int(before_raw) if before_raw and before_raw.isdigit() else None
+        # an id: digits that fit a 64-bit column (anything else starts at the newest)
+        ok = before_raw is not None and before_raw.isdigit() and len(before_raw) <= 18
+        before = int(before_raw) if ok and before_raw else None
         page = explorer.page(self.parts, filters, before=before)
         return self.render(request, "interactions.html", viewer, page=page, before=before)
 

@@ -123,3 +123,19 @@ def test_names_and_reasons_are_escaped(client: TestClient, parts: ControlPlanePa
     html = client.get("/features/docs").text
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_bad_forms_and_page_keys_are_refused_cleanly(
+    client: TestClient, parts: ControlPlaneParts
+) -> None:
+    client.get(f"/login?token={_token(parts, 'oncall', Scope.OPERATE)}")
+    many = "&".join(f"f{i}=x" for i in range(60))
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    r = client.post("/features/chat/pause", content=many, headers=headers)
+    assert r.status_code == 400 and "more than 50 fields" in r.text
+    r = client.post("/features/chat/pause", content=b"x" * 70_000, headers=headers)
+    assert r.status_code == 400 and "larger than" in r.text
+    r = client.post("/features/chat/pause", json={"version": "v2"})
+    assert r.status_code == 400 and "expected a form" in r.text
+    for before in ("9" * 40, "-1", "abc"):
+        assert client.get(f"/interactions?before={before}").status_code == 200
