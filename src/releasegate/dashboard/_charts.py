@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -97,7 +97,8 @@ def quality_chart(points: Sequence[QualityPoint]) -> Chart | None:
     Returns:
         None without points. Otherwise x is decision time, y the difference in mean
         score (canary minus incumbent); the band spans the lower and upper bound the
-        decision used, the dashed line is the non-inferiority margin.
+        decision used; the dashed line is where the lower bound must rise above to
+        advance, the red line where the upper bound falling below rolls back.
     """
     pts = list(points)
     if not pts:
@@ -105,7 +106,7 @@ def quality_chart(points: Sequence[QualityPoint]) -> Chart | None:
     chart = Chart("Quality difference (canary - incumbent) per decision, with its bounds")
     ys: list[float] = [0.0]
     for p in pts:
-        ys += [v for v in (p.estimate, p.lower, p.upper, p.margin) if v is not None]
+        ys += [v for v in (p.estimate, p.lower, p.upper, p.margin, p.rollback_at) if v is not None]
     lo, hi = min(ys), max(ys)
     pad = (hi - lo) * 0.08 or 0.05
     y = _Scale(lo - pad, hi + pad, _H - _BOTTOM, _TOP)
@@ -127,12 +128,16 @@ def quality_chart(points: Sequence[QualityPoint]) -> Chart | None:
         chart.add("rect", "band", x=xs[0] - 6, y=y(upper[0]), width=12,
                   height=max(1.0, y(lower[0]) - y(upper[0])))  # fmt: skip
     chart.add("line", "zero", x1=_LEFT, x2=_W - _RIGHT, y1=y(0.0), y2=y(0.0))
-    margins = [p.margin for p in pts if p.margin is not None]
-    if margins:
-        m = margins[-1]
-        chart.add("line", "margin", x1=_LEFT, x2=_W - _RIGHT, y1=y(m), y2=y(m))
-        chart.add("text", "tick", f"margin {m:+.3f}", x=_W - _RIGHT - 4, y=y(m) + 14,
-                  anchor="end")  # fmt: skip
+    for value, cls, label in (
+        (_last(p.margin for p in pts), "margin", "advance above"),
+        (_last(p.rollback_at for p in pts), "rollback", "roll back below"),
+    ):
+        if value is None:
+            continue
+        chart.add("line", cls, x1=_LEFT, x2=_W - _RIGHT, y1=y(value), y2=y(value))
+        below = cls == "margin"  # the two labels sit on opposite sides of their lines
+        chart.add("text", f"tick label-{cls}", f"{label} {value:+.3f}", x=_W - _RIGHT - 4,
+                  y=y(value) + (14 if below else -5), anchor="end")  # fmt: skip
     if len(pts) > 1:
         line = " L ".join(f"{xx:.1f} {y(p.estimate):.1f}" for xx, p in zip(xs, pts, strict=True))
         chart.add("path", "estimate", d=f"M {line}")
@@ -144,12 +149,15 @@ def quality_chart(points: Sequence[QualityPoint]) -> Chart | None:
         )
         chart.add("circle", f"point action-{p.action}", title, cx=xx, cy=y(p.estimate), r=4)
     first, last = pts[0].at, pts[-1].at
-    chart.add("text", "tick", f"{first:%m-%d %H:%M}", x=xs[0], y=_H - _BOTTOM + 18, anchor="start")
+    first_anchor = "start" if len(pts) > 1 else "middle"
+    chart.add("text", "tick", f"{first:%m-%d %H:%M}", x=xs[0], y=_H - _BOTTOM + 18,
+              anchor=first_anchor)  # fmt: skip
     if len(pts) > 1:
         chart.add("text", "tick", f"{last:%m-%d %H:%M}", x=xs[-1], y=_H - _BOTTOM + 18,
                   anchor="end")  # fmt: skip
     chart.legend = [("estimate", "estimate"), ("band", "confidence bounds"),
-                    ("margin", "non-inferiority margin")]  # fmt: skip
+                    ("margin", "lower bound must rise above (advance)"),
+                    ("rollback", "upper bound below rolls back")]  # fmt: skip
     return chart
 
 
@@ -179,6 +187,11 @@ def share_chart(points: Sequence[tuple[datetime, float]]) -> Chart | None:
     chart.add("text", "tick", f"{points[-1][0]:%m-%d %H:%M}", x=x(t1), y=h - _BOTTOM + 18,
               anchor="end")  # fmt: skip
     return chart
+
+
+def _last(values: Iterable[float | None]) -> float | None:
+    found = [v for v in values if v is not None]
+    return found[-1] if found else None
 
 
 def _bins(histograms: Mapping[str, Mapping[int, int]], n: int) -> list[tuple[float, float]]:

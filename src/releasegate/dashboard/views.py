@@ -192,7 +192,12 @@ def _check_rows(rows: Mapping[tuple[int, str, str], ArmStats]) -> list[CheckRow]
 
 @dataclass(frozen=True, slots=True)
 class QualityPoint:
-    """The quality difference a decision acted on (canary minus incumbent mean score)."""
+    """The quality difference a decision acted on (canary minus incumbent mean score).
+
+    ``margin`` is where the lower bound must rise above to advance (minus the
+    non-inferiority margin); ``rollback_at`` where the upper bound falling below rolls
+    back (minus the rollback margin).
+    """
 
     at: datetime
     action: str
@@ -200,6 +205,7 @@ class QualityPoint:
     lower: float | None
     upper: float | None
     margin: float | None
+    rollback_at: float | None = None
 
 
 def quality_series(decisions: Sequence[StoredDecision]) -> list[QualityPoint]:
@@ -211,6 +217,7 @@ def quality_series(decisions: Sequence[StoredDecision]) -> list[QualityPoint]:
         if est is None:
             continue
         margin = _num(d.stats.get("quality.margin"))
+        rollback = _num(d.stats.get("quality.rollback_margin"))
         out.append(
             QualityPoint(
                 at=d.decided_at,
@@ -218,7 +225,8 @@ def quality_series(decisions: Sequence[StoredDecision]) -> list[QualityPoint]:
                 estimate=est,
                 lower=_num(d.stats.get("quality.lower")),
                 upper=_num(d.stats.get("quality.upper")),
-                margin=-margin if margin is not None else None,
+                margin=0.0 - margin if margin is not None else None,
+                rollback_at=0.0 - rollback if rollback is not None else None,  # never -0.0
             )
         )
     return out

@@ -115,6 +115,12 @@ class Tab:
         self.page.screenshot(path=str(path), full_page=True)
         return path
 
+    def shot_of(self, selector: str, name: str) -> Path:
+        """Save a screenshot of one element (a chart) as ``NAME.png``."""
+        path = self.shots / f"{name}.png"
+        self.page.locator(selector).screenshot(path=str(path))
+        return path
+
 
 @pytest.fixture
 def tab(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tab]:

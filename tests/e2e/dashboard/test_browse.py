@@ -80,10 +80,13 @@ def test_feature_page_shows_arms_charts_decisions_and_audit(tab: Tab, dashboard:
     audit = page.locator("table.audit").inner_text()
     assert "canary" in audit and "promote" in audit and "new tone" in audit
     tab.shot("feature-support-chat")  # with the latest decision open
+    for chart in ("quality-chart", "share-chart", "latency-chart"):
+        tab.shot_of(f"#{chart}", f"chart-{chart}")
     page.goto(dashboard.url + "/features/search")
     assert "rollback" in page.get_by_role("alert").inner_text()
     assert "releasegate-canary" in page.locator("table.audit").inner_text()
     tab.shot("feature-search")
+    tab.shot_of("#quality-chart", "chart-quality-one-decision")
     page.goto(dashboard.url + "/features/summarize")  # no canary ever: no charts, no error
     assert page.locator("#quality-chart").count() == 0
     assert "better summaries" in page.locator("table.audit").inner_text()

@@ -12,7 +12,7 @@ T = datetime(2030, 1, 1, tzinfo=UTC)
 
 
 def _pt(i: int, est: float, lo: float | None, up: float | None) -> QualityPoint:
-    return QualityPoint(T + timedelta(minutes=i), "continue", est, lo, up, -0.02)
+    return QualityPoint(T + timedelta(minutes=i), "continue", est, lo, up, -0.02, -0.05)
 
 
 def test_quality_chart_draws_a_point_per_decision_a_band_and_the_margin() -> None:
@@ -22,6 +22,9 @@ def test_quality_chart_draws_a_point_per_decision_a_band_and_the_margin() -> Non
     assert kinds.count(("circle", "point action-continue")) == 2
     assert ("path", "band") in kinds and ("path", "estimate") in kinds
     assert ("line", "margin") in kinds and ("line", "zero") in kinds
+    assert ("line", "rollback") in kinds
+    labels = [s.text for s in chart.shapes if s.kind == "text"]
+    assert "advance above -0.020" in labels and "roll back below -0.050" in labels
     # y grows downwards: the band's upper bound is drawn above the estimate
     points = [s for s in chart.shapes if s.kind == "circle"]
     assert "+0.0100" in points[0].text and "lower -0.0800" in points[0].text
