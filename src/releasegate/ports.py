@@ -398,6 +398,28 @@ class InteractionRepository(ABC):
             How many interactions were deleted (``limit`` means: call again).
         """
 
+    @abstractmethod
+    def page(
+        self,
+        *,
+        feature: str | None = None,
+        version: str | None = None,
+        errors: bool = False,
+        fallbacks: bool = False,
+        before_id: int | None = None,
+        limit: int = 50,
+    ) -> list[Interaction]:
+        """One page of interactions, newest (highest id) first: keyset pagination.
+
+        Args:
+            feature: Only this feature's interactions.
+            version: Only those assigned to this version.
+            errors: Only failed requests (an error was recorded).
+            fallbacks: Only requests a fallback answered.
+            before_id: Only ids below this one (the last id of the previous page).
+            limit: At most this many rows.
+        """
+
 
 class FeedbackRepository(ABC):
     """User feedback, joined to interactions (possibly later than it was written)."""

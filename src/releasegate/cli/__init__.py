@@ -33,6 +33,7 @@ _COMMANDS: dict[str, str] = {
     "serve": "serve",
     "worker": "worker",
     "online": "online",
+    "dashboard": "dashboard",
 }
 
 

@@ -255,6 +255,28 @@ class _Interactions(InteractionRepository):
             self.data.interactions.pop(iid or 0, None)
         return len(old)
 
+    def page(
+        self,
+        *,
+        feature: str | None = None,
+        version: str | None = None,
+        errors: bool = False,
+        fallbacks: bool = False,
+        before_id: int | None = None,
+        limit: int = 50,
+    ) -> list[Interaction]:
+        found = [
+            i
+            for i in self.data.interactions.values()
+            if (feature is None or i.feature == feature)
+            and (version is None or i.version == version)
+            and (not errors or i.error is not None)
+            and (not fallbacks or i.fallback_depth > 0)
+            and (before_id is None or (i.id or 0) < before_id)
+        ]
+        found.sort(key=lambda i: i.id or 0, reverse=True)
+        return [copy.deepcopy(i) for i in found[: max(0, limit)]]
+
 
 class _Scores(ScoreRepository):
     def __init__(self, data: MemoryData) -> None:

@@ -225,6 +225,30 @@ class SqlInteractionRepository(InteractionRepository):
         self.conn.execute(sa.delete(interactions).where(interactions.c.id.in_(ids)))
         return len(ids)
 
+    def page(
+        self,
+        *,
+        feature: str | None = None,
+        version: str | None = None,
+        errors: bool = False,
+        fallbacks: bool = False,
+        before_id: int | None = None,
+        limit: int = 50,
+    ) -> list[Interaction]:
+        c = interactions.c
+        query = sa.select(interactions).order_by(c.id.desc()).limit(max(0, limit))
+        if feature is not None:
+            query = query.where(c.feature == feature)
+        if version is not None:
+            query = query.where(c.version == version)
+        if errors:
+            query = query.where(c.error.is_not(None))
+        if fallbacks:
+            query = query.where(c.fallback_depth > 0)
+        if before_id is not None:
+            query = query.where(c.id < before_id)
+        return [self._row(r) for r in self.conn.execute(query).mappings()]
+
 
 class SqlFeedbackRepository(FeedbackRepository):
     """The ``feedback`` table, read joined to ``interactions`` for the served version."""
