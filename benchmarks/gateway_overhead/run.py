@@ -207,8 +207,9 @@ def main() -> None:
             )
             targets.append(("bare proxy", f"http://127.0.0.1:{port}/v1/chat/completions", pid))
             for label, flag in (
-                ("releasegate (recording on)", []),
-                ("releasegate (recording off)", ["--no-record"]),
+                ("releasegate (recording to the store)", []),
+                ("releasegate (recording in memory)", ["--recorder", "memory"]),
+                ("releasegate (recording off)", ["--recorder", "none"]),
             ):
                 port = free_port()
                 pid = start(

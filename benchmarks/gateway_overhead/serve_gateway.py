@@ -1,7 +1,11 @@
 """Run the releasegate gateway for the benchmark: one worker, a chosen recorder.
 
     python -m benchmarks.gateway_overhead.serve_gateway --config DIR/releasegate.yaml \
-        --db sqlite:///DIR/rg.sqlite --port 18030 [--no-record]
+        --db sqlite:///DIR/rg.sqlite --port 18030 [--recorder store|memory|none]
+
+``store`` (the default, what ``releasegate serve --gateway`` does): every record is
+written to the database by the background writer; ``memory``: kept in a bounded
+in-memory buffer; ``none``: dropped.
 """
 
 from __future__ import annotations
@@ -29,10 +33,10 @@ def main() -> None:
     ap.add_argument("--config", required=True)
     ap.add_argument("--db", required=True)
     ap.add_argument("--port", type=int, required=True)
-    ap.add_argument("--no-record", action="store_true")
+    ap.add_argument("--recorder", choices=("store", "memory", "none"), default="store")
     args = ap.parse_args()
-    recorder = NullRecorder() if args.no_record else MemoryRecorder(capacity=10_000)
-    app = build_gateway(args.config, args.db, recorder=recorder)
+    recorders = {"store": None, "memory": MemoryRecorder(capacity=10_000), "none": NullRecorder()}
+    app = build_gateway(args.config, args.db, recorder=recorders[args.recorder])
     config = uvicorn.Config(
         app, port=args.port, http=stamped_protocol(), log_level="warning", access_log=False
     )
