@@ -80,13 +80,15 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
 
 
 @contextmanager
-def serve_api(database_url: str, workdir: Path, *, port: int | None = None) -> Iterator[str]:
+def serve_api(
+    database_url: str, workdir: Path, *, port: int | None = None, extra: tuple[str, ...] = ()
+) -> Iterator[str]:
     """``releasegate api serve`` on ``port`` (default: a free one); yields its base URL."""
     port = port or free_port()
     log = workdir / "server.log"
     with log.open("wb") as sink:
         proc = subprocess.Popen(
-            [*CLI, "api", "serve", "--port", str(port), "--db", database_url],
+            [*CLI, "api", "serve", "--port", str(port), "--db", database_url, *extra],
             stdout=sink,
             stderr=subprocess.STDOUT,
             cwd=workdir,
