@@ -89,7 +89,7 @@ def test_a_full_buffer_drops_the_oldest_and_counts_them(sqlite_url: str, tmp_pat
         f"http://127.0.0.1:{port}",
         token,
         max_buffer=5,
-        batch_size=5,
+        batch_size=100,  # never a full batch: nothing leaves the buffer before flush()
         flush_interval_s=3600,
         attempts=2,
         backoff_s=0.01,
