@@ -39,7 +39,7 @@ def quality(c: ArmStats, i: ArmStats, p: CanaryPolicy) -> Signal:
     """Difference in mean score: roll back when shown worse, advance when non-inferior."""
     sig = Signal("quality", "no data", stats={"n_canary": c.scored, "n_incumbent": i.scored})
     if c.scored < 2 or i.scored < 2:
-        sig.reason = "There are not yet scored requests in both arms."
+        sig.reason = "Waiting for scored requests: each arm needs at least two."
         return sig
     ca, ia = (c.scored, c.score_sum, c.score_sumsq), (i.scored, i.score_sum, i.score_sumsq)
     a_rb, a_ni = p.alpha_for("quality"), p.alpha
@@ -99,7 +99,7 @@ def events(name: str, c: ArmStats, i: ArmStats, p: CanaryPolicy) -> Signal:
         sig.state = "off"
         return sig
     if n == 0 or nc == 0:
-        sig.reason = f"No {name} data in both arms yet."
+        sig.reason = f"Waiting for {name} data: one arm has none yet."
         return sig
     sig = _share_test(sig, what, k, kc, n, nc, alpha, p)
     if name == "errors" and sig.state == "pass" and p.error_margin is not None:
@@ -115,7 +115,7 @@ def events(name: str, c: ArmStats, i: ArmStats, p: CanaryPolicy) -> Signal:
             sig.state = "inconclusive"
             sig.reason += (
                 f" Not yet shown within {_pct(p.error_margin)} of the incumbent's "
-                f"(upper bound of the difference {_pct(b.upper)})."
+                f"(upper bound of the difference {_pct(min(b.upper, 1.0))})."
             )
     return sig
 
@@ -158,7 +158,7 @@ def latency(c: ArmStats, i: ArmStats, p: CanaryPolicy) -> Signal:
         return sig
     p95_i, p95_c = i.latency_quantile(0.95), c.latency_quantile(0.95)
     if p95_i is None or p95_c is None:
-        sig.reason = "No latency data in both arms yet."
+        sig.reason = "Waiting for latency data: one arm has none yet."
         return sig
     cut = p95_i * (1.0 + p.latency_tolerance)
     sig.stats.update(p95_canary_ms=p95_c, p95_incumbent_ms=p95_i, slow_above_ms=cut)
@@ -209,7 +209,7 @@ def cost(c: ArmStats, i: ArmStats, p: CanaryPolicy) -> Signal:
     if share is None:
         return sig
     if c.cost_n < 2 or i.cost_n < 2 or i.cost_sum <= 0:
-        sig.state, sig.reason = "no data", "No cost data in both arms yet."
+        sig.state, sig.reason = "no data", "Waiting for cost data: one arm has none yet."
         return sig
     b = diff_bound(
         (c.cost_n, c.cost_sum, c.cost_sumsq), (i.cost_n, i.cost_sum, i.cost_sumsq),

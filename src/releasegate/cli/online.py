@@ -47,7 +47,9 @@ def status_command(
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="Config file (for online.queue) [none]"),
+        typer.Option(
+            "--config", "-c", help="Config file (for online.queue) [./releasegate.yaml if present]"
+        ),
     ] = None,
     db: Db = None,
 ) -> None:
@@ -62,12 +64,12 @@ def status_command(
             now = utcnow()
             with uow:
                 counts = uow.scores.counts(now)
-        location, online = queue, None
-        if config is not None:
-            from releasegate.bootstrap.online import queue_location
-            from releasegate.project import load_project
+        from releasegate.bootstrap import project_online
+        from releasegate.bootstrap.online import queue_location
 
-            online = load_project(config).config.online
+        location = queue
+        online = project_online(config)  # --config, else ./releasegate.yaml if present
+        if online is not None:
             location = queue_location(online, database.url, queue)
         pending = None
         if location is not None:
@@ -99,4 +101,17 @@ def status_command(
     if counts.backlog and not counts.scored_last_minute:
         out_console.print(
             plain("note: nothing was scored in the last minute; is `releasegate worker` running?")
+        )
+    if online is not None and not online.features:
+        out_console.print(
+            plain(
+                "note: no feature has online checks (online.features in releasegate.yaml): "
+                "nothing recorded is scored"
+            )
+        )
+    elif online is None and not counts.scored_total:
+        out_console.print(
+            plain(
+                "note: no releasegate.yaml here (or --config): which features are scored is unknown"
+            )
         )
