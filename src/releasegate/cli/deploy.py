@@ -385,9 +385,21 @@ def _move(entry: AuditEntry) -> str:
     return move
 
 
+def _reason(e: AuditEntry) -> str:
+    """The reason cell: the reason, and any override kept in the evidence."""
+    parts = [e.reason] if e.reason else []
+    override = e.evidence.get("readiness_override")
+    if isinstance(override, dict) and override.get("reason"):
+        missing = len(override.get("missing") or [])
+        parts.append(f"override ({missing} missing): {override['reason']}")
+    if e.evidence.get("override_reason"):
+        parts.append(f"override: {e.evidence['override_reason']}")
+    return "; ".join(parts)
+
+
 def _history_rows(entries: list[AuditEntry]) -> list[list[str]]:
     return [
-        [e.at.strftime("%F %T"), e.actor, e.action, e.version or "", _move(e), e.reason]
+        [e.at.strftime("%F %T"), e.actor, e.action, e.version or "", _move(e), _reason(e)]
         for e in entries
     ]
 

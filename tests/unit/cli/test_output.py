@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -51,3 +52,23 @@ def test_history_shows_control_characters_as_escapes(stored: str, shown: str) ->
     out = buf.getvalue()
     assert "\x1b" not in out and "\r" not in out and "\u202e" not in out
     assert out.count(shown) == 2
+
+
+@pytest.mark.parametrize(
+    ("reason", "evidence", "expected"),
+    [
+        ("", {}, ""),
+        ("weekly rollout", {}, "weekly rollout"),
+        (
+            "",
+            {"readiness_override": {"reason": "hotfix", "missing": ["a", "b"]}},
+            "override (2 missing): hotfix",
+        ),
+        ("ship it", {"override_reason": "known flake"}, "ship it; override: known flake"),
+    ],
+)
+def test_history_shows_override_reasons(
+    reason: str, evidence: dict[str, Any], expected: str
+) -> None:
+    entry = AuditEntry(feature="f", action="canary", actor="a", reason=reason, evidence=evidence)
+    assert _history_rows([entry])[0][5] == expected
