@@ -166,24 +166,23 @@ async def test_async_sdk_stream_with_usage(gateway: Running) -> None:
         max_retries=0,
         default_headers={"X-Releasegate-Unit": "u-async"},
     )
-    stream = await aclient.chat.completions.create(
-        model="chat",
-        messages=[{"role": "user", "content": "stream me please"}],
-        stream=True,
-        stream_options={"include_usage": True},
-    )
     text, usage = "", None
-    async for chunk in stream:
-        if chunk.choices:
-            text += chunk.choices[0].delta.content or ""
-        else:
-            usage = chunk.usage
-    assert (
-        text in ("Q: stream me please", "stream me please!")
-        and usage is not None
-        and usage.total_tokens > 0
-    )
-    await aclient.close()
+    try:
+        stream = await aclient.chat.completions.create(
+            model="chat",
+            messages=[{"role": "user", "content": "stream me please"}],
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        async for chunk in stream:
+            if chunk.choices:
+                text += chunk.choices[0].delta.content or ""
+            else:
+                usage = chunk.usage
+    finally:
+        await aclient.close()  # closed even when the stream fails: no leak into later tests
+    assert text in ("Q: stream me please", "stream me please!"), text
+    assert usage is not None and usage.total_tokens > 0
 
 
 def test_streamed_tool_calls_keep_ids_and_names(gateway: Running) -> None:
