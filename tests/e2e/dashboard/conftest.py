@@ -84,8 +84,11 @@ def dashboard(seeded: Store, tmp_path: Path) -> Iterator[Dashboard]:
         proc.wait(timeout=30)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    """Chromium for the dashboard tests. Package scope, not session: Playwright's sync
+    API keeps an event loop running in this thread while it is open, which would break
+    every asyncio test that runs after these ones."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
