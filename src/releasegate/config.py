@@ -402,7 +402,3 @@ class ProjectConfig(_Strict):
                     f"(known: {', '.join(sorted(self.providers)) or 'none'})"
                 )
         return self
-
-    def online_features(self) -> list[str]:
-        """Features whose production traffic has online checks configured."""
-        return sorted(name for name, cfg in self.online.features.items() if cfg.checks)

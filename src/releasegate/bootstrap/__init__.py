@@ -210,11 +210,14 @@ def online_checks_of(config: str | Path | None = None) -> OnlineChecks:
         UsageError: ``config`` was given and holds no config file.
         ConfigError: the config file is invalid.
     """
-    from releasegate.project import CONFIG_NAMES, load_project
+    return online_checks_from(project_online(config))
 
-    if config is None and not any(Path(name).is_file() for name in CONFIG_NAMES):
+
+def online_checks_from(online: OnlineConfig | None) -> OnlineChecks:
+    """The readiness lookup of an already loaded ``online:`` section (None: unknown)."""
+    if online is None:
         return lambda feature: None
-    features = set(load_project(config).config.online_features())
+    features = {name for name, cfg in online.features.items() if cfg.checks}
     return lambda feature: feature in features
 
 

@@ -63,11 +63,11 @@ def api_serve(
     against the project config's online checks (run it in the project, or --config).
     """
     from releasegate.api.app import create_api
-    from releasegate.bootstrap import ControlPlaneParts, online_checks_of, project_online
+    from releasegate.bootstrap import ControlPlaneParts, online_checks_from, project_online
     from releasegate.bootstrap.online import recording_hooks
 
-    checks = online_checks_of(config)
-    online = project_online(config)
+    online = project_online(config)  # the project is read once for both uses
+    checks = online_checks_from(online)
     database = open_db(db)
     try:
         url = http_url(host, port)
