@@ -118,3 +118,17 @@ def test_nightly_workflow_is_scheduled(project: Path) -> None:
     on = workflow.get("on", workflow.get(True))
     assert on["schedule"][0]["cron"]
     assert "workflow_dispatch" in on
+
+
+@pytest.mark.parametrize("flags", [[], ["--local"]], ids=["hosted", "local"])
+def test_scaffolded_project_is_ready_for_a_first_canary(tmp_path: Path, flags: list[str]) -> None:
+    """The prompt's feature has online checks, so a canary is not refused for lacking
+    them, and every scaffolded check builds."""
+    from releasegate.bootstrap import online_checks_of
+    from releasegate.project import load_project
+
+    assert _run(["init", "p", *flags], tmp_path).returncode == 0
+    ready = online_checks_of(tmp_path / "p")
+    prompts = load_project(tmp_path / "p").prompts()
+    assert list(prompts) and all(ready(name) for name in prompts)
+    assert ready("some-other-feature") is False
