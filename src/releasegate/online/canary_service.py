@@ -13,8 +13,10 @@ and applies it through the control-plane services, audited with those numbers:
 - ``promote``: after the last stage, the canary becomes the active version;
 - ``hold`` and ``alert``: nothing moves; the alert webhooks are told.
 
-A decision that changes nothing since the previous one (same action, same first reason)
-is stored but not re-sent to the webhooks.
+A decision that says what the previous one said (same action from the same signal
+states; its numbers may have moved) is stored but not re-sent to the webhooks. An analysis that finds no new evidence at all
+(same stage, action, reasons, numbers and signals as the stored decision, and nothing to
+apply) stores nothing and returns the standing decision.
 """
 
 from __future__ import annotations
@@ -293,6 +295,8 @@ class CanaryService:
             stats={**_clean(decision.stats), "canary.started_at": started.isoformat()},
             signals=dict(decision.signals),
         )
+        if previous and _repeats(stored, previous[0]):
+            return previous[0]  # no new evidence: the stored decision still stands
         stored.applied = self._apply(canary, stored) if self.apply else "dry-run"
         with self.uow:
             self.uow.decisions.add(stored)
@@ -383,7 +387,35 @@ class CanaryService:
         if not previous:
             return True
         last = previous[0]
-        return (last.action, last.reasons[:1]) != (d.action, d.reasons[:1])
+        # the reasons carry the latest numbers, so they change with every analysis: a
+        # repeat is the same action from the same signal states
+        return (last.action, last.signals, last.applied) != (d.action, d.signals, d.applied)
+
+
+#: Decisions whose application changes nothing (advance only while it awaits approval).
+_STANDING = frozenset({"continue", "hold", "alert"})
+
+
+def _repeats(new: StoredDecision, last: StoredDecision) -> bool:
+    """True when ``new`` says exactly what ``last`` said (same stage, action, reasons,
+    signals and numbers but the time elapsed) and applying it would change nothing: two analyses with no
+    new evidence between them (a periodic one meeting one run after new scores)."""
+    if new.action not in _STANDING and not (
+        new.action == "advance" and last.applied == "awaiting approval"
+    ):
+        return False
+    return (new.stage, new.action, new.reasons, _evidence(new.stats), new.signals) == (
+        last.stage,
+        last.action,
+        tuple(last.reasons),
+        _evidence(last.stats),
+        last.signals,
+    )
+
+
+def _evidence(stats: Mapping[str, Any]) -> dict[str, Any]:
+    """The numbers without the clock's (time elapsed moves between any two analyses)."""
+    return {k: v for k, v in stats.items() if not k.endswith("elapsed_s")}
 
 
 def _default_policy(deployment: Deployment) -> CanaryPolicy:

@@ -12,7 +12,7 @@ from releasegate.control.deployments import DeploymentService
 from releasegate.control.router import Router
 from releasegate.deploy.plans import RolloutPlan, Stage
 from releasegate.deploy.status import Status
-from releasegate.online.canary_service import ACTOR
+from releasegate.online.canary_service import ACTOR, arm_totals
 from releasegate.store.database import Database
 from tests.integration.online._worker import (
     Stack,
@@ -79,10 +79,30 @@ def _decisions(svc: DeploymentService, database: Database) -> list[tuple[str, in
     return [(d.action, d.stage, d.applied) for d in reversed(found)]
 
 
-def _more_decisions(svc: DeploymentService, database: Database, n: int) -> Callable[[], bool]:
-    return lambda: (
-        len(_decisions(svc, database)) > n or svc.get("chat", "v2").status is Status.ACTIVE
-    )
+def _analysed_every_score(
+    svc: DeploymentService, database: Database, seen: int
+) -> Callable[[], bool]:
+    """True once a decision newer than the first ``seen`` counted every scored request
+    (an analysis finding no new evidence stores nothing, so counting analyses is not
+    possible), or the canary was promoted."""
+
+    def check() -> bool:
+        dep = svc.get("chat", "v2")
+        if dep.status is Status.ACTIVE:
+            return True
+        uow = database.uow(write=False)
+        with uow:
+            totals = arm_totals(uow.arm_stats.for_deployment(dep.id or 0))
+            found = uow.decisions.for_deployment(dep.id or 0, limit=1)
+        if len(_decisions(svc, database)) <= seen or not found:
+            return False
+        stats = found[0].stats
+        return (stats.get("quality.n_canary"), stats.get("quality.n_incumbent")) == (
+            totals["canary"].scored,
+            totals["incumbent"].scored,
+        )
+
+    return check
 
 
 def test_a_worse_canary_is_rolled_back_by_the_worker(database_url: str, tmp_path: Path) -> None:
@@ -120,8 +140,7 @@ def test_an_equal_canary_goes_through_every_stage_and_is_promoted(
             seen = len(_decisions(svc, database))
             _traffic(stack, database, 200, round_, worse=False)
             wait_for("the scores", lambda: _backlog(database) == 0, log=log)
-            # two analyses later, one has seen every score of this round
-            wait_for("an analysis of them", _more_decisions(svc, database, seen + 1), log=log)
+            wait_for("an analysis of them", _analysed_every_score(svc, database, seen), log=log)
         assert svc.get("chat", "v2").status is Status.ACTIVE, _decisions(svc, database)
     assert svc.get("chat", "v1").status is Status.SUPERSEDED
     moves = [

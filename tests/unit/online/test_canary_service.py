@@ -231,11 +231,64 @@ def test_the_same_hold_is_sent_once(
     cs.policy_for = lambda d: CanaryPolicy(modes={"quality": "pause"})
     feed(svc, cs, 1500, can_mean=0.55)
     first = cs.analyze("chat")
+    feed(svc, cs, 300, can_mean=0.55, seed=2)  # new evidence, same verdict
     second = cs.analyze("chat")
     assert first is not None and second is not None
     assert first.action == second.action == "hold"
     assert len(hook.bodies) == 1
     assert len(cs.status("chat").decisions) == 2
+
+
+@pytest.mark.parametrize(
+    ("n_canary", "can_mean", "modes", "action"),
+    [
+        (5, 0.8, {}, "continue"),  # too little data
+        (150, 0.8, {}, "continue"),  # below the stage's minimum
+        (1500, 0.55, {"quality": "pause"}, "hold"),
+    ],
+)
+def test_an_analysis_without_new_evidence_stores_no_second_decision(
+    world: tuple[DeploymentService, CanaryService],
+    n_canary: int,
+    can_mean: float,
+    modes: dict[str, str],
+    action: str,
+) -> None:
+    """A periodic analysis meeting one run after new scores decides the same thing from
+    the same numbers: the standing decision is returned, not stored twice."""
+    svc, cs = world
+    cs.policy_for = lambda d: CanaryPolicy(modes=modes)  # type: ignore[arg-type]
+    feed(svc, cs, n_canary, can_mean=can_mean)
+    first = cs.analyze("chat")
+    again = [cs.analyze("chat") for _ in range(3)]
+    assert first is not None and first.action == action
+    assert all(d == first for d in again)
+    assert len(cs.status("chat").decisions) == 1
+    feed(svc, cs, 20, can_mean=can_mean, seed=9)  # new evidence: a new decision
+    assert cs.analyze("chat") != first
+    assert len(cs.status("chat").decisions) == 2
+
+
+def test_an_advance_awaiting_approval_is_not_stored_again(hook: Hook) -> None:
+    uow = InMemoryUnitOfWork()
+    svc = DeploymentService(uow)
+    for v in ("v1", "v2"):
+        svc.register("chat", v, prompt=f"chat@{v}", model="m-1", actor="t")
+        svc.approve("chat", v, actor="t")
+    svc.promote("chat", "v1", actor="t")
+    plan = RolloutPlan(stages=(Stage(share=0.2), Stage(share=1.0, manual_approval=True)))
+    svc.canary("chat", "v2", actor="t", plan=plan)
+    cs = CanaryService(uow, svc)
+    for seed in range(20):
+        feed(svc, cs, 500, seed=seed)
+        d = cs.analyze("chat")
+        assert d is not None
+        if d.action == "advance":
+            break
+    assert d.applied == "awaiting approval"
+    stored = len(cs.status("chat", limit=100).decisions)
+    assert cs.analyze("chat") == d
+    assert len(cs.status("chat", limit=100).decisions) == stored
 
 
 def test_a_failing_webhook_never_breaks_the_decision(
