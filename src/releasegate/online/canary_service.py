@@ -14,9 +14,10 @@ and applies it through the control-plane services, audited with those numbers:
 - ``hold`` and ``alert``: nothing moves; the alert webhooks are told.
 
 A decision that says what the previous one said (same action from the same signal
-states; its numbers may have moved) is stored but not re-sent to the webhooks. An analysis that finds no new evidence at all
-(same stage, action, reasons, numbers and signals as the stored decision, and nothing to
-apply) stores nothing and returns the standing decision.
+states; its numbers may have moved) is stored but not re-sent to the webhooks. An
+analysis that finds no new evidence at all (same stage, action, reasons, numbers and
+signals as the stored decision, and nothing to apply) stores nothing and returns the
+standing decision.
 """
 
 from __future__ import annotations
@@ -398,8 +399,9 @@ _STANDING = frozenset({"continue", "hold", "alert"})
 
 def _repeats(new: StoredDecision, last: StoredDecision) -> bool:
     """True when ``new`` says exactly what ``last`` said (same stage, action, reasons,
-    signals and numbers but the time elapsed) and applying it would change nothing: two analyses with no
-    new evidence between them (a periodic one meeting one run after new scores)."""
+    signals and numbers but the time elapsed) and applying it would change nothing:
+    two analyses with no new evidence between them (a periodic one meeting one run
+    after new scores)."""
     if new.action not in _STANDING and not (
         new.action == "advance" and last.applied == "awaiting approval"
     ):
