@@ -129,6 +129,9 @@ class TokenBudgets:
             metrics.budget_rejections.labels(
                 call.feature or "", call.assigned_version or "", outcome.reason
             ).inc()
+            # A refusal is not the version's doing: recorded without an arm, the canary
+            # statistics leave it out (its version still names what would have served).
+            call.arm = None
         return outcome
 
     async def _admit(
