@@ -180,6 +180,9 @@ class TokenBudgets:
         limit = p.limit(tenant)
         if limit is None or self.store is None:
             return Ticket(body, prompt, None)
+        n = body.get("n")
+        if isinstance(n, int) and not isinstance(n, bool) and n > 1:
+            completion *= n  # every choice may use max_tokens
         need = prompt + completion
         if need > limit:
             return Refusal(
@@ -190,7 +193,7 @@ class TokenBudgets:
                 "invalid_request_error",
                 "request_over_budget",
                 "over_budget",
-                param="max_tokens",
+                param=asked[0] if asked else None,
             )
         try:
             held = await self.store.reserve(tenant, need, limit)

@@ -175,7 +175,13 @@ async def test_truncate_lowers_max_tokens_to_the_cap(
 
 @pytest.mark.parametrize(
     ("asked", "reserved"),
-    [({"max_tokens": 30}, 10 + 30), ({}, 10 + 64), ({"max_tokens": "lots"}, 10 + 64)],
+    [
+        ({"max_tokens": 30}, 10 + 30),
+        ({}, 10 + 64),
+        ({"max_tokens": "lots"}, 10 + 64),
+        ({"max_completion_tokens": 30, "n": 3}, 10 + 90),  # each choice may use it
+        ({"n": 2}, 10 + 128),
+    ],
 )
 async def test_reservation_is_prompt_plus_max_tokens_or_the_default(
     asked: dict[str, Any], reserved: int
@@ -283,3 +289,46 @@ async def test_fail_closed_or_open(fail_open: bool) -> None:
         assert isinstance(outcome, Refusal)
         assert (outcome.status, outcome.code) == (503, "budget_store_unavailable")
         assert "budget store is unreachable" in outcome.message
+
+
+# -- from the config ----------------------------------------------------------------------
+
+
+def test_budgets_from_config() -> None:
+    from releasegate.config import ProjectConfig
+    from releasegate.gateway._build import budgets_from_config
+
+    assert budgets_from_config(ProjectConfig()) is None  # nothing set: no per-request cost
+    caps = budgets_from_config(
+        ProjectConfig.model_validate({"gateway": {"budgets": {"max_tokens": 9}}})
+    )
+    assert caps is not None and caps.store is None and caps.policy.max_tokens == 9
+    local = budgets_from_config(
+        ProjectConfig.model_validate({"gateway": {"budgets": {"tenants": {"acme": 5}}}})
+    )
+    assert local is not None and isinstance(local.store, LocalBudgetStore)
+    shared = budgets_from_config(
+        ProjectConfig.model_validate(
+            {
+                "gateway": {
+                    "redis_url": "redis://127.0.0.1:1/0",
+                    "budgets": {"tokens_per_window": 5, "key_prefix": "p:", "window_s": 120},
+                }
+            }
+        )
+    )
+    assert shared is not None and isinstance(shared.store, RedisBudgetStore)
+    assert shared.store.prefix == "p:2000:"  # 120 s in 60 buckets of 2000 ms
+
+
+@pytest.mark.parametrize(
+    "budgets",
+    [{"tenants": {"a": 0}}, {"window_s": 0.5}, {"on_exceed": "drop"}, {"unknown": 1}],
+)
+def test_config_rejects_bad_budgets(budgets: dict[str, Any]) -> None:
+    from pydantic import ValidationError
+
+    from releasegate.config import ProjectConfig
+
+    with pytest.raises(ValidationError):
+        ProjectConfig.model_validate({"gateway": {"budgets": budgets}})
