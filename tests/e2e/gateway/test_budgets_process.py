@@ -158,18 +158,18 @@ def test_one_process_admits_exactly_the_budget(project: Project) -> None:
         check_race(responses)
         assert rejections(url, "tenant_budget") == 40
         # Another tenant has its own budget ...
-        ok = openai.OpenAI(base_url=url + "/v1", api_key="x", max_retries=0)
-        ok.chat.completions.create(
-            model="chat",
-            messages=[{"role": "user", "content": "hello"}],
-            max_tokens=10,
-            extra_headers={"X-Releasegate-Tenant": "someone-else"},
-        )
-        # ... and a request above the per-request cap is refused, naming it.
-        with pytest.raises(openai.BadRequestError) as info:
-            ok.chat.completions.create(
-                model="chat", messages=[{"role": "user", "content": "hello"}], max_tokens=201
+        with openai.OpenAI(base_url=url + "/v1", api_key="x", max_retries=0) as sdk:
+            sdk.chat.completions.create(
+                model="chat",
+                messages=[{"role": "user", "content": "hello"}],
+                max_tokens=10,
+                extra_headers={"X-Releasegate-Tenant": "someone-else"},
             )
+            # ... and a request above the per-request cap is refused, naming it.
+            with pytest.raises(openai.BadRequestError) as info:
+                sdk.chat.completions.create(
+                    model="chat", messages=[{"role": "user", "content": "hello"}], max_tokens=201
+                )
         error = info.value.response.json()["error"]
         assert error["code"] == "max_tokens_over_limit" and error["param"] == "max_tokens"
         assert "201" in error["message"] and "200" in error["message"]
