@@ -207,23 +207,17 @@ def test_two_processes_sharing_redis_admit_exactly_the_budget(
 
 
 def test_redis_unreachable_fails_closed(project: Project) -> None:
-    with socket_closed() as port:
-        config = {"redis_url": f"redis://127.0.0.1:{port}/0", "budgets": BUDGETS}
-        with gateway(project, "down", config) as url:
-            reply = httpx.post(
-                url + "/v1/chat/completions",
-                json={"model": "chat", "messages": [{"role": "user", "content": "hi"}]},
-                timeout=30,
-            )
-            assert reply.status_code == 503, reply.text
-            error = reply.json()["error"]
-            assert error["code"] == "budget_store_unavailable"
-            assert "budget store is unreachable" in error["message"]
-            assert rejections(url, "store_unavailable") == 1
-            assert httpx.get(url + "/readyz").status_code == 200
-
-
-@contextmanager
-def socket_closed() -> Iterator[int]:
-    """A port on 127.0.0.1 that nothing listens on."""
-    yield free_port()
+    port = free_port()  # nothing listens there
+    config = {"redis_url": f"redis://127.0.0.1:{port}/0", "budgets": BUDGETS}
+    with gateway(project, "down", config) as url:
+        reply = httpx.post(
+            url + "/v1/chat/completions",
+            json={"model": "chat", "messages": [{"role": "user", "content": "hi"}]},
+            timeout=30,
+        )
+        assert reply.status_code == 503, reply.text
+        error = reply.json()["error"]
+        assert error["code"] == "budget_store_unavailable"
+        assert "budget store is unreachable" in error["message"]
+        assert rejections(url, "store_unavailable") == 1
+        assert httpx.get(url + "/readyz").status_code == 200
