@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from releasegate.config import (
     BreakerConfig,
+    BudgetsConfig,
     CacheConfig,
     FallbackConfig,
     GateConfig,
@@ -88,6 +89,7 @@ CONFIG_MODELS: list[type[BaseModel]] = [
     GatewayConfig,
     FallbackConfig,
     BreakerConfig,
+    BudgetsConfig,
 ]
 
 

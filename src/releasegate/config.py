@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 __all__ = [
     "BreakerConfig",
+    "BudgetsConfig",
     "CacheConfig",
     "FallbackConfig",
     "FeatureScoring",
@@ -319,6 +320,55 @@ class BreakerConfig(_Strict):
     )
 
 
+class BudgetsConfig(_Strict):
+    """Token caps per request and token budgets per tenant (gateway.md, Token budgets)."""
+
+    max_tokens: int | None = Field(
+        default=None, ge=1, description="Largest max_tokens a request may ask for (none: no cap)"
+    )
+    max_prompt_tokens: int | None = Field(
+        default=None,
+        ge=1,
+        description="Largest estimated prompt, tokens (4 characters a token); above it: 400",
+    )
+    on_exceed: Literal["reject", "truncate"] = Field(
+        default="reject",
+        description="A request above max_tokens: `reject` (400) or `truncate` (lowered to it)",
+    )
+    tokens_per_window: int | None = Field(
+        default=None, ge=1, description="Every tenant's token budget per window (none: unlimited)"
+    )
+    tenants: dict[str, int] = Field(
+        default_factory=dict, description="Budgets of named tenants (override tokens_per_window)"
+    )
+    window_s: float = Field(default=60.0, ge=1, description="Sliding window of a budget, seconds")
+    default_max_tokens: int = Field(
+        default=1024, ge=1, description="Completion tokens reserved when a request names no limit"
+    )
+    tenant_header: str | None = Field(
+        default="X-Releasegate-Tenant",
+        description="Header naming the tenant; without it the feature is the tenant",
+    )
+    fail_open: bool = Field(
+        default=False,
+        description="Admit requests unbudgeted while Redis is unreachable (default: 503)",
+    )
+    key_prefix: str = Field(
+        default="releasegate:budget:", description="Prefix of the budget keys in Redis"
+    )
+    store_timeout_s: float = Field(
+        default=0.5, gt=0, description="Connect and read timeout of one Redis call, seconds"
+    )
+
+    @field_validator("tenants")
+    @classmethod
+    def _positive(cls, v: dict[str, int]) -> dict[str, int]:
+        for name, tokens in v.items():
+            if tokens < 1:
+                raise ValueError(f"tenants.{name}: a budget must be >= 1 token")
+        return v
+
+
 class GatewayConfig(_Strict):
     """The OpenAI-compatible gateway (``releasegate serve --gateway``)."""
 
@@ -340,6 +390,14 @@ class GatewayConfig(_Strict):
     )
     stall_timeout_s: float = Field(
         default=30.0, gt=0, description="Longest gap between two chunks of a stream"
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis shared by gateway processes (breakers, token budgets); "
+        "none keeps that state in each process",
+    )
+    budgets: BudgetsConfig = Field(
+        default_factory=BudgetsConfig, description="Token caps per request and budgets per tenant"
     )
 
 

@@ -17,6 +17,7 @@ from enum import IntEnum
 
 __all__ = [
     "BudgetExceeded",
+    "BudgetStoreUnavailable",
     "ConfigError",
     "DatasetError",
     "DeploymentError",
@@ -128,6 +129,12 @@ class ProviderError(ReleasegateError):
 
 class BudgetExceeded(ReleasegateError):
     """The run's dollar or token budget is spent; the engine stops cleanly."""
+
+    exit_code = ExitCode.RUN_FAILED
+
+
+class BudgetStoreUnavailable(ReleasegateError):
+    """The gateway's shared token-budget store (Redis) did not answer."""
 
     exit_code = ExitCode.RUN_FAILED
 

@@ -5,8 +5,10 @@ Build it with :func:`create_gateway` (every dependency passed in) and serve the
 returned ASGI app with uvicorn; see ``docs/gateway.md``.
 """
 
+from releasegate.gateway._budget_gate import TokenBudgets
 from releasegate.gateway.app import Gateway, create_gateway
 from releasegate.gateway.breaker import Breaker, BreakerPolicy, Breakers, BreakerState, LocalBreaker
+from releasegate.gateway.budget import BudgetPolicy, LocalBudgetStore
 from releasegate.gateway.fallback import FallbackChain
 from releasegate.gateway.recorder import RECORD_FIELDS, MemoryRecorder, Recorder
 from releasegate.gateway.upstream import Upstream, UpstreamError, UpstreamPool
@@ -17,11 +19,14 @@ __all__ = [
     "BreakerPolicy",
     "BreakerState",
     "Breakers",
+    "BudgetPolicy",
     "FallbackChain",
     "Gateway",
     "LocalBreaker",
+    "LocalBudgetStore",
     "MemoryRecorder",
     "Recorder",
+    "TokenBudgets",
     "Upstream",
     "UpstreamError",
     "UpstreamPool",

@@ -17,9 +17,11 @@ from releasegate import settings
 from releasegate.config import ProjectConfig
 from releasegate.control.router import Router
 from releasegate.errors import ConfigError
+from releasegate.gateway._budget_gate import TokenBudgets
 from releasegate.gateway._to_record import to_interaction
 from releasegate.gateway.app import Gateway, create_gateway
 from releasegate.gateway.breaker import BreakerPolicy, Breakers, LocalBreaker
+from releasegate.gateway.budget import BudgetPolicy, BudgetStore
 from releasegate.gateway.fallback import FallbackChain
 from releasegate.gateway.recorder import Recorder
 from releasegate.gateway.upstream import Upstream
@@ -36,6 +38,7 @@ __all__ = [
     "DB_ENV",
     "UpstreamMap",
     "app_from_env",
+    "budgets_from_config",
     "build_gateway",
     "upstreams_from_config",
 ]
@@ -148,7 +151,33 @@ def build_gateway(
         catalog=catalog,
         embeddings=upstreams.default,
         stall_timeout_s=gw.stall_timeout_s,
+        budgets=budgets_from_config(config),
     )
+
+
+def budgets_from_config(config: ProjectConfig) -> TokenBudgets | None:
+    """The token budgets of ``gateway.budgets`` (None when it sets no cap and no budget),
+    counted in Redis when ``gateway.redis_url`` is set, else in process.
+
+    Raises:
+        MissingExtra: ``redis_url`` is set and the redis package is not installed.
+    """
+    gw = config.gateway
+    b = gw.budgets
+    policy = BudgetPolicy(
+        **b.model_dump(exclude={"key_prefix", "store_timeout_s", "tenants"}),
+        tenants=dict(b.tenants),
+    )
+    if not policy.budgeted and policy.max_tokens is None and policy.max_prompt_tokens is None:
+        return None
+    store: BudgetStore | None = None
+    if policy.budgeted and gw.redis_url:
+        from releasegate.gateway.budget_redis import RedisBudgetStore
+
+        store = RedisBudgetStore(
+            gw.redis_url, policy.window_s, prefix=b.key_prefix, timeout_s=b.store_timeout_s
+        )
+    return TokenBudgets(policy, store)
 
 
 class _StoreRecorder:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Literal
 
 import aiohttp
 
 from releasegate.control.router import Route
+from releasegate.gateway._budget_gate import Refusal
 from releasegate.gateway._call import Call, error_payload
 from releasegate.gateway._deps import Deps, Send
 from releasegate.gateway._sse import StreamBroken, StreamTally, decode, read_event
@@ -171,6 +172,44 @@ class ChatHandler:
             else error_payload(message, "invalid_request_error")
         )
         await self.respond(call, send, exc.status or 400, payload)
+
+    async def serve(
+        self,
+        call: Call,
+        send: Send,
+        receive: Receive,
+        route: Route,
+        body: dict[str, Any],
+        chain: FallbackChain,
+        headers: Mapping[bytes, bytes],
+    ) -> None:
+        """Admit by the token budgets (when set), answer, then settle the reservation."""
+        budgets = self.d.budgets
+        ticket = None
+        if budgets is not None:
+            admitted = await budgets.admit(call, headers, body, self.d.metrics)
+            if isinstance(admitted, Refusal):
+                await self.error(
+                    call,
+                    send,
+                    admitted.status,
+                    admitted.message,
+                    admitted.type,
+                    stage="budget",
+                    code=admitted.code,
+                    param=admitted.param,
+                    retry_after=admitted.retry_after_s,
+                )
+                return
+            ticket, body = admitted, admitted.body
+        try:
+            if call.stream:
+                await self.stream(call, send, receive, route, body, chain)
+            else:
+                await self.plain(call, send, route, body, chain)
+        finally:
+            if budgets is not None and ticket is not None:
+                await budgets.settle(ticket, call, self.d.metrics)
 
     # -- non-streaming -----------------------------------------------------------------
 

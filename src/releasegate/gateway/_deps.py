@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from releasegate.control.router import Route
+from releasegate.gateway._budget_gate import TokenBudgets
 from releasegate.gateway.breaker import Breakers
 from releasegate.gateway.fallback import FallbackChain
 from releasegate.gateway.metrics import GatewayMetrics
@@ -41,3 +42,4 @@ class Deps:
     cost: Callable[[str, Usage], float | None] | None
     stall_timeout_s: float
     max_body_bytes: int
+    budgets: TokenBudgets | None = None

@@ -18,6 +18,7 @@ from typing import Any
 
 from releasegate.control.router import Route
 from releasegate.errors import NotFound, PromptError
+from releasegate.gateway._budget_gate import TokenBudgets
 from releasegate.gateway._call import Call, error_payload, valid_request_id
 from releasegate.gateway._chat import ChatHandler, Receive
 from releasegate.gateway._deps import Deps, RouterLike, Send
@@ -101,6 +102,8 @@ class Gateway:
             elif message["type"] == "lifespan.shutdown":
                 self.ready = False
                 await self.deps.pool.close()
+                if self.deps.budgets is not None:
+                    await self.deps.budgets.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -308,10 +311,7 @@ class Gateway:
             return
         call.messages = rewritten["messages"]
         chain = d.fallbacks(route)
-        if call.stream:
-            await chat.stream(call, send, receive, route, rewritten, chain)
-        else:
-            await chat.plain(call, send, route, rewritten, chain)
+        await chat.serve(call, send, receive, route, rewritten, chain, headers)
 
     def _finish(self, call: Call) -> None:
         record = call.record()
@@ -364,6 +364,7 @@ def create_gateway(
     embeddings: Upstream | None = None,
     stall_timeout_s: float = 30.0,
     max_body_bytes: int = 8 * 1024 * 1024,
+    budgets: TokenBudgets | None = None,
 ) -> Gateway:
     """Build the gateway from its dependencies (nothing is read from the environment).
 
@@ -386,6 +387,7 @@ def create_gateway(
         embeddings: Upstream for ``/v1/embeddings`` when the request's model names none.
         stall_timeout_s: Longest wait between two chunks of a stream after its first.
         max_body_bytes: Largest request body accepted (413 above).
+        budgets: Per-request token caps and per-tenant token budgets (none by default).
     """
     from releasegate.gateway.fallback import chains_from_mapping
 
@@ -421,5 +423,6 @@ def create_gateway(
         cost=cost,
         stall_timeout_s=stall_timeout_s,
         max_body_bytes=max_body_bytes,
+        budgets=budgets,
     )
     return Gateway(deps, catalog=catalog or default_catalog, embeddings=embeddings)

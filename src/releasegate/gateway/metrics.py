@@ -106,6 +106,25 @@ class GatewayMetrics:
             "Records handed to the recorder (one per chat request).",
             registry=self.registry,
         )
+        self.budget_rejections = Counter(
+            "releasegate_gateway_budget_rejections",
+            "Requests refused by the token budgets, by reason (prompt_tokens, max_tokens, "
+            "over_budget, tenant_budget, store_unavailable).",
+            ("feature", "version", "reason"),
+            registry=self.registry,
+        )
+        self.budget_clamped = Counter(
+            "releasegate_gateway_budget_clamped",
+            "Requests whose max_tokens the gateway lowered to its cap.",
+            ("feature", "version"),
+            registry=self.registry,
+        )
+        self.budget_store_errors = Counter(
+            "releasegate_gateway_budget_store_errors",
+            "Calls to the token budget store that failed, by operation (reserve, settle).",
+            ("operation",),
+            registry=self.registry,
+        )
         self._collect_hooks: list[Callable[[], None]] = []
 
     def series(self, feature: str, version: str, model: str, status: int, error: str) -> Series:
