@@ -46,6 +46,14 @@ EXTRAS: dict[str, tuple[str, str]] = {
 """Top-level module name -> (extra that installs it, its distribution name on PyPI)."""
 
 
+_EXTRA_NOTES = {
+    "local": " (with -c constraints/dev.txt in a clone of the repository, or after "
+    "installing torch's CPU build yourself: an unpinned torch can pull a multi-GB GPU "
+    "build; the repository's scripts/setup does all of it)",
+}
+"""Extra -> what to know before installing it, appended to the missing-extra message."""
+
+
 def install_command(extra: str) -> str:
     """The pip command that installs ``extra``, e.g. ``pip install 'releasegate[local]'``."""
     return f"pip install 'releasegate[{extra}]'"
@@ -66,7 +74,8 @@ class MissingExtra(UsageError):
         self.extra = extra
         needed = f" (needed for {purpose})" if purpose else ""
         super().__init__(
-            f"{dist} is not installed{needed}; install the {extra} extra: {install_command(extra)}"
+            f"{dist} is not installed{needed}; install the {extra} extra: "
+            f"{install_command(extra)}{_EXTRA_NOTES.get(extra, '')}"
         )
 
 

@@ -205,3 +205,23 @@ async def test_the_documented_check_plugin_works_as_written() -> None:
         assert (await check.score(Sample("Here."))).value == 0.0
         with pytest.raises(ConfigError, match="value must be a list of words"):
             build_scorer(AssertSpec(type="polite", value="please"))
+
+
+@pytest.mark.parametrize(
+    ("module", "extra", "cpu_note"),
+    [
+        ("llama_cpp", "local", True),
+        ("torch.nn", "local", True),
+        ("sentence_transformers", "local", True),
+        ("psycopg", "postgres", False),
+        ("redis", "redis", False),
+    ],
+)
+def test_the_missing_extra_message_warns_about_torch_only_for_local(
+    module: str, extra: str, cpu_note: bool
+) -> None:
+    from releasegate._optional import MissingExtra
+
+    message = str(MissingExtra(module))
+    assert f"install the {extra} extra: pip install 'releasegate[{extra}]'" in message
+    assert ("constraints/dev.txt" in message and "CPU build" in message) is cpu_note
