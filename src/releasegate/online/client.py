@@ -174,6 +174,7 @@ class Recorder:
         self._closing = False
         self._flush_requested = False
         self._counts = dict(sent=0, dropped=0, rejected=0, conflicts=0, failed_attempts=0)
+        self._warned: set[str] = set()
         self._thread = threading.Thread(target=self._run, name="releasegate-recorder", daemon=True)
         self._thread.start()
 
@@ -345,7 +346,12 @@ class Recorder:
             if response.is_success:
                 self._counts["sent"] += len(batch)
                 if kind == "records":
-                    self._counts["conflicts"] += len(response.json().get("conflicts", []))
+                    answer = response.json()
+                    self._counts["conflicts"] += len(answer.get("conflicts", []))
+                    for warning in answer.get("warnings", []):
+                        if warning not in self._warned:  # each once per process
+                            self._warned.add(warning)
+                            log.warning("releasegate recorder: %s", warning)
             else:
                 self._counts["rejected"] += len(batch)
                 log.warning(

@@ -69,12 +69,16 @@ class BatchResult:
         duplicates: Records already stored with the same content (retries).
         conflicts: Records refused because their request id holds other content.
         feedback_joined: Earlier feedback joined to the records stored now.
+        warnings: Sentences about records stored but probably not meant: a feature with
+            no registered deployment, or a version not registered for its feature (a
+            typo?). Each named once per batch.
     """
 
     created: int
     duplicates: int
     conflicts: list[Conflict] = field(default_factory=list)
     feedback_joined: int = 0
+    warnings: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,6 +86,7 @@ class BatchResult:
             "duplicates": self.duplicates,
             "conflicts": [c.to_json() for c in self.conflicts],
             "feedback_joined": self.feedback_joined,
+            "warnings": list(self.warnings),
         }
 
 
@@ -184,6 +189,8 @@ class RecordingService:
             stored = uow.interactions.by_request_ids(ids)
             deployments: dict[tuple[str, str], Deployment | None] = {}
             canaries: dict[str, Deployment | None] = {}
+            registered: dict[str, bool] = {}  # feature -> has any deployment
+            warnings: dict[str, None] = {}  # ordered, each once
             seen: dict[str, str] = {}
             new: list[Interaction] = []
             duplicates = 0
@@ -216,9 +223,13 @@ class RecordingService:
                 if derive_arm:
                     rec.arm = "canary" if dep is not None and is_canary(dep) else "incumbent"
                 if rec.feature not in canaries:
-                    canaries[rec.feature] = counting_canary(
-                        uow.deployments.for_feature(rec.feature)
-                    )
+                    versions = uow.deployments.for_feature(rec.feature)
+                    canaries[rec.feature] = counting_canary(versions)
+                    registered[rec.feature] = bool(versions)
+                    if not versions:
+                        warnings[_no_feature(rec.feature)] = None
+                if dep is None and rec.version is not None and registered[rec.feature]:
+                    warnings[_no_version(rec.feature, rec.version)] = None
                 count_request(uow, rec, canaries[rec.feature])
                 rec.score_due = self.sampler is not None and self.sampler(rec)
                 new.append(rec)
@@ -226,7 +237,22 @@ class RecordingService:
             joined = _join_pending(uow, new)
             uow.commit()
         due = [i.id for i in new if i.score_due and i.id is not None]
-        return BatchResult(len(new), duplicates, conflicts, joined), due
+        result = BatchResult(len(new), duplicates, conflicts, joined, list(warnings))
+        return result, due
+
+
+def _no_feature(feature: str) -> str:
+    return (
+        f"feature {feature!r} has no registered deployment: its records are stored, but "
+        "no version of it can be compared or scored against a canary (a typo?)"
+    )
+
+
+def _no_version(feature: str, version: str) -> str:
+    return (
+        f"version {version!r} is not registered for feature {feature!r}: its records are "
+        "stored without a deployment (a typo?)"
+    )
 
 
 def _join_pending(uow: UnitOfWork, new: Sequence[Interaction]) -> int:

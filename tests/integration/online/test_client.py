@@ -82,6 +82,22 @@ def test_records_are_sent_in_batches_and_flushed(server: str, sqlite_url: str) -
     assert sorted(request_ids(sqlite_url)) == sorted([*ids, "fixed"])
 
 
+def test_the_servers_warnings_are_logged_once(
+    server: str, sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    rec = Recorder(server, ingest_token(sqlite_url), batch_size=10, flush_interval_s=60)
+    try:
+        for batch in range(3):
+            for i in range(10):
+                rec.record(feature="chta" if i % 2 else "chta2", response=f"{batch} {i}")
+            assert rec.flush(timeout=60)
+    finally:
+        rec.close()
+    warned = [r.getMessage() for r in caplog.records if "has no registered" in r.getMessage()]
+    assert len(warned) == 2 and {"'chta'" in w for w in warned} == {True, False}
+    assert len(request_ids(sqlite_url)) == 30  # stored all the same
+
+
 def test_a_full_buffer_drops_the_oldest_and_counts_them(sqlite_url: str, tmp_path: Path) -> None:
     port = free_port()  # nothing listens there yet: the server is down
     token = ingest_token(sqlite_url)

@@ -80,6 +80,10 @@ def test_record_retry_conflict_and_feedback_join(
             "duplicates": 0,
             "conflicts": [],
             "feedback_joined": 1,
+            "warnings": [
+                "feature 'chat' has no registered deployment: its records are stored, but "
+                "no version of it can be compared or scored against a canary (a typo?)"
+            ],
         }
         again = c.post("/v1/interactions", json=batch)
         assert again.json()["duplicates"] == 2 and again.json()["created"] == 0

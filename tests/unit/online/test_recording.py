@@ -211,3 +211,30 @@ def test_feedback_keys_are_idempotent_and_bad_feedback_is_refused(data: MemoryDa
             feedback(data).give_json(bad)
         assert caught.value.problems[0].where == where
     assert len(data.feedback) == 1
+
+
+@pytest.mark.parametrize(
+    ("records", "expected"),
+    [
+        ([rec("a", version="v1"), rec("b")], []),
+        ([rec("a", feature="chta", version="v1")], ["feature 'chta' has no registered"]),
+        ([rec("a", feature="chta"), rec("b", feature="chta")], ["feature 'chta' has no"]),
+        ([rec("a", version="v9"), rec("b", version="v9")], ["version 'v9' is not registered"]),
+        (
+            [rec("a", version="v9"), rec("b", feature="x1", version="v1"), rec("c")],
+            ["version 'v9' is not registered", "feature 'x1' has no registered"],
+        ),
+    ],
+)
+def test_records_for_an_unregistered_feature_or_version_are_stored_with_a_warning(
+    data: MemoryData, records: list[dict[str, Any]], expected: list[str]
+) -> None:
+    """Nothing is lost (a feature may be registered later), but a typo is named once."""
+    svc = DeploymentService(InMemoryUnitOfWork(data))
+    svc.register("chat", "v1", prompt="p@v1", model="m", actor="t")
+    result = recording(data).record_json({"records": records})
+    assert result.created == len(records)
+    assert len(result.warnings) == len(expected)
+    for warning, start in zip(result.warnings, expected, strict=True):
+        assert start in warning and "stored" in warning
+    assert result.to_json()["warnings"] == result.warnings
