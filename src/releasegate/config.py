@@ -20,11 +20,13 @@ __all__ = [
     "GateConfig",
     "GatewayConfig",
     "OnlineConfig",
+    "OtlpConfig",
     "PriceEntry",
     "ProjectConfig",
     "ProviderConfig",
     "RedactRule",
     "ScoringFilters",
+    "ShadowConfig",
     "SuiteConfig",
 ]
 
@@ -319,6 +321,44 @@ class BreakerConfig(_Strict):
     )
 
 
+class ShadowConfig(_Strict):
+    """Shadow calls of a candidate in a shadow stage (the gateway's ``Shadow mode``)."""
+
+    sample: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Share of units whose requests the shadow candidate also answers "
+        "(fixed per unit key)",
+    )
+    max_concurrent: int = Field(
+        default=32,
+        ge=1,
+        description="Shadow calls in flight at most per gateway process; more are dropped "
+        "and counted",
+    )
+
+
+class OtlpConfig(_Strict):
+    """Exporting spans over OTLP/HTTP (needs the `otel` extra)."""
+
+    endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces URL (e.g. `http://collector:4318/v1/traces`); "
+        "default: from OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, "
+        "else no export",
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Headers sent with every export (e.g. auth)"
+    )
+    service_name: str = Field(
+        default="releasegate-gateway", min_length=1, description="`service.name` of the spans"
+    )
+    enabled: bool = Field(
+        default=True, description="False: never export, even when an endpoint is set"
+    )
+
+
 class GatewayConfig(_Strict):
     """The OpenAI-compatible gateway (``releasegate serve --gateway``)."""
 
@@ -340,6 +380,12 @@ class GatewayConfig(_Strict):
     )
     stall_timeout_s: float = Field(
         default=30.0, gt=0, description="Longest gap between two chunks of a stream"
+    )
+    shadow: ShadowConfig = Field(
+        default_factory=ShadowConfig, description="Shadow calls of a candidate in shadow mode"
+    )
+    otlp: OtlpConfig = Field(
+        default_factory=OtlpConfig, description="Span export over OTLP/HTTP (`otel` extra)"
     )
 
 
