@@ -11,6 +11,7 @@ import pytest
 
 from releasegate.control.deployments import DeploymentService
 from releasegate.control.router import Router
+from releasegate.deploy.plans import preset
 from releasegate.gateway import (
     BreakerPolicy,
     Breakers,
@@ -18,6 +19,7 @@ from releasegate.gateway import (
     Gateway,
     LocalBreaker,
     MemoryRecorder,
+    ShadowPolicy,
     Upstream,
     create_gateway,
 )
@@ -78,6 +80,8 @@ async def make_rig() -> AsyncIterator[Callable[..., Any]]:
         stall_timeout_s: float = 30.0,
         read_timeout_s: float = 5.0,
         canary_share: float | None = None,
+        shadow_candidate: bool = False,
+        shadow: ShadowPolicy | None = None,
     ) -> Rig:
         primary, backup = GatewayUpstream(), GatewayUpstream()
         await primary.start()
@@ -89,6 +93,9 @@ async def make_rig() -> AsyncIterator[Callable[..., Any]]:
         if canary_share is not None:
             ship(svc, "v2", "chat@2.0.0", "m-2")
             svc.canary("chat", "v2", actor="t", share=canary_share)
+        if shadow_candidate:  # v2 in a shadow stage: it answers too, never served
+            ship(svc, "v2", "chat@2.0.0", "m-2")
+            svc.canary("chat", "v2", actor="t", plan=preset("regulated"))
         router = Router(lambda: InMemoryUnitOfWork(data), ttl_s=0)
         clock = Clock()
         upstreams = {
@@ -106,6 +113,7 @@ async def make_rig() -> AsyncIterator[Callable[..., Any]]:
             breakers=Breakers(lambda _n: LocalBreaker(policy, clock=clock)),
             stall_timeout_s=stall_timeout_s,
             embeddings=upstreams["m-1"],
+            shadow=shadow,
         )
         client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=gateway), base_url="http://gateway"
