@@ -7,7 +7,9 @@ import os
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import openai
@@ -33,6 +35,8 @@ class Running:
     upstream: GatewayUpstream
     receiver: OtlpReceiver
     db_url: str
+    proc: subprocess.Popen[bytes]
+    log: Path
 
     def stored(self, request_ids: list[str]) -> dict[str, Interaction]:
         db = open_database(self.db_url)
@@ -76,9 +80,10 @@ def units(prefix: str, n: int, *, sampled: bool) -> list[str]:
     return out
 
 
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    root = tmp_path_factory.mktemp("gw-shadow")
+@contextmanager
+def started(root: Path) -> Iterator[Running]:
+    """A gateway process with chat v1 active and v2 in a shadow stage, its upstream and
+    an OTLP receiver."""
     with GatewayUpstream.run_in_thread(record=False) as up, OtlpReceiver.run() as receiver:
         (root / "prompts").mkdir()
         (root / "prompts" / "chat.yaml").write_text(yaml.safe_dump(PROMPT))
@@ -151,11 +156,17 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
                 time.sleep(0.1)
             else:
                 pytest.fail("gateway did not become ready")
-            yield Running(url, up, receiver, db_url)
+            yield Running(url, up, receiver, db_url, proc, log)
         finally:
             up.release_model("m-2")
             proc.terminate()
             proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    with started(tmp_path_factory.mktemp("gw-shadow")) as running:
+        yield running
 
 
 def sdk(g: Running, unit: str, request_id: str) -> openai.OpenAI:
@@ -289,3 +300,21 @@ def test_a_failed_request_has_an_error_type(gateway: Running) -> None:
     text = gateway.metrics()
     assert 'gen_ai_provider_name="openai"' in text and 'gen_ai_response_model="m-1"' in text
     assert 'error_type="502"' in text
+
+
+def test_shutdown_cancels_a_held_shadow_call_cleanly(tmp_path: Path) -> None:
+    with started(tmp_path) as g:
+        unit = units("stop", 1, sampled=True)[0]
+        g.upstream.hold_model("m-2")
+        reply = sdk(g, unit, "stop-1").chat.completions.create(
+            model="chat", messages=[{"role": "user", "content": "bye"}]
+        )
+        assert reply.choices[0].message.content == "Q: bye"
+        until(lambda: g.upstream.waiting("m-2") == 1)
+        g.wait_stored(["stop-1"])
+        g.proc.terminate()  # SIGTERM while the shadow call is held upstream
+        code = g.proc.wait(timeout=30)
+        assert code in (0, -15)  # uvicorn ends by re-raising the signal it handled
+        log = g.log.read_text()
+        assert "Traceback" not in log and "ERROR" not in log, log
+        assert g.stored(["stop-1:shadow"]) == {}  # cancelled: counted, never recorded
