@@ -27,10 +27,12 @@ from releasegate.config import (
     GateConfig,
     GatewayConfig,
     OnlineConfig,
+    OtlpConfig,
     PriceEntry,
     ProjectConfig,
     ProviderConfig,
     RedactRule,
+    ShadowConfig,
     SuiteConfig,
 )
 from releasegate.datasets.case import Case
@@ -88,6 +90,8 @@ CONFIG_MODELS: list[type[BaseModel]] = [
     GatewayConfig,
     FallbackConfig,
     BreakerConfig,
+    ShadowConfig,
+    OtlpConfig,
 ]
 
 

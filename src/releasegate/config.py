@@ -322,7 +322,7 @@ class BreakerConfig(_Strict):
 
 
 class ShadowConfig(_Strict):
-    """Shadow calls of a candidate in a shadow stage (the gateway's ``Shadow mode``)."""
+    """Shadow calls of a candidate in a shadow stage (gateway.md, "Shadow mode")."""
 
     sample: float = Field(
         default=1.0,
@@ -353,6 +353,13 @@ class OtlpConfig(_Strict):
     )
     service_name: str = Field(
         default="releasegate-gateway", min_length=1, description="`service.name` of the spans"
+    )
+    sample: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Share of requests traced; a caller's `traceparent` decides for its own "
+        "requests (its sampled flag)",
     )
     enabled: bool = Field(
         default=True, description="False: never export, even when an endpoint is set"

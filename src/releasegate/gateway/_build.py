@@ -144,7 +144,9 @@ def build_gateway(
     endpoint = traces_endpoint(gw.otlp.endpoint, env.otlp_traces_endpoint, env.otlp_endpoint)
     tracing = None
     if gw.otlp.enabled and endpoint is not None:
-        options = TracingOptions(endpoint, dict(gw.otlp.headers), gw.otlp.service_name)
+        options = TracingOptions(
+            endpoint, dict(gw.otlp.headers), gw.otlp.service_name, sample=gw.otlp.sample
+        )
         tracing = Tracing(options, upstreams)
     return create_gateway(
         router=router,

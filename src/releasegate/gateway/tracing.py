@@ -17,12 +17,15 @@ plus the gateway's own under ``releasegate.``: ``feature``, ``version.assigned``
 A span is made once its request is over, from the request's record, with the request's
 own start and end times: nothing runs on the request's path while it is served, and a
 gateway without tracing configured runs none of this code. An incoming W3C
-``traceparent`` header makes the span a child of the caller's trace.
+``traceparent`` header makes the span a child of the caller's trace, and its sampled
+flag decides whether the request is traced; other requests are traced at the
+``sample`` rate (a request left out costs one random draw).
 """
 
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,12 +57,16 @@ class TracingOptions:
         headers: Headers sent with every export.
         service_name: The ``service.name`` resource attribute.
         export_interval_s: Longest time a finished span waits before it is sent.
+        sample: Share of requests traced, in [0, 1]. A request with a ``traceparent``
+            header is traced when its sampled flag is set, whatever ``sample`` says
+            (the caller decided for its trace).
     """
 
     endpoint: str
     headers: Mapping[str, str] = field(default_factory=dict)
     service_name: str = "releasegate-gateway"
     export_interval_s: float = 1.0
+    sample: float = 1.0
 
 
 def traces_endpoint(
@@ -75,6 +82,17 @@ def traces_endpoint(
     if base_env:
         return base_env.rstrip("/") + "/v1/traces"
     return None
+
+
+def _sampled(traceparent: bytes | None) -> bool | None:
+    """The sampled flag of a W3C ``traceparent`` (``00-<trace>-<span>-<flags>``), or
+    None when there is none or it is malformed."""
+    if not traceparent or len(traceparent) != 55 or traceparent[2:3] != b"-":
+        return None
+    try:
+        return bool(int(traceparent[53:55], 16) & 1)
+    except ValueError:
+        return None
 
 
 class Tracing:
@@ -133,6 +151,13 @@ class Tracing:
 
     def emit(self, call: Call, record: Mapping[str, Any], traceparent: bytes | None) -> None:
         """Export the span of one finished request or shadow call (never raises)."""
+        caller = _sampled(traceparent)
+        if caller is False:
+            return  # the caller does not sample its trace
+        if caller is None:
+            traceparent = None  # absent or malformed: a trace of our own
+            if self.options.sample < 1.0 and random.random() >= self.options.sample:
+                return  # not sampled: no span, no attribute work
         try:
             self._emit(call, record, traceparent)
         except Exception:  # tracing must never break a response
