@@ -66,6 +66,9 @@ class Gateway:
     Attributes:
         deps: The dependencies it was built with.
         ready: False until start-up completed and again once shutting down.
+        shadows: The shadow calls of candidates in a shadow stage (cancelled at
+            shutdown).
+        tracing: The span exporter, or None when spans are not exported.
     """
 
     def __init__(
@@ -113,7 +116,10 @@ class Gateway:
                 self.ready = False
                 await self.shadows.close()
                 if self.tracing is not None:
-                    await asyncio.to_thread(self.tracing.shutdown)
+                    try:
+                        await asyncio.to_thread(self.tracing.shutdown)
+                    except Exception:  # spans lost at exit must not fail the shutdown
+                        logger.exception("could not flush the gateway's spans")
                 await self.deps.pool.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -333,9 +339,12 @@ class Gateway:
         # The user's response is complete: only now may its shadow call start.
         if call.route is None or call.body is None or call.route.shadow is None:
             return
-        candidate = self.shadows.wanted(call.route, call.unit_key or "")
-        if candidate is not None:
-            self.shadows.start(call, candidate, call.body)
+        try:
+            candidate = self.shadows.wanted(call.route, call.unit_key or "")
+            if candidate is not None:
+                self.shadows.start(call, candidate, call.body)
+        except Exception:  # a shadow call never affects the user's request
+            logger.exception("could not start the shadow call of %s", call.request_id)
 
     def _finish_shadow(self, call: Call) -> None:
         record = call.record()
