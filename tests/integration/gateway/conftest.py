@@ -23,6 +23,7 @@ from releasegate.gateway import (
     Upstream,
     create_gateway,
 )
+from releasegate.gateway.tracing import Tracing
 from releasegate.prompts import Prompt
 from releasegate.store.memory import InMemoryUnitOfWork, MemoryData
 from tests.support.gateway_upstream import GatewayUpstream
@@ -82,6 +83,7 @@ async def make_rig() -> AsyncIterator[Callable[..., Any]]:
         canary_share: float | None = None,
         shadow_candidate: bool = False,
         shadow: ShadowPolicy | None = None,
+        tracing: Callable[[Callable[[str], Upstream | None]], Tracing] | None = None,
     ) -> Rig:
         primary, backup = GatewayUpstream(), GatewayUpstream()
         await primary.start()
@@ -114,6 +116,7 @@ async def make_rig() -> AsyncIterator[Callable[..., Any]]:
             stall_timeout_s=stall_timeout_s,
             embeddings=upstreams["m-1"],
             shadow=shadow,
+            tracing=tracing(upstreams.get) if tracing is not None else None,
         )
         client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=gateway), base_url="http://gateway"
