@@ -28,10 +28,12 @@ from releasegate.config import (
     GateConfig,
     GatewayConfig,
     OnlineConfig,
+    OtlpConfig,
     PriceEntry,
     ProjectConfig,
     ProviderConfig,
     RedactRule,
+    ShadowConfig,
     SuiteConfig,
 )
 from releasegate.datasets.case import Case
@@ -90,6 +92,8 @@ CONFIG_MODELS: list[type[BaseModel]] = [
     FallbackConfig,
     BreakerConfig,
     BudgetsConfig,
+    ShadowConfig,
+    OtlpConfig,
 ]
 
 

@@ -8,6 +8,8 @@ the deployment registry in SQLite. Everything else comes from an extra::
     anthropic  anthropic                   ``type: anthropic`` providers
     local      llama-cpp-python, torch,    ``type: local`` providers, ``local serve``,
                sentence-transformers, ...  the bundled SmolLM2 and MiniLM models
+    otel       opentelemetry-sdk and its   the gateway's span export (``gateway.otlp``)
+               OTLP/HTTP exporter
 
 Every place that imports one of these modules goes through :func:`require`,
 :func:`import_optional` or :func:`missing_extra`, so a missing package is always the same
@@ -42,6 +44,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "sentence_transformers": ("local", "sentence-transformers"),
     "transformers": ("local", "transformers"),
     "torch": ("local", "torch"),
+    "opentelemetry": ("otel", "opentelemetry-sdk"),
 }
 """Top-level module name -> (extra that installs it, its distribution name on PyPI)."""
 

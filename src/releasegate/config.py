@@ -21,11 +21,13 @@ __all__ = [
     "GateConfig",
     "GatewayConfig",
     "OnlineConfig",
+    "OtlpConfig",
     "PriceEntry",
     "ProjectConfig",
     "ProviderConfig",
     "RedactRule",
     "ScoringFilters",
+    "ShadowConfig",
     "SuiteConfig",
 ]
 
@@ -369,6 +371,51 @@ class BudgetsConfig(_Strict):
         return v
 
 
+class ShadowConfig(_Strict):
+    """Shadow calls of a candidate in a shadow stage (gateway.md, "Shadow mode")."""
+
+    sample: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Share of units whose requests the shadow candidate also answers "
+        "(fixed per unit key)",
+    )
+    max_concurrent: int = Field(
+        default=32,
+        ge=1,
+        description="Shadow calls in flight at most per gateway process; more are dropped "
+        "and counted",
+    )
+
+
+class OtlpConfig(_Strict):
+    """Exporting spans over OTLP/HTTP (needs the `otel` extra)."""
+
+    endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces URL (e.g. `http://collector:4318/v1/traces`); "
+        "default: from OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT, "
+        "else no export",
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict, description="Headers sent with every export (e.g. auth)"
+    )
+    service_name: str = Field(
+        default="releasegate-gateway", min_length=1, description="`service.name` of the spans"
+    )
+    sample: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Share of requests traced; a caller's `traceparent` decides for its own "
+        "requests (its sampled flag)",
+    )
+    enabled: bool = Field(
+        default=True, description="False: never export, even when an endpoint is set"
+    )
+
+
 class GatewayConfig(_Strict):
     """The OpenAI-compatible gateway (``releasegate serve --gateway``)."""
 
@@ -398,6 +445,12 @@ class GatewayConfig(_Strict):
     )
     budgets: BudgetsConfig = Field(
         default_factory=BudgetsConfig, description="Token caps per request and budgets per tenant"
+    )
+    shadow: ShadowConfig = Field(
+        default_factory=ShadowConfig, description="Shadow calls of a candidate in shadow mode"
+    )
+    otlp: OtlpConfig = Field(
+        default_factory=OtlpConfig, description="Span export over OTLP/HTTP (`otel` extra)"
     )
 
 

@@ -120,6 +120,18 @@ VARIABLES: tuple[EnvVar, ...] = (
         "Project header of `openai` providers, as in the OpenAI SDK.",
     ),
     EnvVar(
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+        "otlp_traces_endpoint",
+        "OTLP/HTTP URL the gateway exports its spans to when `gateway.otlp.endpoint` is "
+        "not set (needs the `otel` extra).",
+    ),
+    EnvVar(
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "otlp_endpoint",
+        "OTLP/HTTP base URL: the gateway exports spans to it plus `/v1/traces` when "
+        "neither `gateway.otlp.endpoint` nor `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` is set.",
+    ),
+    EnvVar(
         "ANTHROPIC_API_KEY",
         "anthropic_api_key",
         "API key of `anthropic` providers without `api_key_env`.",
@@ -150,6 +162,8 @@ class Settings(BaseModel):
         openai_base_url: ``OPENAI_BASE_URL``.
         openai_org_id: ``OPENAI_ORG_ID``.
         openai_project_id: ``OPENAI_PROJECT_ID``.
+        otlp_traces_endpoint: ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``.
+        otlp_endpoint: ``OTEL_EXPORTER_OTLP_ENDPOINT``.
         anthropic_api_key: ``ANTHROPIC_API_KEY``.
 
     Every field is ``None`` (``False`` for ``debug``) when its variable is unset or
@@ -171,6 +185,8 @@ class Settings(BaseModel):
     openai_base_url: str | None = None
     openai_org_id: str | None = None
     openai_project_id: str | None = None
+    otlp_traces_endpoint: str | None = None
+    otlp_endpoint: str | None = None
     anthropic_api_key: str | None = None
 
     _environ: Mapping[str, str] = PrivateAttr(default_factory=dict)

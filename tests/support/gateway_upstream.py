@@ -8,14 +8,21 @@ Scripting (each consumed by the next streaming request)::
     server.malformed_after(1)           # send 1 chunk, then a line that is not JSON
     server.fail_before_first_chunk()    # status 200, then close before any chunk
     server.tool_call_next("get_weather", '{"city": "Paris"}')
+
+Holding a model (not consumed; for shadow calls and other background work)::
+
+    server.hold_model("m-2")            # requests for m-2 wait once they arrived...
+    server.waiting("m-2")               # ... (how many wait now) ...
+    server.release_model("m-2")         # ... until released
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +48,40 @@ class GatewayUpstream(FakeOpenAIServer):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._streams: deque[_StreamScript] = deque()
+        self._holds: dict[str, threading.Event] = {}
+        self._waiting: Counter[str] = Counter()
+
+    def hold_model(self, model: str) -> None:
+        """Requests naming ``model`` wait, once received, until :meth:`release_model`."""
+        self._holds[model] = threading.Event()
+
+    def release_model(self, model: str) -> None:
+        """Let the held requests for ``model`` (and later ones) through."""
+        gate = self._holds.pop(model, None)
+        if gate is not None:
+            gate.set()
+
+    def waiting(self, model: str) -> int:
+        """Requests for ``model`` waiting now."""
+        return self._waiting[model]
+
+    async def _hold(self, request: web.Request) -> None:
+        try:
+            body = await request.json()  # aiohttp keeps the body: handlers read it again
+        except json.JSONDecodeError:
+            return
+        model = str(body.get("model")) if isinstance(body, dict) else ""
+        gate = self._holds.get(model)
+        if gate is None:
+            return
+        self._waiting[model] += 1
+        try:
+            # A threading.Event, set from the test's thread: an asyncio.Event is not
+            # thread-safe, and a blocking wait would stall this server's loop.
+            while not gate.is_set():  # noqa: ASYNC110
+                await asyncio.sleep(0.005)
+        finally:
+            self._waiting[model] -= 1
 
     def cut_stream_after(self, chunks: int) -> None:
         self._streams.append(_StreamScript("cut", after=chunks))
@@ -82,6 +123,8 @@ class GatewayUpstream(FakeOpenAIServer):
         )
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
+        if self._holds:
+            await self._hold(request)
         script = self._streams[0] if self._streams else None
         if script is not None and script.kind == "tool":
             self._streams.popleft()

@@ -1,5 +1,6 @@
 """The OpenAI-compatible gateway: sticky canary routing, fallback chains, circuit
-breakers, honest streaming and provenance on every response.
+breakers, honest streaming, provenance on every response, shadow calls of a candidate
+and optional OTLP span export.
 
 Build it with :func:`create_gateway` (every dependency passed in) and serve the
 returned ASGI app with uvicorn; see ``docs/gateway.md``.
@@ -11,6 +12,7 @@ from releasegate.gateway.breaker import Breaker, BreakerPolicy, Breakers, Breake
 from releasegate.gateway.budget import BudgetPolicy, LocalBudgetStore
 from releasegate.gateway.fallback import FallbackChain
 from releasegate.gateway.recorder import RECORD_FIELDS, MemoryRecorder, Recorder
+from releasegate.gateway.shadow import ShadowPolicy
 from releasegate.gateway.upstream import Upstream, UpstreamError, UpstreamPool
 
 __all__ = [
@@ -26,6 +28,7 @@ __all__ = [
     "LocalBudgetStore",
     "MemoryRecorder",
     "Recorder",
+    "ShadowPolicy",
     "TokenBudgets",
     "Upstream",
     "UpstreamError",

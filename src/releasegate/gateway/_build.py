@@ -2,8 +2,9 @@
 
 A stop-gap composition root for the gateway alone: upstreams are the project's
 ``openai``-type providers (the ones with a ``base_url``), prompts its prompt files,
-routing the deployments in the database, fallback chains and breakers its ``gateway:``
-section.
+routing the deployments in the database, fallback chains, breakers, shadow calls and
+span export its ``gateway:`` section (span export also from the standard
+``OTEL_EXPORTER_OTLP_*ENDPOINT`` variables, through :mod:`releasegate.settings`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from releasegate.gateway.breaker import BreakerPolicy, Breakers, LocalBreaker
 from releasegate.gateway.budget import BudgetPolicy, BudgetStore
 from releasegate.gateway.fallback import FallbackChain
 from releasegate.gateway.recorder import Recorder
+from releasegate.gateway.shadow import ShadowPolicy
+from releasegate.gateway.tracing import Tracing, TracingOptions, traces_endpoint
 from releasegate.gateway.upstream import Upstream
 from releasegate.online.store_writer import StoreWriter
 from releasegate.project import load_project
@@ -140,6 +143,14 @@ def build_gateway(
 
     if recorder is None:
         recorder = _store_recorder(config, db)
+    env = settings.current()
+    endpoint = traces_endpoint(gw.otlp.endpoint, env.otlp_traces_endpoint, env.otlp_endpoint)
+    tracing = None
+    if gw.otlp.enabled and endpoint is not None:
+        options = TracingOptions(
+            endpoint, dict(gw.otlp.headers), gw.otlp.service_name, sample=gw.otlp.sample
+        )
+        tracing = Tracing(options, upstreams)
     return create_gateway(
         router=router,
         upstreams=upstreams,
@@ -152,6 +163,8 @@ def build_gateway(
         embeddings=upstreams.default,
         stall_timeout_s=gw.stall_timeout_s,
         budgets=budgets_from_config(config),
+        shadow=ShadowPolicy(gw.shadow.sample, gw.shadow.max_concurrent),
+        tracing=tracing,
     )
 
 

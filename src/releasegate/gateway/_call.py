@@ -41,6 +41,7 @@ class Call:
     __slots__ = (
         "arm",
         "assigned_version",
+        "body",
         "clock",
         "completion_tokens",
         "cost_usd",
@@ -54,9 +55,11 @@ class Call:
         "prompt_tokens",
         "request_id",
         "response",
+        "route",
         "served_model",
         "served_version",
         "session_id",
+        "shadow_of",
         "status",
         "stream",
         "t0",
@@ -92,11 +95,15 @@ class Call:
         self.error: str | None = None
         self.error_stage: str | None = None
         self.fallback_depth: int | None = None
+        self.route: Route | None = None
+        self.body: dict[str, Any] | None = None  # the request as sent, once it is valid
+        self.shadow_of: str | None = None  # a shadow call: the user's request id
 
     def routed(self, route: Route) -> None:
         self.assigned_version = route.version
         self.arm = route.arm
         self.deployment_id = route.deployment_id
+        self.route = route
 
     def fail(self, stage: str, message: str) -> None:
         self.error_stage = stage
@@ -155,7 +162,8 @@ class Call:
             "error": self.error,
             "error_stage": self.error_stage,
             "fallback_depth": self.fallback_depth,
-            "shadow": False,
+            "shadow": self.shadow_of is not None,
+            "shadow_of": self.shadow_of,
             "time": self.wall,
         }
 

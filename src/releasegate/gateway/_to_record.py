@@ -2,7 +2,8 @@
 
 The gateway's own fields that the interaction record has no column for (whether the
 unit key was drawn at random, streaming, the status code, where a failure happened, the
-gateway's overhead) go to the record's ``metadata``.
+gateway's overhead, and for a shadow call the request id of the user's request it
+shadowed, ``shadow_of``) go to the record's ``metadata``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 __all__ = ["to_interaction"]
 
-_META = ("unit_key_random", "stream", "status", "error_stage", "overhead_ms")
+_META = ("unit_key_random", "stream", "status", "error_stage", "overhead_ms", "shadow_of")
 
 
 def _answer(response: Any, meta: dict[str, Any]) -> str | None:

@@ -9,6 +9,7 @@ line before the upstream's first chunk) needs direct control of ``send``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -26,8 +27,10 @@ from releasegate.gateway._shape import SESSION_HEADER, apply_version, feature_of
 from releasegate.gateway._timing import ARRIVAL_KEY
 from releasegate.gateway.breaker import Breakers
 from releasegate.gateway.fallback import NO_FALLBACK, FallbackChain
-from releasegate.gateway.metrics import CONTENT_TYPE, GatewayMetrics, Series
+from releasegate.gateway.metrics import CONTENT_TYPE, GatewayMetrics, Series, error_type
 from releasegate.gateway.recorder import Recorder
+from releasegate.gateway.shadow import ShadowPolicy, Shadows
+from releasegate.gateway.tracing import Tracing
 from releasegate.gateway.upstream import Upstream, UpstreamError, UpstreamPool
 from releasegate.llm import Usage
 from releasegate.prompts import Prompt
@@ -64,18 +67,29 @@ class Gateway:
     Attributes:
         deps: The dependencies it was built with.
         ready: False until start-up completed and again once shutting down.
+        shadows: The shadow calls of candidates in a shadow stage (cancelled at
+            shutdown).
+        tracing: The span exporter, or None when spans are not exported.
     """
 
     def __init__(
-        self, deps: Deps, *, catalog: Callable[[], Sequence[str]], embeddings: Upstream | None
+        self,
+        deps: Deps,
+        *,
+        catalog: Callable[[], Sequence[str]],
+        embeddings: Upstream | None,
+        shadow: ShadowPolicy | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.deps = deps
         self._chat = ChatHandler(deps)
+        self.shadows = Shadows(deps, shadow or ShadowPolicy(), self._finish_shadow)
+        self.tracing = tracing
         self._catalog = catalog
         self._embeddings = embeddings
         self.ready = False
         self._submitted = 0
-        self._series: dict[tuple[str, str, str, int, str], Series] = {}
+        self._series: dict[tuple[str, str, str, str, int, str], Series] = {}
         deps.metrics.on_collect(self._refresh_gauges)
 
     def _refresh_gauges(self) -> None:
@@ -101,6 +115,12 @@ class Gateway:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.ready = False
+                await self.shadows.close()
+                if self.tracing is not None:
+                    try:
+                        await asyncio.to_thread(self.tracing.shutdown)
+                    except Exception:  # spans lost at exit must not fail the shutdown
+                        logger.exception("could not flush the gateway's spans")
                 await self.deps.pool.close()
                 if self.deps.budgets is not None:
                     await self.deps.budgets.close()
@@ -205,7 +225,8 @@ class Gateway:
             else:
                 call.fail("gateway", f"internal gateway error: {exc}")
         finally:
-            self._finish(call)
+            self._finish(call, headers.get(b"traceparent"))
+            self._shadow(call)
 
     async def _serve_chat(
         self, call: Call, headers: Mapping[bytes, bytes], receive: Receive, send: Send
@@ -310,14 +331,43 @@ class Gateway:
             )
             return
         call.messages = rewritten["messages"]
+        call.body = body
         chain = d.fallbacks(route)
         await chat.serve(call, send, receive, route, rewritten, chain, headers)
 
-    def _finish(self, call: Call) -> None:
+    def _shadow(self, call: Call) -> None:
+        # The user's response is complete: only now may its shadow call start.
+        if call.route is None or call.body is None or call.route.shadow is None:
+            return
+        try:
+            candidate = self.shadows.wanted(call.route, call.unit_key or "")
+            if candidate is not None:
+                self.shadows.start(call, candidate, call.body)
+        except Exception:  # a shadow call never affects the user's request
+            logger.exception("could not start the shadow call of %s", call.request_id)
+
+    def _finish_shadow(self, call: Call) -> None:
+        record = call.record()
+        if self.tracing is not None:
+            self.tracing.emit(call, record, None)
+        try:
+            self.deps.recorder.submit(record)
+        except Exception:  # a recorder must never break the gateway
+            logger.exception("recorder failed on shadow call %s", call.request_id)
+
+    def _finish(self, call: Call, traceparent: bytes | None = None) -> None:
         record = call.record()
         feature, version = call.feature or "", call.assigned_version or ""
+        requested = call.route.model if call.route is not None else ""
         model = call.served_model or ""
-        key = (feature, version, model, call.status, call.error_stage or "")
+        key = (
+            feature,
+            version,
+            requested,
+            model,
+            call.status,
+            error_type(call.status, call.error_stage),
+        )
         series = self._series.get(key)
         if series is None:
             series = self._series[key] = self.deps.metrics.series(*key)
@@ -325,6 +375,8 @@ class Gateway:
                 self._series.clear()
         series.observe(record, call.fallback_depth)
         self._submitted += 1
+        if self.tracing is not None:
+            self.tracing.emit(call, record, traceparent)
         try:
             self.deps.recorder.submit(record)
         except Exception:  # a recorder must never break a response
@@ -365,6 +417,8 @@ def create_gateway(
     stall_timeout_s: float = 30.0,
     max_body_bytes: int = 8 * 1024 * 1024,
     budgets: TokenBudgets | None = None,
+    shadow: ShadowPolicy | None = None,
+    tracing: Tracing | None = None,
 ) -> Gateway:
     """Build the gateway from its dependencies (nothing is read from the environment).
 
@@ -388,6 +442,9 @@ def create_gateway(
         stall_timeout_s: Longest wait between two chunks of a stream after its first.
         max_body_bytes: Largest request body accepted (413 above).
         budgets: Per-request token caps and per-tenant token budgets (none by default).
+        shadow: Sample and bound of shadow calls (every unit, 32 at once by default);
+            see :mod:`releasegate.gateway.shadow`.
+        tracing: Span export (none by default); see :mod:`releasegate.gateway.tracing`.
     """
     from releasegate.gateway.fallback import chains_from_mapping
 
@@ -425,4 +482,10 @@ def create_gateway(
         max_body_bytes=max_body_bytes,
         budgets=budgets,
     )
-    return Gateway(deps, catalog=catalog or default_catalog, embeddings=embeddings)
+    return Gateway(
+        deps,
+        catalog=catalog or default_catalog,
+        embeddings=embeddings,
+        shadow=shadow,
+        tracing=tracing,
+    )

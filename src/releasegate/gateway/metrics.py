@@ -1,13 +1,23 @@
 """Prometheus metrics of one gateway process.
 
-Names follow the OpenTelemetry GenAI semantic conventions where they apply (dots become
-underscores, the unit a suffix): ``gen_ai_client_operation_duration_seconds``,
-``gen_ai_client_token_usage`` (label ``gen_ai_token_type`` = input/output; the name is
-configurable because the conventions are still moving) and
-``gen_ai_client_operation_time_to_first_chunk_seconds``; plus the gateway's own under
-``releasegate_gateway_``: overhead, requests, fallbacks, breaker state, and records
-dropped by a full recorder. Every series has ``feature`` and ``version`` labels where
-they are known, so their number is bounded by the deployments, never by requests.
+Names follow the OpenTelemetry GenAI semantic conventions (client metrics, as released
+in the semantic conventions up to v1.41; dots become underscores, the unit a suffix):
+``gen_ai_client_operation_duration_seconds``, ``gen_ai_client_token_usage`` (label
+``gen_ai_token_type`` = input/output; the name is configurable because the conventions
+are still moving) and ``gen_ai_client_operation_time_to_first_chunk_seconds`` (streams
+only). Their labels are the conventions' attributes: ``gen_ai_operation_name`` (always
+``chat``), ``gen_ai_provider_name`` (``openai``: every upstream speaks its protocol),
+``gen_ai_request_model`` (the model the assigned version pins), ``gen_ai_response_model``
+(the model that answered, a fallback's included) and ``error_type`` on the duration,
+plus the gateway's ``feature`` and ``version``. The duration's and the token histogram's
+bucket boundaries are the conventions'. ``error_type`` is empty on success, else the
+HTTP status answered (``400``, ``429``, ``502``, ``503``, ``504`` ...), or ``stream``
+(failed after the first byte), ``client`` (the caller left during a stream).
+
+The gateway's own metrics are under ``releasegate_gateway_``: overhead, requests,
+fallbacks, breaker state, records handed to the recorder and dropped by a full one, and
+shadow calls (made, dropped, in flight). Every series has bounded labels (deployments,
+upstreams, statuses), never one per request.
 """
 
 from __future__ import annotations
@@ -18,13 +28,21 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-__all__ = ["CONTENT_TYPE", "GatewayMetrics", "Series"]
+__all__ = ["CONTENT_TYPE", "PROVIDER", "GatewayMetrics", "Series", "error_type"]
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
-_DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+# The conventions' recommended boundaries (gen_ai.client.operation.duration, ...).
+_DURATION_BUCKETS: tuple[float, ...] = (0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56)
+_DURATION_BUCKETS += (5.12, 10.24, 20.48, 40.96, 81.92)
+_TTFC_BUCKETS: tuple[float, ...] = (0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25)
+_TTFC_BUCKETS += (0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
 _OVERHEAD_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 1)
-_TOKEN_BUCKETS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576)
+_TOKEN_BUCKETS: tuple[int, ...] = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144)
+_TOKEN_BUCKETS += (1048576, 4194304)
+_TOKEN_BUCKETS += (16777216, 67108864)
+PROVIDER = "openai"
+"""``gen_ai.provider.name`` of every upstream: all speak the OpenAI protocol."""
 
 
 class GatewayMetrics:
@@ -43,7 +61,14 @@ class GatewayMetrics:
         token_usage_name: str = "gen_ai_client_token_usage",
     ) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
-        labels = ("gen_ai_operation_name", "feature", "version", "gen_ai_request_model")
+        labels = (
+            "gen_ai_operation_name",
+            "gen_ai_provider_name",
+            "feature",
+            "version",
+            "gen_ai_request_model",
+            "gen_ai_response_model",
+        )
         self.duration = Histogram(
             "gen_ai_client_operation_duration_seconds",
             "Duration of a gateway operation, arrival to last byte.",
@@ -62,7 +87,7 @@ class GatewayMetrics:
             "gen_ai_client_operation_time_to_first_chunk_seconds",
             "Arrival to the first content chunk of a streamed answer.",
             labels,
-            buckets=_DURATION_BUCKETS,
+            buckets=_TTFC_BUCKETS,
             registry=self.registry,
         )
         self.overhead = Histogram(
@@ -125,11 +150,31 @@ class GatewayMetrics:
             ("operation",),
             registry=self.registry,
         )
+        self.shadow_calls = Counter(
+            "releasegate_gateway_shadow_calls",
+            "Shadow calls made and recorded, by outcome (ok or error).",
+            ("feature", "version", "outcome"),
+            registry=self.registry,
+        )
+        self.shadow_dropped = Counter(
+            "releasegate_gateway_shadow_dropped",
+            "Shadow calls not made or not finished: capacity (too many in flight), "
+            "shutdown (cancelled when the gateway stopped).",
+            ("feature", "reason"),
+            registry=self.registry,
+        )
+        self.shadow_in_flight = Gauge(
+            "releasegate_gateway_shadow_in_flight",
+            "Shadow calls running now.",
+            registry=self.registry,
+        )
         self._collect_hooks: list[Callable[[], None]] = []
 
-    def series(self, feature: str, version: str, model: str, status: int, error: str) -> Series:
+    def series(
+        self, feature: str, version: str, request_model: str, model: str, status: int, error: str
+    ) -> Series:
         """The labelled children one kind of request updates (look them up once)."""
-        return Series(self, feature, version, model, status, error)
+        return Series(self, feature, version, request_model, model, status, error)
 
     def on_collect(self, hook: Callable[[], None]) -> None:
         """Run ``hook`` before every scrape (to refresh gauges)."""
@@ -142,21 +187,38 @@ class GatewayMetrics:
         return generate_latest(self.registry)
 
 
+def error_type(status: int, error_stage: str | None) -> str:
+    """The ``error.type`` of a request: empty on success, else its HTTP status, or the
+    stage for a failure after a 200 (``stream``, ``client``)."""
+    if error_stage is None:
+        return ""
+    return str(status) if status >= 400 else error_stage
+
+
 class Series:
-    """The metric children of one (feature, version, model, status, error) combination,
-    resolved once so a request updates them without label lookups."""
+    """The metric children of one (feature, version, requested model, answering model,
+    status, error) combination, resolved once so a request updates them without label
+    lookups."""
 
     def __init__(
-        self, m: GatewayMetrics, feature: str, version: str, model: str, status: int, error: str
+        self,
+        m: GatewayMetrics,
+        feature: str,
+        version: str,
+        request_model: str,
+        model: str,
+        status: int,
+        error: str,
     ) -> None:
         self._m = m
         self._fv = (feature, version)
+        gen = ("chat", PROVIDER, feature, version, request_model, model)
         self.requests = m.requests.labels("chat", feature, version, str(status))
-        self.duration = m.duration.labels("chat", feature, version, model, error)
+        self.duration = m.duration.labels(*gen, error)
         self.overhead = m.overhead.labels(feature, version)
-        self.ttfc = m.ttfc.labels("chat", feature, version, model)
-        self.tokens_in = m.tokens.labels("chat", feature, version, model, "input")
-        self.tokens_out = m.tokens.labels("chat", feature, version, model, "output")
+        self.ttfc = m.ttfc.labels(*gen)
+        self.tokens_in = m.tokens.labels(*gen, "input")
+        self.tokens_out = m.tokens.labels(*gen, "output")
 
     def observe(self, record: dict[str, Any], fallback_depth: int | None) -> None:
         """Count one request from its record."""

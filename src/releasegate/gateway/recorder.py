@@ -11,13 +11,15 @@ A record is a plain mapping with these keys (:data:`RECORD_FIELDS`):
     feature, assigned_version, served_version, served_model, arm, deployment_id,
     unit_key, unit_key_random, session_id, request_id, stream, messages, response,
     latency_ms, ttft_ms, overhead_ms, prompt_tokens, completion_tokens, cost_usd,
-    status, error, error_stage, fallback_depth, shadow, time
+    status, error, error_stage, fallback_depth, shadow, shadow_of, time
 
 ``time`` is the request's arrival as Unix seconds (UTC); durations are milliseconds.
 ``error`` is None on success; ``error_stage`` says where a failure happened:
 ``"route"``, ``"request"`` (bad input), ``"upstream"`` (every upstream failed before
 an answer), ``"stream"`` (after the first byte was sent; ``response`` then holds what
-was delivered) or ``"client"`` (the caller went away).
+was delivered) or ``"client"`` (the caller went away). ``shadow`` is True on the record
+of a shadow call (a candidate's answer that was never served), and ``shadow_of`` then
+holds the request id of the user's request it shadowed (None otherwise).
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ RECORD_FIELDS: tuple[str, ...] = (
     "error_stage",
     "fallback_depth",
     "shadow",
+    "shadow_of",
     "time",
 )
 """Every key of a gateway record, in a stable order."""

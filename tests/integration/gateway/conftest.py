@@ -11,6 +11,7 @@ import pytest
 
 from releasegate.control.deployments import DeploymentService
 from releasegate.control.router import Router
+from releasegate.deploy.plans import preset
 from releasegate.gateway import (
     BreakerPolicy,
     Breakers,
@@ -18,9 +19,11 @@ from releasegate.gateway import (
     Gateway,
     LocalBreaker,
     MemoryRecorder,
+    ShadowPolicy,
     Upstream,
     create_gateway,
 )
+from releasegate.gateway.tracing import Tracing
 from releasegate.prompts import Prompt
 from releasegate.store.memory import InMemoryUnitOfWork, MemoryData
 from tests.support.gateway_upstream import GatewayUpstream
@@ -78,6 +81,9 @@ async def make_rig() -> AsyncIterator[Callable[..., Any]]:
         stall_timeout_s: float = 30.0,
         read_timeout_s: float = 5.0,
         canary_share: float | None = None,
+        shadow_candidate: bool = False,
+        shadow: ShadowPolicy | None = None,
+        tracing: Callable[[Callable[[str], Upstream | None]], Tracing] | None = None,
     ) -> Rig:
         primary, backup = GatewayUpstream(), GatewayUpstream()
         await primary.start()
@@ -89,6 +95,9 @@ async def make_rig() -> AsyncIterator[Callable[..., Any]]:
         if canary_share is not None:
             ship(svc, "v2", "chat@2.0.0", "m-2")
             svc.canary("chat", "v2", actor="t", share=canary_share)
+        if shadow_candidate:  # v2 in a shadow stage: it answers too, never served
+            ship(svc, "v2", "chat@2.0.0", "m-2")
+            svc.canary("chat", "v2", actor="t", plan=preset("regulated"))
         router = Router(lambda: InMemoryUnitOfWork(data), ttl_s=0)
         clock = Clock()
         upstreams = {
@@ -106,6 +115,8 @@ async def make_rig() -> AsyncIterator[Callable[..., Any]]:
             breakers=Breakers(lambda _n: LocalBreaker(policy, clock=clock)),
             stall_timeout_s=stall_timeout_s,
             embeddings=upstreams["m-1"],
+            shadow=shadow,
+            tracing=tracing(upstreams.get) if tracing is not None else None,
         )
         client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=gateway), base_url="http://gateway"
