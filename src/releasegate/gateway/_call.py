@@ -8,10 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from releasegate.control.router import Route
+from releasegate.online.limits import MAX_REQUEST_ID
 
 __all__ = ["Call", "error_payload"]
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# at most what the recording service stores, so a caller's id never costs its record
+_REQUEST_ID = re.compile(rf"[A-Za-z0-9._:-]{{1,{MAX_REQUEST_ID}}}")
 
 
 def error_payload(
@@ -24,11 +26,13 @@ def error_payload(
 
 
 def valid_request_id(value: bytes | None) -> str | None:
-    """The caller's ``X-Request-Id`` when it is a sane id (letters, digits, ``._:-``)."""
+    """The caller's ``X-Request-Id`` when it is a sane id (letters, digits, ``._:-``; at
+    most :data:`~releasegate.online.limits.MAX_REQUEST_ID` characters), else None (the
+    gateway then makes its own)."""
     if not value:
         return None
     text = value.decode("latin-1")
-    return text if _REQUEST_ID.match(text) else None
+    return text if _REQUEST_ID.fullmatch(text) else None
 
 
 class Call:
