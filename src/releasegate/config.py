@@ -317,6 +317,11 @@ class BreakerConfig(_Strict):
     probe_timeout_s: float = Field(
         default=30.0, gt=0, description="Seconds a half-open probe may take before another"
     )
+    key_prefix: str = Field(
+        default="releasegate:breaker",
+        min_length=1,
+        description="Prefix of the breakers' Redis keys (with `gateway.redis_url`)",
+    )
 
 
 class GatewayConfig(_Strict):
@@ -340,6 +345,11 @@ class GatewayConfig(_Strict):
     )
     stall_timeout_s: float = Field(
         default=30.0, gt=0, description="Longest gap between two chunks of a stream"
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="Redis URL for state shared by gateway processes; none keeps it in "
+        "each process",
     )
 
 

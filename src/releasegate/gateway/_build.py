@@ -9,7 +9,8 @@ section.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,11 +20,14 @@ from releasegate.control.router import Router
 from releasegate.errors import ConfigError
 from releasegate.gateway._to_record import to_interaction
 from releasegate.gateway.app import Gateway, create_gateway
-from releasegate.gateway.breaker import BreakerPolicy, Breakers, LocalBreaker
+from releasegate.gateway.breaker import Breaker, BreakerPolicy, Breakers, LocalBreaker
+from releasegate.gateway.breaker_health import BreakerPublisher
 from releasegate.gateway.fallback import FallbackChain
+from releasegate.gateway.metrics import GatewayMetrics
 from releasegate.gateway.recorder import Recorder
 from releasegate.gateway.upstream import Upstream
 from releasegate.online.store_writer import StoreWriter
+from releasegate.ports import UpstreamHealth
 from releasegate.project import load_project
 from releasegate.prompts import Prompt
 from releasegate.providers.pricing import PriceTable
@@ -118,7 +122,12 @@ def build_gateway(
     router = Router(lambda: db.uow(write=False))
     upstreams = upstreams_from_config(config)
     gw = config.gateway
-    policy = BreakerPolicy(**gw.breaker.model_dump())
+    policy = BreakerPolicy(**gw.breaker.model_dump(exclude={"key_prefix"}))
+    metrics = GatewayMetrics()
+    breakers = _breakers(config, policy, metrics)
+    for name in upstreams.providers:  # every upstream is published, even before a call
+        breakers[name]
+    publisher = BreakerPublisher(breakers, _health_writer(db))
     chains = {k: FallbackChain(tuple(v.models), v.answer) for k, v in gw.fallbacks.items()}
     prices = PriceTable(config.pricing)
     cached: dict[str, tuple[float, list[str]]] = {}
@@ -143,12 +152,43 @@ def build_gateway(
         prompts=prompt,
         recorder=recorder,
         fallbacks=chains,
-        breakers=Breakers(lambda _name: LocalBreaker(policy)),
+        breakers=breakers,
+        metrics=metrics,
+        background=[publisher.run],
         cost=prices.cost,
         catalog=catalog,
         embeddings=upstreams.default,
         stall_timeout_s=gw.stall_timeout_s,
     )
+
+
+def _breakers(config: ProjectConfig, policy: BreakerPolicy, metrics: GatewayMetrics) -> Breakers:
+    """In-process breakers, or breakers shared through ``gateway.redis_url``."""
+    gw = config.gateway
+    if gw.redis_url is None:
+        return Breakers(lambda _name: LocalBreaker(policy))
+    from releasegate.gateway.breaker_redis import SharedBreakers
+
+    shared = SharedBreakers(gw.redis_url, prefix=gw.breaker.key_prefix, policy=policy)
+
+    def refresh() -> None:
+        metrics.breaker_shared.set(1 if shared.healthy else 0)
+        metrics.breaker_store_errors.set(shared.errors)
+
+    metrics.on_collect(refresh)
+    factory: Callable[[str], Breaker] = shared.breaker
+    return Breakers(factory)
+
+
+def _health_writer(db: Database) -> Callable[[Sequence[UpstreamHealth], datetime | None], None]:
+    def write(rows: Sequence[UpstreamHealth], purge_before: datetime | None) -> None:
+        with db.uow() as uow:
+            uow.upstream_health.put(rows)
+            if purge_before is not None:
+                uow.upstream_health.purge(before=purge_before)
+            uow.commit()
+
+    return write
 
 
 class _StoreRecorder:

@@ -9,11 +9,12 @@ line before the upstream's first chunk) needs direct control of ``send``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from releasegate.control.router import Route
@@ -66,9 +67,16 @@ class Gateway:
     """
 
     def __init__(
-        self, deps: Deps, *, catalog: Callable[[], Sequence[str]], embeddings: Upstream | None
+        self,
+        deps: Deps,
+        *,
+        catalog: Callable[[], Sequence[str]],
+        embeddings: Upstream | None,
+        background: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
         self.deps = deps
+        self._background = tuple(background)
+        self._tasks: list[asyncio.Task[None]] = []
         self._chat = ChatHandler(deps)
         self._catalog = catalog
         self._embeddings = embeddings
@@ -96,10 +104,14 @@ class Gateway:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self._tasks = [asyncio.ensure_future(job()) for job in self._background]
                 self.ready = True
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.ready = False
+                for task in self._tasks:
+                    task.cancel()
+                await asyncio.gather(*self._tasks, return_exceptions=True)
                 await self.deps.pool.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -364,6 +376,7 @@ def create_gateway(
     embeddings: Upstream | None = None,
     stall_timeout_s: float = 30.0,
     max_body_bytes: int = 8 * 1024 * 1024,
+    background: Sequence[Callable[[], Awaitable[None]]] = (),
 ) -> Gateway:
     """Build the gateway from its dependencies (nothing is read from the environment).
 
@@ -386,6 +399,8 @@ def create_gateway(
         embeddings: Upstream for ``/v1/embeddings`` when the request's model names none.
         stall_timeout_s: Longest wait between two chunks of a stream after its first.
         max_body_bytes: Largest request body accepted (413 above).
+        background: Coroutine functions run as tasks while the app is served (from
+            lifespan start-up; cancelled at shutdown), e.g. publishing breaker states.
     """
     from releasegate.gateway.fallback import chains_from_mapping
 
@@ -422,4 +437,6 @@ def create_gateway(
         stall_timeout_s=stall_timeout_s,
         max_body_bytes=max_body_bytes,
     )
-    return Gateway(deps, catalog=catalog or default_catalog, embeddings=embeddings)
+    return Gateway(
+        deps, catalog=catalog or default_catalog, embeddings=embeddings, background=background
+    )

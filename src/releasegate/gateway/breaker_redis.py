@@ -1,0 +1,351 @@
+"""Circuit breakers shared by every gateway process through Redis.
+
+:class:`RedisBreaker` makes the decisions of :class:`~releasegate.gateway.breaker.LocalBreaker`
+(same window of one-second buckets, minimum volume, failure-rate threshold, exact open
+deadline that a failure while open pushes back, one half-open probe, ``Retry-After``
+hold) on state kept in Redis, so that N processes behind one port open, probe and close
+together. Each decision is one Lua script, atomic in Redis: no two processes can both
+see "half-open, no probe out" and both send a probe (the probe slot is a ``SET NX PX``
+key whose expiry frees it when a probe never reports). Times come from the Redis
+server's clock, so the processes' own clocks do not have to agree.
+
+Keys, under ``{prefix}:{upstream}``: ``:s`` (hash: ``open`` deadline, ``hold`` until),
+``:w`` (hash: the window's ring of buckets ``s<i>``/``c<i>``/``f<i>``) and ``:p``
+(the probe slot).
+
+When Redis cannot be reached (or answers slower than the socket timeout) the breaker
+decides with the process's own :class:`LocalBreaker`, which counts every outcome all
+along so it starts from this process's recent history; the first failure is logged as a
+warning, ``releasegate_gateway_breaker_shared`` drops to 0, and Redis is tried again
+after ``retry_s`` seconds. Its return is logged and the gauge goes back to 1, without a
+restart.
+
+Each call is a synchronous round trip made on the event loop (the
+:class:`~releasegate.gateway.breaker.Breaker` protocol is synchronous): two per request
+(admit, outcome). The socket timeout bounds what a slow Redis can cost, and a Redis
+found unreachable is not asked again until ``retry_s`` has passed.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from releasegate._optional import import_optional
+from releasegate.gateway.breaker import BreakerPolicy, BreakerSnapshot, BreakerState, LocalBreaker
+
+__all__ = ["RedisBreaker", "SharedBreakers"]
+
+logger = logging.getLogger("releasegate.gateway")
+
+_CODES = {0: BreakerState.CLOSED, 1: BreakerState.HALF_OPEN, 2: BreakerState.OPEN}
+
+# Shared by every script: the clock, number formatting, and the status of one breaker.
+_LIB = """
+local function clock(arg)
+  if arg ~= '' then return tonumber(arg) end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) + tonumber(t[2]) / 1000000
+end
+local function fmt(x) return string.format('%.17g', x) end
+local function num(v) if v then return tonumber(v) end return nil end
+-- (state code, seconds until a call may be admitted) at `now`
+local function status(skey, pkey, now)
+  local hold = num(redis.call('HGET', skey, 'hold')) or 0
+  local open = num(redis.call('HGET', skey, 'open'))
+  local wait = hold - now
+  local code = 0
+  if open then
+    if now < open then
+      code = 2
+      if open - now > wait then wait = open - now end
+    else
+      code = 1
+      local probe = num(redis.call('GET', pkey))
+      if probe and now < probe and probe - now > wait then wait = probe - now end
+    end
+  end
+  if wait < 0 then wait = 0 end
+  return code, wait
+end
+-- window totals over the ring of `n` one-second buckets
+local function totals(wkey, now, n)
+  local low = math.floor(now) - n + 1
+  local all = redis.call('HGETALL', wkey)
+  local h = {}
+  for i = 1, #all, 2 do h[all[i]] = tonumber(all[i + 1]) end
+  local calls, fails = 0, 0
+  for i = 0, n - 1 do
+    local s = h['s' .. i]
+    if s and s >= low then
+      calls = calls + (h['c' .. i] or 0)
+      fails = fails + (h['f' .. i] or 0)
+    end
+  end
+  return calls, fails
+end
+-- count one outcome in the bucket of `now`
+local function bump(wkey, now, n, failed)
+  local sec = math.floor(now)
+  local i = sec % n
+  if num(redis.call('HGET', wkey, 's' .. i)) ~= sec then
+    redis.call('HSET', wkey, 's' .. i, sec, 'c' .. i, 0, 'f' .. i, 0)
+  end
+  redis.call('HINCRBY', wkey, 'c' .. i, 1)
+  if failed then redis.call('HINCRBY', wkey, 'f' .. i, 1) end
+  redis.call('PEXPIRE', wkey, n * 1000 + 60000)
+end
+local function keep(skey, now)
+  local hold = num(redis.call('HGET', skey, 'hold')) or 0
+  local open = num(redis.call('HGET', skey, 'open')) or 0
+  local last = math.max(hold, open, now)
+  redis.call('PEXPIRE', skey, math.ceil((last - now) * 1000) + 3600000)
+end
+"""
+
+# KEYS: state, window, probe. ARGV: now, probe_timeout_s.
+# -> {admitted 0/1, state code, retry-after seconds as text}
+_ALLOW = (
+    _LIB
+    + """
+local now = clock(ARGV[1])
+local code, wait = status(KEYS[1], KEYS[3], now)
+if wait > 0 or code == 2 then return {0, code, fmt(wait)} end
+if code == 0 then return {1, 0, '0'} end
+local pt = tonumber(ARGV[2])
+local px = math.ceil(pt * 1000)
+if not redis.call('SET', KEYS[3], fmt(now + pt), 'NX', 'PX', px) then
+  -- the slot is taken by a probe whose time ran out on `now`'s clock: take it over
+  redis.call('SET', KEYS[3], fmt(now + pt), 'PX', px)
+end
+return {1, 1, '0'}
+"""
+)
+
+# KEYS: state, window, probe. ARGV: now, n. -> {state code, changed 0/1}
+_SUCCESS = (
+    _LIB
+    + """
+local now = clock(ARGV[1])
+local open = num(redis.call('HGET', KEYS[1], 'open'))
+if open then
+  if now < open then return {2, 0} end  -- a call from before it opened proves nothing
+  redis.call('HDEL', KEYS[1], 'open')
+  redis.call('DEL', KEYS[2], KEYS[3])
+  return {0, 1}
+end
+bump(KEYS[2], now, tonumber(ARGV[2]), false)
+return {0, 0}
+"""
+)
+
+# KEYS: state, window, probe. ARGV: now, n, min_volume, failure_rate, open_s.
+# -> {state code, changed 0/1}
+_FAILURE = (
+    _LIB
+    + """
+local now = clock(ARGV[1])
+local n = tonumber(ARGV[2])
+local open_s = tonumber(ARGV[5])
+local open = num(redis.call('HGET', KEYS[1], 'open'))
+if open then
+  -- open: the deadline moves to now + open_s; half-open: the probe failed
+  redis.call('HSET', KEYS[1], 'open', fmt(now + open_s))
+  redis.call('DEL', KEYS[3])
+  keep(KEYS[1], now)
+  if now < open then return {2, 0} end
+  return {2, 1}
+end
+bump(KEYS[2], now, n, true)
+local calls, fails = totals(KEYS[2], now, n)
+if calls >= tonumber(ARGV[3]) and fails >= tonumber(ARGV[4]) * calls then
+  redis.call('HSET', KEYS[1], 'open', fmt(now + open_s))
+  redis.call('DEL', KEYS[3])
+  keep(KEYS[1], now)
+  return {2, 1}
+end
+return {0, 0}
+"""
+)
+
+# KEYS: state. ARGV: now, seconds.
+_HOLD = (
+    _LIB
+    + """
+local now = clock(ARGV[1])
+local hold = now + tonumber(ARGV[2])
+if hold > (num(redis.call('HGET', KEYS[1], 'hold')) or 0) then
+  redis.call('HSET', KEYS[1], 'hold', fmt(hold))
+  keep(KEYS[1], now)
+end
+return 1
+"""
+)
+
+# KEYS: state, window, probe. ARGV: now, n. -> {state code, retry-after text, calls, fails}
+_PEEK = (
+    _LIB
+    + """
+local now = clock(ARGV[1])
+local code, wait = status(KEYS[1], KEYS[3], now)
+local calls, fails = totals(KEYS[2], now, tonumber(ARGV[2]))
+return {code, fmt(wait), calls, fails}
+"""
+)
+
+
+class SharedBreakers:
+    """The Redis connection and scripts every :class:`RedisBreaker` of a process uses,
+    and whether Redis answers (one health for the whole process).
+
+    Args:
+        url: ``redis://`` URL.
+        prefix: Key prefix (several gateways or tests can share one Redis).
+        policy: Thresholds and durations, the same for every upstream.
+        clock: Seconds on one clock shared by all processes; None (the default) uses
+            the Redis server's clock. Tests inject one to check exact deadlines.
+        timeout_s: Socket timeout of each Redis call, seconds.
+        retry_s: After a failed call, Redis is not asked again for this many seconds.
+
+    Raises:
+        MissingExtra: the ``redis`` package is not installed.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "releasegate:breaker",
+        policy: BreakerPolicy | None = None,
+        clock: Callable[[], float] | None = None,
+        timeout_s: float = 0.25,
+        retry_s: float = 2.0,
+    ) -> None:
+        redis = import_optional("redis", purpose="breakers shared through Redis")
+        retry = import_optional("redis.retry")
+        backoff = import_optional("redis.backoff")
+        self.prefix = prefix
+        self.policy = policy or BreakerPolicy()
+        self.clock = clock
+        self.retry_s = retry_s
+        self.client: Any = redis.Redis.from_url(
+            url,
+            socket_timeout=timeout_s,
+            socket_connect_timeout=timeout_s,
+            retry=retry.Retry(backoff.NoBackoff(), 0),
+        )
+        self._error_types: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
+        self.allow_script = self.client.register_script(_ALLOW)
+        self.success_script = self.client.register_script(_SUCCESS)
+        self.failure_script = self.client.register_script(_FAILURE)
+        self.hold_script = self.client.register_script(_HOLD)
+        self.peek_script = self.client.register_script(_PEEK)
+        self.healthy = True
+        """False while Redis is unreachable and breakers decide locally."""
+        self.errors = 0
+        """Redis calls that failed since start."""
+        self._retry_at = 0.0
+
+    def breaker(self, upstream: str) -> RedisBreaker:
+        """The breaker of ``upstream`` (build one per upstream, e.g. in ``Breakers``)."""
+        return RedisBreaker(self, upstream)
+
+    def now_arg(self) -> str:
+        """The ``now`` argument of a script: the injected clock, or '' for Redis's."""
+        return "" if self.clock is None else repr(self.clock())
+
+    def run(self, script: Any, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        """Run ``script``; None when Redis failed (or is resting after a failure)."""
+        if not self.healthy and time.monotonic() < self._retry_at:
+            return None
+        try:
+            result = script(keys=keys, args=args)
+        except self._error_types as exc:
+            self.errors += 1
+            self._retry_at = time.monotonic() + self.retry_s
+            if self.healthy:
+                self.healthy = False
+                logger.warning(
+                    "shared breaker state unavailable (%s: %s); each gateway process now "
+                    "decides alone with its local breakers until Redis answers again",
+                    type(exc).__name__,
+                    exc,
+                )
+            return None
+        if not self.healthy:
+            self.healthy = True
+            logger.warning("shared breaker state reachable again; breakers are shared")
+        return result
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.client.close()
+
+
+class RedisBreaker:
+    """A :class:`~releasegate.gateway.breaker.Breaker` whose state lives in Redis.
+
+    Outcomes are also counted by a :class:`LocalBreaker` (``local``), which makes the
+    decisions while Redis is unreachable.
+
+    Args:
+        shared: The process's Redis connection, scripts and health.
+        upstream: The upstream's name (part of the keys).
+    """
+
+    def __init__(self, shared: SharedBreakers, upstream: str) -> None:
+        self.shared = shared
+        self.upstream = upstream
+        self.local = LocalBreaker(shared.policy, clock=shared.clock or time.monotonic)
+        base = f"{shared.prefix}:{upstream}"
+        self._keys = (f"{base}:s", f"{base}:w", f"{base}:p")
+        self._n = math.ceil(shared.policy.window_s)  # one-second buckets in the window
+
+    def allow(self) -> bool:
+        p = self.shared.policy
+        got = self.shared.run(
+            self.shared.allow_script, self._keys, (self.shared.now_arg(), p.probe_timeout_s)
+        )
+        if got is None:
+            return self.local.allow()
+        return bool(int(got[0]))
+
+    def success(self) -> None:
+        self.local.success()
+        got = self.shared.run(
+            self.shared.success_script, self._keys, (self.shared.now_arg(), self._n)
+        )
+        if got is not None and int(got[1]):
+            logger.info("breaker of upstream %r closed (shared)", self.upstream)
+
+    def failure(self) -> None:
+        self.local.failure()
+        p = self.shared.policy
+        args = (self.shared.now_arg(), self._n, p.min_volume, p.failure_rate, p.open_s)
+        got = self.shared.run(self.shared.failure_script, self._keys, args)
+        if got is not None and int(got[1]):
+            logger.warning(
+                "breaker of upstream %r opened for %.1f s (shared)", self.upstream, p.open_s
+            )
+
+    def hold(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        self.local.hold(seconds)
+        self.shared.run(self.shared.hold_script, self._keys[:1], (self.shared.now_arg(), seconds))
+
+    def snapshot(self) -> BreakerSnapshot:
+        got = self.shared.run(self.shared.peek_script, self._keys, (self.shared.now_arg(), self._n))
+        if got is None:
+            return self.local.snapshot()
+        code, wait, calls, fails = got
+        return BreakerSnapshot(_CODES[int(code)], int(calls), int(fails), float(wait), shared=True)
+
+    def state(self) -> BreakerState:
+        return self.snapshot().state
+
+    def retry_after(self) -> float:
+        return self.snapshot().retry_after_s
