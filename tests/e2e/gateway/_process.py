@@ -90,8 +90,10 @@ def serve(root: Path, db_url: str, *args: str, name: str = "gateway") -> Iterato
     env.pop("RELEASEGATE_GATEWAY_CONFIG", None)
     with log.open("wb") as sink:
         proc = subprocess.Popen(
-            [*CLI, "serve", "--gateway", "--port", str(port), "--db", db_url]
-            + ["--config", str(root / "releasegate.yaml"), *args],
+            [
+                *(*CLI, "serve", "--gateway", "--port", str(port), "--db", db_url),
+                *("--config", str(root / "releasegate.yaml"), *args),
+            ],
             stdout=sink,
             stderr=subprocess.STDOUT,
             cwd=root,
