@@ -9,7 +9,7 @@ section.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -124,7 +124,7 @@ def build_gateway(
     gw = config.gateway
     policy = BreakerPolicy(**gw.breaker.model_dump(exclude={"key_prefix"}))
     metrics = GatewayMetrics()
-    breakers = _breakers(config, policy, metrics)
+    breakers, jobs = _breakers(config, policy, metrics)
     for name in upstreams.providers:  # every upstream is published, even before a call
         breakers[name]
     publisher = BreakerPublisher(breakers, _health_writer(db))
@@ -154,7 +154,7 @@ def build_gateway(
         fallbacks=chains,
         breakers=breakers,
         metrics=metrics,
-        background=[publisher.run],
+        background=[publisher.run, *jobs],
         cost=prices.cost,
         catalog=catalog,
         embeddings=upstreams.default,
@@ -162,11 +162,14 @@ def build_gateway(
     )
 
 
-def _breakers(config: ProjectConfig, policy: BreakerPolicy, metrics: GatewayMetrics) -> Breakers:
-    """In-process breakers, or breakers shared through ``gateway.redis_url``."""
+def _breakers(
+    config: ProjectConfig, policy: BreakerPolicy, metrics: GatewayMetrics
+) -> tuple[Breakers, list[Callable[[], Awaitable[None]]]]:
+    """In-process breakers, or breakers shared through ``gateway.redis_url`` (with the
+    background job that closes their connections at shutdown)."""
     gw = config.gateway
     if gw.redis_url is None:
-        return Breakers(lambda _name: LocalBreaker(policy))
+        return Breakers(lambda _name: LocalBreaker(policy)), []
     from releasegate.gateway.breaker_redis import SharedBreakers
 
     shared = SharedBreakers(gw.redis_url, prefix=gw.breaker.key_prefix, policy=policy)
@@ -177,7 +180,7 @@ def _breakers(config: ProjectConfig, policy: BreakerPolicy, metrics: GatewayMetr
 
     metrics.on_collect(refresh)
     factory: Callable[[str], Breaker] = shared.breaker
-    return Breakers(factory)
+    return Breakers(factory), [shared.hold_open]
 
 
 def _health_writer(db: Database) -> Callable[[Sequence[UpstreamHealth], datetime | None], None]:

@@ -29,6 +29,7 @@ from enum import StrEnum
 from typing import Protocol
 
 __all__ = [
+    "Admission",
     "Breaker",
     "BreakerPolicy",
     "BreakerSnapshot",
@@ -80,6 +81,21 @@ class BreakerPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class Admission:
+    """A breaker's answer to "may a call go out now?".
+
+    Attributes:
+        allowed: Whether the call may go out (a half-open breaker admits one probe).
+        state: The state the decision was made in.
+        retry_after_s: When refused, seconds until a call may be admitted (else 0).
+    """
+
+    allowed: bool
+    state: BreakerState
+    retry_after_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
 class BreakerSnapshot:
     """What a breaker looks like now, for metrics and the dashboard.
 
@@ -105,7 +121,15 @@ class BreakerSnapshot:
 
 
 class Breaker(Protocol):
-    """The decisions a gateway asks of one upstream's breaker."""
+    """The decisions a gateway asks of one upstream's breaker.
+
+    The gateway asks :meth:`admit` (awaitable, so a shared store is asked without
+    blocking the event loop); the other methods return at once.
+    """
+
+    async def admit(self) -> Admission:
+        """:meth:`allow`, with the state and retry-after of the decision."""
+        ...
 
     def allow(self) -> bool:
         """Whether a call may go out now (a half-open breaker admits one probe)."""
@@ -212,6 +236,15 @@ class LocalBreaker:
     def snapshot(self) -> BreakerSnapshot:
         calls, fails = self._totals(self._clock())
         return BreakerSnapshot(self.state(), calls, fails, self.retry_after())
+
+    async def admit(self) -> Admission:
+        return self.decide()
+
+    def decide(self) -> Admission:
+        """:meth:`admit` without awaiting."""
+        if self.allow():
+            return Admission(True, self.state())
+        return Admission(False, self.state(), self.retry_after())
 
     def allow(self) -> bool:
         now = self._clock()

@@ -20,22 +20,35 @@ warning, ``releasegate_gateway_breaker_shared`` drops to 0, and Redis is tried a
 after ``retry_s`` seconds. Its return is logged and the gauge goes back to 1, without a
 restart.
 
-Each call is a synchronous round trip made on the event loop (the
-:class:`~releasegate.gateway.breaker.Breaker` protocol is synchronous): two per request
-(admit, outcome). The socket timeout bounds what a slow Redis can cost, and a Redis
-found unreachable is not asked again until ``retry_s`` has passed.
+Nothing blocks the event loop on a request's path: :meth:`RedisBreaker.admit` awaits
+its script on an asyncio connection, and outcomes (success, failure, hold) are sent by a
+task while the request goes on (in order of submission: one task sends them one after
+another). Outside a running event loop (tests, tools) every method is a plain
+synchronous call, as are :meth:`RedisBreaker.state`, :meth:`RedisBreaker.snapshot` and
+the other read methods (metrics scrapes, the dashboard publisher). The socket timeout
+bounds what a slow Redis can cost, and a Redis found unreachable is not asked again
+until ``retry_s`` has passed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from releasegate._optional import import_optional
-from releasegate.gateway.breaker import BreakerPolicy, BreakerSnapshot, BreakerState, LocalBreaker
+from releasegate.gateway.breaker import (
+    Admission,
+    BreakerPolicy,
+    BreakerSnapshot,
+    BreakerState,
+    LocalBreaker,
+)
 
 __all__ = ["RedisBreaker", "SharedBreakers"]
 
@@ -197,8 +210,14 @@ return {code, fmt(wait), calls, fails}
 )
 
 
+#: Callback given a script's reply (never called when Redis failed).
+_Then = Callable[[Any], None] | None
+
+_SCRIPTS = {"allow": _ALLOW, "success": _SUCCESS, "failure": _FAILURE, "hold": _HOLD, "peek": _PEEK}
+
+
 class SharedBreakers:
-    """The Redis connection and scripts every :class:`RedisBreaker` of a process uses,
+    """The Redis connections and scripts every :class:`RedisBreaker` of a process uses,
     and whether Redis answers (one health for the whole process).
 
     Args:
@@ -225,29 +244,33 @@ class SharedBreakers:
         retry_s: float = 2.0,
     ) -> None:
         redis = import_optional("redis", purpose="breakers shared through Redis")
-        retry = import_optional("redis.retry")
+        aredis = import_optional("redis.asyncio")
         backoff = import_optional("redis.backoff")
         self.prefix = prefix
         self.policy = policy or BreakerPolicy()
         self.clock = clock
         self.retry_s = retry_s
+        options = {"socket_timeout": timeout_s, "socket_connect_timeout": timeout_s}
         self.client: Any = redis.Redis.from_url(
+            url, retry=import_optional("redis.retry").Retry(backoff.NoBackoff(), 0), **options
+        )
+        self.aclient: Any = aredis.Redis.from_url(
             url,
-            socket_timeout=timeout_s,
-            socket_connect_timeout=timeout_s,
-            retry=retry.Retry(backoff.NoBackoff(), 0),
+            retry=import_optional("redis.asyncio.retry").Retry(backoff.NoBackoff(), 0),
+            **options,
         )
         self._error_types: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
-        self.allow_script = self.client.register_script(_ALLOW)
-        self.success_script = self.client.register_script(_SUCCESS)
-        self.failure_script = self.client.register_script(_FAILURE)
-        self.hold_script = self.client.register_script(_HOLD)
-        self.peek_script = self.client.register_script(_PEEK)
+        self._sync = {k: self.client.register_script(v) for k, v in _SCRIPTS.items()}
+        self._async = {k: self.aclient.register_script(v) for k, v in _SCRIPTS.items()}
         self.healthy = True
         """False while Redis is unreachable and breakers decide locally."""
         self.errors = 0
         """Redis calls that failed since start."""
         self._retry_at = 0.0
+        # Outcomes waiting for the sender task; bounded: while Redis is slow, the oldest
+        # are dropped (the local breakers still count them).
+        self._queue: deque[tuple[str, Sequence[str], Sequence[Any], _Then]] = deque(maxlen=10_000)
+        self._sender: asyncio.Task[None] | None = None
 
     def breaker(self, upstream: str) -> RedisBreaker:
         """The breaker of ``upstream`` (build one per upstream, e.g. in ``Breakers``)."""
@@ -257,31 +280,108 @@ class SharedBreakers:
         """The ``now`` argument of a script: the injected clock, or '' for Redis's."""
         return "" if self.clock is None else repr(self.clock())
 
-    def run(self, script: Any, keys: Sequence[str], args: Sequence[Any]) -> Any:
-        """Run ``script``; None when Redis failed (or is resting after a failure)."""
-        if not self.healthy and time.monotonic() < self._retry_at:
-            return None
-        try:
-            result = script(keys=keys, args=args)
-        except self._error_types as exc:
-            self.errors += 1
-            self._retry_at = time.monotonic() + self.retry_s
-            if self.healthy:
-                self.healthy = False
-                logger.warning(
-                    "shared breaker state unavailable (%s: %s); each gateway process now "
-                    "decides alone with its local breakers until Redis answers again",
-                    type(exc).__name__,
-                    exc,
-                )
-            return None
+    # -- health --------------------------------------------------------------------------
+
+    def _resting(self) -> bool:
+        return not self.healthy and time.monotonic() < self._retry_at
+
+    def _failed(self, exc: BaseException) -> None:
+        self.errors += 1
+        self._retry_at = time.monotonic() + self.retry_s
+        if self.healthy:
+            self.healthy = False
+            logger.warning(
+                "shared breaker state unavailable (%s: %s); each gateway process now "
+                "decides alone with its local breakers until Redis answers again",
+                type(exc).__name__,
+                exc,
+            )
+
+    def _answered(self) -> None:
         if not self.healthy:
             self.healthy = True
             logger.warning("shared breaker state reachable again; breakers are shared")
+
+    # -- calls ---------------------------------------------------------------------------
+
+    def run(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        """Run script ``name`` synchronously; None when Redis failed (or is resting)."""
+        if self._resting():
+            return None
+        try:
+            result = self._sync[name](keys=keys, args=args)
+        except self._error_types as exc:
+            self._failed(exc)
+            return None
+        self._answered()
         return result
 
+    async def arun(self, name: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        """:meth:`run` on the asyncio connection."""
+        if self._resting():
+            return None
+        try:
+            result = await self._async[name](keys=keys, args=args)
+        except self._error_types as exc:
+            self._failed(exc)
+            return None
+        self._answered()
+        return result
+
+    def submit(self, name: str, keys: Sequence[str], args: Sequence[Any], then: _Then) -> None:
+        """Run script ``name`` without waiting for it: queued for the sender task when
+        an event loop runs here, else at once. ``then`` gets the reply."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is None:
+            got = self.run(name, keys, args)
+            if got is not None and then is not None:
+                then(got)
+            return
+        self._queue.append((name, keys, args, then))
+        if self._sender is None or self._sender.done():
+            self._sender = loop.create_task(self._send())
+
+    async def _send(self) -> None:
+        # Whatever queued up while the previous batch was out goes in one pipeline: one
+        # round trip per batch, however many requests finished meanwhile.
+        while self._queue:
+            batch = [self._queue.popleft() for _ in range(min(len(self._queue), 512))]
+            if self._resting():
+                continue
+            pipe = self.aclient.pipeline(transaction=False)
+            for name, keys, args, _then in batch:
+                await self._async[name](keys=keys, args=args, client=pipe)
+            try:
+                replies = await pipe.execute()
+            except self._error_types as exc:
+                self._failed(exc)
+                continue
+            self._answered()
+            for (_name, _keys, _args, then), got in zip(batch, replies, strict=True):
+                if then is not None:
+                    then(got)
+
+    async def drain(self) -> None:
+        """Wait until every submitted outcome reached Redis (or failed)."""
+        while self._sender is not None and not self._sender.done():
+            await asyncio.shield(self._sender)
+
+    async def hold_open(self) -> None:
+        """A gateway background job: waits until cancelled, then sends what is queued
+        and closes the connections."""
+        try:
+            await asyncio.Event().wait()
+        finally:
+            with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(self.drain(), timeout=1.0)
+            await self.aclient.aclose()
+            self.client.close()
+
     def close(self) -> None:
-        """Close the connection pool."""
+        """Close the synchronous connection pool."""
         self.client.close()
 
 
@@ -292,7 +392,7 @@ class RedisBreaker:
     decisions while Redis is unreachable.
 
     Args:
-        shared: The process's Redis connection, scripts and health.
+        shared: The process's Redis connections, scripts and health.
         upstream: The upstream's name (part of the keys).
     """
 
@@ -304,41 +404,56 @@ class RedisBreaker:
         self._keys = (f"{base}:s", f"{base}:w", f"{base}:p")
         self._n = math.ceil(shared.policy.window_s)  # one-second buckets in the window
 
+    def _allow_args(self) -> tuple[str, float]:
+        return (self.shared.now_arg(), self.shared.policy.probe_timeout_s)
+
+    @staticmethod
+    def _admission(got: Any) -> Admission:
+        allowed, code, wait = got
+        return Admission(bool(int(allowed)), _CODES[int(code)], float(wait))
+
+    async def admit(self) -> Admission:
+        got = await self.shared.arun("allow", self._keys, self._allow_args())
+        if got is None:
+            return self.local.decide()
+        return self._admission(got)
+
     def allow(self) -> bool:
-        p = self.shared.policy
-        got = self.shared.run(
-            self.shared.allow_script, self._keys, (self.shared.now_arg(), p.probe_timeout_s)
-        )
+        got = self.shared.run("allow", self._keys, self._allow_args())
         if got is None:
             return self.local.allow()
-        return bool(int(got[0]))
+        return self._admission(got).allowed
+
+    def _closed(self, got: Any) -> None:
+        if int(got[1]):
+            logger.info("breaker of upstream %r closed (shared)", self.upstream)
+
+    def _opened(self, got: Any) -> None:
+        if int(got[1]):
+            logger.warning(
+                "breaker of upstream %r opened for %.1f s (shared)",
+                self.upstream,
+                self.shared.policy.open_s,
+            )
 
     def success(self) -> None:
         self.local.success()
-        got = self.shared.run(
-            self.shared.success_script, self._keys, (self.shared.now_arg(), self._n)
-        )
-        if got is not None and int(got[1]):
-            logger.info("breaker of upstream %r closed (shared)", self.upstream)
+        self.shared.submit("success", self._keys, (self.shared.now_arg(), self._n), self._closed)
 
     def failure(self) -> None:
         self.local.failure()
         p = self.shared.policy
         args = (self.shared.now_arg(), self._n, p.min_volume, p.failure_rate, p.open_s)
-        got = self.shared.run(self.shared.failure_script, self._keys, args)
-        if got is not None and int(got[1]):
-            logger.warning(
-                "breaker of upstream %r opened for %.1f s (shared)", self.upstream, p.open_s
-            )
+        self.shared.submit("failure", self._keys, args, self._opened)
 
     def hold(self, seconds: float) -> None:
         if seconds <= 0:
             return
         self.local.hold(seconds)
-        self.shared.run(self.shared.hold_script, self._keys[:1], (self.shared.now_arg(), seconds))
+        self.shared.submit("hold", self._keys[:1], (self.shared.now_arg(), seconds), None)
 
     def snapshot(self) -> BreakerSnapshot:
-        got = self.shared.run(self.shared.peek_script, self._keys, (self.shared.now_arg(), self._n))
+        got = self.shared.run("peek", self._keys, (self.shared.now_arg(), self._n))
         if got is None:
             return self.local.snapshot()
         code, wait, calls, fails = got

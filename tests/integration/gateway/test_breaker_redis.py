@@ -189,3 +189,39 @@ def test_unreachable_redis_falls_back_and_recovers(
             assert not shared.healthy
         finally:
             own.stop()
+
+
+async def test_on_an_event_loop_outcomes_go_in_the_background(redis_url: str, prefix: str) -> None:
+    a, b, clock, stores = pair(redis_url, prefix)
+    assert (await a.admit()).allowed
+    for _ in range(25):  # queued while the loop runs; sent in pipelined batches
+        a.failure()
+    # nothing was awaited: the failures are still on their way ...
+    await stores[0].drain()
+    # ... and now the other process sees the breaker open, until the exact deadline
+    refused = await b.admit()
+    assert not refused.allowed and refused.state is BreakerState.OPEN
+    assert refused.retry_after_s == pytest.approx(30.0, abs=1e-6)
+    clock.now += 30
+    probe = await b.admit()
+    assert probe.allowed and probe.state is BreakerState.HALF_OPEN
+    assert not (await a.admit()).allowed
+    b.success()
+    await stores[1].drain()
+    assert (await a.admit()).allowed and a.state() is BreakerState.CLOSED
+    for store in stores:
+        await store.aclient.aclose()
+
+
+async def test_on_an_event_loop_an_unreachable_redis_falls_back(tmp_path: Path) -> None:
+    own = OwnRedis(tmp_path)  # never started: nothing listens on its port
+    shared = SharedBreakers(own.url, policy=BreakerPolicy(min_volume=2), retry_s=60.0)
+    b = shared.breaker("up")
+    assert (await b.admit()).allowed
+    b.failure()
+    b.failure()
+    await shared.drain()
+    refused = await b.admit()
+    assert not refused.allowed and refused.state is BreakerState.OPEN
+    assert not shared.healthy and shared.errors == 1  # then resting: not asked again
+    await shared.aclient.aclose()
