@@ -24,11 +24,11 @@ Nothing blocks the event loop on a request's path: :meth:`RedisBreaker.admit` aw
 its script on an asyncio connection, and outcomes (success, failure, hold) are sent by a
 background task while the request goes on, in order of submission, batched into one
 pipeline per round trip (at most 10,000 wait; beyond that, while Redis is slow, the
-oldest are dropped from the shared count, never from the local one). Outside a running event loop (tests, tools) every method is a plain
-synchronous call, as are :meth:`RedisBreaker.state`, :meth:`RedisBreaker.snapshot` and
-the other read methods (metrics scrapes, the dashboard publisher). The socket timeout
-bounds what a slow Redis can cost, and a Redis found unreachable is not asked again
-until ``retry_s`` has passed.
+oldest are dropped from the shared count, never from the local one). Outside a running
+event loop (tests, tools) every method is a plain synchronous call, as are
+:meth:`RedisBreaker.state`, :meth:`RedisBreaker.snapshot` and the other read methods
+(metrics scrapes, the dashboard publisher). The socket timeout bounds what a slow Redis
+can cost, and a Redis found unreachable is not asked again until ``retry_s`` has passed.
 """
 
 from __future__ import annotations
