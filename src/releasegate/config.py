@@ -320,6 +320,11 @@ class BreakerConfig(_Strict):
     probe_timeout_s: float = Field(
         default=30.0, gt=0, description="Seconds a half-open probe may take before another"
     )
+    key_prefix: str = Field(
+        default="releasegate:breaker",
+        min_length=1,
+        description="Prefix of the breakers' Redis keys (with `gateway.redis_url`)",
+    )
 
 
 class BudgetsConfig(_Strict):

@@ -44,6 +44,8 @@ __all__ = [
     "SystemClock",
     "TokenRepository",
     "UnitOfWork",
+    "UpstreamHealth",
+    "UpstreamHealthRepository",
 ]
 
 
@@ -200,6 +202,7 @@ class UnitOfWork(ABC):
     interactions: InteractionRepository
     feedback: FeedbackRepository
     scores: ScoreRepository
+    upstream_health: UpstreamHealthRepository
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -533,3 +536,58 @@ class ScoreRepository(ABC):
     @abstractmethod
     def counts(self, now: datetime) -> ScoringCounts:
         """Backlog, throughput and judge cost at ``now``."""
+
+
+# -- the gateway's view of its upstreams ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamHealth:
+    """One gateway process's circuit breaker of one upstream, as last published.
+
+    Attributes:
+        upstream: The upstream (provider) name.
+        instance: The gateway process that published it (``host:pid:random``).
+        state: ``closed``, ``half_open`` or ``open``.
+        failure_rate: Failures / calls in the breaker's window, None with no calls.
+        calls: Calls in the window.
+        retry_after_s: Seconds until the upstream takes calls again (0: it does now).
+        shared: True when the state is shared by every gateway process (Redis), False
+            when this process decided alone.
+        updated_at: When it was published.
+    """
+
+    upstream: str
+    instance: str
+    state: str
+    failure_rate: float | None
+    calls: int
+    retry_after_s: float
+    shared: bool
+    updated_at: datetime
+
+
+class UpstreamHealthRepository(ABC):
+    """Breaker states published by gateway processes: one row per (upstream, instance),
+    replaced at each publication."""
+
+    @abstractmethod
+    def put(self, rows: Sequence[UpstreamHealth]) -> None:
+        """Insert or replace the rows of their (upstream, instance)."""
+
+    @abstractmethod
+    def recent(self, *, since: datetime) -> list[UpstreamHealth]:
+        """Rows published at or after ``since``, by upstream, newest first."""
+
+    def current(self, *, since: datetime) -> list[UpstreamHealth]:
+        """For each upstream, its newest row published at or after ``since`` (what the
+        dashboard shows; rows of processes that stopped publishing age out), by name."""
+        newest: dict[str, UpstreamHealth] = {}
+        for row in self.recent(since=since):
+            if row.upstream not in newest or row.updated_at > newest[row.upstream].updated_at:
+                newest[row.upstream] = row
+        return [newest[name] for name in sorted(newest)]
+
+    @abstractmethod
+    def purge(self, *, before: datetime) -> int:
+        """Delete rows last published before ``before``; returns how many."""

@@ -198,6 +198,11 @@ class GatewayUpstream(FakeOpenAIServer):
             await resp.write(f"data: {json.dumps(chunk)}\n\n".encode())
         final = {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]}
         await resp.write(f"data: {json.dumps(final)}\n\n".encode())
+        options = body.get("stream_options")
+        if isinstance(options, dict) and options.get("include_usage"):
+            usage = {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+            last = {**base, "choices": [], "usage": usage}
+            await resp.write(f"data: {json.dumps(last)}\n\n".encode())
         await resp.write(b"data: [DONE]\n\n")
         await resp.write_eof()
         return resp

@@ -10,7 +10,8 @@ span export its ``gateway:`` section (span export also from the standard
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,14 +22,17 @@ from releasegate.errors import ConfigError
 from releasegate.gateway._budget_gate import TokenBudgets
 from releasegate.gateway._to_record import to_interaction
 from releasegate.gateway.app import Gateway, create_gateway
-from releasegate.gateway.breaker import BreakerPolicy, Breakers, LocalBreaker
+from releasegate.gateway.breaker import Breaker, BreakerPolicy, Breakers, LocalBreaker
+from releasegate.gateway.breaker_health import BreakerPublisher
 from releasegate.gateway.budget import BudgetPolicy, BudgetStore
 from releasegate.gateway.fallback import FallbackChain
+from releasegate.gateway.metrics import GatewayMetrics
 from releasegate.gateway.recorder import Recorder
 from releasegate.gateway.shadow import ShadowPolicy
 from releasegate.gateway.tracing import Tracing, TracingOptions, traces_endpoint
 from releasegate.gateway.upstream import Upstream
 from releasegate.online.store_writer import StoreWriter
+from releasegate.ports import UpstreamHealth
 from releasegate.project import load_project
 from releasegate.prompts import Prompt
 from releasegate.providers.pricing import PriceTable
@@ -124,7 +128,12 @@ def build_gateway(
     router = Router(lambda: db.uow(write=False))
     upstreams = upstreams_from_config(config)
     gw = config.gateway
-    policy = BreakerPolicy(**gw.breaker.model_dump())
+    policy = BreakerPolicy(**gw.breaker.model_dump(exclude={"key_prefix"}))
+    metrics = GatewayMetrics()
+    breakers, jobs = _breakers(config, policy, metrics)
+    for name in upstreams.providers:  # every upstream is published, even before a call
+        breakers[name]
+    publisher = BreakerPublisher(breakers, _health_writer(db))
     chains = {k: FallbackChain(tuple(v.models), v.answer) for k, v in gw.fallbacks.items()}
     prices = PriceTable(config.pricing)
     cached: dict[str, tuple[float, list[str]]] = {}
@@ -157,7 +166,9 @@ def build_gateway(
         prompts=prompt,
         recorder=recorder,
         fallbacks=chains,
-        breakers=Breakers(lambda _name: LocalBreaker(policy)),
+        breakers=breakers,
+        metrics=metrics,
+        background=[publisher.run, *jobs],
         cost=prices.cost,
         catalog=catalog,
         embeddings=upstreams.default,
@@ -191,6 +202,38 @@ def budgets_from_config(config: ProjectConfig) -> TokenBudgets | None:
             gw.redis_url, policy.window_s, prefix=b.key_prefix, timeout_s=b.store_timeout_s
         )
     return TokenBudgets(policy, store)
+
+
+def _breakers(
+    config: ProjectConfig, policy: BreakerPolicy, metrics: GatewayMetrics
+) -> tuple[Breakers, list[Callable[[], Awaitable[None]]]]:
+    """In-process breakers, or breakers shared through ``gateway.redis_url`` (with the
+    background job that closes their connections at shutdown)."""
+    gw = config.gateway
+    if gw.redis_url is None:
+        return Breakers(lambda _name: LocalBreaker(policy)), []
+    from releasegate.gateway.breaker_redis import SharedBreakers
+
+    shared = SharedBreakers(gw.redis_url, prefix=gw.breaker.key_prefix, policy=policy)
+
+    def refresh() -> None:
+        metrics.breaker_shared.set(1 if shared.healthy else 0)
+        metrics.breaker_store_errors.set(shared.errors)
+
+    metrics.on_collect(refresh)
+    factory: Callable[[str], Breaker] = shared.breaker
+    return Breakers(factory), [shared.hold_open]
+
+
+def _health_writer(db: Database) -> Callable[[Sequence[UpstreamHealth], datetime | None], None]:
+    def write(rows: Sequence[UpstreamHealth], purge_before: datetime | None) -> None:
+        with db.uow() as uow:
+            uow.upstream_health.put(rows)
+            if purge_before is not None:
+                uow.upstream_health.purge(before=purge_before)
+            uow.commit()
+
+    return write
 
 
 class _StoreRecorder:

@@ -88,21 +88,21 @@ class ChatHandler:
             if self.d.cost is not None and call.served_model is not None:
                 call.cost_usd = self.d.cost(call.served_model, Usage(p, c))
 
-    def _gate(self, model: str, errors: list[UpstreamError]) -> Upstream | None:
+    async def _gate(self, model: str, errors: list[UpstreamError]) -> Upstream | None:
         upstream = self._upstream(model)
         if upstream is None:
             errors.append(
                 UpstreamError("unavailable", f"no upstream serves model {model!r}", upstream="-")
             )
             return None
-        breaker = self.d.breakers[upstream.name]
-        if not breaker.allow():
-            wait = breaker.retry_after()
+        admission = await self.d.breakers[upstream.name].admit()
+        if not admission.allowed:
+            wait = admission.retry_after_s
             errors.append(
                 UpstreamError(
                     "unavailable",
                     f"upstream {upstream.name!r} is not taking calls "
-                    f"(circuit {breaker.state().value}, retry in {wait:.1f} s)",
+                    f"(circuit {admission.state.value}, retry in {wait:.1f} s)",
                     upstream=upstream.name,
                     retry_after=wait,
                 )
@@ -218,7 +218,7 @@ class ChatHandler:
     ) -> None:
         errors: list[UpstreamError] = []
         for depth, model in enumerate((route.model, *chain.models)):
-            upstream = self._gate(model, errors)
+            upstream = await self._gate(model, errors)
             if upstream is None:
                 continue
             data = json.dumps(body if depth == 0 else {**body, "model": model}).encode()
@@ -285,7 +285,7 @@ class ChatHandler:
     ) -> None:
         errors: list[UpstreamError] = []
         for depth, model in enumerate((route.model, *chain.models)):
-            upstream = self._gate(model, errors)
+            upstream = await self._gate(model, errors)
             if upstream is None:
                 continue
             data = json.dumps(body if depth == 0 else {**body, "model": model}).encode()

@@ -14,7 +14,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from releasegate.control.router import Route
@@ -80,8 +80,11 @@ class Gateway:
         embeddings: Upstream | None,
         shadow: ShadowPolicy | None = None,
         tracing: Tracing | None = None,
+        background: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
         self.deps = deps
+        self._background = tuple(background)
+        self._tasks: list[asyncio.Task[None]] = []
         self._chat = ChatHandler(deps)
         self.shadows = Shadows(deps, shadow or ShadowPolicy(), self._finish_shadow)
         self.tracing = tracing
@@ -111,6 +114,7 @@ class Gateway:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self._tasks = [asyncio.ensure_future(job()) for job in self._background]
                 self.ready = True
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -121,6 +125,9 @@ class Gateway:
                         await asyncio.to_thread(self.tracing.shutdown)
                     except Exception:  # spans lost at exit must not fail the shutdown
                         logger.exception("could not flush the gateway's spans")
+                for task in self._tasks:
+                    task.cancel()
+                await asyncio.gather(*self._tasks, return_exceptions=True)
                 await self.deps.pool.close()
                 if self.deps.budgets is not None:
                     await self.deps.budgets.close()
@@ -419,6 +426,7 @@ def create_gateway(
     budgets: TokenBudgets | None = None,
     shadow: ShadowPolicy | None = None,
     tracing: Tracing | None = None,
+    background: Sequence[Callable[[], Awaitable[None]]] = (),
 ) -> Gateway:
     """Build the gateway from its dependencies (nothing is read from the environment).
 
@@ -445,6 +453,8 @@ def create_gateway(
         shadow: Sample and bound of shadow calls (every unit, 32 at once by default);
             see :mod:`releasegate.gateway.shadow`.
         tracing: Span export (none by default); see :mod:`releasegate.gateway.tracing`.
+        background: Coroutine functions run as tasks while the app is served (from
+            lifespan start-up; cancelled at shutdown), e.g. publishing breaker states.
     """
     from releasegate.gateway.fallback import chains_from_mapping
 
@@ -488,4 +498,5 @@ def create_gateway(
         embeddings=embeddings,
         shadow=shadow,
         tracing=tracing,
+        background=background,
     )

@@ -15,7 +15,8 @@ An upstream's ``Retry-After`` is honoured with :meth:`Breaker.hold`: no call goe
 before that time, whatever the state.
 
 The state lives behind the small :class:`Breaker` protocol so a shared store (several
-processes) can implement the same decisions; :class:`LocalBreaker` keeps it in process.
+processes) can implement the same decisions: :class:`LocalBreaker` keeps it in process,
+:class:`releasegate.gateway.breaker_redis.RedisBreaker` in Redis.
 """
 
 from __future__ import annotations
@@ -27,7 +28,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-__all__ = ["Breaker", "BreakerPolicy", "BreakerState", "Breakers", "LocalBreaker"]
+__all__ = [
+    "Admission",
+    "Breaker",
+    "BreakerPolicy",
+    "BreakerSnapshot",
+    "BreakerState",
+    "Breakers",
+    "LocalBreaker",
+]
 
 
 class BreakerState(StrEnum):
@@ -71,8 +80,56 @@ class BreakerPolicy:
             raise ValueError("open_s and probe_timeout_s must be > 0")
 
 
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """A breaker's answer to "may a call go out now?".
+
+    Attributes:
+        allowed: Whether the call may go out (a half-open breaker admits one probe).
+        state: The state the decision was made in.
+        retry_after_s: When refused, seconds until a call may be admitted (else 0).
+    """
+
+    allowed: bool
+    state: BreakerState
+    retry_after_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerSnapshot:
+    """What a breaker looks like now, for metrics and the dashboard.
+
+    Attributes:
+        state: Closed, half-open or open.
+        calls: Calls counted in the sliding window.
+        failures: Failures among them.
+        retry_after_s: Seconds until a call may be admitted again (0 when it may now).
+        shared: True when the state is the one every gateway process shares (Redis),
+            False when this process decides alone.
+    """
+
+    state: BreakerState
+    calls: int
+    failures: int
+    retry_after_s: float
+    shared: bool = False
+
+    @property
+    def failure_rate(self) -> float | None:
+        """Failures / calls in the window, None with no calls."""
+        return self.failures / self.calls if self.calls else None
+
+
 class Breaker(Protocol):
-    """The decisions a gateway asks of one upstream's breaker."""
+    """The decisions a gateway asks of one upstream's breaker.
+
+    The gateway asks :meth:`admit` (awaitable, so a shared store is asked without
+    blocking the event loop); the other methods return at once.
+    """
+
+    async def admit(self) -> Admission:
+        """:meth:`allow`, with the state and retry-after of the decision."""
+        ...
 
     def allow(self) -> bool:
         """Whether a call may go out now (a half-open breaker admits one probe)."""
@@ -96,6 +153,10 @@ class Breaker(Protocol):
 
     def retry_after(self) -> float:
         """Seconds until a call may be admitted again (0 when it may now)."""
+        ...
+
+    def snapshot(self) -> BreakerSnapshot:
+        """State, window counts and retry-after at once."""
         ...
 
 
@@ -171,6 +232,19 @@ class LocalBreaker:
             elif self._probe_until is not None and now < self._probe_until:
                 wait = max(wait, self._probe_until - now)
         return max(0.0, wait)
+
+    def snapshot(self) -> BreakerSnapshot:
+        calls, fails = self._totals(self._clock())
+        return BreakerSnapshot(self.state(), calls, fails, self.retry_after())
+
+    async def admit(self) -> Admission:
+        return self.decide()
+
+    def decide(self) -> Admission:
+        """:meth:`admit` without awaiting."""
+        if self.allow():
+            return Admission(True, self.state())
+        return Admission(False, self.state(), self.retry_after())
 
     def allow(self) -> bool:
         now = self._clock()

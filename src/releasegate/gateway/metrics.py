@@ -121,6 +121,17 @@ class GatewayMetrics:
             ("upstream",),
             registry=self.registry,
         )
+        self.breaker_shared = Gauge(
+            "releasegate_gateway_breaker_shared",
+            "1 while breakers decide on the state shared through Redis, 0 while this "
+            "process decides alone because Redis is unreachable.",
+            registry=self.registry,
+        )
+        self.breaker_store_errors = Gauge(
+            "releasegate_gateway_breaker_store_errors",
+            "Calls to the shared breaker store (Redis) that failed since start.",
+            registry=self.registry,
+        )
         self.records_dropped = Gauge(
             "releasegate_gateway_records_dropped",
             "Records the recorder dropped because its buffer was full.",

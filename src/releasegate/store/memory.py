@@ -33,6 +33,8 @@ from releasegate.ports import (
     StoredScore,
     TokenRepository,
     UnitOfWork,
+    UpstreamHealth,
+    UpstreamHealthRepository,
 )
 
 __all__ = ["InMemoryUnitOfWork", "MemoryData"]
@@ -50,6 +52,7 @@ class MemoryData:
     interactions: dict[int, Interaction] = field(default_factory=dict)
     feedback: dict[int, FeedbackEntry] = field(default_factory=dict)
     scores: dict[tuple[int, str], StoredScore] = field(default_factory=dict)
+    upstream_health: dict[tuple[str, str], UpstreamHealth] = field(default_factory=dict)
     next_id: int = 1
 
 
@@ -386,6 +389,28 @@ class _Feedback(FeedbackRepository):
         return self._sorted([e for e in self.data.feedback.values() if e.session_id == session_id])
 
 
+class _UpstreamHealth(UpstreamHealthRepository):
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def put(self, rows: Sequence[UpstreamHealth]) -> None:
+        for row in rows:
+            self.data.upstream_health[(row.upstream, row.instance)] = row
+
+    def recent(self, *, since: datetime) -> list[UpstreamHealth]:
+        rows = [r for r in self.data.upstream_health.values() if r.updated_at >= since]
+        rows.sort(key=lambda r: r.instance)
+        rows.sort(key=lambda r: r.updated_at, reverse=True)
+        rows.sort(key=lambda r: r.upstream)
+        return rows
+
+    def purge(self, *, before: datetime) -> int:
+        old = [k for k, r in self.data.upstream_health.items() if r.updated_at < before]
+        for key in old:
+            del self.data.upstream_health[key]
+        return len(old)
+
+
 class InMemoryUnitOfWork(UnitOfWork):
     """Unit of work over :class:`MemoryData`; changes become visible only on commit."""
 
@@ -404,6 +429,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.interactions = _Interactions(self._work)
         self.feedback = _Feedback(self._work)
         self.scores = _Scores(self._work)
+        self.upstream_health = _UpstreamHealth(self._work)
         return self
 
     def commit(self) -> None:
@@ -420,6 +446,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.data.interactions = self._work.interactions
         self.data.feedback = self._work.feedback
         self.data.scores = self._work.scores
+        self.data.upstream_health = self._work.upstream_health
         self.data.next_id = self._work.next_id
         self._work = copy.deepcopy(self.data)
         self.deployments = _Deployments(self._work)
@@ -430,6 +457,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.interactions = _Interactions(self._work)
         self.feedback = _Feedback(self._work)
         self.scores = _Scores(self._work)
+        self.upstream_health = _UpstreamHealth(self._work)
         self.commits += 1
 
     def rollback(self) -> None:

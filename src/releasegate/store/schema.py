@@ -38,6 +38,7 @@ __all__ = [
     "interactions",
     "metadata",
     "scores",
+    "upstream_health",
 ]
 
 metadata = sa.MetaData()
@@ -319,4 +320,19 @@ decisions = sa.Table(
     sa.Column("signals", sa.JSON, nullable=False),
     sa.Column("applied", sa.String(500), nullable=False, server_default=""),
     sa.Index("ix_decisions_deployment", "deployment_id", "decided_at"),
+)
+
+# Each gateway process's breaker state per upstream, replaced every few seconds.
+upstream_health = sa.Table(
+    "upstream_health",
+    metadata,
+    sa.Column("upstream", sa.String(200), primary_key=True),
+    sa.Column("instance", sa.String(200), primary_key=True),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("failure_rate", sa.Float, nullable=True),
+    sa.Column("calls", sa.Integer, nullable=False),
+    sa.Column("retry_after_s", sa.Float, nullable=False),
+    sa.Column("shared", sa.Boolean, nullable=False),
+    sa.Column("updated_at", _TS, nullable=False),
+    sa.Index("ix_upstream_health_updated", "updated_at"),
 )

@@ -128,17 +128,24 @@ def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
                 pytest.fail("gateway did not become ready")
             yield Running(url, up, backup, log, db_url)
         finally:
+            while _CLIENTS:
+                _CLIENTS.pop().close()
             proc.terminate()
             proc.wait(timeout=30)
 
 
+_CLIENTS: list[openai.OpenAI] = []
+
+
 def client(g: Running, unit: str = "u1") -> openai.OpenAI:
-    return openai.OpenAI(
+    made = openai.OpenAI(
         base_url=g.url + "/v1",
         api_key="unused",
         max_retries=0,
         default_headers={"X-Releasegate-Unit": unit},
     )
+    _CLIENTS.append(made)  # closed with the gateway: an open pool warns when collected
+    return made
 
 
 def test_sync_sdk_sticky_and_provenance(gateway: Running) -> None:

@@ -22,7 +22,7 @@ PG_SERVER_ENV = "RELEASEGATE_TEST_PG_URL"
 PG_SERVER_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 _TABLES = (
     "decisions, arm_latency, arm_stats, feedback, scores, interactions, eval_case_results, "
-    "eval_runs, audit_log, api_tokens, deployments"
+    "eval_runs, audit_log, api_tokens, deployments, upstream_health"
 )
 
 

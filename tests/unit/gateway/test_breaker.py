@@ -112,3 +112,26 @@ def test_bad_policies_are_refused() -> None:
         BreakerPolicy(failure_rate=0)
     with pytest.raises(ValueError):
         BreakerPolicy(min_volume=0)
+
+
+async def test_admit_carries_the_state_and_retry_after_of_the_decision() -> None:
+    b, clock = make()
+    admitted = await b.admit()
+    assert admitted.allowed and admitted.state is BreakerState.CLOSED
+    for _ in range(10):
+        b.failure()
+    clock.now += 10
+    refused = await b.admit()
+    assert not refused.allowed and refused.state is BreakerState.OPEN
+    assert refused.retry_after_s == pytest.approx(20.0)
+    clock.now += 20
+    probe = await b.admit()
+    assert probe.allowed and probe.state is BreakerState.HALF_OPEN
+
+
+def test_snapshot_counts_the_window() -> None:
+    b, _ = make(min_volume=100)
+    b.success()
+    b.failure()
+    snap = b.snapshot()
+    assert (snap.calls, snap.failures, snap.failure_rate, snap.shared) == (2, 1, 0.5, False)
