@@ -83,9 +83,9 @@ def _view(state: CanaryStatus, users: UserStats, elapsed: float) -> tuple[Render
     if last is not None:
         reason = last.reasons[0] if last.reasons else ""
         why = f"last decision: {last.action} ({last.applied or 'nothing to apply'}): {reason}"
-    key = f"{status}, stage {stage} at {share}; {why}"
+    state_line = f"{status}, stage {stage} at {share}; {why}"
     numbers = f"users sent {users.sent} (failed {users.failed}); " + "; ".join(counts)
-    return Group(head, table, Text(why, style="dim")), key, numbers
+    return Group(head, table, Text(why, style="dim")), state_line, numbers
 
 
 def watch_canary(
@@ -106,7 +106,6 @@ def watch_canary(
     """
     start = time.monotonic()
     status = Status.CANARY
-    shown = (-1, "")
     with narrator.panel() as show:
         while True:
             check_alive()
@@ -114,12 +113,17 @@ def watch_canary(
             service = parts.canary()
             state = service.status(feature, limit=1)
             snap = users.snapshot()
-            renderable, key, numbers = _view(state, snap, elapsed)
-            # plain output: a line when the decision changes, and the counts every 15 s
+            renderable, state_line, numbers = _view(state, snap, elapsed)
+            # plain output: the state when the stage or the decision's action changes,
+            # and the counts every 15 s
+            c, last = state.canary, state.decisions[0] if state.decisions else None
+            moved = (c.status if c else None, c.stage if c else None, last and last.action)
             tick = int(elapsed // 15)
-            if tick != shown[0]:
-                shown = (tick, numbers)
-            show(renderable, f"{key}\n   {shown[1]}")
+            show(
+                renderable,
+                f"{moved}|{tick}",
+                [f"{elapsed:3.0f} s  {state_line}", f"       {numbers}"],
+            )
             current = parts.deployments().get(feature, version).status
             if current not in _RUNNING:
                 status = current

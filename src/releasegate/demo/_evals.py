@@ -105,19 +105,20 @@ def show_changes(
     for flip, change in flips:
         old, new = before.get(flip.id), after.get(flip.id)
         review = old.input if old is not None and isinstance(old.input, str) else flip.id
+        mark = "✗ " if change == "now fails" else "✓ "
         rows.append(
             [
-                flip.id,
-                change,
-                _short(review, 44),
-                _short(old.output if old else None, 34),
-                _short(new.output if new else None, 34),
+                mark + flip.id,
+                _short(review, 40),
+                _short(old.output if old else None, 32),
+                _short(new.output if new else None, 32),
             ]
         )
     narrator.table(
-        ["case", "change", "review", f"{base} answered", f"{head} answered"],
+        ["case", "review", f"{base} answered", f"{head} answered"],
         rows,
-        title=f"What changed from {base} to {head} (real answers of the model, temperature 0)",
+        title=f"Reviews whose verdict changed from {base} to {head} (✗ now fails, ✓ now "
+        "passes; real answers of the model at temperature 0)",
     )
     o, m = c.overall, c.mcnemar
     narrator.note(

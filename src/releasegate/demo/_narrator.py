@@ -111,19 +111,20 @@ class Narrator:
         self.note(f"{label}: done in {time.monotonic() - start:.1f} s")
 
     @contextlib.contextmanager
-    def panel(self) -> Iterator[Callable[[RenderableType, str], None]]:
-        """A region updated in place. Yields ``show(renderable, line)``: on a terminal
-        the renderable replaces the previous one; elsewhere ``line`` is printed when it
-        differs from the last one printed."""
+    def panel(self) -> Iterator[Callable[[RenderableType, str, Sequence[str]], None]]:
+        """A region updated in place. Yields ``show(renderable, key, lines)``: on a
+        terminal the renderable replaces the previous one; elsewhere ``lines`` are
+        printed when ``key`` differs from the last one shown."""
         if self.live:
             with Live(console=self.console, refresh_per_second=4, transient=False) as live:
-                yield lambda renderable, _line: live.update(renderable)
+                yield lambda renderable, _key, _lines: live.update(renderable)
             return
         last = [""]
 
-        def show(_renderable: RenderableType, line: str) -> None:
-            if line != last[0]:
-                last[0] = line
-                self.note(line)
+        def show(_renderable: RenderableType, key: str, lines: Sequence[str]) -> None:
+            if key != last[0]:
+                last[0] = key
+                for line in lines:
+                    self.note(line)
 
         yield show

@@ -28,7 +28,7 @@ from releasegate.demo._summary import summarize
 from releasegate.demo._traffic import Users
 from releasegate.deploy.tokens import Scope
 from releasegate.errors import DeploymentError, RunFailed
-from releasegate.local.assets import require_module
+from releasegate.local.assets import chat_model_path, require_module
 from releasegate.local.process import free_port
 from releasegate.project import Project, load_project
 from releasegate.results.report import EvalReport
@@ -107,6 +107,7 @@ class _Story:
     def run(self) -> DemoResult:
         n, o = self.n, self.o
         require_module("llama_cpp")  # the local extra: a clear install hint when missing
+        chat_model_path()
         directory = (o.directory or Path(tempfile.mkdtemp(prefix="releasegate-demo-"))).resolve()
 
         n.step(1, "Set up: a project on the bundled local model")

@@ -42,12 +42,17 @@ def summarize(
         passed = ev.get("gate_passed")
         gate = "-" if passed is None else ("passed" if passed else "failed")
         rows.append([dep.version, dep.prompt, dep.status.value, _pct(ev.get("pass_rate")), gate])
-    n.table(["version", "prompt", "status", "offline pass rate", "eval gate"], rows,
+    n.table(["version", "prompt", "status", "eval pass rate", "gate"], rows,
             title=f"Versions of {feature}")  # fmt: skip
 
     canary = parts.deployments().get(feature, version)
     decisions = _decisions(parts, canary.id) if canary.id is not None else []
-    started = decisions[0].decided_at if decisions else None
+    starts = [
+        e.at
+        for e in parts.deployments().history(feature)
+        if e.version == version and e.action == "canary"
+    ]
+    started = starts[-1] if starts else (decisions[0].decided_at if decisions else None)
     moved = [d for d in decisions if d.action not in ("continue",)]
     quiet = len(decisions) - len(moved)
     drows = []
@@ -67,7 +72,7 @@ def summarize(
         f"{quiet} said 'continue': more evidence needed)"
     )
     if drows:
-        n.table(["when", "stage", "decision", "applied", "reason"], drows, title=title)
+        n.table(["after", "stage", "decision", "applied", "reason"], drows, title=title)
     else:
         n.say(f"{len(decisions)} canary analyses ran; none moved the rollout")
     status = parts.canary().status(feature, limit=1)
@@ -85,7 +90,8 @@ def summarize(
     )
 
     last = moved[-1] if moved else (decisions[-1] if decisions else None)
-    why = (last.reasons[0] if last and last.reasons else "") or "no analysis ran"
+    reasons = list(last.reasons) if last is not None else []
+    why = reasons[0] if reasons else "no analysis ran"
     if canary.status is Status.ACTIVE:
         outcome = "promoted"
         n.ok(
@@ -102,6 +108,8 @@ def summarize(
             f"after {watch.seconds:.0f} s v3 is still {canary.status.value} at "
             f"{canary.share:.0%}: the evidence did not decide yet. Last decision: {why}",
         )
+    for reason in reasons[1:]:
+        n.note(reason)
     n.say(
         "v2 never reached a user: its eval gate failed, so its approval was refused and "
         "it was rejected."
