@@ -67,6 +67,7 @@ class DemoResult:
     directory: Path
     database_url: str
     dashboard_url: str
+    gateway_url: str
     outcome: str
     watch: Watch | None
 
@@ -127,17 +128,14 @@ class _Story:
         parts.online_checks = online_checks_from(project.config.online)
         dashboard_url = self.dashboard(parts)
 
-        suffix = "quick" if o.quick else "full"
         reports = directory / "reports"
         n.step(2, "v1: the version in production")
         v1 = evaluate(n, project, "golden-v1", reports=reports, name="v1", quick=o.quick)
         show_gate(n, v1, "v1")
-        _register(parts, project, "v1", "review-sentiment-v1")
-        parts.deployments().approve(
-            FEATURE, "v1", actor=ACTOR, reason="eval gate passed", report=v1.report
-        )
+        if not self.approve_or_reject(parts, project, "v1", "review-sentiment-v1", v1.report):
+            raise RunFailed("v1 did not pass the eval gate on this machine: nothing to deploy")
         parts.deployments().promote(FEATURE, "v1", actor=ACTOR, reason="first release")
-        n.ok("v1 registered, approved on its report and promoted: the active version")
+        n.ok("v1 promoted: the active version, serving every user")
 
         n.step(3, "v2: a prompt cleanup, checked against v1's report")
         v2 = evaluate(
@@ -158,12 +156,12 @@ class _Story:
         n.note(f"reports: {reports}/v1|v2|v3 .json .md .html")
 
         n.step(5, "Canary: v3 on live traffic through the gateway")
-        watch = self.canary(parts, directory, config, db_url, suffix)
+        watch, gateway_url = self.canary(parts, directory, config, db_url)
 
         n.step(6, "What happened, and why")
         outcome = summarize(n, parts, FEATURE, "v3", watch, dashboard_url=dashboard_url)
         n.note(f"project, reports and logs: {directory}")
-        return DemoResult(directory, db_url, dashboard_url, outcome, watch)
+        return DemoResult(directory, db_url, dashboard_url, gateway_url, outcome, watch)
 
     def dashboard(self, parts: ControlPlaneParts) -> str:
         """Start the dashboard on this process; its URL. Prints a sign-in link holding an
@@ -203,16 +201,15 @@ class _Story:
                 FEATURE, version, actor=ACTOR, reason="eval gate failed", report=report
             )
             self.n.say(
-                ("   blocked: ", "bold red"),
-                f"{version} is rejected; v1 keeps serving every user",
+                ("   blocked: ", "bold red"), f"{version} is rejected: it never serves a user"
             )
             return False
         self.n.ok(f"{version} registered and approved on its passing report")
         return True
 
     def canary(
-        self, parts: ControlPlaneParts, directory: Path, config: Path, db_url: str, suffix: str
-    ) -> Watch:
+        self, parts: ControlPlaneParts, directory: Path, config: Path, db_url: str
+    ) -> tuple[Watch, str]:
         n, o = self.n, self.o
         gw_port = free_port()
         common = ["--config", str(config), "--db", db_url]
@@ -262,7 +259,8 @@ class _Story:
         )
         if not o.keep_serving:
             users.stop()
-        return watch
+            watch.users = users.snapshot()  # with the requests that were in flight
+        return watch, base_url
 
 
 def run_demo(narrator: Narrator, options: DemoOptions) -> DemoResult:
@@ -283,8 +281,9 @@ def run_demo(narrator: Narrator, options: DemoOptions) -> DemoResult:
         if options.keep_serving:
             narrator.say(
                 ("Serving until Ctrl-C: ", "bold"),
-                f"dashboard {result.dashboard_url}, the gateway and the worker; the users "
-                "keep sending",
+                f"the dashboard at {result.dashboard_url}, the gateway at {result.gateway_url} "
+                "(any OpenAI client: model='review-sentiment') and the worker; the simulated "
+                "users keep sending",
             )
             with contextlib.suppress(KeyboardInterrupt):
                 while True:

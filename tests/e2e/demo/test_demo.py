@@ -7,11 +7,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+import httpx
 import pytest
 
 from releasegate.bootstrap import open_control
@@ -23,6 +26,7 @@ pytestmark = pytest.mark.slow
 pytest.importorskip("llama_cpp", reason="needs the local extra")
 
 FEATURE = "review-sentiment"
+CLI = [sys.executable, "-m", "releasegate"]
 
 
 def _closed(port: int) -> bool:
@@ -31,22 +35,61 @@ def _closed(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
+def _run_until_serving(
+    directory: Path,
+) -> tuple[subprocess.Popen[str], list[str], threading.Thread]:
+    """Start the quick demo with --keep-serving; its output (read on a thread, which
+    ends with the process) holds the serving line when this returns."""
+    proc = subprocess.Popen(
+        [*CLI, "demo", "--quick", "--keep-serving", "--dir", str(directory)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    done = threading.Event()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if line.startswith("Serving until Ctrl-C"):
+                done.set()
+        done.set()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    done.wait(1000)
+    return proc, lines, reader
+
+
 @pytest.mark.timeout(1200)
 def test_the_quick_demo_plays_the_whole_story(tmp_path: Path) -> None:
     directory = tmp_path / "demo"
-    run = subprocess.run(
-        [sys.executable, "-m", "releasegate", "demo", "--quick", "--dir", str(directory)],
-        capture_output=True,
-        text=True,
-        timeout=1100,
-        check=False,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    out = run.stdout
-    assert run.returncode == 0, out[-4000:] + run.stderr[-4000:]
+    proc, lines, reader = _run_until_serving(directory)
+    out = "".join(lines)
+    try:
+        assert proc.poll() is None, out[-4000:]
+        # the dashboard's sign-in link signs in; the feature page shows the rollout
+        link = re.search(r"sign in: +(http://127\.0\.0\.1:\d+)/login\?token=(rg_\S+)", out)
+        assert link is not None
+        with httpx.Client(base_url=link.group(1), follow_redirects=True) as client:
+            page = client.get("/login", params={"token": link.group(2)})
+            assert page.status_code == 200
+            feature = client.get(f"/features/{FEATURE}")
+            assert feature.status_code == 200 and "v3" in feature.text
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(60)
+        reader.join(10)
+        assert proc.stdout is not None
+        proc.stdout.close()
+    out = "".join(lines)
+    assert code == 0, out[-4000:]
     for step in ("1. Set up", "2. v1", "3. v2", "4. v3", "5. Canary", "6. What happened"):
         assert step in out
-    assert re.search(r"sign in: +http://127\.0\.0\.1:\d+/login\?token=rg_", out)
     assert "approval of v2 refused" in out and "now fails" in out
 
     db = f"sqlite:///{directory / '.releasegate' / 'releasegate.db'}"
