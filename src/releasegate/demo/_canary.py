@@ -49,7 +49,7 @@ def _fmt(x: float | None, spec: str) -> str:
 def _view(state: CanaryStatus, users: UserStats, elapsed: float) -> tuple[RenderableType, str, str]:
     """The live panel, a line for what the analysis decided, a line of counts."""
     c = state.canary
-    stage = "-" if c is None else f"{(c.stage or 0) + 1}"
+    stage = "-" if c is None else str(c.stage or 0)  # 0-based, as the decisions say
     share = "-" if c is None else f"{c.share:.0%}"
     status = "-" if c is None else c.status.value
     head = Text.assemble(
@@ -60,7 +60,7 @@ def _view(state: CanaryStatus, users: UserStats, elapsed: float) -> tuple[Render
         f"   users sent {users.sent} (failed {users.failed})",
     )
     table = Table(box=None, pad_edge=False)
-    for col in ("arm", "requests", "scored", "mean score", "pass rate", "p95 ms"):
+    for col in ("arm", "requests", "scored", "mean online score", "p95 ms"):
         table.add_column(col, justify="right" if col != "arm" else "left")
     counts = []
     for arm in ("incumbent", "canary"):
@@ -68,13 +68,11 @@ def _view(state: CanaryStatus, users: UserStats, elapsed: float) -> tuple[Render
         if s is None:
             continue
         mean = s.score_sum / s.scored if s.scored else None
-        rate = s.passes / s.scored if s.scored else None
         table.add_row(
             arm,
             str(s.count),
             str(s.scored),
             _fmt(mean, ".3f"),
-            _fmt(rate, ".0%"),
             _fmt(s.latency_quantile(0.95), ".0f"),
         )
         counts.append(f"{arm} {s.count} req/{s.scored} scored")

@@ -61,7 +61,7 @@ def summarize(
         drows.append(
             [
                 at,
-                str((d.stage or 0) + 1),
+                str(d.stage or 0),
                 d.action,
                 d.applied or "-",
                 d.reasons[0] if d.reasons else "",
