@@ -19,6 +19,7 @@ def demo_command(
         Path | None,
         typer.Option(
             "--dir",
+            metavar="DIR",
             help="New or empty directory for the demo project and its database "
             "(default: a new temporary directory, kept afterwards).",
         ),
@@ -41,12 +42,19 @@ def demo_command(
     ] = False,
     dashboard_port: Annotated[
         int,
-        typer.Option("--dashboard-port", min=0, max=65535, help="Dashboard port (0: a free one)."),
+        typer.Option(
+            "--dashboard-port",
+            metavar="PORT",
+            min=0,
+            max=65535,
+            help="Dashboard port on 127.0.0.1 (0: a free one).",
+        ),
     ] = 0,
     canary_timeout: Annotated[
         float | None,
         typer.Option(
             "--canary-timeout",
+            metavar="SECONDS",
             min=10,
             help="Longest wait, in seconds, for the canary to be promoted or rolled back "
             "(default 420; 300 with --quick).",
