@@ -16,6 +16,7 @@ __all__ = [
     "BreakerConfig",
     "BudgetsConfig",
     "CacheConfig",
+    "CanaryAnalysisConfig",
     "FallbackConfig",
     "FeatureScoring",
     "GateConfig",
@@ -227,6 +228,76 @@ class FeatureScoring(_Strict):
         return v
 
 
+class CanaryAnalysisConfig(_Strict):
+    """How the canary analysis decides (see docs/canary-statistics.md). Every field left
+    out keeps the built-in default; the values are checked together when the worker
+    starts (a bad combination fails there, naming the field)."""
+
+    alpha: float | None = Field(
+        default=None, gt=0, lt=1, description="Chance of a false rollback over a stage (0.05)"
+    )
+    margin: float | None = Field(
+        default=None,
+        ge=0,
+        description="Non-inferiority margin on the mean score, score units (0.02): advancing "
+        "needs the canary shown no worse than the incumbent by more than this",
+    )
+    rollback_margin: float | None = Field(
+        default=None, ge=0, description="Roll back when shown worse by more than this (0)"
+    )
+    error_margin: float | None = Field(
+        default=None,
+        gt=0,
+        description="Advancing needs the error rate shown at most this much above the "
+        "incumbent's (0.01); null turns this condition off",
+    )
+    min_samples: int | None = Field(
+        default=None, ge=2, description="Scored canary requests before any decision on means (100)"
+    )
+    n_star: float | None = Field(
+        default=None,
+        gt=0,
+        description="Canary observations at which the confidence sequence is tightest (500)",
+    )
+    pass_score: float | None = Field(
+        default=None, ge=0, le=1, description="A score at or above it is a pass (0.5)"
+    )
+    min_pass_rate: float | None = Field(
+        default=None, ge=0, le=1, description="Floor on the canary's own online pass rate"
+    )
+    cost_alert_share: float | None = Field(
+        default=None,
+        ge=0,
+        description="Alert when cost per request is shown up by more than this share "
+        "(0.25); null turns the cost signal off",
+    )
+    latency_tolerance: float | None = Field(
+        default=None, ge=0, description="Slow: above the incumbent's p95 times 1 + this (0.2)"
+    )
+    grace_period_s: float | None = Field(
+        default=None, ge=0, description="Seconds 'no data' continues before it holds (600)"
+    )
+    max_duration_s: float | None = Field(
+        default=None, gt=0, description="Seconds a stage may stay inconclusive (no limit)"
+    )
+    on_timeout: Literal["hold", "advance"] | None = Field(
+        default=None, description="At max_duration_s, inconclusive: hold for a person (hold)"
+    )
+    modes: dict[str, Literal["enforce", "pause", "dry-run"]] = Field(
+        default_factory=dict,
+        description="Per signal (quality, errors, feedback, latency, score_floor, "
+        "pass_floor, cost): enforce (default), pause or dry-run",
+    )
+    srm_p: float | None = Field(
+        default=None, gt=0, lt=1, description="Sample-ratio mismatch p-value threshold (0.001)"
+    )
+
+    def policy_values(self) -> dict[str, Any]:
+        """The fields that were written in the config (null ones included: they turn a
+        signal off), as keyword arguments of the canary policy."""
+        return self.model_dump(exclude_unset=True)
+
+
 class OnlineConfig(_Strict):
     """Recording of production interactions and their online scoring (see online.md)."""
 
@@ -269,6 +340,12 @@ class OnlineConfig(_Strict):
         gt=0,
         description="An interaction due a score and still unscored this many seconds after "
         "it was recorded is queued again (a job lost with a killed worker)",
+    )
+
+    canary: CanaryAnalysisConfig = Field(
+        default_factory=CanaryAnalysisConfig,
+        description="How the canary analysis decides: margins, minimum samples, grace "
+        "period (every field optional; defaults in docs/canary-statistics.md)",
     )
 
     redact: list[str | RedactRule] = Field(

@@ -25,6 +25,8 @@ from releasegate.ports import Interaction, UnitOfWork
 from releasegate.scorers import AssertSpec, CheckBuilder, ScorerContext
 
 if TYPE_CHECKING:
+    from releasegate.canary.policy import CanaryPolicy
+    from releasegate.deploy.model import Deployment
     from releasegate.project import Project
     from releasegate.queue import JobQueue
 
@@ -32,6 +34,7 @@ __all__ = [
     "OnlineParts",
     "RecordingHooks",
     "build_checks",
+    "canary_policy_for",
     "open_jobs",
     "purge_expired",
     "queue_location",
@@ -62,6 +65,28 @@ def open_jobs(
         after_scores=cfg.analysis_after_scores_s,
     )
     return JobQueue(open_huey(location, name=cfg.queue_name), handlers, intervals=intervals)
+
+
+def canary_policy_for(online: OnlineConfig | None) -> Callable[[Deployment], CanaryPolicy]:
+    """The canary analysis policy of each deployment: the project's ``online.canary``
+    values over the built-in defaults, with the deployment's ``min_score`` as the online
+    score floor (what the canary service does without a project).
+
+    Raises:
+        ConfigError: the values do not make a valid policy (names the field).
+    """
+    from releasegate.canary.policy import CanaryPolicy
+
+    values = online.canary.policy_values() if online is not None else {}
+    try:
+        CanaryPolicy(**values)  # checked once, when the process starts
+    except ConfigError as exc:
+        raise ConfigError(f"online.canary: {exc}") from None
+
+    def policy(deployment: Deployment) -> CanaryPolicy:
+        return CanaryPolicy(**{"min_score": deployment.min_score, **values})
+
+    return policy
 
 
 def _specs(name: str, feature: FeatureScoring, file: str) -> list[AssertSpec]:

@@ -34,6 +34,7 @@ _COMMANDS: dict[str, str] = {
     "worker": "worker",
     "online": "online",
     "dashboard": "dashboard",
+    "demo": "demo",
 }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -140,17 +141,31 @@ def analyze(
         bool, typer.Option("--dry-run", help="Record the decisions without acting.")
     ] = False,
     webhook: Webhook = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Config file whose online.canary policy applies [./releasegate.yaml]",
+        ),
+    ] = None,
     db: Db = None,
     as_json: AsJson = False,
 ) -> None:
-    """Run the canary analysis now, store each decision and act on it."""
-    from releasegate.bootstrap import ControlPlaneParts
+    """Run the canary analysis now, store each decision and act on it.
 
+    The analysis policy is the project's online.canary section when a config file is
+    given or in the current folder, else the built-in defaults.
+    """
+    from releasegate.bootstrap import ControlPlaneParts, project_online
+    from releasegate.bootstrap.online import canary_policy_for
+
+    policy_for = canary_policy_for(project_online(config))
     database = open_db(db)
     try:
         with store_errors():
             service = ControlPlaneParts.on_database(database).canary(
-                webhooks=webhook or (), apply=not dry_run
+                webhooks=webhook or (), apply=not dry_run, policy_for=policy_for
             )
             try:
                 found = [service.analyze(feature)] if feature else service.analyze_all()

