@@ -15,6 +15,8 @@ from tests.integration.online._worker import record_batch, worker
 from tests.support.openai_server import FakeOpenAIServer
 
 N = 12
+THREADS = 4
+VERDICT = '{"reason": "fine", "score": 0.75}'
 
 
 def _records(database: Database) -> list[dict[str, object]]:
@@ -49,11 +51,12 @@ def test_a_killed_worker_s_jobs_are_retried_and_each_interaction_is_scored_once(
     every interaction ends with exactly one score per check (and one ``overall``),
     counted once in the canary's statistics."""
     monkeypatch.setenv("JUDGE_KEY", "sk-test")
-    # A slow judge: each scoring job spends a second and a half waiting on it, so the
-    # kill lands while jobs are in flight.
-    with FakeOpenAIServer.run_in_thread(
-        reply='{"reason": "fine", "score": 0.75}', delay_ms=1500, record=False
-    ) as judge:
+    with FakeOpenAIServer.run_in_thread(reply=VERDICT, record=False) as judge:
+        # The worker's four threads: their first four judge calls answer, the next four
+        # hang, so the kill lands while four jobs are in flight; later calls answer.
+        for _ in range(THREADS):
+            judge.reply_next(VERDICT)
+        judge.hang_next(60.0, times=THREADS)
         config = scale.config(
             "worker",
             providers={
@@ -81,22 +84,19 @@ def test_a_killed_worker_s_jobs_are_retried_and_each_interaction_is_scored_once(
             record_batch(stack.recording(database, stack.jobs()), _records(database))
             assert backlog(scale) == N
             first = scale.root / "worker.log"
-            with worker(stack, workers=4) as proc:
-                wait_for("the judge to be asked by a second round of jobs",
-                         lambda: judge.count > 4, log=first)  # fmt: skip
+            with worker(stack, workers=THREADS) as proc:
+                wait_for("a second round of jobs to wait on the judge",
+                         lambda: judge.count == 2 * THREADS, log=first)  # fmt: skip
                 proc.send_signal(signal.SIGKILL)
                 proc.wait()
-            asked_before_kill = judge.count
-            left = backlog(scale)
-            assert left > 0, "the worker finished before it was killed"
-            # some jobs had asked the judge and never stored their score
-            assert N - left < asked_before_kill
-            with worker(stack, workers=4, log="worker2.log"):
+            # the first round was stored; the second had asked the judge, then died
+            assert backlog(scale) == N - THREADS
+            with worker(stack, workers=THREADS, log="worker2.log"):
                 wait_for("every interaction to be scored", lambda: backlog(scale) == 0,
                          log=scale.root / "worker2.log")  # fmt: skip
             rows = score_rows_per_interaction(scale)
             assert rows == {f"k-{i}": 2 for i in range(N)}  # overall + llm-judge, once each
             assert _scored_in_arm_stats(database) == N
-            assert judge.count > N  # the killed worker's jobs were run again
+            assert judge.count >= N + THREADS  # the four killed jobs were run again
         finally:
             database.close()
