@@ -27,6 +27,7 @@ import sqlalchemy as sa
 import yaml
 
 from releasegate.control.deployments import DeploymentService
+from releasegate.control.router import Router
 from releasegate.store import create_engine
 from releasegate.store.database import Database, open_database
 from tests.e2e.deploy._cli import run
@@ -110,6 +111,31 @@ class Scale:
         path = self.root / f"{name}.yaml"
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
         return path
+
+    def judged_config(self, name: str, judge_url: str) -> Path:
+        """A config whose feature ``chat`` is scored online by one ``llm-judge`` check
+        calling the judge at ``judge_url`` (an OpenAI base URL; key in ``JUDGE_KEY``)."""
+        return self.config(
+            name,
+            providers={
+                "judge": {
+                    "type": "openai",
+                    "base_url": judge_url,
+                    "model": "judge-1",
+                    "api_key_env": "JUDGE_KEY",
+                    "max_retries": 0,
+                }
+            },
+            online={
+                "features": {
+                    "chat": {
+                        "checks": [{"type": "llm-judge", "value": "The answer is helpful."}],
+                        "judge": "judge",
+                        "sample": {"canary": 1.0, "incumbent": 1.0},
+                    }
+                }
+            },
+        )
 
     def stack(self, config: Path) -> Stack:
         """The worker helpers' view of this stack with ``config``."""
@@ -245,6 +271,25 @@ def ask(client: httpx.Client, url: str, unit: str, text: str = "hi") -> Answer:
         r.headers.get("x-request-id"),
         content,
     )
+
+
+def chat_records(database: Database, n: int, prefix: str) -> list[dict[str, object]]:
+    """``n`` interaction records of ``chat``, each on the version its unit is routed to."""
+    router = Router(lambda: database.uow(write=False))
+    out: list[dict[str, object]] = []
+    for i in range(n):
+        route = router.route("chat", f"user-{i}")
+        out.append(
+            {
+                "feature": "chat",
+                "request_id": f"{prefix}-{i}",
+                "version": route.version,
+                "arm": route.arm,
+                "prompt": [{"role": "user", "content": f"question {i}"}],
+                "response": f"answer {i}",
+            }
+        )
+    return out
 
 
 def stored_request_ids(scale: Scale) -> set[str]:

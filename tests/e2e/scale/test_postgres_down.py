@@ -6,8 +6,21 @@ import threading
 import time
 
 import httpx
+import pytest
 
-from tests.e2e.scale._stack import Answer, Scale, ask, gateway_process, stored_request_ids, wait_for
+from tests.e2e.scale._stack import (
+    Answer,
+    Scale,
+    ask,
+    backlog,
+    chat_records,
+    gateway_process,
+    score_rows_per_interaction,
+    stored_request_ids,
+    wait_for,
+)
+from tests.integration.online._worker import record_batch, worker
+from tests.support.openai_server import FakeOpenAIServer
 
 UNITS = [f"user-{i}" for i in range(20)]
 OUTAGE_S = 10.0
@@ -56,3 +69,33 @@ def test_the_gateway_serves_through_a_database_outage(scale: Scale) -> None:
                  lambda: len(stored_request_ids(scale)) == sent, timeout=60, log=g.log)  # fmt: skip
         assert g.metric("releasegate_gateway_records_dropped") == 0
         assert {a.request_id for _, a in answers} <= stored_request_ids(scale)
+
+
+def test_scoring_jobs_that_fail_on_a_database_outage_are_retried(
+    scale: Scale, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scoring jobs that cannot store their scores because PostgreSQL went away are
+    retried by the worker, which keeps running; once the database is back every
+    interaction is scored, each exactly once."""
+    monkeypatch.setenv("JUDGE_KEY", "sk-test")
+    n, threads = 8, 4
+    with FakeOpenAIServer.run_in_thread(
+        reply='{"reason": "fine", "score": 0.75}', record=False
+    ) as judge:
+        judge.hang_next(2.0, times=threads)  # the first jobs are mid-call when it stops
+        stack = scale.stack(scale.judged_config("outage", judge.base_url))
+        database = scale.database()
+        try:
+            record_batch(stack.recording(database, stack.jobs()), chat_records(database, n, "o"))
+        finally:
+            database.close()
+        log = scale.root / "worker.log"
+        with worker(stack, workers=threads) as proc:
+            wait_for("the first jobs to call the judge", lambda: judge.count == threads, log=log)
+            scale.pg.stop()
+            time.sleep(4.0)  # the judge answers; storing fails; the jobs wait to retry
+            assert proc.poll() is None
+            scale.pg.start()
+            wait_for("every interaction to be scored", lambda: backlog(scale) == 0, log=log)
+        assert score_rows_per_interaction(scale) == {f"o-{i}": 2 for i in range(n)}
+        assert judge.count >= n + threads  # the failed jobs ran again

@@ -8,33 +8,20 @@ import pytest
 
 from releasegate.canary.records import OVERALL
 from releasegate.control.deployments import DeploymentService
-from releasegate.control.router import Router
 from releasegate.store.database import Database
-from tests.e2e.scale._stack import Scale, backlog, score_rows_per_interaction, wait_for
+from tests.e2e.scale._stack import (
+    Scale,
+    backlog,
+    chat_records,
+    score_rows_per_interaction,
+    wait_for,
+)
 from tests.integration.online._worker import record_batch, worker
 from tests.support.openai_server import FakeOpenAIServer
 
 N = 12
 THREADS = 4
 VERDICT = '{"reason": "fine", "score": 0.75}'
-
-
-def _records(database: Database) -> list[dict[str, object]]:
-    router = Router(lambda: database.uow(write=False))
-    out: list[dict[str, object]] = []
-    for i in range(N):
-        route = router.route("chat", f"user-{i}")
-        out.append(
-            {
-                "feature": "chat",
-                "request_id": f"k-{i}",
-                "version": route.version,
-                "arm": route.arm,
-                "prompt": [{"role": "user", "content": f"question {i}"}],
-                "response": f"answer {i}",
-            }
-        )
-    return out
 
 
 def _scored_in_arm_stats(database: Database) -> int:
@@ -57,31 +44,11 @@ def test_a_killed_worker_s_jobs_are_retried_and_each_interaction_is_scored_once(
         for _ in range(THREADS):
             judge.reply_next(VERDICT)
         judge.hang_next(60.0, times=THREADS)
-        config = scale.config(
-            "worker",
-            providers={
-                "judge": {
-                    "type": "openai",
-                    "base_url": judge.base_url,
-                    "model": "judge-1",
-                    "api_key_env": "JUDGE_KEY",
-                    "max_retries": 0,
-                }
-            },
-            online={
-                "features": {
-                    "chat": {
-                        "checks": [{"type": "llm-judge", "value": "The answer is helpful."}],
-                        "judge": "judge",
-                        "sample": {"canary": 1.0, "incumbent": 1.0},
-                    }
-                }
-            },
-        )
+        config = scale.judged_config("worker", judge.base_url)
         stack = scale.stack(config)
         database = scale.database()
         try:
-            record_batch(stack.recording(database, stack.jobs()), _records(database))
+            record_batch(stack.recording(database, stack.jobs()), chat_records(database, N, "k"))
             assert backlog(scale) == N
             first = scale.root / "worker.log"
             with worker(stack, workers=THREADS) as proc:
