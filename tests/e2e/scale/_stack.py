@@ -32,7 +32,7 @@ from releasegate.store import create_engine
 from releasegate.store.database import Database, open_database
 from tests.e2e.deploy._cli import run
 from tests.integration.online._worker import CLI, Stack
-from tests.support.gateway_upstream import GatewayUpstream
+from tests.support.openai_server import FakeOpenAIServer
 from tests.support.servers import PostgresServer, RedisServer, free_port
 
 PROMPTS = {
@@ -60,8 +60,8 @@ class Scale:
     root: Path
     pg: PostgresServer
     redis: RedisServer
-    primary: GatewayUpstream
-    backup: GatewayUpstream
+    primary: FakeOpenAIServer
+    backup: FakeOpenAIServer
     queue_name: str = field(default_factory=lambda: f"rg-scale-{uuid.uuid4().hex[:8]}")
 
     @property
@@ -148,8 +148,8 @@ def scale_stack(root: Path) -> Iterator[Scale]:
     with (
         PostgresServer.running() as pg,
         RedisServer.running() as redis,
-        GatewayUpstream.run_in_thread(record=False) as primary,
-        GatewayUpstream.run_in_thread(record=False) as backup,
+        FakeOpenAIServer.run_in_thread(record=False) as primary,
+        FakeOpenAIServer.run_in_thread(record=False) as backup,
     ):
         (root / "prompts").mkdir()
         for name, prompt in PROMPTS.items():
