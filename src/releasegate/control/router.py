@@ -4,6 +4,10 @@ The router reads a feature's active and canary deployments from the store, keeps
 a short time (``ttl_s``) and then decides every request locally: a SHA-256 of the unit key
 and one integer comparison. Call :meth:`Router.invalidate` after a change you made
 yourself to see it at once; other processes' changes are seen within ``ttl_s``.
+
+When the store cannot be read (the database is down), a feature the router has read
+before keeps being served from its last known configuration, re-tried at most every
+``stale_retry_s`` seconds; only a feature never read fails.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -111,6 +115,8 @@ class Router:
             active version. Without it such a request raises :class:`NotFound`.
         fallback_params: Generation parameters for the fallback model.
         ttl_s: How long a feature's configuration is reused before it is re-read.
+        stale_retry_s: While the store is unreachable, how long a feature's last known
+            configuration is served before the store is tried again.
         clock: Monotonic clock (injectable for tests).
     """
 
@@ -121,18 +127,22 @@ class Router:
         fallback_model: str | None = None,
         fallback_params: Mapping[str, Any] | None = None,
         ttl_s: float = 5.0,
+        stale_retry_s: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if ttl_s < 0:
-            raise ValueError("ttl_s must be >= 0")
+        if ttl_s < 0 or stale_retry_s < 0:
+            raise ValueError("ttl_s and stale_retry_s must be >= 0")
         self._uow_factory = uow_factory
         self._fallback_model = fallback_model
         self._fallback_params = MappingProxyType(dict(fallback_params or {}))
         self._ttl = ttl_s
+        self._stale_retry = stale_retry_s
         self._clock = clock
         self._cache: dict[str, _Entry] = {}
         self.loads = 0
         """Number of store reads so far (cache misses)."""
+        self.stale_serves = 0
+        """Times a last known configuration was kept because the store could not be read."""
 
     def route(self, feature: str, unit_key: str) -> Route:
         """The route for one request; sticky for ``unit_key`` while the rollout lasts.
@@ -143,10 +153,12 @@ class Router:
 
         Raises:
             NotFound: the feature has no active version and no fallback is configured.
+            Exception: whatever the store raised, when it cannot be read and the feature
+                was never read before.
         """
         entry = self._cache.get(feature)
         if entry is None or entry.expires <= self._clock():
-            entry = self._load(feature)
+            entry = self._refresh(feature, entry)
         if entry.canary is not None:
             try:
                 data = (entry.prefix + unit_key).encode()
@@ -174,6 +186,23 @@ class Router:
             model=self._fallback_model,
             params=self._fallback_params,
         )
+
+    def _refresh(self, feature: str, stale: _Entry | None) -> _Entry:
+        try:
+            return self._load(feature)
+        except Exception as exc:
+            if stale is None:
+                raise
+            # The store is unreachable: routing stays as it was (sticky) until it is back.
+            self.stale_serves += 1
+            logger.warning(
+                "cannot read the deployments of %r (%s); serving its last known routing",
+                feature,
+                exc,
+            )
+            kept = replace(stale, expires=self._clock() + self._stale_retry)
+            self._cache[feature] = kept
+            return kept
 
     def _load(self, feature: str) -> _Entry:
         uow = self._uow_factory()

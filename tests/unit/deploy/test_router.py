@@ -120,3 +120,39 @@ def test_router_hashes_any_key_like_bucket(data: MemoryData, share: float) -> No
         assert router.route("chat", scalar_text(key)).arm == expected
     if share == 1.0:
         assert router.route("chat", "").version == "v2"
+
+
+def test_an_unreachable_store_keeps_the_last_known_routing(
+    data: MemoryData, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The store going away keeps every unit on the version it had; the store is tried
+    again every ``stale_retry_s``; a feature never read still fails."""
+    svc, clock = service(data), Clock()
+    ship(svc, "v1")
+    svc.promote("chat", "v1", actor="t")
+    ship(svc, "v2", model="m-2")
+    svc.canary("chat", "v2", actor="t", share=0.5)
+    down = False
+
+    def uow() -> InMemoryUnitOfWork:
+        if down:
+            raise ConnectionRefusedError("database down")
+        return InMemoryUnitOfWork(data)
+
+    router = Router(uow, ttl_s=5.0, stale_retry_s=1.0, clock=clock)
+    before = {f"u{i}": router.route("chat", f"u{i}").version for i in range(100)}
+    assert set(before.values()) == {"v1", "v2"}
+    down, clock.now = True, 6.0
+    with caplog.at_level(logging.WARNING, logger="releasegate.router"):
+        assert {k: router.route("chat", k).version for k in before} == before
+        clock.now = 6.5  # within stale_retry_s: not tried again
+        router.route("chat", "u1")
+        clock.now = 7.5
+        router.route("chat", "u1")
+    assert router.stale_serves == 2
+    assert sum("last known routing" in m for m in caplog.messages) == 2
+    with pytest.raises(ConnectionRefusedError):
+        router.route("other", "u1")
+    down, clock.now = False, 9.0
+    svc.promote("chat", "v2", actor="t")
+    assert router.route("chat", "u1").version == "v2"  # read again once the store is back
