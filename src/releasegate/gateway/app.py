@@ -307,6 +307,20 @@ class Gateway:
                 param=None if source == "header" else "model",
             )
             return
+        except Exception as exc:  # the store cannot be read and this feature has no routing yet
+            logger.warning("cannot route feature %r: %s", feature, exc)
+            await chat.error(
+                call,
+                send,
+                503,
+                f"cannot route feature {feature!r} now: the deployment store cannot be read "
+                "and this gateway has not routed it since it started; retry shortly",
+                "api_error",
+                stage="route",
+                code="routing_unavailable",
+                retry_after=1.0,
+            )
+            return
         call.routed(route)
         prompt: Prompt | None = None
         if route.prompt_name and route.prompt_version:
