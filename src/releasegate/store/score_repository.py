@@ -117,3 +117,15 @@ class SqlScoreRepository(ScoreRepository):
             judge_cost_usd=float(cost),
             judge_cost_last_hour_usd=float(cost_hour),
         )
+
+    def backlog_by_feature(self) -> dict[str, tuple[int, datetime | None]]:
+        query = (
+            sa.select(
+                interactions.c.feature,
+                sa.func.count(),
+                sa.func.min(interactions.c.created_at),
+            )
+            .where(self._pending())
+            .group_by(interactions.c.feature)
+        )
+        return {f: (int(n), from_db(oldest)) for f, n, oldest in self.conn.execute(query)}

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from releasegate.ports import UnitOfWork
 from releasegate.store.canary_repositories import SqlArmStatsRepository, SqlDecisionRepository
 from releasegate.store.engine import WRITE_OPTION
+from releasegate.store.eval_repository import SqlEvalReportRepository
 from releasegate.store.online_repositories import (
     SqlFeedbackRepository,
     SqlInteractionRepository,
@@ -56,6 +57,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.interactions = SqlInteractionRepository(conn)
         self.feedback = SqlFeedbackRepository(conn)
         self.scores = SqlScoreRepository(conn)
+        self.eval_reports = SqlEvalReportRepository(conn)
         return self
 
     def __exit__(
