@@ -346,7 +346,7 @@ class FeedbackEntry:
 #: Online checks whose failure counts towards the hallucination proxy: the answer is not
 #: supported by its context (``faithfulness``), or the model degenerated into loops
 #: (``repetition`` and its aliases). A check key ``type#2`` counts as its type.
-HALLUCINATION_CHECKS = ("faithfulness", "groundedness", "repetition", "no-repetition", "loop")
+HALLUCINATION_CHECKS = ("faithfulness", "repetition", "no-repetition", "loop")
 #: A check "fails" for the hallucination proxy below this score (the canary's pass score).
 HALLUCINATION_FAIL_BELOW = 0.5
 

@@ -56,6 +56,23 @@ def when(v: Any) -> str:
     return f"{v:%Y-%m-%d %H:%M:%S} UTC" if isinstance(v, datetime) else _DASH
 
 
+def ago(v: Any, now: Any) -> str:
+    """How long before ``now`` a timestamp was: ``12 s ago``, ``5 min ago``, ``3 h ago``,
+    ``2 d ago`` (the time itself when it is in the future or not a time)."""
+    if not isinstance(v, datetime) or not isinstance(now, datetime):
+        return _DASH
+    s = (now - v).total_seconds()
+    if s < 0:
+        return when(v)
+    if s < 90:
+        return f"{s:.0f} s ago"
+    if s < 90 * 60:
+        return f"{s / 60:.0f} min ago"
+    if s < 48 * 3600:
+        return f"{s / 3600:.0f} h ago"
+    return f"{s / 86400:.0f} d ago"
+
+
 def stat(v: Any) -> str:
     """Any value of a decision's numbers."""
     if isinstance(v, float):
@@ -89,6 +106,14 @@ def groups(
 def install(env: Environment) -> None:
     """Register the filters on ``env``."""
     env.filters.update(
-        pct=pct, num=num, signed=signed, ms=ms, usd=usd, when=when, stat=stat, pretty=pretty
+        pct=pct,
+        num=num,
+        signed=signed,
+        ms=ms,
+        usd=usd,
+        when=when,
+        stat=stat,
+        pretty=pretty,
+        ago=ago,
     )
     env.globals["stat_groups"] = groups

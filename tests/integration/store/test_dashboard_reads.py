@@ -58,8 +58,12 @@ def _fill(uow: UnitOfWork) -> None:
                 uow.scores.add(StoredScore(r.id, "repetition#2", None, "unmeasured", T0, "x"))
             if i % 7 == 0:
                 fb = uow.feedback.add(
-                    FeedbackEntry(rating=0.0 if i % 14 == 0 else 1.0, scale="thumbs", at=T0,
-                                  request_id=r.request_id)  # fmt: skip
+                    FeedbackEntry(
+                        rating=0.0 if i % 14 == 0 else 1.0,
+                        scale="thumbs",
+                        at=T0,
+                        request_id=r.request_id,
+                    )
                 )
                 assert fb.id is not None
                 uow.feedback.join(fb.id, r.id)
@@ -107,7 +111,13 @@ def test_score_and_feedback_filters_agree_with_memory(stores) -> None:  # type: 
     low = _walk(db.uow(), more=ExplorerFilter(check="faithfulness", score_max=0.5))
     assert low == [f"r-{i}" for i in (32, 24, 16, 8, 0)]
     assert _walk(db.uow(), more=ExplorerFilter(check="repetition#2")) == []
-    assert _walk(db.uow(), more=ExplorerFilter(feedback="negative")) == ["r-56", "r-42", "r-28", "r-14", "r-0"]
+    assert _walk(db.uow(), more=ExplorerFilter(feedback="negative")) == [
+        "r-56",
+        "r-42",
+        "r-28",
+        "r-14",
+        "r-0",
+    ]
 
 
 def test_version_rates_agree_with_memory(stores) -> None:  # type: ignore[no-untyped-def]
@@ -168,7 +178,9 @@ def test_eval_reports_round_trip(database_url: str) -> None:
                 assert h.gate_passed is False and h.n_cases == 12
                 assert h.baseline_delta is not None and h.baseline_delta < 0
                 assert h.started_at.tzinfo is not None
-                assert [r.run_id for r in uow.eval_reports.runs(suite="pr", limit=1)] == ["run-head"]
+                assert [r.run_id for r in uow.eval_reports.runs(suite="pr", limit=1)] == [
+                    "run-head"
+                ]
                 assert uow.eval_reports.runs(prompt="other") == []
                 assert uow.eval_reports.get("run-head") == head
                 assert uow.eval_reports.get("nope") is None
