@@ -2,7 +2,8 @@
 
 Pages: ``/`` (overview), ``/features/{feature}``, ``/interactions``,
 ``/interactions/{request_id}``, ``/evals`` and ``/evals/{run_id}``; sign-in at
-``/login`` (a form, or a sign-in link ``/login?token=TOKEN``). No page runs a script: the Content-Security-Policy allows none,
+``/login`` (a form, or a sign-in link ``/login?token=TOKEN``). No page runs a script:
+the Content-Security-Policy allows none,
 styles come from the package's own static file, and every text is escaped by the
 templates. Operate buttons open a confirmation page whose form is posted with the
 session's CSRF token.
