@@ -619,6 +619,10 @@ class ScoreRepository(ABC):
         """The scores of one interaction, ``overall`` first, then by check."""
 
     @abstractmethod
+    def of_check(self, interaction_ids: Collection[int], check: str) -> dict[int, StoredScore]:
+        """The scores of ``check`` among ``interaction_ids``, keyed by interaction id."""
+
+    @abstractmethod
     def unscored(self, *, before: datetime, limit: int = 1000) -> list[int]:
         """Ids of interactions due a score, recorded before ``before``, still without
         an overall score; oldest first."""
@@ -651,6 +655,8 @@ class StoredEvalRun:
         n_cases: Results in the report.
         baseline_delta: Mean score difference against the baseline (head minus base),
             None when the run was not compared.
+        baseline_high: The upper bound of that difference's confidence interval (below
+            0: a drop beyond sampling noise).
         id: Database id.
     """
 
@@ -666,13 +672,15 @@ class StoredEvalRun:
     gate_passed: bool | None = None
     n_cases: int = 0
     baseline_delta: float | None = None
+    baseline_high: float | None = None
     id: int | None = None
 
     @classmethod
     def of(cls, report: EvalReport) -> StoredEvalRun:
         """The headline of ``report``."""
         ident, summary = report.identity, report.summary
-        delta = (report.comparison or {}).get("overall", {}).get("delta")
+        overall = (report.comparison or {}).get("overall", {})
+        delta, high = overall.get("delta"), overall.get("bootstrap", {}).get("high")
         try:
             started = datetime.fromisoformat(report.started_at)
         except ValueError:
@@ -692,6 +700,7 @@ class StoredEvalRun:
             gate_passed=report.gate.passed if report.gate is not None else None,
             n_cases=len(report.cases),
             baseline_delta=float(delta) if isinstance(delta, int | float) else None,
+            baseline_high=float(high) if isinstance(high, int | float) else None,
         )
 
 

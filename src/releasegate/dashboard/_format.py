@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import Environment
@@ -73,6 +73,17 @@ def ago(v: Any, now: Any) -> str:
     return f"{s / 86400:.0f} d ago"
 
 
+def iso_when(v: Any) -> str:
+    """An ISO 8601 timestamp (as reports write it) as :func:`when` shows times."""
+    if isinstance(v, str):
+        try:
+            t = datetime.fromisoformat(v)
+        except ValueError:
+            return v
+        return when(t.astimezone(UTC) if t.tzinfo is not None else t)
+    return when(v)
+
+
 def stat(v: Any) -> str:
     """Any value of a decision's numbers."""
     if isinstance(v, float):
@@ -115,5 +126,6 @@ def install(env: Environment) -> None:
         stat=stat,
         pretty=pretty,
         ago=ago,
+        iso_when=iso_when,
     )
     env.globals["stat_groups"] = groups

@@ -86,6 +86,8 @@ class InteractionPage:
         next_before: The ``before`` of the next (older) page, None on the last page.
         features: Every feature, for the filter.
         versions: The chosen feature's versions, for the filter.
+        score_check: The check whose score is shown per row (the filter's, else
+            ``overall``); ``scores`` holds them by interaction id.
     """
 
     filters: Filters
@@ -93,6 +95,8 @@ class InteractionPage:
     next_before: int | None
     features: list[str] = field(default_factory=list)
     versions: list[str] = field(default_factory=list)
+    score_check: str = "overall"
+    scores: dict[int, StoredScore] = field(default_factory=dict)
 
 
 def page(
@@ -121,14 +125,18 @@ def page(
             if filters.feature
             else []
         )
-    more = len(rows) > size
-    rows = rows[:size]
+        more = len(rows) > size
+        rows = rows[:size]
+        check = filters.check or "overall"
+        shown = uow.scores.of_check([r.id for r in rows if r.id is not None], check)
     return InteractionPage(
         filters=filters,
         rows=rows,
         next_before=rows[-1].id if more and rows else None,
         features=features,
         versions=versions,
+        score_check=check,
+        scores=shown,
     )
 
 

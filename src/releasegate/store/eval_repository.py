@@ -27,7 +27,7 @@ _HEAD = [c for c in eval_runs.c if c.name not in ("report", "identity", "summary
 def _run(r: sa.RowMapping) -> StoredEvalRun:
     summary: dict[str, Any] = r["summary"] or {}
     identity: dict[str, Any] = r["identity"] or {}
-    delta = summary.get("baseline_delta")
+    delta, high = summary.get("baseline_delta"), summary.get("baseline_high")
     return StoredEvalRun(
         id=r["id"],
         run_id=r["run_id"],
@@ -42,6 +42,7 @@ def _run(r: sa.RowMapping) -> StoredEvalRun:
         gate_passed=r["gate_passed"],
         n_cases=int(summary.get("n_cases_stored", 0)),
         baseline_delta=float(delta) if isinstance(delta, int | float) else None,
+        baseline_high=float(high) if isinstance(high, int | float) else None,
     )
 
 
@@ -56,6 +57,7 @@ class SqlEvalReportRepository(EvalReportRepository):
         summary = report.summary.model_dump(mode="json")
         summary["n_cases_stored"] = run.n_cases
         summary["baseline_delta"] = run.baseline_delta
+        summary["baseline_high"] = run.baseline_high
         values = {
             "run_id": run.run_id,
             "suite": run.suite,

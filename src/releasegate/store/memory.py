@@ -372,6 +372,13 @@ class _Scores(ScoreRepository):
         mine = [copy.deepcopy(s) for (i, _), s in self.data.scores.items() if i == interaction_id]
         return sorted(mine, key=lambda s: (s.check != OVERALL, s.check))
 
+    def of_check(self, interaction_ids: Collection[int], check: str) -> dict[int, StoredScore]:
+        return {
+            i: copy.deepcopy(self.data.scores[(i, check)])
+            for i in interaction_ids
+            if (i, check) in self.data.scores
+        }
+
     def _pending(self) -> list[Interaction]:
         return sorted(
             (

@@ -8,6 +8,7 @@ statistics.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -74,6 +75,27 @@ class SqlScoreRepository(ScoreRepository):
             for r in self.conn.execute(query).mappings()
         ]
         return sorted(rows, key=lambda s: (s.check != OVERALL, s.check))
+
+    def of_check(self, interaction_ids: Collection[int], check: str) -> dict[int, StoredScore]:
+        ids = list(interaction_ids)
+        if not ids:
+            return {}
+        query = sa.select(scores).where(
+            scores.c.interaction_id.in_(ids), scores.c.check_type == check
+        )
+        return {
+            r["interaction_id"]: StoredScore(
+                id=r["id"],
+                interaction_id=r["interaction_id"],
+                check=r["check_type"],
+                value=r["value"],
+                status=r["status"],
+                reason=r["reason"],
+                at=from_db(r["created_at"]) or datetime.min,
+                cost_usd=float(r["cost_usd"]),
+            )
+            for r in self.conn.execute(query).mappings()
+        }
 
     def _pending(self) -> sa.ColumnElement[bool]:
         done = sa.exists().where(

@@ -146,6 +146,18 @@ def test_version_rates_agree_with_memory(stores) -> None:  # type: ignore[no-unt
         )
 
 
+def test_scores_of_one_check_agree_with_memory(stores) -> None:  # type: ignore[no-untyped-def]
+    db, memory = stores
+    with db.uow() as a, memory as b:
+        ids = list(range(1, 70))
+        got = a.scores.of_check(ids, "faithfulness")
+        mem = b.scores.of_check(ids, "faithfulness")
+        assert {k: (v.value, v.reason) for k, v in got.items()} == {
+            k: (v.value, v.reason) for k, v in mem.items()
+        }
+        assert len(got) == 20 and a.scores.of_check([], "overall") == {}
+
+
 def test_backlog_by_feature_agrees_with_memory(stores) -> None:  # type: ignore[no-untyped-def]
     db, memory = stores
     with db.uow() as a, memory as b:
