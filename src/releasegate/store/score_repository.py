@@ -141,13 +141,13 @@ class SqlScoreRepository(ScoreRepository):
         )
 
     def backlog_by_feature(self) -> dict[str, tuple[int, datetime | None]]:
+        # Grouped by an expression, not the column: grouping by the column lets SQLite's
+        # planner walk an index on feature through every interaction (1.8 s for a
+        # million) instead of the due ones through ix_interactions_score_due (0.1 s).
+        feature = sa.func.coalesce(interactions.c.feature, "")
         query = (
-            sa.select(
-                interactions.c.feature,
-                sa.func.count(),
-                sa.func.min(interactions.c.created_at),
-            )
+            sa.select(feature, sa.func.count(), sa.func.min(interactions.c.created_at))
             .where(self._pending())
-            .group_by(interactions.c.feature)
+            .group_by(feature)
         )
         return {f: (int(n), from_db(oldest)) for f, n, oldest in self.conn.execute(query)}
