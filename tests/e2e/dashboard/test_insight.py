@@ -156,7 +156,8 @@ def test_open_breakers_stand_out_on_the_overview(tab: Tab, dashboard: Dashboard)
             assert any(a.startswith("2 upstreams failing") for a in alerts)
             table = page.locator("table.upstreams tbody tr")
             assert table.count() == 3
-            assert page.locator("table.upstreams tr.alarm").count() == 2
+            assert page.locator("table.upstreams tr.alarm").count() == 1  # open: red
+            assert page.locator("table.upstreams tr.warn").count() == 1  # half-open: amber
             assert "27 s" in page.locator("tr", has_text="vllm-eu").inner_text()
             tab.shot("overview-breakers")
     finally:
