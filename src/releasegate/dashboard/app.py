@@ -28,7 +28,7 @@ from releasegate.dashboard._charts import latency_histogram, quality_chart, shar
 from releasegate.dashboard._operate import Operate
 from releasegate.dashboard._session import Signer
 from releasegate.dashboard._signin import SignIn
-from releasegate.dashboard.health import UpstreamHealthSource
+from releasegate.dashboard.health import StoreUpstreamHealth, UpstreamHealthSource
 from releasegate.errors import NotFound, ReleasegateError
 from releasegate.ports import HALLUCINATION_CHECKS
 
@@ -173,14 +173,14 @@ def create_dashboard(
         secret_key: Signs session cookies and CSRF tokens (>= 32 bytes). Default: a
             random key per process, so restarting the server signs everyone out.
         title: Shown in every page's header.
-        health: Where the overview reads the gateway's circuit-breaker states; None:
-            the overview says that none are published to this dashboard.
+        health: Where the overview reads the gateway's circuit-breaker states
+            (default: the store's, see :class:`StoreUpstreamHealth`).
 
     Raises:
         ValueError: a ``secret_key`` shorter than 32 bytes.
     """
     d = _Dashboard(parts, Signer(secret_key), title)
-    d.health = health
+    d.health = health or StoreUpstreamHealth(parts.read_uow_factory, parts.clock)
     static = Path(__file__).with_name("static")
     app = Starlette(
         routes=[

@@ -8,12 +8,20 @@ how the states are kept.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-__all__ = ["BREAKER_ALARMS", "StaticUpstreamHealth", "UpstreamHealthSource", "UpstreamRow"]
+from releasegate.ports import Clock, UnitOfWork
+
+__all__ = [
+    "BREAKER_ALARMS",
+    "StaticUpstreamHealth",
+    "StoreUpstreamHealth",
+    "UpstreamHealthSource",
+    "UpstreamRow",
+]
 
 #: Breaker states that stand out on the overview.
 BREAKER_ALARMS = frozenset({"open", "half_open"})
@@ -48,9 +56,9 @@ class UpstreamRow:
 class UpstreamHealthSource(Protocol):
     """Reads the newest breaker state of every upstream."""
 
-    def upstream_health(self) -> list[UpstreamRow]:
+    def upstream_health(self) -> list[UpstreamRow] | None:
         """One row per upstream, newest state, by upstream name; empty when no gateway
-        publishes (or none did recently)."""
+        published recently; None when this source keeps no breaker states at all."""
         ...
 
 
@@ -62,3 +70,34 @@ class StaticUpstreamHealth:
 
     def upstream_health(self) -> list[UpstreamRow]:
         return sorted(self.rows, key=lambda r: r.upstream)
+
+
+class StoreUpstreamHealth:
+    """The breaker states gateway processes publish to the store (the
+    ``upstream_health`` repository of the unit of work), newest per upstream, of the
+    last ``max_age_s`` seconds. Returns None on a store without that repository.
+    """
+
+    def __init__(
+        self, uow_factory: Callable[[], UnitOfWork], clock: Clock, *, max_age_s: float = 60.0
+    ) -> None:
+        self.uow_factory, self.clock, self.max_age_s = uow_factory, clock, max_age_s
+
+    def upstream_health(self) -> list[UpstreamRow] | None:
+        since = self.clock.now() - timedelta(seconds=self.max_age_s)
+        with self.uow_factory() as uow:
+            repo: Any = getattr(uow, "upstream_health", None)
+            if repo is None:
+                return None
+            rows = repo.current(since=since)
+        return [
+            UpstreamRow(
+                upstream=r.upstream,
+                state=r.state,
+                failure_rate=r.failure_rate,
+                retry_after_s=float(r.retry_after_s),
+                updated_at=r.updated_at,
+                instance=r.instance,
+            )
+            for r in rows
+        ]

@@ -5,7 +5,8 @@ in process on the in-memory store, every text escaped."""
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -17,7 +18,7 @@ from releasegate.canary.policy import CanaryPolicy
 from releasegate.canary.records import StoredDecision
 from releasegate.dashboard import create_dashboard
 from releasegate.dashboard.explorer import parse_filters
-from releasegate.dashboard.health import StaticUpstreamHealth, UpstreamRow
+from releasegate.dashboard.health import StaticUpstreamHealth, StoreUpstreamHealth, UpstreamRow
 from releasegate.dashboard.views import quality_series
 from releasegate.deploy.tokens import Scope
 from releasegate.ports import FeedbackEntry, Interaction, StoredScore
@@ -106,7 +107,7 @@ def test_overview_shows_backlog_and_breakers_with_alarms_first(parts: ControlPla
     assert XSS not in html and "breaker open" in html
     assert "12 s" in html
     none = _signed_in(parts).get("/").text
-    assert "No gateway publishes its breaker states" in none
+    assert "This store keeps no breaker states" in none
 
 
 def test_explorer_filters_and_one_interaction_with_scores(parts: ControlPlaneParts) -> None:
@@ -159,3 +160,27 @@ def test_the_band_drawn_is_the_anytime_valid_one_the_decision_used() -> None:
     assert point.lower == pytest.approx(cs.lower)
     assert point.lower != pytest.approx(stored.stats["quality.fixed_lower"])
     assert point.lower < stored.stats["quality.fixed_lower"]  # wider: valid under peeking
+
+
+def test_store_breaker_states_are_read_when_the_store_keeps_them(parts: ControlPlaneParts) -> None:
+    """Without the repository: None (the page says so). With one (as gateway processes
+    publish to): the newest rows of the last minute, as rows of the overview."""
+    source = StoreUpstreamHealth(parts.read_uow_factory, parts.clock)
+    assert source.upstream_health() is None
+    now = parts.clock.now()
+    published = UpstreamRow("vllm", "open", 0.5, 9.0, now, "gw-1")
+    asked: list[object] = []
+
+    class _Published:  # the shape of the store's upstream_health repository
+        def current(self, *, since: object) -> list[UpstreamRow]:
+            asked.append(since)
+            return [published]
+
+    def uow() -> Any:
+        u = parts.read_uow_factory()
+        u.upstream_health = _Published()  # type: ignore[attr-defined]
+        return u
+
+    rows = StoreUpstreamHealth(uow, parts.clock, max_age_s=30).upstream_health()
+    assert rows == [published]
+    assert isinstance(asked[0], datetime) and asked[0] >= now - timedelta(seconds=30)
