@@ -23,8 +23,11 @@ from releasegate.canary.observations import ArmStats
 from releasegate.canary.records import StoredDecision
 from releasegate.deploy.bucketing import new_salt
 from releasegate.deploy.model import ApiToken, AuditEntry, Deployment, utcnow
+from releasegate.results.report import EvalReport
 
 __all__ = [
+    "HALLUCINATION_CHECKS",
+    "HALLUCINATION_FAIL_BELOW",
     "ArmKey",
     "ArmStatsRepository",
     "AuditRepository",
@@ -32,6 +35,8 @@ __all__ = [
     "DecisionRepository",
     "DeploymentRepository",
     "DuplicateKey",
+    "EvalReportRepository",
+    "ExplorerFilter",
     "FeedbackEntry",
     "FeedbackRepository",
     "Interaction",
@@ -40,12 +45,15 @@ __all__ = [
     "SaltSource",
     "ScoreRepository",
     "ScoringCounts",
+    "StoredEvalRun",
     "StoredScore",
     "SystemClock",
     "TokenRepository",
     "UnitOfWork",
     "UpstreamHealth",
     "UpstreamHealthRepository",
+    "VersionRates",
+    "is_hallucination_check",
 ]
 
 
@@ -203,6 +211,7 @@ class UnitOfWork(ABC):
     feedback: FeedbackRepository
     scores: ScoreRepository
     upstream_health: UpstreamHealthRepository
+    eval_reports: EvalReportRepository
 
     def __enter__(self) -> UnitOfWork:
         return self
@@ -337,6 +346,80 @@ class FeedbackEntry:
         return self.rating < 0.5 if self.scale == "thumbs" else self.rating <= 2
 
 
+#: Online checks whose failure counts towards the hallucination proxy: the answer is not
+#: supported by its context (``faithfulness``), or the model degenerated into loops
+#: (``repetition`` and its aliases). A check key ``type#2`` counts as its type.
+HALLUCINATION_CHECKS = ("faithfulness", "repetition", "no-repetition", "loop")
+#: A check "fails" for the hallucination proxy below this score (the canary's pass score).
+HALLUCINATION_FAIL_BELOW = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class ExplorerFilter:
+    """Filters of the interactions explorer on scores and feedback (None: no filter).
+
+    Attributes:
+        check: Only interactions with a measured score of this check (``overall`` for the
+            interaction's overall score).
+        score_min: With ``check`` (default ``overall``): the score is at least this.
+        score_max: With ``check`` (default ``overall``): the score is at most this.
+        feedback: ``any`` (some feedback joined), ``negative`` (thumbs down or 1-2 of 5)
+            or ``positive`` (any other rating).
+    """
+
+    check: str | None = None
+    score_min: float | None = None
+    score_max: float | None = None
+    feedback: str | None = None
+
+    @property
+    def score_check(self) -> str | None:
+        """The check the score range applies to, None without a score filter."""
+        if self.check is not None:
+            return self.check
+        if self.score_min is not None or self.score_max is not None:
+            return "overall"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class VersionRates:
+    """One version's recent traffic (see :meth:`InteractionRepository.version_rates`).
+
+    Attributes:
+        version: The assigned version.
+        requests: Interactions in the window.
+        errors: Of which failed.
+        fallbacks: Of which a fallback answered.
+        prompt_tokens, completion_tokens, cost_usd: Sums over the window (tokens, USD).
+        scored: Interactions of the window with an overall online score.
+        hallucination_checked: Interactions with a measured hallucination check
+            (:data:`HALLUCINATION_CHECKS`).
+        hallucination_failed: Of which at least one such check scored below
+            :data:`HALLUCINATION_FAIL_BELOW`.
+        feedback: Ratings joined to interactions of the window.
+        negative_feedback: Of which negative.
+    """
+
+    version: str
+    requests: int = 0
+    errors: int = 0
+    fallbacks: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    scored: int = 0
+    hallucination_checked: int = 0
+    hallucination_failed: int = 0
+    feedback: int = 0
+    negative_feedback: int = 0
+
+
+def is_hallucination_check(check: str) -> bool:
+    """Whether the online check key ``check`` counts towards the hallucination proxy."""
+    return check.split("#", 1)[0] in HALLUCINATION_CHECKS
+
+
 class InteractionRepository(ABC):
     """Recorded interactions; rows are written once and never changed."""
 
@@ -411,6 +494,7 @@ class InteractionRepository(ABC):
         fallbacks: bool = False,
         before_id: int | None = None,
         limit: int = 50,
+        more: ExplorerFilter | None = None,
     ) -> list[Interaction]:
         """One page of interactions, newest (highest id) first: keyset pagination.
 
@@ -421,7 +505,16 @@ class InteractionRepository(ABC):
             fallbacks: Only requests a fallback answered.
             before_id: Only ids below this one (the last id of the previous page).
             limit: At most this many rows.
+            more: Filters on scores and feedback (see :class:`ExplorerFilter`).
         """
+
+    @abstractmethod
+    def version_rates(
+        self, feature: str, versions: Sequence[str], *, window: int
+    ) -> list[VersionRates]:
+        """Rates over the latest ``window`` interactions assigned to each of
+        ``versions`` (shadow requests left out), in the order given; a version without
+        interactions gets a row of zeros."""
 
 
 class FeedbackRepository(ABC):
@@ -529,6 +622,10 @@ class ScoreRepository(ABC):
         """The scores of one interaction, ``overall`` first, then by check."""
 
     @abstractmethod
+    def of_check(self, interaction_ids: Collection[int], check: str) -> dict[int, StoredScore]:
+        """The scores of ``check`` among ``interaction_ids``, keyed by interaction id."""
+
+    @abstractmethod
     def unscored(self, *, before: datetime, limit: int = 1000) -> list[int]:
         """Ids of interactions due a score, recorded before ``before``, still without
         an overall score; oldest first."""
@@ -536,6 +633,11 @@ class ScoreRepository(ABC):
     @abstractmethod
     def counts(self, now: datetime) -> ScoringCounts:
         """Backlog, throughput and judge cost at ``now``."""
+
+    @abstractmethod
+    def backlog_by_feature(self) -> dict[str, tuple[int, datetime | None]]:
+        """Per feature with a backlog: ``(interactions due a score and not yet scored,
+        when the oldest of them was recorded)``."""
 
 
 # -- the gateway's view of its upstreams ---------------------------------------------------
@@ -591,3 +693,93 @@ class UpstreamHealthRepository(ABC):
     @abstractmethod
     def purge(self, *, before: datetime) -> int:
         """Delete rows last published before ``before``; returns how many."""
+
+
+# -- offline eval reports ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvalRun:
+    """The headline of one stored offline eval report (a row of ``eval_runs``).
+
+    Attributes:
+        run_id: The report's run id (unique).
+        suite: The suite that ran.
+        prompt_name, prompt_version, model: What was evaluated (None when unknown).
+        started_at: When the run started (aware UTC).
+        status: ``complete``, ``stopped``, ``interrupted`` or ``failed``.
+        mean_score, pass_rate: The summary's numbers (None without scored results).
+        gate_passed: The gate's verdict, None without a gate.
+        n_cases: Results in the report.
+        baseline_delta: Mean score difference against the baseline (head minus base),
+            None when the run was not compared.
+        baseline_high: The upper bound of that difference's confidence interval (below
+            0: a drop beyond sampling noise).
+        id: Database id.
+    """
+
+    run_id: str
+    suite: str
+    started_at: datetime
+    status: str
+    prompt_name: str | None = None
+    prompt_version: str | None = None
+    model: str | None = None
+    mean_score: float | None = None
+    pass_rate: float | None = None
+    gate_passed: bool | None = None
+    n_cases: int = 0
+    baseline_delta: float | None = None
+    baseline_high: float | None = None
+    id: int | None = None
+
+    @classmethod
+    def of(cls, report: EvalReport) -> StoredEvalRun:
+        """The headline of ``report``."""
+        ident, summary = report.identity, report.summary
+        overall = (report.comparison or {}).get("overall", {})
+        delta, high = overall.get("delta"), overall.get("bootstrap", {}).get("high")
+        try:
+            started = datetime.fromisoformat(report.started_at)
+        except ValueError:
+            started = utcnow()
+        if started.tzinfo is None:
+            started = started.replace(tzinfo=utcnow().tzinfo)
+        return cls(
+            run_id=report.run_id,
+            suite=ident.suite,
+            started_at=started,
+            status=report.status,
+            prompt_name=ident.prompt_name,
+            prompt_version=ident.prompt_version,
+            model=ident.model,
+            mean_score=summary.mean_score,
+            pass_rate=summary.pass_rate,
+            gate_passed=report.gate.passed if report.gate is not None else None,
+            n_cases=len(report.cases),
+            baseline_delta=float(delta) if isinstance(delta, int | float) else None,
+            baseline_high=float(high) if isinstance(high, int | float) else None,
+        )
+
+
+class EvalReportRepository(ABC):
+    """Offline eval reports (``releasegate eval --store``), written once."""
+
+    @abstractmethod
+    def add(self, report: EvalReport) -> StoredEvalRun:
+        """Store ``report`` and return its headline with its id set.
+
+        Raises:
+            DuplicateKey: a report with its run id is already stored.
+        """
+
+    @abstractmethod
+    def runs(
+        self, *, suite: str | None = None, prompt: str | None = None, limit: int = 100
+    ) -> list[StoredEvalRun]:
+        """Headlines of the stored runs (of ``suite`` / prompt name ``prompt`` when
+        given), newest first, at most ``limit``."""
+
+    @abstractmethod
+    def get(self, run_id: str) -> EvalReport | None:
+        """The stored report of ``run_id``, or None."""

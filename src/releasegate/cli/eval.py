@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # heavy modules are imported when the command runs, not at st
     from releasegate.evals.runner import EvalOptions
     from releasegate.project import Project
     from releasegate.results.report import EvalReport
+    from releasegate.store.database import Database
 
 __all__ = ["eval_command", "exit_code_for"]
 
@@ -107,6 +108,19 @@ def eval_command(
         typer.Option(help="Emergency override: allow text and model changed together"),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
+    store: Annotated[
+        bool,
+        typer.Option(
+            "--store",
+            help="Also keep each report in the database, for the dashboard's eval reports",
+        ),
+    ] = False,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db", help="Database for --store (default: $RELEASEGATE_DATABASE_URL or SQLite)"
+        ),
+    ] = None,
 ) -> None:
     """Evaluate suites and gate on them.
 
@@ -138,6 +152,9 @@ def eval_command(
     for name in suites:
         project.suite(name)  # unknown suite -> exit 2 before any work
     _check_outputs((output, junit, markdown, html), suites)
+    if db is not None and not store:
+        raise UsageError("--db names where --store keeps reports; add --store")
+    keep = _open_store(db) if store else None
     base_report = None
     if baseline is not None:
         from releasegate.results.report import EvalReport as Report
@@ -164,9 +181,33 @@ def eval_command(
             baseline_ref=baseline_ref,
             allow_mixed_change=allow_mixed_change,
             quiet=quiet,
+            keep=keep,
         )
         worst = max(worst, code)
+    if keep is not None:
+        keep.close()
     raise typer.Exit(int(worst))
+
+
+def _open_store(url: str | None) -> Database:
+    """The database reports are kept in: opened (and created, at the current schema)
+    before any run, so a wrong URL costs no model calls."""
+    from releasegate.cli._control import open_db
+
+    return open_db(url, create=True)
+
+
+def _keep_report(database: Database, report: EvalReport) -> None:
+    from releasegate.cli._control import store_errors
+    from releasegate.ports import DuplicateKey
+
+    with store_errors(), database.uow() as uow:
+        try:
+            uow.eval_reports.add(report)
+        except DuplicateKey as exc:
+            raise UsageError(str(exc)) from None
+        uow.commit()
+    err_console.print(f"report {report.run_id} stored in {database.safe_url}")
 
 
 def _run_one(
@@ -180,6 +221,7 @@ def _run_one(
     baseline_ref: str | None,
     allow_mixed_change: bool,
     quiet: bool,
+    keep: Database | None = None,
 ) -> ExitCode:
     from releasegate.bootstrap import eval_adapters
     from releasegate.evals.gated_run import arun_gated
@@ -227,4 +269,6 @@ def _run_one(
         from releasegate.reports.comparison import render_comparison_terminal
 
         render_comparison_terminal(run.comparison, out_console)
+    if keep is not None:
+        _keep_report(keep, report)
     return exit_code_for(report.status, report.gate is None or report.gate.passed)

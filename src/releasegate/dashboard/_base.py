@@ -50,7 +50,12 @@ class Base:
         self, request: Request, name: str, viewer: Viewer | None, status: int = 200, **ctx: Any
     ) -> HTMLResponse:
         html = self.env.get_template(name).render(
-            request=request, viewer=viewer, title=self.title, rg_version=__version__, **ctx
+            request=request,
+            viewer=viewer,
+            title=self.title,
+            rg_version=__version__,
+            now=self.parts.clock.now(),
+            **ctx,
         )
         return HTMLResponse(html, status, headers={"cache-control": "no-store"})
 

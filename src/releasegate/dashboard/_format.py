@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import Environment
@@ -56,6 +56,34 @@ def when(v: Any) -> str:
     return f"{v:%Y-%m-%d %H:%M:%S} UTC" if isinstance(v, datetime) else _DASH
 
 
+def ago(v: Any, now: Any) -> str:
+    """How long before ``now`` a timestamp was: ``12 s ago``, ``5 min ago``, ``3 h ago``,
+    ``2 d ago`` (the time itself when it is in the future or not a time)."""
+    if not isinstance(v, datetime) or not isinstance(now, datetime):
+        return _DASH
+    s = (now - v).total_seconds()
+    if s < 0:
+        return when(v)
+    if s < 90:
+        return f"{s:.0f} s ago"
+    if s < 90 * 60:
+        return f"{s / 60:.0f} min ago"
+    if s < 48 * 3600:
+        return f"{s / 3600:.0f} h ago"
+    return f"{s / 86400:.0f} d ago"
+
+
+def iso_when(v: Any) -> str:
+    """An ISO 8601 timestamp (as reports write it) as :func:`when` shows times."""
+    if isinstance(v, str):
+        try:
+            t = datetime.fromisoformat(v)
+        except ValueError:
+            return v
+        return when(t.astimezone(UTC) if t.tzinfo is not None else t)
+    return when(v)
+
+
 def stat(v: Any) -> str:
     """Any value of a decision's numbers."""
     if isinstance(v, float):
@@ -89,6 +117,15 @@ def groups(
 def install(env: Environment) -> None:
     """Register the filters on ``env``."""
     env.filters.update(
-        pct=pct, num=num, signed=signed, ms=ms, usd=usd, when=when, stat=stat, pretty=pretty
+        pct=pct,
+        num=num,
+        signed=signed,
+        ms=ms,
+        usd=usd,
+        when=when,
+        stat=stat,
+        pretty=pretty,
+        ago=ago,
+        iso_when=iso_when,
     )
     env.globals["stat_groups"] = groups

@@ -1,9 +1,10 @@
 """View functions: what each dashboard page shows, read through the services and ports.
 
 Every function takes the control-plane parts (:class:`~releasegate.bootstrap.ControlPlaneParts`)
-and returns plain data for a template. Nothing here reads the ``interactions`` table for
-an aggregate: per-arm numbers come from the running statistics (``arm_stats``) and the
-stored decisions, so a page costs the same with a million interactions as with ten.
+and returns plain data for a template. Per-arm numbers come from the running statistics
+(``arm_stats``) and the stored decisions; the recent rates per version read each
+version's latest :data:`RATE_WINDOW` interactions through an index, never the whole
+table, so a page costs about the same with a million interactions as with ten.
 
 * :func:`overview`: one :class:`FeatureRow` per feature (active version, canary, last
   decision, alarm).
@@ -24,6 +25,7 @@ from releasegate.deploy.model import AuditEntry, Deployment
 from releasegate.deploy.plans import RolloutPlan
 from releasegate.deploy.status import Status
 from releasegate.online.canary_service import ARMS, CanaryService, arm_totals
+from releasegate.ports import VersionRates
 
 if TYPE_CHECKING:
     from releasegate.bootstrap import ControlPlaneParts
@@ -44,6 +46,8 @@ __all__ = [
 ALARM_ACTIONS = frozenset({"rollback", "hold", "alert"})
 #: How many decisions the feature page reads (the chart and the timeline).
 DECISION_LIMIT = 200
+#: The recent rates per version are over each version's latest this many interactions.
+RATE_WINDOW = 5000
 
 
 def alarm_of(decision: StoredDecision | None) -> str | None:
@@ -69,6 +73,8 @@ class FeatureRow:
         last: The latest decision about the current (or most recent) canary.
         alarm: See :func:`alarm_of`.
         deployments: How many versions the feature has.
+        backlog: Interactions sampled for online scoring and not yet scored.
+        backlog_since: When the oldest of them was recorded (None without a backlog).
     """
 
     feature: str
@@ -79,6 +85,8 @@ class FeatureRow:
     last: StoredDecision | None
     alarm: str | None
     deployments: int
+    backlog: int = 0
+    backlog_since: datetime | None = None
 
 
 def _stage_label(d: Deployment | None) -> str | None:
@@ -97,6 +105,8 @@ def overview(parts: ControlPlaneParts) -> list[FeatureRow]:
     """Every feature, sorted: alarms first, then by name."""
     rows = []
     service = _canary_service(parts)
+    with parts.read_uow_factory() as uow:
+        backlog = uow.scores.backlog_by_feature()
     for feature in parts.deployments().features():
         status = service.status(feature, limit=1)
         canary = status.canary
@@ -114,6 +124,8 @@ def overview(parts: ControlPlaneParts) -> list[FeatureRow]:
                 last=last,
                 alarm=alarm_of(last) if running or last is not None else None,
                 deployments=count,
+                backlog=backlog.get(feature, (0, None))[0],
+                backlog_since=backlog.get(feature, (0, None))[1],
             )
         )
     rows.sort(key=lambda r: (r.alarm is None, r.feature))
@@ -257,6 +269,8 @@ class FeaturePage:
         shares: The canary's share of traffic over time, ``(time, share)`` steps, oldest
             first, ending now (running) or when it ended.
         alarm: The latest decision's alarm (see :func:`alarm_of`).
+        rates: Recent traffic of each version (its latest :data:`RATE_WINDOW`
+            interactions), newest version first.
     """
 
     feature: str
@@ -274,6 +288,7 @@ class FeaturePage:
     audit: list[AuditEntry] = field(default_factory=list)
     shares: list[tuple[datetime, float]] = field(default_factory=list)
     alarm: str | None = None
+    rates: list[VersionRates] = field(default_factory=list)
 
 
 def _plan_position(d: Deployment | None) -> tuple[bool, bool]:
@@ -301,9 +316,13 @@ def feature_page(parts: ControlPlaneParts, feature: str) -> FeaturePage:
     canary = status.canary
     running = canary is not None and canary.status in (Status.CANARY, Status.PAUSED)
     rows: Mapping[tuple[int, str, str], ArmStats] = {}
-    if canary is not None and canary.id is not None:
-        with parts.read_uow_factory() as uow:
+    newest = sorted(state.deployments, key=lambda d: d.created_at, reverse=True)
+    with parts.read_uow_factory() as uow:
+        if canary is not None and canary.id is not None:
             rows = uow.arm_stats.for_deployment(canary.id)
+        rates = uow.interactions.version_rates(
+            feature, [d.version for d in newest], window=RATE_WINDOW
+        )
     totals = arm_totals(rows) if rows else {}
     incumbent = _incumbent_of(canary, audit, state.active)
     versions = {"incumbent": incumbent, "canary": canary.version if canary else None}
@@ -316,7 +335,7 @@ def feature_page(parts: ControlPlaneParts, feature: str) -> FeaturePage:
         stage=_stage_label(canary) if running else None,
         next_stage_needs_approval=approval,
         last_stage=last_stage,
-        deployments=sorted(state.deployments, key=lambda d: d.created_at, reverse=True),
+        deployments=newest,
         arms=[_arm_row(a, versions[a], totals[a]) for a in ARMS if a in totals],
         checks=_check_rows(rows),
         decisions=status.decisions,
@@ -324,6 +343,7 @@ def feature_page(parts: ControlPlaneParts, feature: str) -> FeaturePage:
         audit=list(reversed(audit)),
         shares=share_series(audit, canary, status.decisions, parts.clock.now(), running),
         alarm=alarm_of(status.decisions[0]) if status.decisions else None,
+        rates=[r for r in rates if r.requests],
     )
 
 

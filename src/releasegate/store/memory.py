@@ -18,24 +18,31 @@ from releasegate.deploy.model import ApiToken, AuditEntry, Deployment
 from releasegate.deploy.status import Status
 from releasegate.errors import DeploymentError
 from releasegate.ports import (
+    HALLUCINATION_FAIL_BELOW,
     ArmKey,
     ArmStatsRepository,
     AuditRepository,
     DecisionRepository,
     DeploymentRepository,
     DuplicateKey,
+    EvalReportRepository,
+    ExplorerFilter,
     FeedbackEntry,
     FeedbackRepository,
     Interaction,
     InteractionRepository,
     ScoreRepository,
     ScoringCounts,
+    StoredEvalRun,
     StoredScore,
     TokenRepository,
     UnitOfWork,
     UpstreamHealth,
     UpstreamHealthRepository,
+    VersionRates,
+    is_hallucination_check,
 )
+from releasegate.results.report import EvalReport
 
 __all__ = ["InMemoryUnitOfWork", "MemoryData"]
 
@@ -53,6 +60,7 @@ class MemoryData:
     feedback: dict[int, FeedbackEntry] = field(default_factory=dict)
     scores: dict[tuple[int, str], StoredScore] = field(default_factory=dict)
     upstream_health: dict[tuple[str, str], UpstreamHealth] = field(default_factory=dict)
+    eval_reports: dict[str, tuple[StoredEvalRun, str]] = field(default_factory=dict)
     next_id: int = 1
 
 
@@ -267,6 +275,7 @@ class _Interactions(InteractionRepository):
         fallbacks: bool = False,
         before_id: int | None = None,
         limit: int = 50,
+        more: ExplorerFilter | None = None,
     ) -> list[Interaction]:
         found = [
             i
@@ -276,9 +285,77 @@ class _Interactions(InteractionRepository):
             and (not errors or i.error is not None)
             and (not fallbacks or i.fallback_depth > 0)
             and (before_id is None or (i.id or 0) < before_id)
+            and (more is None or self._more(i.id or 0, more))
         ]
         found.sort(key=lambda i: i.id or 0, reverse=True)
         return [copy.deepcopy(i) for i in found[: max(0, limit)]]
+
+    def _more(self, iid: int, more: ExplorerFilter) -> bool:
+        check = more.score_check
+        if check is not None:
+            s = self.data.scores.get((iid, check))
+            if s is None or s.value is None or s.status != "measured":
+                return False
+            if more.score_min is not None and s.value < more.score_min:
+                return False
+            if more.score_max is not None and s.value > more.score_max:
+                return False
+        if more.feedback is not None:
+            mine = [e for e in self.data.feedback.values() if e.interaction_id == iid]
+            if more.feedback == "negative":
+                mine = [e for e in mine if e.negative]
+            elif more.feedback == "positive":
+                mine = [e for e in mine if not e.negative]
+            if not mine:
+                return False
+        return True
+
+    def version_rates(
+        self, feature: str, versions: Sequence[str], *, window: int
+    ) -> list[VersionRates]:
+        out = []
+        for version in versions:
+            mine = sorted(
+                (
+                    i
+                    for i in self.data.interactions.values()
+                    if i.feature == feature and i.version == version and not i.shadow
+                ),
+                key=lambda i: i.id or 0,
+                reverse=True,
+            )[: max(0, window)]
+            ids = {i.id for i in mine}
+            scored = checked = failed = 0
+            for i in mine:
+                rows = [s for (k, _), s in self.data.scores.items() if k == i.id]
+                scored += any(s.check == OVERALL for s in rows)
+                hall = [
+                    s.value
+                    for s in rows
+                    if is_hallucination_check(s.check)
+                    and s.status == "measured"
+                    and s.value is not None
+                ]
+                checked += bool(hall)
+                failed += any(v < HALLUCINATION_FAIL_BELOW for v in hall)
+            fb = [e for e in self.data.feedback.values() if e.interaction_id in ids]
+            out.append(
+                VersionRates(
+                    version=version,
+                    requests=len(mine),
+                    errors=sum(i.error is not None for i in mine),
+                    fallbacks=sum(i.fallback_depth > 0 for i in mine),
+                    prompt_tokens=sum(i.prompt_tokens for i in mine),
+                    completion_tokens=sum(i.completion_tokens for i in mine),
+                    cost_usd=sum(i.cost_usd for i in mine),
+                    scored=scored,
+                    hallucination_checked=checked,
+                    hallucination_failed=failed,
+                    feedback=len(fb),
+                    negative_feedback=sum(e.negative for e in fb),
+                )
+            )
+        return out
 
 
 class _Scores(ScoreRepository):
@@ -297,6 +374,13 @@ class _Scores(ScoreRepository):
     def for_interaction(self, interaction_id: int) -> list[StoredScore]:
         mine = [copy.deepcopy(s) for (i, _), s in self.data.scores.items() if i == interaction_id]
         return sorted(mine, key=lambda s: (s.check != OVERALL, s.check))
+
+    def of_check(self, interaction_ids: Collection[int], check: str) -> dict[int, StoredScore]:
+        return {
+            i: copy.deepcopy(self.data.scores[(i, check)])
+            for i in interaction_ids
+            if (i, check) in self.data.scores
+        }
 
     def _pending(self) -> list[Interaction]:
         return sorted(
@@ -324,6 +408,41 @@ class _Scores(ScoreRepository):
             judge_cost_usd=sum(s.cost_usd for s in overall),
             judge_cost_last_hour_usd=sum(s.cost_usd for s in hour),
         )
+
+    def backlog_by_feature(self) -> dict[str, tuple[int, datetime | None]]:
+        out: dict[str, tuple[int, datetime | None]] = {}
+        for i in self._pending():
+            n, oldest = out.get(i.feature, (0, None))
+            out[i.feature] = (n + 1, oldest or i.at)
+        return out
+
+
+class _EvalReports(EvalReportRepository):
+    def __init__(self, data: MemoryData) -> None:
+        self.data = data
+
+    def add(self, report: EvalReport) -> StoredEvalRun:
+        if report.run_id in self.data.eval_reports:
+            raise DuplicateKey(f"eval run {report.run_id!r} is already stored")
+        run = replace(StoredEvalRun.of(report), id=self.data.next_id)
+        self.data.next_id += 1
+        self.data.eval_reports[report.run_id] = (run, report.to_json(indent=None))
+        return run
+
+    def runs(
+        self, *, suite: str | None = None, prompt: str | None = None, limit: int = 100
+    ) -> list[StoredEvalRun]:
+        found = [
+            r
+            for r, _ in self.data.eval_reports.values()
+            if (suite is None or r.suite == suite) and (prompt is None or r.prompt_name == prompt)
+        ]
+        found.sort(key=lambda r: (r.started_at, r.id or 0), reverse=True)
+        return found[: max(0, limit)]
+
+    def get(self, run_id: str) -> EvalReport | None:
+        found = self.data.eval_reports.get(run_id)
+        return EvalReport.from_json(found[1]) if found else None
 
 
 class _Feedback(FeedbackRepository):
@@ -430,6 +549,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.feedback = _Feedback(self._work)
         self.scores = _Scores(self._work)
         self.upstream_health = _UpstreamHealth(self._work)
+        self.eval_reports = _EvalReports(self._work)
         return self
 
     def commit(self) -> None:
@@ -447,6 +567,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.data.feedback = self._work.feedback
         self.data.scores = self._work.scores
         self.data.upstream_health = self._work.upstream_health
+        self.data.eval_reports = self._work.eval_reports
         self.data.next_id = self._work.next_id
         self._work = copy.deepcopy(self.data)
         self.deployments = _Deployments(self._work)
@@ -458,6 +579,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.feedback = _Feedback(self._work)
         self.scores = _Scores(self._work)
         self.upstream_health = _UpstreamHealth(self._work)
+        self.eval_reports = _EvalReports(self._work)
         self.commits += 1
 
     def rollback(self) -> None:

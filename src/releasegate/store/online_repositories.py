@@ -11,11 +11,14 @@ import sqlalchemy as sa
 from releasegate.canary.records import OVERALL
 from releasegate.ports import (
     DuplicateKey,
+    ExplorerFilter,
     FeedbackEntry,
     FeedbackRepository,
     Interaction,
     InteractionRepository,
+    VersionRates,
 )
+from releasegate.store.explorer_queries import page_query, version_rates
 from releasegate.store.repositories import from_db, to_db
 from releasegate.store.schema import feedback, interactions, scores
 
@@ -234,20 +237,23 @@ class SqlInteractionRepository(InteractionRepository):
         fallbacks: bool = False,
         before_id: int | None = None,
         limit: int = 50,
+        more: ExplorerFilter | None = None,
     ) -> list[Interaction]:
-        c = interactions.c
-        query = sa.select(interactions).order_by(c.id.desc()).limit(max(0, limit))
-        if feature is not None:
-            query = query.where(c.feature == feature)
-        if version is not None:
-            query = query.where(c.version == version)
-        if errors:
-            query = query.where(c.error.is_not(None))
-        if fallbacks:
-            query = query.where(c.fallback_depth > 0)
-        if before_id is not None:
-            query = query.where(c.id < before_id)
+        query = page_query(
+            feature=feature,
+            version=version,
+            errors=errors,
+            fallbacks=fallbacks,
+            before_id=before_id,
+            limit=limit,
+            more=more,
+        )
         return [self._row(r) for r in self.conn.execute(query).mappings()]
+
+    def version_rates(
+        self, feature: str, versions: Sequence[str], *, window: int
+    ) -> list[VersionRates]:
+        return version_rates(self.conn, feature, versions, window=window)
 
 
 class SqlFeedbackRepository(FeedbackRepository):

@@ -143,7 +143,12 @@ eval_runs = sa.Table(
     sa.Column("gate_passed", sa.Boolean, nullable=True),
     sa.Column("identity", sa.JSON, nullable=False),
     sa.Column("summary", sa.JSON, nullable=False),
+    # Added by migration 0006 (eval reports).
+    sa.Column("prompt_name", sa.String(200), nullable=True),
+    sa.Column("prompt_version", sa.String(100), nullable=True),
+    sa.Column("report", sa.JSON, nullable=True),
     sa.Index("ix_eval_runs_suite", "suite", "started_at"),
+    sa.Index("ix_eval_runs_prompt", "prompt_name", "started_at"),
 )
 
 eval_case_results = sa.Table(
@@ -202,6 +207,21 @@ interactions = sa.Table(
     sa.Index("ix_interactions_score_due", "score_due", "created_at"),
     sa.Index("ix_interactions_created_at", "created_at"),
     sa.Index("ix_interactions_session", "session_id"),
+    # Migration 0006: the explorer's keyset pages (newest id first) per filter.
+    sa.Index("ix_interactions_feature_id", "feature", "id"),
+    sa.Index("ix_interactions_feature_version_id", "feature", "version", "id"),
+    sa.Index(
+        "ix_interactions_error_id",
+        "id",
+        sqlite_where=sa.text("error IS NOT NULL"),
+        postgresql_where=sa.text("error IS NOT NULL"),
+    ),
+    sa.Index(
+        "ix_interactions_fallback_id",
+        "id",
+        sqlite_where=sa.text("fallback_depth > 0"),
+        postgresql_where=sa.text("fallback_depth > 0"),
+    ),
 )
 
 scores = sa.Table(
@@ -222,6 +242,7 @@ scores = sa.Table(
     sa.Column("cost_usd", sa.Float, nullable=False, server_default="0"),  # migration 0005
     sa.UniqueConstraint("interaction_id", "check_type", name="uq_scores_interaction_check"),
     sa.Index("ix_scores_check_time", "check_type", "created_at"),
+    sa.Index("ix_scores_check_interaction", "check_type", "interaction_id", "value"),  # 0006
 )
 
 feedback = sa.Table(
@@ -242,6 +263,7 @@ feedback = sa.Table(
     sa.UniqueConstraint("key", name="uq_feedback_key"),
     sa.Index("ix_feedback_request", "request_id"),
     sa.Index("ix_feedback_session", "session_id"),
+    sa.Index("ix_feedback_interaction", "interaction_id"),  # migration 0006
 )
 
 

@@ -8,6 +8,7 @@ statistics.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -75,6 +76,27 @@ class SqlScoreRepository(ScoreRepository):
         ]
         return sorted(rows, key=lambda s: (s.check != OVERALL, s.check))
 
+    def of_check(self, interaction_ids: Collection[int], check: str) -> dict[int, StoredScore]:
+        ids = list(interaction_ids)
+        if not ids:
+            return {}
+        query = sa.select(scores).where(
+            scores.c.interaction_id.in_(ids), scores.c.check_type == check
+        )
+        return {
+            r["interaction_id"]: StoredScore(
+                id=r["id"],
+                interaction_id=r["interaction_id"],
+                check=r["check_type"],
+                value=r["value"],
+                status=r["status"],
+                reason=r["reason"],
+                at=from_db(r["created_at"]) or datetime.min,
+                cost_usd=float(r["cost_usd"]),
+            )
+            for r in self.conn.execute(query).mappings()
+        }
+
     def _pending(self) -> sa.ColumnElement[bool]:
         done = sa.exists().where(
             scores.c.interaction_id == interactions.c.id, scores.c.check_type == OVERALL
@@ -117,3 +139,15 @@ class SqlScoreRepository(ScoreRepository):
             judge_cost_usd=float(cost),
             judge_cost_last_hour_usd=float(cost_hour),
         )
+
+    def backlog_by_feature(self) -> dict[str, tuple[int, datetime | None]]:
+        # Grouped by an expression, not the column: grouping by the column lets SQLite's
+        # planner walk an index on feature through every interaction (1.8 s for a
+        # million) instead of the due ones through ix_interactions_score_due (0.1 s).
+        feature = sa.func.coalesce(interactions.c.feature, "")
+        query = (
+            sa.select(feature, sa.func.count(), sa.func.min(interactions.c.created_at))
+            .where(self._pending())
+            .group_by(feature)
+        )
+        return {f: (int(n), from_db(oldest)) for f, n, oldest in self.conn.execute(query)}

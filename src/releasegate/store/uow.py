@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from releasegate.ports import UnitOfWork
 from releasegate.store.canary_repositories import SqlArmStatsRepository, SqlDecisionRepository
 from releasegate.store.engine import WRITE_OPTION
+from releasegate.store.eval_repository import SqlEvalReportRepository
 from releasegate.store.health_repository import SqlUpstreamHealthRepository
 from releasegate.store.online_repositories import (
     SqlFeedbackRepository,
@@ -58,6 +59,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.feedback = SqlFeedbackRepository(conn)
         self.scores = SqlScoreRepository(conn)
         self.upstream_health = SqlUpstreamHealthRepository(conn)
+        self.eval_reports = SqlEvalReportRepository(conn)
         return self
 
     def __exit__(

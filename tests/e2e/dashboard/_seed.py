@@ -18,11 +18,11 @@ from releasegate.canary.observations import ArmStats, Observation
 from releasegate.canary.policy import CanaryPolicy
 from releasegate.deploy.plans import RolloutPlan, Stage
 from releasegate.deploy.tokens import Scope
-from releasegate.ports import FeedbackEntry, Interaction
+from releasegate.ports import FeedbackEntry, Interaction, StoredScore, UnitOfWork
 from releasegate.store.database import open_database
 from tests.support.control import CountingSalts, StepClock
 
-__all__ = ["HOSTILE", "Seeded", "seed"]
+__all__ = ["HOSTILE", "N_INTERACTIONS", "N_SCORED", "Seeded", "seed"]
 
 #: Model output that must render as text, never as markup.
 HOSTILE = ("<img src=x onerror=alert(1)>", "<script>alert(1)</script>")
@@ -35,6 +35,8 @@ PLAN = RolloutPlan(
     ],
 )
 N_INTERACTIONS = 120
+#: The oldest this many interactions are scored; the rest wait in the scoring backlog.
+N_SCORED = 100
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,7 @@ def _interactions(
                 cost_usd=0.0005,
                 error="upstream timeout after 30 s" if n == 13 else None,
                 fallback_depth=1 if n == 10 else 0,
+                score_due=True,
             )
         )
     with parts.uow_factory() as uow:
@@ -160,5 +163,36 @@ def _interactions(
                 interaction_id=records[7].id,
             )
         )
+        for n, r in enumerate(records[:N_SCORED]):
+            assert r.id is not None
+            _score(uow, r.id, n, clock)
+        for n in (20, 21, 40):
+            fb = FeedbackEntry(rating=1.0 if n != 40 else 2.0, scale="thumbs" if n != 40 else "1-5",
+                               at=clock.now(), request_id=records[n].request_id,
+                               interaction_id=records[n].id)  # fmt: skip
+            uow.feedback.add(fb)
         uow.commit()
     return ("req-0007", "req-0008")
+
+
+def _score(uow: UnitOfWork, interaction_id: int, n: int, clock: StepClock) -> None:
+    """Online scores as the worker stores them: faithfulness fails on every ninth
+    interaction (the hallucination proxy), with a judge's reason."""
+    unfaithful = n % 9 == 0
+    faith = 0.2 if unfaithful else 0.95
+    reason = (
+        "The answer claims the router has a reset button; the context does not say so."
+        if unfaithful
+        else "Every claim is supported by the context."
+    )
+    if n == 8:
+        reason = f"Quoted the output {HOSTILE[1]} verbatim."
+    rep = 1.0 if n % 11 else 0.6
+    overall = (faith + rep) / 2
+    at = clock.now()
+    for check, value, why in (
+        ("overall", overall, "mean of 2 checks"),
+        ("faithfulness", faith, reason),
+        ("repetition", rep, "" if rep == 1.0 else "one sentence repeated 4 times"),
+    ):
+        uow.scores.add(StoredScore(interaction_id, check, value, "measured", at, why, 0.0001))

@@ -137,7 +137,7 @@ def test_hostile_output_renders_as_text(tab: Tab, dashboard: Dashboard, request_
     assert page.locator("main img").count() == 0 and page.locator("main script").count() == 0
     assert "<b>help</b>" in page.locator(".message").nth(1).inner_text()
     if request_id == "req-0007":
-        assert "<script>alert('comment')</script>" in page.locator("table").inner_text()
+        assert "<script>alert('comment')</script>" in page.locator("#feedback table").inner_text()
     page.wait_for_load_state("load")
     tab.shot(f"interaction-{request_id}")
     assert tab.dialogs == []

@@ -27,3 +27,22 @@ def test_a_short_or_missing_key_file_is_refused(tmp_path: Path) -> None:
 def test_a_missing_database_is_refused(tmp_path: Path) -> None:
     r = invoke("dashboard", "serve", "--db", f"sqlite:///{tmp_path / 'missing.db'}")
     assert r.returncode == 2 and "releasegate db upgrade" in r.stderr + r.stdout
+
+
+def test_eval_store_refuses_an_unusable_database_before_any_call(tmp_path: Path) -> None:
+    """A wrong --db fails with exit 2 before the run: no model call, no report file."""
+    import subprocess
+
+    from tests.e2e.deploy._cli import CLI
+    from tests.support.project import make_project
+
+    config = make_project(tmp_path / "proj", base_url="http://127.0.0.1:9/v1", n_cases=2)
+    out = tmp_path / "r.json"
+    bad = "postgresql+psycopg://nobody@127.0.0.1:9/none"
+    r = subprocess.run(
+        [*CLI, "eval", "-c", str(config), "-s", "pr", "-q", "-o", str(out), "--store", "--db", bad],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert r.returncode == 2, r.stderr
+    assert "--db: cannot open database" in r.stderr and "Connection refused" in r.stderr
+    assert not out.exists()

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_upstream_health"
-down_revision = "0005_scoring"
+down_revision = "0006_eval_reports"
 branch_labels = None
 depends_on = None
 
