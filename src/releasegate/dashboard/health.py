@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from releasegate.ports import Clock, UnitOfWork
 
@@ -75,7 +75,7 @@ class StaticUpstreamHealth:
 class StoreUpstreamHealth:
     """The breaker states gateway processes publish to the store (the
     ``upstream_health`` repository of the unit of work), newest per upstream, of the
-    last ``max_age_s`` seconds. Returns None on a store without that repository.
+    last ``max_age_s`` seconds.
     """
 
     def __init__(
@@ -86,10 +86,7 @@ class StoreUpstreamHealth:
     def upstream_health(self) -> list[UpstreamRow] | None:
         since = self.clock.now() - timedelta(seconds=self.max_age_s)
         with self.uow_factory() as uow:
-            repo: Any = getattr(uow, "upstream_health", None)
-            if repo is None:
-                return None
-            rows = repo.current(since=since)
+            rows = uow.upstream_health.current(since=since)
         return [
             UpstreamRow(
                 upstream=r.upstream,

@@ -5,8 +5,7 @@ in process on the in-memory store, every text escaped."""
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 import pytest
 from starlette.testclient import TestClient
@@ -107,7 +106,7 @@ def test_overview_shows_backlog_and_breakers_with_alarms_first(parts: ControlPla
     assert XSS not in html and "breaker open" in html
     assert "12 s" in html
     none = _signed_in(parts).get("/").text
-    assert "This store keeps no breaker states" in none
+    assert "No gateway has published breaker states" in none
 
 
 def test_explorer_filters_and_one_interaction_with_scores(parts: ControlPlaneParts) -> None:
@@ -162,25 +161,32 @@ def test_the_band_drawn_is_the_anytime_valid_one_the_decision_used() -> None:
     assert point.lower < stored.stats["quality.fixed_lower"]  # wider: valid under peeking
 
 
-def test_store_breaker_states_are_read_when_the_store_keeps_them(parts: ControlPlaneParts) -> None:
-    """Without the repository: None (the page says so). With one (as gateway processes
-    publish to): the newest rows of the last minute, as rows of the overview."""
-    source = StoreUpstreamHealth(parts.read_uow_factory, parts.clock)
-    assert source.upstream_health() is None
+def test_store_breaker_states_are_read_newest_per_upstream(parts: ControlPlaneParts) -> None:
+    """The rows gateway processes publish: the newest of each upstream within the last
+    ``max_age_s`` seconds; nothing published: an empty list (the page says so)."""
+    from releasegate.ports import UpstreamHealth
+
+    source = StoreUpstreamHealth(parts.read_uow_factory, parts.clock, max_age_s=30)
+    assert source.upstream_health() == []
     now = parts.clock.now()
-    published = UpstreamRow("vllm", "open", 0.5, 9.0, now, "gw-1")
-    asked: list[object] = []
 
-    class _Published:  # the shape of the store's upstream_health repository
-        def current(self, *, since: object) -> list[UpstreamRow]:
-            asked.append(since)
-            return [published]
+    def row(upstream: str, instance: str, state: str, age_s: float) -> UpstreamHealth:
+        at = now - timedelta(seconds=age_s)
+        return UpstreamHealth(upstream, instance, state, 0.5, 10, 9.0, True, at)
 
-    def uow() -> Any:
-        u = parts.read_uow_factory()
-        u.upstream_health = _Published()  # type: ignore[attr-defined]
-        return u
-
-    rows = StoreUpstreamHealth(uow, parts.clock, max_age_s=30).upstream_health()
-    assert rows == [published]
-    assert isinstance(asked[0], datetime) and asked[0] >= now - timedelta(seconds=30)
+    with parts.uow_factory() as uow:
+        uow.upstream_health.put(
+            [
+                row("vllm", "gw-1", "closed", 20),
+                row("vllm", "gw-2", "open", 2),
+                row("azure", "gw-1", "half_open", 5),
+                row("old", "gw-9", "open", 300),  # a process that stopped publishing
+            ]
+        )
+        uow.commit()
+    rows = source.upstream_health()
+    assert [(r.upstream, r.state, r.instance) for r in rows] == [
+        ("azure", "half_open", "gw-1"),
+        ("vllm", "open", "gw-2"),
+    ]
+    assert rows[1].retry_after_s == 9.0 and rows[1].failure_rate == 0.5
