@@ -114,7 +114,7 @@ def test_overview_shows_the_scoring_backlog(tab: Tab, dashboard: Dashboard) -> N
     assert str(N_INTERACTIONS - N_SCORED) in row.locator("td.backlog").inner_text()
     assert "oldest" in row.locator("td.backlog").inner_text()
     assert "none" in tab.page.locator("tr", has_text="summarize").locator("td.backlog").inner_text()
-    assert "This store keeps no breaker states" in tab.page.locator("#upstreams").inner_text()
+    assert "No gateway has published breaker states" in tab.page.locator("#upstreams").inner_text()
 
 
 @contextmanager
