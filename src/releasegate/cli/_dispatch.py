@@ -264,7 +264,8 @@ class Dispatcher:
         except _StartupFailed as exc:
             await self._stop(started)
             await send({"type": "lifespan.startup.failed", "message": str(exc)})
-            return
+            # Raised after the message, as Starlette does: servers stop waiting on it.
+            raise RuntimeError(str(exc)) from None
         self.ready = True
         await send({"type": "lifespan.startup.complete"})
         await receive()  # lifespan.shutdown

@@ -131,7 +131,7 @@ def build_stack(spec: StackSpec, *, recorder: Recorder | None = None) -> Dispatc
     unknown = sorted(set(spec.apps) - set(APP_NAMES))
     if unknown or not spec.apps:
         raise UsageError(f"name what to serve among {', '.join(APP_NAMES)}")
-    key = read_key(spec.key_file)
+    key = read_key(spec.key_file) if "dashboard" in spec.apps else None
     apps: dict[str, ASGIApp] = {}
     closers: list[Callable[[], None]] = []
     with store_errors():

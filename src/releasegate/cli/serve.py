@@ -16,7 +16,7 @@ from releasegate.cli._common import err_console
 from releasegate.cli._control import Db
 from releasegate.cli._dispatch import APP_NAMES
 from releasegate.cli._serve import AccessLog, bind, http_url
-from releasegate.errors import UsageError
+from releasegate.errors import RunFailed, UsageError
 
 __all__ = ["serve"]
 
@@ -143,7 +143,10 @@ def serve(
             cfg = uvicorn.Config(
                 stack, http=protocol, log_level="warning", access_log=access_log, lifespan="on"
             )
-            uvicorn.Server(cfg).run(sockets=[sock])
+            server = uvicorn.Server(cfg)
+            server.run(sockets=[sock])
+            if not server.started:  # an application's start-up failed (logged above)
+                raise RunFailed("the server did not start: see the messages above")
             return
         if "dashboard" in apps and key_file is None:
             shared, delete = shared_key_file()  # every worker signs with the same key
@@ -162,6 +165,8 @@ def serve(
         )
     except _Terminated:
         terminated = True
+    except KeyboardInterrupt:  # Ctrl-C is how it is meant to stop: not an error
+        pass
     finally:
         for cleanup in reversed(cleanups):
             cleanup()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -81,8 +82,11 @@ class Server:
 
 
 @contextmanager
-def serving(project: Project, *flags: str, name: str = "serve") -> Iterator[Server]:
-    """``releasegate serve FLAGS`` on a free port until ``/readyz`` answers 200."""
+def serving(
+    project: Project, *flags: str, name: str = "serve", stop: int = signal.SIGTERM
+) -> Iterator[Server]:
+    """``releasegate serve FLAGS`` on a free port until ``/readyz`` answers 200; stopped
+    with the signal ``stop`` afterwards."""
     port = free_port()
     log = project.root / f"{name}-{port}.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELEASEGATE_")}
@@ -109,7 +113,7 @@ def serving(project: Project, *flags: str, name: str = "serve") -> Iterator[Serv
             pytest.fail(f"serve did not become ready: {log.read_text()}")
         yield Server(url, log, proc)
     finally:
-        proc.terminate()
+        proc.send_signal(stop)
         proc.wait(timeout=60)
 
 
@@ -162,7 +166,9 @@ def test_no_flag_serves_the_gateway_the_api_and_the_dashboard(project: Project) 
         overview = httpx.get(server.url + "/", cookies=cookies)
         assert overview.status_code == 200 and "chat" in overview.text
         # the printed token can read, never act
-        as_token = httpx.get(server.url + "/v1/tokens", headers={"Authorization": f"Bearer {secret}"})
+        as_token = httpx.get(
+            server.url + "/v1/tokens", headers={"Authorization": f"Bearer {secret}"}
+        )
         assert as_token.status_code == 403
         assert not revoked(project, token_name)
     # stopped: the printed token is revoked, and with it the sessions it opened
@@ -212,15 +218,19 @@ def test_two_workers_serve_everything_with_one_session_key(project: Project) -> 
 def test_one_flag_serves_only_its_application(
     project: Project, flag: str, served: list[str], absent: list[str]
 ) -> None:
-    with serving(project, flag, name=flag.strip("-")) as server:
+    stop = signal.SIGINT if flag == "--dashboard" else signal.SIGTERM  # Ctrl-C, or a supervisor
+    with serving(project, flag, name=flag.strip("-"), stop=stop) as server:
         for path in served:
             assert httpx.get(server.url + path).status_code == 200, path
         for path in absent:
             assert httpx.get(server.url + path).status_code == 404, path
         assert httpx.get(server.url + "/healthz").status_code == 200
-        has_link = LINK.search(server.text()) is not None
-        assert has_link is (flag == "--dashboard")
+        match = LINK.search(server.text())
+        assert (match is not None) is (flag == "--dashboard")
     assert "Traceback" not in server.text()
+    assert server.proc.returncode == (0 if stop == signal.SIGINT else -signal.SIGTERM)
+    if match:
+        assert revoked(project, match.group(3))
 
 
 def test_a_bad_config_fails_once_before_serving(project: Project, tmp_path: Path) -> None:
