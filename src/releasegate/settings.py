@@ -89,6 +89,19 @@ VARIABLES: tuple[EnvVar, ...] = (
         "it for its workers from `--config`.",
     ),
     EnvVar(
+        "RELEASEGATE_SERVE_APPS",
+        "serve_apps",
+        "Applications a `releasegate serve` worker process mounts (comma-separated: "
+        "`gateway`, `api`, `dashboard`); `releasegate serve --workers N` sets it.",
+    ),
+    EnvVar(
+        "RELEASEGATE_DASHBOARD_KEY_FILE",
+        "dashboard_key_file",
+        "File holding the dashboard's session key in a `releasegate serve` worker process; "
+        "`releasegate serve --workers N` sets it (from `--key-file`, else a new random key "
+        "shared by its workers).",
+    ),
+    EnvVar(
         "RELEASEGATE_LOCAL_GGUF",
         "local_gguf",
         "GGUF file the `local` chat provider runs instead of the bundled SmolLM2-135M.",
@@ -156,6 +169,8 @@ class Settings(BaseModel):
         debug: ``RELEASEGATE_DEBUG`` is set to anything.
         github_step_summary: ``GITHUB_STEP_SUMMARY``, a file path.
         gateway_config: ``RELEASEGATE_GATEWAY_CONFIG``, a file path.
+        serve_apps: ``RELEASEGATE_SERVE_APPS``, comma-separated application names.
+        dashboard_key_file: ``RELEASEGATE_DASHBOARD_KEY_FILE``, a file path.
         local_gguf: ``RELEASEGATE_LOCAL_GGUF``, a file path.
         local_embeddings: ``RELEASEGATE_LOCAL_EMBEDDINGS``, a folder path.
         openai_api_key: ``OPENAI_API_KEY``.
@@ -179,6 +194,8 @@ class Settings(BaseModel):
     debug: bool = False
     github_step_summary: Path | None = None
     gateway_config: Path | None = None
+    serve_apps: str | None = None
+    dashboard_key_file: Path | None = None
     local_gguf: Path | None = None
     local_embeddings: Path | None = None
     openai_api_key: str | None = None

@@ -10,26 +10,11 @@ import typer
 from releasegate.cli._app import app
 from releasegate.cli._control import Db, open_db
 from releasegate.cli._serve import AccessLog, http_url, run_server
-from releasegate.errors import UsageError
 
 __all__ = ["dashboard_app"]
 
 dashboard_app = typer.Typer(help="Run the web dashboard.")
 app.add_typer(dashboard_app, name="dashboard", no_args_is_help=True)
-
-
-def _read_key(path: Path | None) -> bytes | None:
-    if path is None:
-        return None
-    try:
-        key = path.read_bytes().strip()
-    except OSError as exc:
-        raise UsageError(f"--key-file {path}: cannot read it ({exc.strerror or exc})") from None
-    if len(key) < 32:
-        raise UsageError(
-            f"--key-file {path}: the session key must be at least 32 bytes, it has {len(key)}"
-        )
-    return key
 
 
 @dashboard_app.command("serve")
@@ -53,15 +38,14 @@ def dashboard_serve(
     roll back, pause and approve): on the sign-in form, or with the link
     URL/login?token=TOKEN. The database must exist: create it with `releasegate db upgrade`.
     """
-    from releasegate.bootstrap import ControlPlaneParts
-    from releasegate.dashboard.app import create_dashboard
+    from releasegate.cli._stack import build_dashboard, read_key
 
-    key = _read_key(key_file)
+    key = read_key(key_file)
     database = open_db(db)
     try:
         url = http_url(host, port)
         run_server(
-            create_dashboard(ControlPlaneParts.on_database(database), secret_key=key),
+            build_dashboard(database, key),
             host=host,
             port=port,
             access_log=access_log,

@@ -62,21 +62,13 @@ def api_serve(
     exist: create it with `releasegate db upgrade`. Starting a canary checks readiness
     against the project config's online checks (run it in the project, or --config).
     """
-    from releasegate.api.app import create_api
-    from releasegate.bootstrap import ControlPlaneParts, online_checks_from, project_online
-    from releasegate.bootstrap.online import recording_hooks
+    from releasegate.cli._stack import build_api
 
-    online = project_online(config)  # the project is read once for both uses
-    checks = online_checks_from(online)
     database = open_db(db)
     try:
         url = http_url(host, port)
-        parts = ControlPlaneParts.on_database(database)
-        parts.online_checks = checks
-        api = create_api(parts, fallback_model=fallback_model)
-        hooks = recording_hooks(online, database.url)
-        api.state.redactor = hooks.redactor
-        api.state.score_sampler, api.state.score_enqueue = hooks.sampler, hooks.enqueue
+        with store_errors():
+            api = build_api(database, config, fallback_model=fallback_model)
         run_server(
             api,
             host=host,

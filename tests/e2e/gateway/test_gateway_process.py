@@ -321,11 +321,6 @@ def test_requests_in_equal_records_out(gateway: Running) -> None:
     assert all(i.metadata and i.metadata["unit_key_random"] is False for i in stored)
 
 
-def test_serve_without_what_to_serve_is_a_usage_error() -> None:
-    result = subprocess.run([*CLI, "serve"], capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2 and "--gateway" in result.stderr
-
-
 def test_serve_with_a_missing_database_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "releasegate.yaml").write_text("version: 1\n")
     result = subprocess.run(
