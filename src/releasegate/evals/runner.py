@@ -195,6 +195,8 @@ class _Engine:
             case_id=case.id,
             repeat=repeat,
             vars=case.template_vars() if self.wants_vars else {},
+            tools=self.prompt.tool_schemas() if self.prompt else None,
+            tool_choice=self.prompt.tool_choice_value() if self.prompt else None,
         )
         try:
             response = await self.target.complete(request)
@@ -204,7 +206,7 @@ class _Engine:
                 exc, model=self.model, pinned_in=pinned, target=self.suite.target
             )
             return self.scorer.errored(case, repeat, why)
-        return await self.scorer.score(case, repeat, response)
+        return await self.scorer.score(case, repeat, response, tools=request.tools or ())
 
     def workers(self) -> int:
         """Cases in progress at once: twice the target's slots (plus the judge's), so

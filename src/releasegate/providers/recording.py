@@ -6,6 +6,9 @@ Each successful call becomes one line::
      "output": "Hello!", "usage": {"prompt_tokens": 12, "completion_tokens": 3},
      "latency_ms": 812.4, "cost_usd": 1.3e-05}
 
+An answer with function calls also carries ``"tool_calls": [{"id": ..., "type":
+"function", "function": {"name": ..., "arguments": "<JSON text>"}}]``.
+
 ``key`` is :func:`request_key` of the rendered messages, so a recording can be replayed by
 case id or, for requests without one, by content. Failed calls are not recorded: a replay
 of them would only replay the outage.
@@ -77,6 +80,8 @@ class RecordingProvider(ChatProvider):
             "latency_ms": round(response.latency_ms, 3),
             "cost_usd": response.cost_usd,
         }
+        if response.tool_calls:
+            line["tool_calls"] = list(response.tool_calls)
         # One write of a whole line, flushed: a run stopped half-way leaves valid lines.
         self._file.write(json.dumps(line, ensure_ascii=False) + "\n")
         self._file.flush()
