@@ -143,8 +143,12 @@ def subset_match(expected: Mapping[str, Any], actual: Mapping[str, Any]) -> str 
             if inner is not None:
                 return f"{key}.{inner}"
         elif not _same(want, got):
-            return f"{key}: expected {preview(_dump(want))}, got {preview(_dump(got))}"
+            return f"{key}: expected {_cut(_dump(want))}, got {_cut(_dump(got))}"
     return None
+
+
+def _cut(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 12]}…{text[-11:]}"
 
 
 def _dump(value: Any) -> str:
@@ -171,7 +175,7 @@ def _schema_failure(validator: Validator, instance: Any) -> str | None:
         return str(exc)
     if error is None:  # pragma: no cover - is_valid said invalid
         return "does not conform to the schema"
-    return f"{error.json_path}: {preview(error.message)}"
+    return f"{error.json_path}: {_cut(error.message, 200)}"
 
 
 def _validator(schema: Any) -> Validator:
