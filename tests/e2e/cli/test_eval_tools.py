@@ -188,6 +188,19 @@ def test_validate_names_the_file_and_line_of_a_bad_tool(tmp_path: Path) -> None:
     assert "get_time" in out and "not in tools" in out
 
 
+def test_validate_refuses_a_tool_call_check_on_an_undeclared_function(tmp_path: Path) -> None:
+    make(tmp_path)
+    cases = [{"id": "typo", "input": "x", "assert": [{"type": "tool-call", "value": "get_wether"}]}]
+    (tmp_path / "datasets" / "cases.yaml").write_text(yaml.safe_dump(cases))
+    run = cli(tmp_path, "validate")
+    assert run.returncode == 2, run.stdout + run.stderr
+    out = " ".join((run.stdout + run.stderr).split())
+    assert "cases.yaml" in out and "get_wether" in out and "get_weather" in out
+    run = cli(tmp_path, "eval", "--suite", "pr")
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "get_wether" in run.stdout + run.stderr
+
+
 def test_validate_accepts_the_tool_checks(tmp_path: Path) -> None:
     make(tmp_path)
     run = cli(tmp_path, "validate")

@@ -183,3 +183,59 @@ def test_the_prompt_schema_covers_tools() -> None:
     ]
     for doc in bad:
         assert not validator.is_valid(doc), doc
+
+
+def _cases(*specs: dict[str, Any]) -> list[Any]:
+    from releasegate.datasets.case import Case
+
+    return [
+        Case.model_validate({"id": f"c{i}", "input": "x", "assert": [spec], "line": 3 + i})
+        for i, spec in enumerate(specs)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("spec", "with_tools", "severity", "words"),
+    [
+        ({"type": "tool-call", "value": "get_wether"}, True, "error", "did you mean"),
+        ({"type": "tool-call", "function": "nope"}, True, "error", "declared: get_weather, now"),
+        ({"type": "no-tool-call", "value": "nope"}, True, "warning", "not a tool of"),
+        ({"type": "tool-call", "value": "get_weather"}, False, "warning", "always fails"),
+        ({"type": "valid-tool-call"}, False, "warning", "never applies"),
+    ],
+)
+def test_tool_checks_are_linted_against_the_prompt(
+    tmp_path: Path, spec: dict[str, Any], with_tools: bool, severity: str, words: str
+) -> None:
+    from releasegate.evals._tool_lint import tool_check_issues
+
+    text = GOOD if with_tools else "name: p\nversion: 1.0.0\nmodel: m\ntemplate: x\n"
+    prompt = load_prompt(_write(tmp_path, text))
+    issues = tool_check_issues(_cases(spec, spec), prompt, file="d.yaml")
+    assert len(issues) == 1  # once per check, not once per case
+    issue = issues[0]
+    assert issue.severity == severity and words in issue.message
+    assert str(issue).startswith("d.yaml:3: case 'c0'")
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"type": "tool-call", "value": "get_weather"},
+        {"type": "no-tool-call"},
+        {"type": "no-tool-call", "value": "now"},
+        {"type": "valid-tool-call"},
+        {"type": "contains", "value": "x"},
+    ],
+)
+def test_consistent_tool_checks_have_no_issues(tmp_path: Path, spec: dict[str, Any]) -> None:
+    from releasegate.evals._tool_lint import tool_check_issues
+
+    prompt = load_prompt(_write(tmp_path, GOOD))
+    assert tool_check_issues(_cases(spec), prompt, file="d.yaml") == []
+
+
+def test_no_tool_call_without_tools_is_fine() -> None:
+    from releasegate.evals._tool_lint import tool_check_issues
+
+    assert tool_check_issues(_cases({"type": "no-tool-call"}), None, file="d.yaml") == []
