@@ -142,7 +142,7 @@ def test_tool_choice_none_needs_no_tools(tmp_path: Path) -> None:
 def test_tools_enter_the_hashes_and_leave_tool_less_hashes_alone(tmp_path: Path) -> None:
     plain = Prompt(name="p", version="1.0.0", model="m", template="x")
     # what the hashes were before tools existed
-    legacy = {
+    legacy: dict[str, Any] = {
         "name": "p",
         "version": "1.0.0",
         "model": "m",

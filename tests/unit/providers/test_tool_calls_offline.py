@@ -21,7 +21,7 @@ from releasegate.providers.recording import RecordingProvider
 from releasegate.providers.replay import ReplayProvider
 from releasegate.providers.scripted import ScriptedOptions, ScriptedProvider
 
-WEATHER = {
+WEATHER: dict[str, Any] = {
     "type": "function",
     "function": {"name": "get_weather", "parameters": {"type": "object", "properties": {}}},
 }

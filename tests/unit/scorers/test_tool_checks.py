@@ -291,7 +291,7 @@ ENTRY = st.one_of(
         optional={"id": JSON, "type": JSON},
     ).flatmap(
         lambda d: st.one_of(JSON, JSON.map(json.dumps), st.text(max_size=20)).map(
-            lambda a: {**d, "function": {**d["function"], "arguments": a}}
+            lambda a: {**d, "function": {**d["function"], "arguments": a}}  # type: ignore[dict-item]
         )
     ),
 )
