@@ -3,10 +3,11 @@
 Option ``file`` (relative to the project root). Each line is an object with ``output``
 and either ``case_id`` (plus an optional ``repeat``; a line without one serves every
 repeat of the case) or ``key``, the :func:`~releasegate.providers.recording.request_key`
-of the rendered messages. Optional: ``usage`` ({prompt_tokens, completion_tokens}),
-``latency_ms``, ``model``, ``cost_usd``, and ``tool_calls`` (the answer's function calls,
-``[{"id", "type": "function", "function": {"name", "arguments": "<JSON text>"}}]``, served
-as recorded, malformed entries included). ``RecordingProvider`` writes this format.
+of the rendered messages (and tools, when offered). Optional: ``usage``
+({prompt_tokens, completion_tokens}), ``latency_ms``, ``model``, ``cost_usd``, and
+``tool_calls`` (the answer's function calls, ``[{"id", "type": "function", "function":
+{"name", "arguments": "<JSON text>"}}]``, served as recorded, malformed entries
+included). ``RecordingProvider`` writes this format.
 
 Lookup order: (case id, repeat), then (case id, any repeat), then the messages key. A
 request with no recording fails (not retryable) with "no recording for case X".
@@ -154,7 +155,9 @@ class ReplayProvider(ChatProvider):
                 if record is not None:
                     return record
         if self._by_key:
-            return self._by_key.get(request_key(request.messages))
+            return self._by_key.get(
+                request_key(request.messages, request.tools, request.tool_choice)
+            )
         return None
 
     async def complete(self, request: ChatRequest) -> ChatResponse:

@@ -17,7 +17,7 @@ from releasegate.errors import ConfigError
 from releasegate.llm import ChatResponse, Usage
 from releasegate.providers import ChatRequest, PriceTable, build_provider
 from releasegate.providers.cache import CacheKeyer, ResponseCache, cache_key, canonical_json
-from releasegate.providers.recording import RecordingProvider
+from releasegate.providers.recording import RecordingProvider, request_key
 from releasegate.providers.replay import ReplayProvider
 from releasegate.providers.scripted import ScriptedOptions, ScriptedProvider
 
@@ -134,6 +134,24 @@ async def test_recorded_tool_calls_replay(tmp_path: Path) -> None:
     answer = await replay.complete(req())
     assert answer.text == "Checking" and answer.tool_calls == (CALL, {"id": "bad"})
     assert (await replay.complete(req(case_id="text-only"))).tool_calls == ()
+
+
+async def test_replay_by_key_tells_requests_with_tools_apart(tmp_path: Path) -> None:
+    plain, tooled = req(case_id=None), req(case_id=None, tools=(WEATHER,), tool_choice="auto")
+    assert request_key(plain.messages) == request_key(plain.messages, None, None)
+    lines = [
+        {"key": request_key(plain.messages), "output": "text answer"},
+        {
+            "key": request_key(tooled.messages, tooled.tools, tooled.tool_choice),
+            "output": "",
+            "tool_calls": [CALL],
+        },
+    ]
+    (tmp_path / "k.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    cfg = ProviderConfig.model_validate({"type": "replay", "file": "k.jsonl"})
+    replay = build_provider("rp", cfg, pricing=PriceTable(), root=tmp_path)
+    assert (await replay.complete(plain)).text == "text answer"
+    assert (await replay.complete(tooled)).tool_calls == (CALL,)
 
 
 def test_a_recording_without_tool_calls_keeps_its_cache_identity(tmp_path: Path) -> None:
