@@ -10,8 +10,8 @@ An answer with function calls also carries ``"tool_calls": [{"id": ..., "type":
 "function", "function": {"name": ..., "arguments": "<JSON text>"}}]``.
 
 ``key`` is :func:`request_key` of the rendered messages (and the tools offered), so a
-recording can be replayed by case id or, for requests without one, by content. Failed calls are not recorded: a replay
-of them would only replay the outage.
+recording can be replayed by case id or, for requests without one, by content. Failed
+calls are not recorded: a replay of them would only replay the outage.
 """
 
 from __future__ import annotations
