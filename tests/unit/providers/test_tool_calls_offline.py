@@ -272,3 +272,28 @@ def test_a_cache_entry_with_unreadable_tool_calls_is_a_miss(tmp_path: Path) -> N
     )
     assert cache.get("k") is None
     cache.close()
+
+
+CHANGED: dict[str, Any] = {
+    "messages": ({"role": "user", "content": "other"},),
+    "model": "m2",
+    "params": {"temperature": 1},
+    "response_format": {"type": "json_object"},
+    "case_id": "d",
+    "repeat": 1,
+    "vars": {"a": 1},
+    "tools": (WEATHER,),
+    "tool_choice": "auto",
+}
+
+
+def test_every_request_field_is_in_the_key() -> None:
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(ChatRequest)}
+    assert names == set(CHANGED), "classify the new ChatRequest field here"
+    base = req()
+    keyer = CacheKeyer(IDENTITY)  # a provider that reads case ids and variables
+    for name, value in CHANGED.items():
+        changed = dataclasses.replace(base, **{name: value})
+        assert keyer.key(changed) != keyer.key(base), name
