@@ -149,6 +149,10 @@ class FakeOpenAIServer:
     ) -> None:
         """Answer the next request with ``text`` (and optionally these usage numbers).
 
+        Without a scripted reply, a request whose ``tool_choice`` names a function (or
+        is ``required``: the first tool) is answered with one call to it, arguments
+        ``{}``.
+
         With ``tool_calls`` (entries sent exactly as given, OpenAI shape ``{"id",
         "type": "function", "function": {"name", "arguments"}}``) the answer carries
         them, ``content`` is ``text`` (``None`` allowed) and ``finish_reason`` is
@@ -281,6 +285,8 @@ class FakeOpenAIServer:
         tool_calls = None
         if behavior is not None and behavior.kind == "reply":
             text, usage, tool_calls = behavior.text, behavior.usage, behavior.tool_calls
+        if tool_calls is None and behavior is None:
+            tool_calls = _forced_call(body, self.count)
         if tool_calls is not None and not body.get("stream"):
             return self._tool_answer(body, text, tool_calls)
         if text is None:
@@ -359,6 +365,27 @@ class FakeOpenAIServer:
         await resp.write(b"data: [DONE]\n\n")
         await resp.write_eof()
         return resp
+
+
+def _forced_call(body: dict[str, Any], n: int) -> list[Any] | None:
+    """The call a request forces: ``tool_choice`` naming a function, or ``required``
+    (the first tool); arguments ``{}``. ``None`` when the request forces none."""
+    choice = body.get("tool_choice")
+    tools = body.get("tools") if isinstance(body.get("tools"), list) else []
+    name = None
+    if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
+        name = choice["function"].get("name")
+    elif choice == "required" and tools and isinstance(tools[0], dict):
+        name = (tools[0].get("function") or {}).get("name")
+    if not isinstance(name, str):
+        return None
+    return [
+        {
+            "id": f"call_fake_{n}",
+            "type": "function",
+            "function": {"name": name, "arguments": "{}"},
+        }
+    ]
 
 
 def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:

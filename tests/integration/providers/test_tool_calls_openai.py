@@ -108,3 +108,22 @@ async def test_text_alongside_tool_calls(
     openai_server.reply_next("Let me check.", tool_calls=calls)
     response = await provider.complete(req(tools=TOOLS))
     assert response.text == "Let me check." and response.tool_calls == tuple(calls)
+
+
+@pytest.mark.parametrize(
+    ("choice", "name"),
+    [
+        ({"type": "function", "function": {"name": "get_weather"}}, "get_weather"),
+        ("required", "get_weather"),
+        ("auto", None),
+    ],
+)
+async def test_the_server_answers_a_forced_tool_choice_with_a_call(
+    provider: OpenAIProvider, choice: Any, name: str | None
+) -> None:
+    response = await provider.complete(req(tools=TOOLS, tool_choice=choice))
+    if name is None:
+        assert response.tool_calls == () and response.text == "Weather in Paris?"
+    else:
+        (call,) = response.tool_calls
+        assert call["function"] == {"name": name, "arguments": "{}"}
