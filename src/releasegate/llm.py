@@ -56,11 +56,25 @@ class ChatRequest:
     case_id: str | None = None
     repeat: int = 0
     vars: dict[str, Any] = field(default_factory=dict)
+    #: function tools offered to the model, OpenAI-style
+    #: (``{"type": "function", "function": {"name", "description", "parameters"}}``);
+    #: ``None`` when the prompt declares none
+    tools: tuple[dict[str, Any], ...] | None = None
+    #: ``"auto"``, ``"none"``, ``"required"`` or
+    #: ``{"type": "function", "function": {"name": ...}}``; ``None`` leaves it to the model
+    tool_choice: str | dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ChatResponse:
-    """What a chat call returned."""
+    """What a chat call returned.
+
+    ``tool_calls`` holds the function calls the model made, each in the OpenAI wire
+    shape ``{"id": ..., "type": "function", "function": {"name": ..., "arguments":
+    "<JSON text>"}}`` with the arguments as the raw string the model produced (never
+    parsed here). Entries are kept as received, so a malformed one (no ``function``,
+    arguments that are not a string) reaches the checks, which report it.
+    """
 
     text: str
     usage: Usage = Usage()
@@ -69,6 +83,7 @@ class ChatResponse:
     cost_usd: float | None = None
     cached: bool = False
     raw: dict[str, Any] | None = None
+    tool_calls: tuple[Any, ...] = ()
 
 
 class ChatProvider(abc.ABC):

@@ -55,6 +55,7 @@ class _Behavior:
     seconds: float = 0.0
     text: str | None = None
     usage: dict[str, int] | None = None
+    tool_calls: list[Any] | None = None
 
 
 def _tokens(text: str) -> int:
@@ -139,9 +140,25 @@ class FakeOpenAIServer:
         for _ in range(times):
             self._script.append(_Behavior("hang", seconds=seconds))
 
-    def reply_next(self, text: str, *, usage: dict[str, int] | None = None) -> None:
-        """Answer the next request with ``text`` (and optionally these usage numbers)."""
-        self._script.append(_Behavior("reply", text=text, usage=usage))
+    def reply_next(
+        self,
+        text: str | None,
+        *,
+        usage: dict[str, int] | None = None,
+        tool_calls: list[Any] | None = None,
+    ) -> None:
+        """Answer the next request with ``text`` (and optionally these usage numbers).
+
+        Without a scripted reply, a request whose ``tool_choice`` names a function (or
+        is ``required``: the first tool) is answered with one call to it, arguments
+        ``{}``.
+
+        With ``tool_calls`` (entries sent exactly as given, OpenAI shape ``{"id",
+        "type": "function", "function": {"name", "arguments"}}``) the answer carries
+        them, ``content`` is ``text`` (``None`` allowed) and ``finish_reason`` is
+        ``"tool_calls"``; non-streaming requests only.
+        """
+        self._script.append(_Behavior("reply", text=text, usage=usage, tool_calls=tool_calls))
 
     def reset(self) -> None:
         """Forget the request log and any scripted behavior not yet used."""
@@ -265,8 +282,13 @@ class FakeOpenAIServer:
         messages = [m for m in body["messages"] if isinstance(m, dict)]
         text = self.reply
         usage = None
+        tool_calls = None
         if behavior is not None and behavior.kind == "reply":
-            text, usage = behavior.text, behavior.usage
+            text, usage, tool_calls = behavior.text, behavior.usage, behavior.tool_calls
+        if tool_calls is None and behavior is None:
+            tool_calls = _forced_call(body, self.count)
+        if tool_calls is not None and not body.get("stream"):
+            return self._tool_answer(body, text, tool_calls)
         if text is None:
             users = [m for m in messages if m.get("role") == "user"]
             text = _content_text(users[-1].get("content")) if users else ""
@@ -293,6 +315,24 @@ class FakeOpenAIServer:
                     }
                 ],
                 "usage": usage,
+            }
+        )
+
+    def _tool_answer(self, body: Any, text: str | None, tool_calls: list[Any]) -> web.Response:
+        message = {"role": "assistant", "content": text, "tool_calls": tool_calls}
+        completion = _tokens(text or "") + _tokens(json.dumps(tool_calls))
+        return web.json_response(
+            {
+                "id": f"chatcmpl-fake-{self.count}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": str(body.get("model") or self.model),
+                "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls"}],
+                "usage": {
+                    "prompt_tokens": 1,
+                    "completion_tokens": completion,
+                    "total_tokens": 1 + completion,
+                },
             }
         )
 
@@ -325,6 +365,27 @@ class FakeOpenAIServer:
         await resp.write(b"data: [DONE]\n\n")
         await resp.write_eof()
         return resp
+
+
+def _forced_call(body: dict[str, Any], n: int) -> list[Any] | None:
+    """The call a request forces: ``tool_choice`` naming a function, or ``required``
+    (the first tool); arguments ``{}``. ``None`` when the request forces none."""
+    choice = body.get("tool_choice")
+    tools = body.get("tools") if isinstance(body.get("tools"), list) else []
+    name = None
+    if isinstance(choice, dict) and isinstance(choice.get("function"), dict):
+        name = choice["function"].get("name")
+    elif choice == "required" and tools and isinstance(tools[0], dict):
+        name = (tools[0].get("function") or {}).get("name")
+    if not isinstance(name, str):
+        return None
+    return [
+        {
+            "id": f"call_fake_{n}",
+            "type": "function",
+            "function": {"name": name, "arguments": "{}"},
+        }
+    ]
 
 
 def _error(status: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:

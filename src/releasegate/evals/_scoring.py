@@ -40,6 +40,8 @@ def case_sample(
     cost_usd: float | None = None,
     usage: Usage | None = None,
     error: str | None = None,
+    tool_calls: tuple[Any, ...] = (),
+    tools: tuple[Any, ...] = (),
 ) -> Sample:
     """The scorer input for ``case`` answered by ``output``.
 
@@ -61,6 +63,8 @@ def case_sample(
         usage=usage,
         error=error,
         repeat=repeat,
+        tool_calls=tool_calls,
+        tools=tools,
     )
 
 
@@ -88,8 +92,16 @@ class CaseScorer:
         that cannot be built (see :meth:`releasegate.scorers.CheckBuilder.prepare`)."""
         return self.checks.prepare(cases, file=file)
 
-    async def score(self, case: Case, repeat: int, response: ChatResponse) -> CaseResult:
-        """Score ``response`` to ``case`` with every check of the case."""
+    async def score(
+        self,
+        case: Case,
+        repeat: int,
+        response: ChatResponse,
+        *,
+        tools: tuple[Any, ...] = (),
+    ) -> CaseResult:
+        """Score ``response`` to ``case`` with every check of the case; ``tools`` are
+        the function tools the request offered (tool-call checks read them)."""
         sample = case_sample(
             case,
             response.text,
@@ -97,6 +109,8 @@ class CaseScorer:
             latency_ms=response.latency_ms,
             cost_usd=response.cost_usd,
             usage=response.usage,
+            tool_calls=response.tool_calls,
+            tools=tools,
         )
         scorers = self.checks.checks_of(case)
         scores = await score_sample(sample, scorers)
@@ -127,6 +141,7 @@ class CaseScorer:
             tags=list(case.tags),
             weight=case.weight,
             checks=checks,
+            tool_calls=list(response.tool_calls) or None,
         )
 
     @staticmethod

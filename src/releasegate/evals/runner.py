@@ -34,6 +34,7 @@ from releasegate.errors import BudgetExceeded, ConfigError, ProviderError, Usage
 from releasegate.evals._build import open_suite
 from releasegate.evals._pins import explain_unserved_model
 from releasegate.evals._render import render_case
+from releasegate.evals._tool_lint import tool_check_issues
 from releasegate.evals.gate import apply_gate, repeat_rules
 from releasegate.evals.wiring import Closeable, EvalAdapters
 from releasegate.llm import ChatRequest
@@ -163,8 +164,12 @@ class _Engine:
 
     def prepare_checks(self) -> None:
         """Build every case's scorers now: a broken check is a config error (exit 2)
-        before any call, and scoring on the hot path only looks scorers up."""
+        before any call, and scoring on the hot path only looks scorers up. A
+        ``tool-call`` check naming a function the prompt does not declare is one too."""
         issues = self.scorer.prepare(self.cases)
+        for d in self.datasets:
+            found = tool_check_issues(d.cases, self.prompt, file=d.path)
+            issues += [i for i in found if i.severity == "error"]
         if issues:
             raise ConfigError(issues)
 
@@ -195,6 +200,8 @@ class _Engine:
             case_id=case.id,
             repeat=repeat,
             vars=case.template_vars() if self.wants_vars else {},
+            tools=self.prompt.tool_schemas() if self.prompt else None,
+            tool_choice=self.prompt.tool_choice_value() if self.prompt else None,
         )
         try:
             response = await self.target.complete(request)
@@ -204,7 +211,7 @@ class _Engine:
                 exc, model=self.model, pinned_in=pinned, target=self.suite.target
             )
             return self.scorer.errored(case, repeat, why)
-        return await self.scorer.score(case, repeat, response)
+        return await self.scorer.score(case, repeat, response, tools=request.tools or ())
 
     def workers(self) -> int:
         """Cases in progress at once: twice the target's slots (plus the judge's), so

@@ -29,6 +29,7 @@ from releasegate.evals._credentials import key_vars, placeholder_keys
 from releasegate.evals._lint import lint_model_name
 from releasegate.evals._render import render_case
 from releasegate.evals._scoring import CaseScorer
+from releasegate.evals._tool_lint import tool_check_issues
 from releasegate.evals.wiring import EvalAdapters
 from releasegate.project import Project, load_project
 from releasegate.prompts import Prompt, scan_prompts
@@ -255,6 +256,8 @@ class _Validator:
                 self._add(scorer.prepare(dataset.cases, file=dataset.path))
             if dataset is not None and prompt is not None:
                 self._render(dataset, prompt)
+            if dataset is not None and (prompt is not None or suite.prompt is None):
+                self._add(tool_check_issues(dataset.cases, prompt, file=dataset.path))
 
     def _dataset(self, suite: str, index: int, rel: str) -> Dataset | None:
         path = self.project.resolve(rel).resolve()

@@ -10,9 +10,22 @@ from typing import Any
 
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+)
 
 from releasegate.errors import Issue, PromptError
+from releasegate.prompts._tools import (
+    ToolChoiceFunction,
+    ToolSpec,
+    check_tool_choice,
+    duplicate_names,
+)
 
 __all__ = ["Prompt"]
 
@@ -53,6 +66,16 @@ class Prompt(BaseModel):
     system: str | None = Field(default=None, description="System message (not templated)")
     template: str = Field(description="Jinja2 template of the user message")
     description: str | None = Field(default=None, description="What the prompt is for")
+    tools: list[ToolSpec] | None = Field(
+        default=None,
+        description="Function tools offered to the model (OpenAI format: type: function, "
+        "function: {name, description, parameters})",
+    )
+    tool_choice: str | ToolChoiceFunction | None = Field(
+        default=None,
+        description="none, auto, required, or {type: function, function: {name: ...}} "
+        "naming a declared tool",
+    )
     path: str | None = Field(
         default=None, exclude=True, description="File the prompt was loaded from (set by loader)"
     )
@@ -99,6 +122,48 @@ class Prompt(BaseModel):
             raise ValueError("must not be empty")
         return v
 
+    @field_validator("tools")
+    @classmethod
+    def _unique_tools(cls, v: list[ToolSpec] | None) -> list[ToolSpec] | None:
+        if v is not None:
+            if not v:
+                raise ValueError("must not be empty (leave `tools:` out for no tools)")
+            dups = duplicate_names(v)
+            if dups:
+                raise ValueError(f"function name(s) declared twice: {', '.join(dups)}")
+        return v
+
+    @field_validator("tool_choice")
+    @classmethod
+    def _choice_fits(
+        cls, v: str | ToolChoiceFunction | None, info: ValidationInfo
+    ) -> str | ToolChoiceFunction | None:
+        if "tools" in info.data:  # tools that failed validation are reported on their own
+            check_tool_choice(v, info.data["tools"])
+        return v
+
+    def tool_schemas(self) -> tuple[dict[str, Any], ...] | None:
+        """The declared tools as sent to an OpenAI-compatible API (unset keys left
+        out), or ``None`` when the prompt declares none."""
+        if self.tools is None:
+            return None
+        return tuple(t.model_dump(mode="json", exclude_none=True) for t in self.tools)
+
+    def tool_choice_value(self) -> str | dict[str, Any] | None:
+        """The tool choice as sent to an OpenAI-compatible API (``None``: not set)."""
+        if isinstance(self.tool_choice, ToolChoiceFunction):
+            return self.tool_choice.model_dump(mode="json")
+        return self.tool_choice
+
+    def _tool_identity(self) -> dict[str, Any]:
+        # Only prompts with tools carry the keys, so hashes of the others do not change.
+        ident: dict[str, Any] = {}
+        if self.tools is not None:
+            ident["tools"] = list(self.tool_schemas() or ())
+        if self.tool_choice is not None:
+            ident["tool_choice"] = self.tool_choice_value()
+        return ident
+
     @property
     def ref(self) -> str:
         """``name@version``."""
@@ -106,7 +171,8 @@ class Prompt(BaseModel):
 
     @property
     def content_hash(self) -> str:
-        """sha256 over name, version, model, params, system and template."""
+        """sha256 over name, version, model, params, system, template, and the tools and
+        tool choice when set."""
         return _canonical_hash(
             {
                 "name": self.name,
@@ -115,13 +181,17 @@ class Prompt(BaseModel):
                 "params": self.params,
                 "system": self.system,
                 "template": self.template,
+                **self._tool_identity(),
             }
         )
 
     @property
     def text_hash(self) -> str:
-        """sha256 over the text only (system and template)."""
-        return _canonical_hash({"system": self.system, "template": self.template})
+        """sha256 over what the model reads: system, template, and the tools and tool
+        choice when set."""
+        return _canonical_hash(
+            {"system": self.system, "template": self.template, **self._tool_identity()}
+        )
 
     @property
     def config_hash(self) -> str:

@@ -2,7 +2,10 @@
 
 The SDK is an optional extra (``pip install 'releasegate[anthropic]'``) and is imported
 only when an ``anthropic`` provider is built. Chat messages arrive OpenAI-style; system
-messages are moved to the Messages API's top-level ``system`` field. As for ``openai``,
+messages are moved to the Messages API's top-level ``system`` field; OpenAI-style
+function tools and tool choice are mapped to the Messages API's (see
+:mod:`releasegate.providers._anthropic_tools`), and ``tool_use`` blocks come back as
+tool calls. As for ``openai``,
 the SDK runs on its aiohttp transport, never retries (the engine does), and calls go
 through its generic ``post`` to skip per-call schema walking; failures map to the same
 retryable :class:`ProviderError` classes.
@@ -19,6 +22,11 @@ from releasegate import settings as _settings
 from releasegate._optional import MissingExtra, install_command, require
 from releasegate.errors import ProviderError
 from releasegate.llm import ChatProvider, ChatRequest, ChatResponse, Message, Usage
+from releasegate.providers._anthropic_tools import (
+    anthropic_tool_choice,
+    anthropic_tools,
+    tool_calls_of,
+)
 from releasegate.providers._body import model_and_params
 from releasegate.providers._errors import shorten, status_error
 from releasegate.providers.identity import headers_identity, secret_digest, url_identity
@@ -177,6 +185,15 @@ class AnthropicProvider(ChatProvider):
         for unsupported in ("seed", "frequency_penalty", "presence_penalty", "n"):
             body.pop(unsupported, None)
         body.setdefault("max_tokens", self._max_tokens)
+        parallel = body.pop("parallel_tool_calls", None)
+        try:
+            if request.tools is not None:
+                body["tools"] = anthropic_tools(request.tools)
+            choice = anthropic_tool_choice(request.tool_choice, parallel)
+        except ValueError as exc:
+            raise ProviderError(f"{self.name}: {exc}") from None
+        if choice is not None:
+            body["tool_choice"] = choice
         system, messages = split_system(request.messages)
         if system is not None:
             body["system"] = system
@@ -229,6 +246,7 @@ class AnthropicProvider(ChatProvider):
         served_model = str(data.get("model") or model)
         return ChatResponse(
             text=text,
+            tool_calls=tool_calls_of(data["content"]),
             usage=usage,
             model=served_model,
             latency_ms=latency_ms,

@@ -6,9 +6,10 @@ A key covers everything that can change an answer, built in one place (:class:`C
   model, default parameters, headers, templates, credentials as digests ...), digested
   once per provider;
 * the request: model, the full rendered messages, every generation parameter, the
-  response format and the repeat index (so ``--repeat 3`` makes three distinct calls and
-  a re-run reuses all three), plus the case id and template variables for providers
-  whose answer depends on them (:attr:`ChatProvider.cache_request_fields`).
+  response format, the tools offered and the tool choice, and the repeat index (so
+  ``--repeat 3`` makes three distinct calls and a re-run reuses all three), plus the
+  case id and template variables for providers whose answer depends on them
+  (:attr:`ChatProvider.cache_request_fields`).
 
 Keys are SHA-256 digests of canonical JSON, the same in every process. Only the digest
 and the answer are stored, never the identity (so no credential, even digested). Writes
@@ -119,6 +120,10 @@ class CacheKeyer:
             request.case_id if self._case else None,
             request.vars if self._vars else None,
         ]
+        if request.tools is not None or request.tool_choice is not None:
+            # Only requests that offer tools carry them, so keys of tool-less requests
+            # (every cache written before tools existed) stay the same.
+            material.append({"tools": request.tools, "tool_choice": request.tool_choice})
         return hashlib.sha256(canonical_json(material).encode("utf-8")).hexdigest()
 
 
@@ -142,6 +147,7 @@ def _response(body: Any) -> ChatResponse | None:
             latency_ms=float(data.get("latency_ms", 0.0)),
             cost_usd=None if data.get("cost_usd") is None else float(data["cost_usd"]),
             cached=True,
+            tool_calls=_list(data.get("tool_calls", [])),
         )
     except (ValueError, TypeError, KeyError, AttributeError):
         return None
@@ -151,6 +157,12 @@ def _str(value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError("not a string")
     return value
+
+
+def _list(value: Any) -> tuple[Any, ...]:
+    if not isinstance(value, list):
+        raise TypeError("not a list")
+    return tuple(value)
 
 
 def _int(value: Any) -> int:
@@ -209,16 +221,17 @@ class ResponseCache:
         return _response(body)
 
     def put(self, key: str, response: ChatResponse) -> None:
-        body = json.dumps(
-            {
-                "text": response.text,
-                "prompt_tokens": response.usage.prompt_tokens,
-                "completion_tokens": response.usage.completion_tokens,
-                "model": response.model,
-                "latency_ms": response.latency_ms,
-                "cost_usd": response.cost_usd,
-            }
-        )
+        entry: dict[str, Any] = {
+            "text": response.text,
+            "prompt_tokens": response.usage.prompt_tokens,
+            "completion_tokens": response.usage.completion_tokens,
+            "model": response.model,
+            "latency_ms": response.latency_ms,
+            "cost_usd": response.cost_usd,
+        }
+        if response.tool_calls:
+            entry["tool_calls"] = list(response.tool_calls)
+        body = json.dumps(entry, default=_default)
         self._pending[key] = (time.time(), body)
         if len(self._pending) >= self._flush_every:
             self.flush()

@@ -210,6 +210,10 @@ class OpenAIProvider(ChatProvider):
         body["messages"] = list(request.messages)
         if request.response_format is not None:
             body["response_format"] = request.response_format
+        if request.tools is not None:
+            body["tools"] = list(request.tools)
+        if request.tool_choice is not None:
+            body["tool_choice"] = request.tool_choice
         return model, body
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
@@ -287,7 +291,11 @@ class OpenAIProvider(ChatProvider):
         )
         served = data.get("model")
         served_model = str(served) if served else model
+        calls = message.get("tool_calls")
+        # Kept as received: a malformed entry is the checks' to report, not a failure.
+        tool_calls = () if calls is None else tuple(calls) if isinstance(calls, list) else (calls,)
         return ChatResponse(
+            tool_calls=tool_calls,
             text=str(text),
             usage=usage,
             model=served_model,

@@ -6,9 +6,12 @@ Each successful call becomes one line::
      "output": "Hello!", "usage": {"prompt_tokens": 12, "completion_tokens": 3},
      "latency_ms": 812.4, "cost_usd": 1.3e-05}
 
-``key`` is :func:`request_key` of the rendered messages, so a recording can be replayed by
-case id or, for requests without one, by content. Failed calls are not recorded: a replay
-of them would only replay the outage.
+An answer with function calls also carries ``"tool_calls": [{"id": ..., "type":
+"function", "function": {"name": ..., "arguments": "<JSON text>"}}]``.
+
+``key`` is :func:`request_key` of the rendered messages (and the tools offered), so a
+recording can be replayed by case id or, for requests without one, by content. Failed
+calls are not recorded: a replay of them would only replay the outage.
 """
 
 from __future__ import annotations
@@ -23,9 +26,18 @@ from releasegate.llm import ChatProvider, ChatRequest, ChatResponse, Message
 __all__ = ["RecordingProvider", "request_key"]
 
 
-def request_key(messages: tuple[Message, ...] | list[Message]) -> str:
-    """A stable hash of rendered chat messages (canonical JSON, SHA-256, hex)."""
-    canonical = json.dumps(list(messages), sort_keys=True, ensure_ascii=False, default=str)
+def request_key(
+    messages: tuple[Message, ...] | list[Message],
+    tools: tuple[dict[str, Any], ...] | None = None,
+    tool_choice: str | dict[str, Any] | None = None,
+) -> str:
+    """A stable hash of rendered chat messages (canonical JSON, SHA-256, hex), and of the
+    tools and tool choice offered when there are any (keys of tool-less requests are the
+    hash of the messages alone, as they always were)."""
+    material: Any = list(messages)
+    if tools is not None or tool_choice is not None:
+        material = [material, {"tools": tools, "tool_choice": tool_choice}]
+    canonical = json.dumps(material, sort_keys=True, ensure_ascii=False, default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -67,7 +79,7 @@ class RecordingProvider(ChatProvider):
         line: dict[str, Any] = {
             "case_id": request.case_id,
             "repeat": request.repeat,
-            "key": request_key(request.messages),
+            "key": request_key(request.messages, request.tools, request.tool_choice),
             "model": response.model or request.model,
             "output": response.text,
             "usage": {
@@ -77,6 +89,8 @@ class RecordingProvider(ChatProvider):
             "latency_ms": round(response.latency_ms, 3),
             "cost_usd": response.cost_usd,
         }
+        if response.tool_calls:
+            line["tool_calls"] = list(response.tool_calls)
         # One write of a whole line, flushed: a run stopped half-way leaves valid lines.
         self._file.write(json.dumps(line, ensure_ascii=False) + "\n")
         self._file.flush()

@@ -3,8 +3,11 @@
 Option ``file`` (relative to the project root). Each line is an object with ``output``
 and either ``case_id`` (plus an optional ``repeat``; a line without one serves every
 repeat of the case) or ``key``, the :func:`~releasegate.providers.recording.request_key`
-of the rendered messages. Optional: ``usage`` ({prompt_tokens, completion_tokens}),
-``latency_ms``, ``model``, ``cost_usd``. ``RecordingProvider`` writes this format.
+of the rendered messages (and tools, when offered). Optional: ``usage``
+({prompt_tokens, completion_tokens}), ``latency_ms``, ``model``, ``cost_usd``, and
+``tool_calls`` (the answer's function calls, ``[{"id", "type": "function", "function":
+{"name", "arguments": "<JSON text>"}}]``, served as recorded, malformed entries
+included). ``RecordingProvider`` writes this format.
 
 Lookup order: (case id, repeat), then (case id, any repeat), then the messages key. A
 request with no recording fails (not retryable) with "no recording for case X".
@@ -56,6 +59,7 @@ class ReplayRecord(BaseModel):
     latency_ms: float = Field(default=0.0, ge=0)
     model: str | None = None
     cost_usd: float | None = Field(default=None, ge=0)
+    tool_calls: list[Any] | None = None
 
     @model_validator(mode="after")
     def _addressable(self) -> ReplayRecord:
@@ -86,7 +90,13 @@ class ReplayProvider(ChatProvider):
         self._by_case: dict[tuple[str, int | None], ReplayRecord] = {}
         self._by_key: dict[str, ReplayRecord] = {}
         recorded = json.dumps(
-            [r.model_dump(mode="json") for r in records], sort_keys=True, separators=(",", ":")
+            # tool_calls only when recorded: older recordings keep their digest
+            [
+                r.model_dump(mode="json", exclude=None if r.tool_calls else {"tool_calls"})
+                for r in records
+            ],
+            sort_keys=True,
+            separators=(",", ":"),
         )
         self._records_digest = hashlib.sha256(recorded.encode("utf-8")).hexdigest()
         for record in records:
@@ -145,7 +155,9 @@ class ReplayProvider(ChatProvider):
                 if record is not None:
                     return record
         if self._by_key:
-            return self._by_key.get(request_key(request.messages))
+            return self._by_key.get(
+                request_key(request.messages, request.tools, request.tool_choice)
+            )
         return None
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
@@ -177,4 +189,5 @@ class ReplayProvider(ChatProvider):
             model=model,
             latency_ms=record.latency_ms,
             cost_usd=cost,
+            tool_calls=tuple(record.tool_calls or ()),
         )

@@ -2,10 +2,11 @@
 
 Answer selection, first match wins:
 
-1. ``responses[case_id]``: a text, or a list of texts indexed by the repeat number (the
-   list wraps around when there are more repeats than texts).
-2. ``rules``: the first ``{match: regex, output: text}`` whose regex is found in the last
-   user message.
+1. ``responses[case_id]``: an answer, or a list of answers indexed by the repeat number
+   (the list wraps around when there are more repeats than answers). An answer is a
+   text, or ``{output: text, tool_calls: [...]}`` for an answer with function calls.
+2. ``rules``: the first ``{match: regex, output: text}`` (optionally with ``tool_calls``)
+   whose regex is found in the last user message.
 3. ``default``: ``"echo"`` (the last user message, the default) or any fixed text.
 
 Then, for simulations, ``nondeterministic: {case_id: p}`` or ``pass_probability: p``
@@ -18,6 +19,12 @@ K repeats are independent draws.
 ``{error: "429", times: 2, retry_after: 1.5}`` fails only the first ``times`` attempts of
 each (case, repeat), so retry paths can be exercised. ``latency_ms`` adds a simulated
 delay (``asyncio.sleep``). Usage is deterministic: about four characters per token.
+
+A ``tool_calls`` entry in the short form ``{name: get_weather, arguments: {city: Paris}}``
+becomes an OpenAI tool call ``{id: call_<n>, type: function, function: {name, arguments:
+"<JSON text>"}}`` (arguments given as a mapping are serialised, a string is kept as
+written); any other entry is answered exactly as written, so malformed calls (no
+``function``, arguments that are not a string) can be scripted too.
 
 The cache identity is the whole script but ``latency_ms`` (a delay never changes an
 answer) plus the model; answers depend on the case id, so it is part of the key too.
@@ -43,7 +50,7 @@ from releasegate.providers._errors import status_error
 from releasegate.providers.pricing import PriceTable
 from releasegate.providers.registry import ProviderSpec
 
-__all__ = ["FailSpec", "Rule", "ScriptedOptions", "ScriptedProvider", "estimate_tokens"]
+__all__ = ["Answer", "FailSpec", "Rule", "ScriptedOptions", "ScriptedProvider", "estimate_tokens"]
 
 _KINDS = ("timeout", "connection", "error")
 
@@ -53,13 +60,47 @@ def estimate_tokens(text: str) -> int:
     return max(1, math.ceil(len(text) / 4))
 
 
+def _wire_call(index: int, entry: Any) -> Any:
+    """A scripted tool call in the OpenAI wire shape (see the module docstring)."""
+    if not isinstance(entry, dict) or "function" in entry or "name" not in entry:
+        return entry
+    args = entry.get("arguments", {})
+    text = args if isinstance(args, str) else json.dumps(args, ensure_ascii=False)
+    return {
+        "id": entry.get("id", f"call_{index}"),
+        "type": "function",
+        "function": {"name": entry["name"], "arguments": text},
+    }
+
+
+class Answer(BaseModel):
+    """A scripted answer with function calls: ``{output: text, tool_calls: [...]}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    output: str = ""
+    tool_calls: list[Any] = Field(default_factory=list)
+
+    @field_validator("tool_calls")
+    @classmethod
+    def _wire(cls, v: list[Any]) -> list[Any]:
+        return [_wire_call(i, entry) for i, entry in enumerate(v)]
+
+
 class Rule(BaseModel):
-    """Answer ``output`` when ``match`` (a regex) is found in the last user message."""
+    """Answer ``output`` (and ``tool_calls``) when ``match`` (a regex) is found in the
+    last user message."""
 
     model_config = ConfigDict(extra="forbid")
 
     match: str
-    output: str
+    output: str = ""
+    tool_calls: list[Any] = Field(default_factory=list)
+
+    @field_validator("tool_calls")
+    @classmethod
+    def _wire(cls, v: list[Any]) -> list[Any]:
+        return [_wire_call(i, entry) for i, entry in enumerate(v)]
 
     @field_validator("match")
     @classmethod
@@ -98,7 +139,7 @@ class ScriptedOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    responses: dict[str, str | list[str]] = Field(default_factory=dict)
+    responses: dict[str, str | Answer | list[str | Answer]] = Field(default_factory=dict)
     rules: list[Rule] = Field(default_factory=list)
     default: str = "echo"
     latency_ms: float = Field(default=0.0, ge=0)
@@ -110,7 +151,9 @@ class ScriptedOptions(BaseModel):
 
     @field_validator("responses")
     @classmethod
-    def _no_empty_lists(cls, v: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+    def _no_empty_lists(
+        cls, v: dict[str, str | Answer | list[str | Answer]]
+    ) -> dict[str, str | Answer | list[str | Answer]]:
         for case_id, texts in v.items():
             if isinstance(texts, list) and not texts:
                 raise ValueError(f"responses for case {case_id!r} is an empty list")
@@ -166,7 +209,7 @@ class ScriptedProvider(ChatProvider):
         self.name = name
         self._model = model
         self._pricing = pricing or PriceTable()
-        self._rules = [(re.compile(r.match), r.output) for r in self.options.rules]
+        self._rules = [(re.compile(r.match), r) for r in self.options.rules]
         self._fail = self.options.fail
         self._attempts: Counter[tuple[str | None, int]] = Counter()
         #: the most recent requests, in order (tests inspect them); bounded so that long
@@ -200,22 +243,30 @@ class ScriptedProvider(ChatProvider):
 
     def answer(self, request: ChatRequest) -> str:
         """The text this provider answers to ``request`` (no failure, no delay)."""
+        return self.answer_with_calls(request)[0]
+
+    def answer_with_calls(self, request: ChatRequest) -> tuple[str, tuple[Any, ...]]:
+        """The text and tool calls this provider answers to ``request``."""
         opts = self.options
-        text: str | None = None
         scripted = opts.responses.get(request.case_id) if request.case_id is not None else None
-        if isinstance(scripted, str):
-            text = scripted
-        elif isinstance(scripted, list):
-            text = scripted[request.repeat % len(scripted)]
+        found: str | Answer | Rule | None = (
+            scripted[request.repeat % len(scripted)] if isinstance(scripted, list) else scripted
+        )
         last = _last_user(request.messages)
-        if text is None:
-            text = next((out for rx, out in self._rules if rx.search(last)), None)
-        if text is None:
+        if found is None:
+            found = next((rule for rx, rule in self._rules if rx.search(last)), None)
+        text: str
+        calls: tuple[Any, ...] = ()
+        if found is None:
             text = last if opts.default == "echo" else opts.default
+        elif isinstance(found, str):
+            text = found
+        else:
+            text, calls = found.output, tuple(found.tool_calls)
         p = opts.nondeterministic.get(request.case_id or "", opts.pass_probability)
         if p is not None and _uniform(opts.seed, request.case_id, request.repeat) >= p:
-            return opts.wrong_output
-        return text
+            return opts.wrong_output, ()
+        return text, calls
 
     def _maybe_fail(self, request: ChatRequest) -> None:
         spec = self._fail.get(request.case_id or "")
@@ -246,9 +297,10 @@ class ScriptedProvider(ChatProvider):
         if self.options.latency_ms:
             await asyncio.sleep(self.options.latency_ms / 1000)
         self._maybe_fail(request)
-        text = self.answer(request)
+        text, calls = self.answer_with_calls(request)
         prompt = "".join(str(m.get("content") or "") for m in request.messages)
-        usage = Usage(estimate_tokens(prompt), estimate_tokens(text))
+        spoken = text + (json.dumps(list(calls), default=str) if calls else "")
+        usage = Usage(estimate_tokens(prompt), estimate_tokens(spoken))
         model = request.model or self._model
         return ChatResponse(
             text=text,
@@ -256,4 +308,5 @@ class ScriptedProvider(ChatProvider):
             model=model,
             latency_ms=(time.perf_counter() - start) * 1000,
             cost_usd=self._pricing.cost(model, usage),
+            tool_calls=calls,
         )

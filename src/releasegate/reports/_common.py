@@ -7,8 +7,10 @@ renderers only decide *how* it looks.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from releasegate.results.report import CaseResult, CheckResult, EvalReport, Identity, RuleResult
 from releasegate.results.verdicts import CaseVerdict, case_verdict, counts
@@ -37,6 +39,7 @@ __all__ = [
     "printable",
     "rule_actual",
     "short_hash",
+    "tool_call_lines",
     "truncate",
     "verdict",
     "worst_failures",
@@ -84,6 +87,30 @@ def truncate(text: str, limit: int) -> str:
         return text
     note = f"… [{len(text) - limit:,} more characters]"
     return text[: max(0, limit)] + note
+
+
+def tool_call_lines(tool_calls: list[Any] | None) -> list[str]:
+    """One line per tool call of a result: ``name(arguments)`` with the arguments as
+    the model sent them, or ``tool_calls[i]: <the entry as JSON>`` for an entry that
+    has no function name. Not escaped: each renderer escapes for its format."""
+    lines: list[str] = []
+    for i, entry in enumerate(tool_calls or ()):
+        function = entry.get("function") if isinstance(entry, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
+        if isinstance(name, str) and name:
+            args = function.get("arguments") if isinstance(function, dict) else None
+            shown = args if isinstance(args, str) else _compact(args)
+            lines.append(f"{name}({shown})")
+        else:
+            lines.append(f"tool_calls[{i}]: {_compact(entry)}")
+    return lines
+
+
+def _compact(value: Any) -> str:
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    except ValueError:  # a circular structure cannot come from JSON; be safe anyway
+        return repr(value)
 
 
 @dataclass(frozen=True, slots=True)

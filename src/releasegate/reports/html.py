@@ -37,6 +37,7 @@ from releasegate.reports._common import (
     outcome_counts,
     printable,
     rule_actual,
+    tool_call_lines,
     truncate,
     verdict,
     worst_failures,
@@ -87,6 +88,7 @@ class _CaseView:
     output: str | None
     error: str | None
     checks: list[dict[str, Any]]
+    tool_calls: str | None
     search: str
 
 
@@ -128,8 +130,14 @@ def _case_view(case: CaseResult, repeats: bool) -> _CaseView:
         output=None if case.output is None else printable(truncate(case.output, _OUTPUT_CHARS)),
         error=None if case.error is None else printable(case.error),
         checks=checks,
+        tool_calls=_tool_calls(case),
         search=" ".join([label, OUTCOME_LABELS[outcome], *tags, summary]).lower(),
     )
+
+
+def _tool_calls(case: CaseResult) -> str | None:
+    lines = tool_call_lines(case.tool_calls)
+    return printable(truncate("\n".join(lines), _OUTPUT_CHARS)) if lines else None
 
 
 def _slice_rows(slices: dict[str, SliceStats]) -> list[dict[str, str]]:

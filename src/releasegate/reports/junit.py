@@ -37,6 +37,7 @@ from releasegate.reports._common import (
     input_text,
     printable,
     rule_actual,
+    tool_call_lines,
     truncate,
 )
 from releasegate.results.report import CaseResult, EvalReport, GateResult, Identity
@@ -131,8 +132,10 @@ def _testcase(parent: ET.Element, case: CaseResult, suite: str, repeats: bool) -
             tc, "skipped", message=_x(truncate(failure_summary(case), _MESSAGE_CHARS))
         )
         el.text = _details(case)
-    if case.output is not None:
-        ET.SubElement(tc, "system-out").text = _x(truncate(case.output, _OUTPUT_CHARS))
+    calls = tool_call_lines(case.tool_calls)
+    if case.output is not None or calls:
+        shown = "\n".join([case.output or "", *(f"tool call: {c}" for c in calls)]).strip("\n")
+        ET.SubElement(tc, "system-out").text = _x(truncate(shown, _OUTPUT_CHARS))
     return outcome
 
 

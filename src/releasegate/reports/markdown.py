@@ -33,6 +33,7 @@ from releasegate.reports._common import (
     not_gated_note,
     printable,
     rule_actual,
+    tool_call_lines,
     truncate,
     verdict,
     worst_failures,
@@ -205,8 +206,12 @@ def _failure(case: CaseResult, repeats: bool) -> str:
         lines.append(f"- unmeasured: {escape_inline(', '.join(unmeasured))}")
     if case.error is None and not checks:
         lines.append(f"- {escape_inline(failure_summary(case), _REASON_CHARS)}")
-    if case.output is not None:
+    if case.output is not None and (case.output or not case.tool_calls):
         lines += ["", _fence(truncate(printable(case.output), _OUTPUT_CHARS))]
+    calls = tool_call_lines(case.tool_calls)
+    if calls:
+        shown = "\n".join(calls)
+        lines += ["", "tool calls:", "", _fence(truncate(printable(shown), _OUTPUT_CHARS))]
     return "\n".join(lines)
 
 

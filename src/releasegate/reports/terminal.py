@@ -31,6 +31,7 @@ from releasegate.reports._common import (
     not_gated_note,
     printable,
     rule_actual,
+    tool_call_lines,
     truncate,
     verdict,
     worst_failures,
@@ -162,6 +163,9 @@ def _failure(case: CaseResult, repeats: bool) -> Group:
     if case.output is not None:
         out = truncate(case.output.strip(), _OUTPUT_CHARS).replace("\n", " ⏎ ")
         lines.append(Text.assemble(("output: ", "dim"), _t(out, "italic")))
+    for call in tool_call_lines(case.tool_calls)[:5]:
+        shown = truncate(call, _OUTPUT_CHARS).replace("\n", " ⏎ ")
+        lines.append(Text.assemble(("tool call: ", "dim"), _t(shown, "italic")))
     # Indent the details as a block so wrapped lines stay under their case.
     return Group(head, Padding(Group(*lines), (0, 0, 0, 4), expand=False))
 

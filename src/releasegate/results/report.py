@@ -100,6 +100,10 @@ class CaseResult(_Model):
     tags: list[str] = Field(default_factory=list)
     weight: float = 1.0
     checks: list[CheckResult] = Field(default_factory=list)
+    #: the function calls the model made, as received: ``{"id", "type": "function",
+    #: "function": {"name", "arguments": "<JSON text>"}}`` (malformed entries kept as
+    #: they came); ``None`` for a text answer
+    tool_calls: list[Any] | None = None
 
     @field_validator("output", "error")
     @classmethod

@@ -53,6 +53,10 @@ class Sample:
         usage: the call's tokens, when known.
         error: why the call failed, when it did (checks then score 0).
         repeat: which repetition of the same input this is (0 for the first).
+        tool_calls: the function calls the model made, as received (OpenAI shape
+            ``{"id", "type": "function", "function": {"name", "arguments"}}``; entries
+            may be malformed, and tool-call checks say so); ``()`` for a text answer.
+        tools: the function tools the request offered (OpenAI shape); ``()`` for none.
     """
 
     output: str
@@ -70,6 +74,8 @@ class Sample:
     usage: Usage | None = None
     error: str | None = None
     repeat: int = 0
+    tool_calls: tuple[Any, ...] = ()
+    tools: tuple[Any, ...] = ()
 
     def __post_init__(self) -> None:
         if type(self.context) is not tuple:

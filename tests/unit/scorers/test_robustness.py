@@ -42,6 +42,8 @@ SPECS: dict[str, dict[str, Any]] = {
     "repetition": {},
     "no-repetition": {"n": 3},
     "loop": {"max_repeats": 3},
+    "tool-call": {"value": "get_weather", "arguments": {"city": "Paris"}},
+    "no-tool-call": {},
 }
 
 _rng = random.Random(20240601)

@@ -1,0 +1,196 @@
+"""Tools through the anthropic provider: the real Anthropic SDK against a local Messages
+API server (aiohttp) that records each request and answers as scripted."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from releasegate.errors import ProviderError
+from releasegate.providers import ChatRequest
+from releasegate.providers.anthropic import AnthropicProvider
+
+WEATHER_SCHEMA = {
+    "type": "object",
+    "properties": {"city": {"type": "string"}},
+    "required": ["city"],
+}
+TOOLS = (
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "Weather in a city",
+            "parameters": WEATHER_SCHEMA,
+            "strict": True,
+        },
+    },
+    {"type": "function", "function": {"name": "now"}},
+)
+
+
+class MessagesServer:
+    """A Messages API endpoint: ``content`` is what the next answer's content is."""
+
+    def __init__(self) -> None:
+        self.bodies: list[dict[str, Any]] = []
+        self.content: list[dict[str, Any]] = [{"type": "text", "text": "Hi"}]
+        self.runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.bodies.append(body)
+        stop = "tool_use" if any(b.get("type") == "tool_use" for b in self.content) else "end_turn"
+        return web.json_response(
+            {
+                "id": "msg_1",
+                "type": "message",
+                "role": "assistant",
+                "model": body["model"],
+                "content": self.content,
+                "stop_reason": stop,
+                "usage": {"input_tokens": 10, "output_tokens": 5},
+            }
+        )
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_post("/v1/messages", self.handle)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            await self.runner.cleanup()
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[MessagesServer]:
+    s = MessagesServer()
+    await s.start()
+    try:
+        yield s
+    finally:
+        await s.stop()
+
+
+@pytest.fixture(params=["aiohttp", "httpx"])
+async def provider(
+    request: pytest.FixtureRequest, server: MessagesServer
+) -> AsyncIterator[AnthropicProvider]:
+    p = AnthropicProvider(
+        api_key="k", model="claude-sonnet-4-5-20250929", base_url=server.url, client=request.param
+    )
+    try:
+        yield p
+    finally:
+        await p.aclose()
+
+
+def req(**kwargs: Any) -> ChatRequest:
+    return ChatRequest(messages=({"role": "user", "content": "Weather?"},), model="", **kwargs)
+
+
+async def test_tools_are_mapped_to_input_schema(
+    provider: AnthropicProvider, server: MessagesServer
+) -> None:
+    await provider.complete(req(tools=TOOLS))
+    body = server.bodies[-1]
+    assert body["tools"] == [
+        {"name": "get_weather", "description": "Weather in a city", "input_schema": WEATHER_SCHEMA},
+        {"name": "now", "input_schema": {"type": "object", "properties": {}}},
+    ]
+    assert "tool_choice" not in body
+
+
+@pytest.mark.parametrize(
+    ("choice", "parallel", "expected"),
+    [
+        ("auto", None, {"type": "auto"}),
+        ("required", None, {"type": "any"}),
+        ("none", None, {"type": "none"}),
+        (
+            {"type": "function", "function": {"name": "now"}},
+            None,
+            {"type": "tool", "name": "now"},
+        ),
+        ("auto", False, {"type": "auto", "disable_parallel_tool_use": True}),
+        ("required", False, {"type": "any", "disable_parallel_tool_use": True}),
+        (None, False, {"type": "auto", "disable_parallel_tool_use": True}),
+        ("auto", True, {"type": "auto"}),
+        (None, None, None),
+    ],
+)
+async def test_tool_choice_mapping(
+    provider: AnthropicProvider,
+    server: MessagesServer,
+    choice: Any,
+    parallel: bool | None,
+    expected: Any,
+) -> None:
+    params = {} if parallel is None else {"parallel_tool_calls": parallel}
+    await provider.complete(req(tools=TOOLS, tool_choice=choice, params=params))
+    body = server.bodies[-1]
+    assert body.get("tool_choice") == expected
+    assert "parallel_tool_calls" not in body
+
+
+@pytest.mark.parametrize(
+    ("content", "text", "calls"),
+    [
+        (
+            [
+                {"type": "text", "text": "Checking."},
+                {
+                    "type": "tool_use",
+                    "id": "toolu_1",
+                    "name": "get_weather",
+                    "input": {"city": "Pé"},
+                },
+            ],
+            "Checking.",
+            [("toolu_1", "get_weather", {"city": "Pé"})],
+        ),
+        (
+            [
+                {"type": "tool_use", "id": "t1", "name": "now", "input": {}},
+                {"type": "tool_use", "id": "t2", "name": "get_weather", "input": {"city": "X"}},
+            ],
+            "",
+            [("t1", "now", {}), ("t2", "get_weather", {"city": "X"})],
+        ),
+        ([{"type": "text", "text": "Sunny"}], "Sunny", []),
+    ],
+)
+async def test_tool_use_blocks_become_tool_calls(
+    provider: AnthropicProvider,
+    server: MessagesServer,
+    content: list[dict[str, Any]],
+    text: str,
+    calls: list[tuple[str, str, dict[str, Any]]],
+) -> None:
+    server.content = content
+    response = await provider.complete(req(tools=TOOLS))
+    assert response.text == text
+    assert len(response.tool_calls) == len(calls)
+    for got, (id_, name, args) in zip(response.tool_calls, calls, strict=True):
+        assert got["id"] == id_ and got["type"] == "function"
+        assert got["function"]["name"] == name
+        assert isinstance(got["function"]["arguments"], str)
+        assert json.loads(got["function"]["arguments"]) == args
+
+
+async def test_a_tool_choice_that_cannot_be_mapped_is_a_provider_error(
+    provider: AnthropicProvider,
+) -> None:
+    with pytest.raises(ProviderError, match="unknown tool_choice 'sometimes'"):
+        await provider.complete(req(tools=TOOLS, tool_choice="sometimes"))
