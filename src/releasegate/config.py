@@ -319,6 +319,22 @@ class BreakerConfig(_Strict):
     )
 
 
+class GatewayRecordingConfig(_Strict):
+    """How the gateway's records wait for the store (a writer process of its own)."""
+
+    buffer_records: int = Field(
+        default=50_000,
+        ge=1,
+        description="Records held at most while the store is slow or down; the oldest "
+        "are dropped (and counted) beyond it",
+    )
+    buffer_mb: float = Field(
+        default=32.0,
+        gt=0,
+        description="Encoded size (MiB) of the records held at most, the same way",
+    )
+
+
 class GatewayConfig(_Strict):
     """The OpenAI-compatible gateway (``releasegate serve --gateway``)."""
 
@@ -340,6 +356,10 @@ class GatewayConfig(_Strict):
     )
     stall_timeout_s: float = Field(
         default=30.0, gt=0, description="Longest gap between two chunks of a stream"
+    )
+    recording: GatewayRecordingConfig = Field(
+        default_factory=GatewayRecordingConfig,
+        description="The buffer between the gateway and the store (gateway.md#records)",
     )
 
 

@@ -11,7 +11,7 @@ from releasegate.control.router import Route
 
 __all__ = ["Call", "error_payload"]
 
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")  # the store keeps 64
 
 
 def error_payload(

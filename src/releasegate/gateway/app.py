@@ -9,6 +9,7 @@ line before the upstream's first chunk) needs direct control of ``send``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -81,6 +82,10 @@ class Gateway:
         for name, breaker in self.deps.breakers.items():
             self.deps.metrics.breaker_state.labels(name).set(breaker.state().code)
         self.deps.metrics.records_submitted.set(self._submitted)
+        stats = getattr(self.deps.recorder, "stats", None)
+        if callable(stats):  # a recorder writing to the store: its counters
+            self.deps.metrics.recorder(stats())
+            return
         dropped = getattr(self.deps.recorder, "dropped", None)
         if isinstance(dropped, int):
             self.deps.metrics.records_dropped.set(dropped)
@@ -101,6 +106,9 @@ class Gateway:
             elif message["type"] == "lifespan.shutdown":
                 self.ready = False
                 await self.deps.pool.close()
+                close = getattr(self.deps.recorder, "close", None)
+                if callable(close):  # write what is buffered before the process ends
+                    await asyncio.to_thread(close)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 

@@ -5,9 +5,10 @@ underscores, the unit a suffix): ``gen_ai_client_operation_duration_seconds``,
 ``gen_ai_client_token_usage`` (label ``gen_ai_token_type`` = input/output; the name is
 configurable because the conventions are still moving) and
 ``gen_ai_client_operation_time_to_first_chunk_seconds``; plus the gateway's own under
-``releasegate_gateway_``: overhead, requests, fallbacks, breaker state, and records
-dropped by a full recorder. Every series has ``feature`` and ``version`` labels where
-they are known, so their number is bounded by the deployments, never by requests.
+``releasegate_gateway_``: overhead, requests, fallbacks, breaker state, and the records
+(submitted, written, dropped by a full buffer, rejected, queued, failed writes). Every
+series has ``feature`` and ``version`` labels where they are known, so their number is
+bounded by the deployments, never by requests.
 """
 
 from __future__ import annotations
@@ -106,7 +107,36 @@ class GatewayMetrics:
             "Records handed to the recorder (one per chat request).",
             registry=self.registry,
         )
+        self.records_written = Gauge(
+            "releasegate_gateway_records_written",
+            "Records written to the store.",
+            registry=self.registry,
+        )
+        self.records_rejected = Gauge(
+            "releasegate_gateway_records_rejected",
+            "Records the store refused and nothing of which could be kept.",
+            registry=self.registry,
+        )
+        self.records_queued = Gauge(
+            "releasegate_gateway_records_queued",
+            "Records waiting to be written to the store.",
+            registry=self.registry,
+        )
+        self.record_write_failures = Gauge(
+            "releasegate_gateway_record_write_failures",
+            "Failed attempts to write a batch of records (the store was down); retried.",
+            registry=self.registry,
+        )
         self._collect_hooks: list[Callable[[], None]] = []
+
+    def recorder(self, stats: Any) -> None:
+        """Set the record gauges from a store recorder's counters (``written``,
+        ``dropped``, ``rejected``, ``queued``, ``failed_attempts`` attributes)."""
+        self.records_written.set(stats.written)
+        self.records_dropped.set(stats.dropped)
+        self.records_rejected.set(stats.rejected)
+        self.records_queued.set(stats.queued)
+        self.record_write_failures.set(stats.failed_attempts)
 
     def series(self, feature: str, version: str, model: str, status: int, error: str) -> Series:
         """The labelled children one kind of request updates (look them up once)."""
