@@ -6,6 +6,7 @@ As root, the server runs as the ``postgres`` user (PostgreSQL refuses to run as 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -49,8 +50,17 @@ class PrivatePostgres:
         """Start it and wait until it takes connections."""
         options = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c fsync=off"
         self._run(
-            ["pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "log"), "-w"]
-            + ["start"]
+            [
+                "pg_ctl",
+                "-D",
+                str(self.data),
+                "-o",
+                options,
+                "-l",
+                str(self.root / "log"),
+                "-w",
+                "start",
+            ]
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -67,8 +77,6 @@ class PrivatePostgres:
 
     def remove(self) -> None:
         """Stop it if it runs and delete its files."""
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             self.stop()
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(self.root, ignore_errors=True)

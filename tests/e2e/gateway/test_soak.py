@@ -65,8 +65,15 @@ def soak(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Soak]:
     root = tmp_path_factory.mktemp("soak")
     up_port, port = free_port(), free_port()
     upstream = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.lean_openai_server"]
-        + ["--port", str(up_port), "--delay-ms", "5"],
+        [
+            sys.executable,
+            "-m",
+            "tests.support.lean_openai_server",
+            "--port",
+            str(up_port),
+            "--delay-ms",
+            "5",
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -92,8 +99,17 @@ def soak(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Soak]:
     log = root / "gateway.log"
     with log.open("wb") as sink:
         proc = subprocess.Popen(
-            [*CLI, "serve", "--gateway", "--port", str(port), "--db", db_url]
-            + ["--config", str(root / "releasegate.yaml")],
+            [
+                *CLI,
+                "serve",
+                "--gateway",
+                "--port",
+                str(port),
+                "--db",
+                db_url,
+                "--config",
+                str(root / "releasegate.yaml"),
+            ],
             stdout=sink,
             stderr=subprocess.STDOUT,
             cwd=root,
