@@ -13,7 +13,8 @@ JSON spec (database URL, the project's ``online`` section, buffer bounds); each 
 one a pickled list of record tuples in :data:`~releasegate.gateway.recorder.RECORD_FIELDS`
 order; an empty frame, or the pipe's end, means: write what is buffered and exit.
 Interrupt and termination signals are ignored: the process ends when the gateway closes
-the pipe (which the kernel does when the gateway exits for any reason).
+the pipe (which the kernel does when the gateway exits for any reason). It runs at a
+lower CPU priority than the gateway (:data:`NICE`).
 """
 
 from __future__ import annotations
@@ -29,13 +30,16 @@ import sys
 import threading
 from typing import IO, Any
 
-__all__ = ["STATS", "STATS_SIZE", "main", "read_frame"]
+__all__ = ["NICE", "STATS", "STATS_SIZE", "frame", "main", "read_frame", "read_stats"]
 
 STATS = ("received", "written", "dropped", "rejected", "failed_attempts", "queued", "salvaged")
 """The counters in the shared stats file, in order (signed 64-bit each)."""
 _STATS = struct.Struct(f"<{len(STATS)}q")
 STATS_SIZE = _STATS.size
 _HEADER = struct.Struct("<Q")
+NICE = 10
+"""The writer's CPU priority below the gateway's: when they compete for a core, the
+serving process wins and the writer catches up once the CPU frees (its buffer bounded)."""
 
 log = logging.getLogger("releasegate.recorder")
 
@@ -131,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the writer on the inherited descriptors ``RECORDS_FD STATS_FD``."""
     args = sys.argv[1:] if argv is None else argv
     records_fd, stats_fd = int(args[0]), int(args[1])
+    os.nice(NICE)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
     logging.basicConfig(level=logging.WARNING, format="releasegate recorder: %(message)s")

@@ -19,6 +19,7 @@ oldest records are dropped; drops are counted (:meth:`stats`, the gateway's
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import logging
@@ -197,6 +198,7 @@ class ProcessRecorder:
                     target=self._run, name="releasegate-record-sender", daemon=True
                 )
                 self._thread.start()
+                atexit.register(self.close)  # when no lifespan shutdown closes it first
             if len(self._pending) >= self._pending_max:
                 self._pending.popleft()
                 self._drop_locked(1)
@@ -256,6 +258,7 @@ class ProcessRecorder:
         """Send what is queued, let the writer process write what it holds (waiting up to
         ``timeout``, default ``close_timeout_s``), and stop it. Records submitted later
         are dropped and counted."""
+        atexit.unregister(self.close)
         with self._lock:
             self._closing = True
             thread = self._thread
