@@ -26,6 +26,7 @@ from releasegate.config import (
     FallbackConfig,
     GateConfig,
     GatewayConfig,
+    GatewayRecordingConfig,
     OnlineConfig,
     PriceEntry,
     ProjectConfig,
@@ -88,6 +89,7 @@ CONFIG_MODELS: list[type[BaseModel]] = [
     GatewayConfig,
     FallbackConfig,
     BreakerConfig,
+    GatewayRecordingConfig,
 ]
 
 

@@ -359,7 +359,7 @@ class GatewayConfig(_Strict):
     )
     recording: GatewayRecordingConfig = Field(
         default_factory=GatewayRecordingConfig,
-        description="The buffer between the gateway and the store (gateway.md#records)",
+        description="The buffer between the gateway and the store (gateway.md#recording)",
     )
 
 
