@@ -27,6 +27,7 @@ from releasegate.config import (
     FallbackConfig,
     GateConfig,
     GatewayConfig,
+    GatewayRecordingConfig,
     OnlineConfig,
     OtlpConfig,
     PriceEntry,
@@ -94,6 +95,7 @@ CONFIG_MODELS: list[type[BaseModel]] = [
     BudgetsConfig,
     ShadowConfig,
     OtlpConfig,
+    GatewayRecordingConfig,
 ]
 
 

@@ -1,11 +1,20 @@
 """Gateway overhead benchmark: direct vs bare proxy vs releasegate gateway (vs LiteLLM).
 
-Starts a lean mock upstream answering in a fixed 20 ms, then for each target runs wrk
-at 2 and 50 connections and at saturation (256), one worker process each, and prints a
-Markdown table: requests/s, p50/p99 latency, added p50/p99 against calling the upstream
-directly at the same load, and the target's RSS after the load.
+Starts a lean mock upstream answering in a fixed 20 ms, then at 2 and 50 connections and
+at saturation (256) runs wrk against each target in turn (one worker process each; the
+targets are interleaved at each load, and with ``--rounds N`` each cell is the median of
+N runs, so a noisy machine shifts every target alike), and prints a Markdown table:
+requests/s, p50/p99 latency, added p50/p99 against calling the upstream directly at the
+same load, the target's RSS after the load (its record writer process included), and
+each gateway arm's throughput against the gateway without recording.
 
-    python -m benchmarks.gateway_overhead.run [--seconds 10] [--litellm /path/to/venv]
+    python -m benchmarks.gateway_overhead.run [--seconds 10] [--conns 2,50,256] \
+        [--recorders store,thread,memory,none] [--rounds 1] [--litellm /path/to/venv]
+
+Gateway arms (``--recorders``): ``store`` records to the store as ``releasegate serve
+--gateway`` does (a writer process of its own), ``thread`` from a thread of the serving
+process (the design it replaced), ``memory`` into a bounded in-memory buffer, ``none``
+drops every record.
 
 Needs ``wrk`` on PATH. ``--litellm`` names a virtualenv with ``litellm[proxy]``
 installed (kept apart from the project's environment).
@@ -20,6 +29,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,6 +39,12 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+ARMS = {
+    "store": "releasegate, recording to the store",
+    "thread": "releasegate, recording from a thread",
+    "memory": "releasegate, recording in memory",
+    "none": "releasegate, recording off",
+}
 PY = sys.executable
 BODY = {
     "model": "chat",
@@ -145,8 +161,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--conns", default="2,50,256")
+    ap.add_argument("--recorders", default="store,memory,none", help="gateway arms to run")
+    ap.add_argument("--rounds", type=int, default=1, help="runs per cell (the median is shown)")
     ap.add_argument("--litellm", default=None, help="virtualenv with litellm[proxy]")
     args = ap.parse_args()
+    arms = [a for a in args.recorders.split(",") if a]
+    unknown = set(arms) - set(ARMS)
+    if unknown:
+        raise SystemExit(f"unknown recorder(s): {', '.join(sorted(unknown))}")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     conns = [int(c) for c in args.conns.split(",")]
@@ -206,11 +228,7 @@ def main() -> None:
                 {"BARE_UPSTREAM": f"http://127.0.0.1:{up_port}"},
             )
             targets.append(("bare proxy", f"http://127.0.0.1:{port}/v1/chat/completions", pid))
-            for label, flag in (
-                ("releasegate (recording to the store)", []),
-                ("releasegate (recording in memory)", ["--recorder", "memory"]),
-                ("releasegate (recording off)", ["--recorder", "none"]),
-            ):
+            for arm in arms:
                 port = free_port()
                 pid = start(
                     [
@@ -223,11 +241,12 @@ def main() -> None:
                         db_url,
                         "--port",
                         str(port),
-                        *flag,
+                        "--recorder",
+                        arm,
                     ],
                     port,
                 )
-                targets.append((label, f"http://127.0.0.1:{port}/v1/chat/completions", pid))
+                targets.append((ARMS[arm], f"http://127.0.0.1:{port}/v1/chat/completions", pid))
             if args.litellm:
                 port = free_port()
                 cfg = tmp / "litellm.yaml"
@@ -270,13 +289,18 @@ def main() -> None:
                     ("LiteLLM proxy", f"http://127.0.0.1:{port}/v1/chat/completions", pid)
                 )
             results: dict[tuple[str, int], dict[str, float]] = {}
-            for label, url, pid in targets:
-                wrk(url, 8, 2, lua)  # warm-up: pools, caches
-                for c in conns:
-                    r = wrk(url, c, args.seconds, lua)
-                    r["rss"] = rss_mb(pid) if pid else float("nan")
-                    results[(label, c)] = r
-                    print(f"{label:30s} c={c:<4d} {r}", file=sys.stderr, flush=True)
+            for _label, url, _pid in targets:
+                wrk(url, 8, 2, lua)  # warm-up: pools, caches, the record writer
+            for c in conns:
+                runs: dict[str, list[dict[str, float]]] = {label: [] for label, _, _ in targets}
+                for _ in range(args.rounds):
+                    for label, url, pid in targets:
+                        r = wrk(url, c, args.seconds, lua)
+                        r["rss"] = rss_mb(pid) if pid else float("nan")
+                        runs[label].append(r)
+                        print(f"{label:30s} c={c:<4d} {r}", file=sys.stderr, flush=True)
+                for label, got in runs.items():
+                    results[(label, c)] = {k: statistics.median(r[k] for r in got) for k in got[0]}
         finally:
             for proc in procs:
                 proc.send_signal(signal.SIGTERM)
@@ -286,16 +310,19 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     proc.kill()
         print(
-            "| target | conns | req/s | p50 ms | p99 ms | added p50 ms | added p99 ms "
-            "| non-2xx | timeouts | RSS MB |"
+            "| target | conns | req/s | vs no recording | p50 ms | p99 ms | added p50 ms "
+            "| added p99 ms | non-2xx | timeouts | RSS MB |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        base = ARMS["none"]
         for label, _url, _pid in targets:
             for c in conns:
                 r, d = results[(label, c)], results[("direct (upstream)", c)]
+                off = results.get((base, c))
+                ratio = f"{r['rps'] / off['rps']:.0%}" if off and label in ARMS.values() else "—"
                 print(
-                    f"| {label} | {c} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} "
-                    f"| {r['p50'] - d['p50']:+.2f} | {r['p99'] - d['p99']:+.2f} "
+                    f"| {label} | {c} | {r['rps']:.0f} | {ratio} | {r['p50']:.2f} "
+                    f"| {r['p99']:.2f} | {r['p50'] - d['p50']:+.2f} | {r['p99'] - d['p99']:+.2f} "
                     f"| {r['non2xx']:.0f} | {r['timeouts']:.0f} | {r['rss']:.0f} |"
                 )
 

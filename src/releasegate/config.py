@@ -498,6 +498,22 @@ class OtlpConfig(_Strict):
     )
 
 
+class GatewayRecordingConfig(_Strict):
+    """How the gateway's records wait for the store (a writer process of its own)."""
+
+    buffer_records: int = Field(
+        default=50_000,
+        ge=1,
+        description="Records held at most while the store is slow or down; the oldest "
+        "are dropped (and counted) beyond it",
+    )
+    buffer_mb: float = Field(
+        default=32.0,
+        gt=0,
+        description="Encoded size (MiB) of the records held at most, the same way",
+    )
+
+
 class GatewayConfig(_Strict):
     """The OpenAI-compatible gateway (``releasegate serve --gateway``)."""
 
@@ -533,6 +549,10 @@ class GatewayConfig(_Strict):
     )
     otlp: OtlpConfig = Field(
         default_factory=OtlpConfig, description="Span export over OTLP/HTTP (`otel` extra)"
+    )
+    recording: GatewayRecordingConfig = Field(
+        default_factory=GatewayRecordingConfig,
+        description="The buffer between the gateway and the store (gateway.md#recording)",
     )
 
 

@@ -10,7 +10,8 @@ Names (features, deployment versions, API tokens, prompt names) follow one gramm
 :data:`NAME_PATTERN`: letters, digits, ``.``, ``_`` and ``-``, starting with a letter
 or digit. Such a name is one URL path segment as is, so every name the CLI accepts is
 reachable through the API. Names starting with ``_`` are reserved for the store's own
-records (the token audit trail is kept under :data:`TOKENS_AUDIT_FEATURE`); they are
+records (the token audit trail is kept under :data:`TOKENS_AUDIT_FEATURE`, requests the
+gateway refused before it knew their feature under :data:`GATEWAY_FEATURE`); they are
 refused as feature names on every path, reads included.
 """
 
@@ -23,6 +24,7 @@ from typing import Any
 from releasegate.errors import UsageError
 
 __all__ = [
+    "GATEWAY_FEATURE",
     "MAX_ACTION",
     "MAX_ACTOR",
     "MAX_FEATURE",
@@ -77,6 +79,10 @@ RESERVED_PREFIX = "_"
 """Feature names starting with this are reserved for the store's own records."""
 TOKENS_AUDIT_FEATURE = "_tokens"
 """The reserved pseudo-feature under which token changes are audited."""
+GATEWAY_FEATURE = "_gateway"
+"""The reserved pseudo-feature of the interactions the gateway records for requests it
+refused before it knew their feature (a body that is not JSON, too large, or without a
+list of messages)."""
 
 _NAME = re.compile(NAME_PATTERN.rstrip("$"))
 _PROMPT_VERSION = re.compile(PROMPT_VERSION_PATTERN.rstrip("$"))

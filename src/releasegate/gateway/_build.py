@@ -10,17 +10,16 @@ span export its ``gateway:`` section (span export also from the standard
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from releasegate import settings
 from releasegate.config import ProjectConfig
 from releasegate.control.router import Router
 from releasegate.errors import ConfigError
 from releasegate.gateway._budget_gate import TokenBudgets
-from releasegate.gateway._to_record import to_interaction
 from releasegate.gateway.app import Gateway, create_gateway
 from releasegate.gateway.breaker import Breaker, BreakerPolicy, Breakers, LocalBreaker
 from releasegate.gateway.breaker_health import BreakerPublisher
@@ -31,7 +30,6 @@ from releasegate.gateway.recorder import Recorder
 from releasegate.gateway.shadow import ShadowPolicy
 from releasegate.gateway.tracing import Tracing, TracingOptions, traces_endpoint
 from releasegate.gateway.upstream import Upstream
-from releasegate.online.store_writer import StoreWriter
 from releasegate.ports import UpstreamHealth
 from releasegate.project import load_project
 from releasegate.prompts import Prompt
@@ -236,24 +234,16 @@ def _health_writer(db: Database) -> Callable[[Sequence[UpstreamHealth], datetime
     return write
 
 
-class _StoreRecorder:
-    """Gateway records written to the store through the recording service (redacted,
-    sampled for scoring, counted in the canary's statistics), from a background thread."""
-
-    def __init__(self, writer: StoreWriter) -> None:
-        self.writer = writer
-
-    def submit(self, record: Mapping[str, Any]) -> None:
-        interaction = to_interaction(record)
-        if interaction is not None:
-            self.writer.submit(interaction)
-
-
 def _store_recorder(config: ProjectConfig, db: Database) -> Recorder:
-    from releasegate.bootstrap.online import recording_hooks
+    from releasegate.gateway._spool import ProcessRecorder
 
-    hooks = recording_hooks(config.online, db.url)
-    return _StoreRecorder(StoreWriter(lambda: hooks.service(db.uow())))
+    rec = config.gateway.recording
+    return ProcessRecorder(
+        db.url,
+        config.online.model_dump(mode="json"),
+        buffer_records=rec.buffer_records,
+        buffer_bytes=int(rec.buffer_mb * 1024 * 1024),
+    )
 
 
 def app_from_env() -> Gateway:

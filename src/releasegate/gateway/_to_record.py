@@ -4,16 +4,29 @@ The gateway's own fields that the interaction record has no column for (whether 
 unit key was drawn at random, streaming, the status code, where a failure happened, the
 gateway's overhead, and for a shadow call the request id of the user's request it
 shadowed, ``shadow_of``) go to the record's ``metadata``.
+
+Every request becomes one stored interaction. A request the gateway refused before it
+knew its feature (a body that is not JSON, too large, or without a list of messages), or
+whose feature is not a valid feature name, is recorded under the reserved pseudo-feature
+``_gateway`` (:data:`~releasegate.deploy.names.GATEWAY_FEATURE`), the name it asked for
+kept in ``metadata.requested_feature``. A record the store refuses for its content (a
+field over a documented limit) is stored in its :func:`minimal` form instead.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["to_interaction"]
+from releasegate.deploy.names import GATEWAY_FEATURE, MAX_FEATURE, NAME_PATTERN
+from releasegate.online import limits as L
+
+__all__ = ["GATEWAY_FEATURE", "minimal", "to_interaction"]
+
+_NAME = re.compile(NAME_PATTERN)
 
 _META = ("unit_key_random", "stream", "status", "error_stage", "overhead_ms", "shadow_of")
 
@@ -35,12 +48,19 @@ def _answer(response: Any, meta: dict[str, Any]) -> str | None:
     return content if isinstance(content, str) else None
 
 
-def to_interaction(record: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The interaction record of one gateway record; None for a request that named no
-    feature (nothing to record it under: the gateway's metrics count it)."""
-    if not record.get("feature"):
-        return None
+def _feature(record: Mapping[str, Any], meta: dict[str, Any]) -> str:
+    feature = record.get("feature")
+    if isinstance(feature, str) and len(feature) <= MAX_FEATURE and _NAME.match(feature):
+        return feature
+    if feature:
+        meta["requested_feature"] = str(feature)[: L.MAX_METADATA_VALUE]
+    return GATEWAY_FEATURE
+
+
+def to_interaction(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The interaction record (``POST /v1/interactions`` form) of one gateway record."""
     meta = {k: record[k] for k in _META if record.get(k) is not None}
+    feature = _feature(record, meta)
     messages = record.get("messages")
     if messages is not None and not (
         isinstance(messages, list) and all(isinstance(m, dict) for m in messages)
@@ -50,7 +70,7 @@ def to_interaction(record: Mapping[str, Any]) -> dict[str, Any] | None:
     if isinstance(meta.get("overhead_ms"), float):
         meta["overhead_ms"] = round(meta["overhead_ms"], 3)
     out: dict[str, Any] = {
-        "feature": record["feature"],
+        "feature": feature,
         "request_id": record["request_id"],
         "arm": record.get("arm"),
         "version": record.get("assigned_version"),
@@ -73,3 +93,35 @@ def to_interaction(record: Mapping[str, Any]) -> dict[str, Any] | None:
     if record.get("time") is not None:
         out["at"] = datetime.fromtimestamp(float(record["time"]), UTC).isoformat()
     return {k: v for k, v in out.items() if v is not None}
+
+
+def minimal(interaction: Mapping[str, Any], reason: str) -> dict[str, Any]:
+    """What is kept of an interaction record the store refused for its content: who
+    served it and how it went, without the prompt, response or any free text; ``reason``
+    (what was refused, never the value) goes to ``metadata.record_refused``."""
+    meta = interaction.get("metadata") or {}
+    keep_meta = {k: meta[k] for k in ("stream", "status", "error_stage") if k in meta}
+    request_id = str(interaction.get("request_id", ""))
+    out: dict[str, Any] = {
+        k: interaction[k]
+        for k in (
+            "feature",
+            "arm",
+            "version",
+            "served_version",
+            "latency_ms",
+            "ttft_ms",
+            "prompt_tokens",
+            "completion_tokens",
+            "cost_usd",
+            "fallback_depth",
+            "shadow",
+            "at",
+        )
+        if k in interaction
+    }
+    out["request_id"] = request_id[: L.MAX_REQUEST_ID]
+    if interaction.get("error") is not None:
+        out["error"] = "(the error text was refused by the store)"
+    out["metadata"] = {**keep_meta, "record_refused": reason[: L.MAX_METADATA_VALUE]}
+    return out

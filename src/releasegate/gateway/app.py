@@ -99,6 +99,10 @@ class Gateway:
         for name, breaker in self.deps.breakers.items():
             self.deps.metrics.breaker_state.labels(name).set(breaker.state().code)
         self.deps.metrics.records_submitted.set(self._submitted)
+        stats = getattr(self.deps.recorder, "stats", None)
+        if callable(stats):  # a recorder writing to the store: its counters
+            self.deps.metrics.recorder(stats())
+            return
         dropped = getattr(self.deps.recorder, "dropped", None)
         if isinstance(dropped, int):
             self.deps.metrics.records_dropped.set(dropped)
@@ -129,6 +133,9 @@ class Gateway:
                     task.cancel()
                 await asyncio.gather(*self._tasks, return_exceptions=True)
                 await self.deps.pool.close()
+                close = getattr(self.deps.recorder, "close", None)
+                if callable(close):  # write what is buffered before the process ends
+                    await asyncio.to_thread(close)
                 if self.deps.budgets is not None:
                     await self.deps.budgets.close()
                 await send({"type": "lifespan.shutdown.complete"})

@@ -15,8 +15,9 @@ HTTP status answered (``400``, ``429``, ``502``, ``503``, ``504`` ...), or ``str
 (failed after the first byte), ``client`` (the caller left during a stream).
 
 The gateway's own metrics are under ``releasegate_gateway_``: overhead, requests,
-fallbacks, breaker state, records handed to the recorder and dropped by a full one, and
-shadow calls (made, dropped, in flight). Every series has bounded labels (deployments,
+fallbacks, breaker state, the records (submitted, written, dropped by a full buffer,
+rejected, queued, failed writes), token budgets and shadow calls (made, dropped, in
+flight). Every series has bounded labels (deployments,
 upstreams, statuses), never one per request.
 """
 
@@ -179,7 +180,36 @@ class GatewayMetrics:
             "Shadow calls running now.",
             registry=self.registry,
         )
+        self.records_written = Gauge(
+            "releasegate_gateway_records_written",
+            "Records written to the store.",
+            registry=self.registry,
+        )
+        self.records_rejected = Gauge(
+            "releasegate_gateway_records_rejected",
+            "Records the store refused and nothing of which could be kept.",
+            registry=self.registry,
+        )
+        self.records_queued = Gauge(
+            "releasegate_gateway_records_queued",
+            "Records waiting to be written to the store.",
+            registry=self.registry,
+        )
+        self.record_write_failures = Gauge(
+            "releasegate_gateway_record_write_failures",
+            "Failed attempts to write a batch of records (the store was down); retried.",
+            registry=self.registry,
+        )
         self._collect_hooks: list[Callable[[], None]] = []
+
+    def recorder(self, stats: Any) -> None:
+        """Set the record gauges from a store recorder's counters (``written``,
+        ``dropped``, ``rejected``, ``queued``, ``failed_attempts`` attributes)."""
+        self.records_written.set(stats.written)
+        self.records_dropped.set(stats.dropped)
+        self.records_rejected.set(stats.rejected)
+        self.records_queued.set(stats.queued)
+        self.record_write_failures.set(stats.failed_attempts)
 
     def series(
         self, feature: str, version: str, request_model: str, model: str, status: int, error: str

@@ -2,9 +2,11 @@
 
 The gateway builds exactly one record for every request it answers (successes,
 failures, fallbacks, broken streams) and hands it to a :class:`Recorder`. ``submit``
-must return at once: recording never delays a response. The online recorder (batches
-written from a background thread) implements the same protocol; :class:`MemoryRecorder`
-is the bounded in-process one used by tests and by ``serve`` when nothing else is wired.
+must return at once: recording never delays a response. The store recorder of
+``releasegate serve --gateway`` (:mod:`releasegate.gateway._spool`: records written by a
+writer process of its own) implements the same protocol, plus ``stats()`` and
+``close()``, which the gateway calls for its metrics and at shutdown;
+:class:`MemoryRecorder` is the bounded in-process one used by tests.
 
 A record is a plain mapping with these keys (:data:`RECORD_FIELDS`):
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -117,14 +117,15 @@ class RecordingService:
         self.sampler = sampler
         self.enqueue = enqueue
 
-    def record_json(self, body: Any) -> BatchResult:
-        """Validate a decoded ``{"records": [...]}`` body and store it.
+    def record_json(self, body: Any, *, reserved: Collection[str] = ()) -> BatchResult:
+        """Validate a decoded ``{"records": [...]}`` body and store it; ``reserved``
+        lists the reserved pseudo-features its records may name (the gateway's own).
 
         Raises:
             RecordError: any invalid field (every one listed; nothing stored).
             TooLarge: more records than the documented limit.
         """
-        return self.record(parse_records(body))
+        return self.record(parse_records(body, reserved=reserved))
 
     def record(self, records: Sequence[RecordIn]) -> BatchResult:
         """Store validated records in one transaction (see the module docstring)."""

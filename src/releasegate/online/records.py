@@ -8,6 +8,8 @@ be personal data). Limits are in :mod:`releasegate.online.limits`.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -21,6 +23,7 @@ from pydantic import (
     StrictInt,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -166,10 +169,16 @@ class MessageIn(BaseModel):
         return self
 
 
-class RecordIn(_Strict):
-    """One interaction as sent to ``POST /v1/interactions`` (see online.md)."""
+_NAME_RE = re.compile(NAME_PATTERN)
 
-    feature: Annotated[Name, Field(max_length=MAX_FEATURE)]
+
+class RecordIn(_Strict):
+    """One interaction as sent to ``POST /v1/interactions`` (see online.md).
+
+    ``feature`` follows the name grammar; a reserved pseudo-feature is accepted only when
+    the validation context lists it under ``"reserved"`` (the gateway's own records)."""
+
+    feature: Annotated[str, Field(min_length=1, max_length=MAX_FEATURE)]
     request_id: Annotated[
         str, Field(min_length=1, max_length=L.MAX_REQUEST_ID, pattern=_KEY_PATTERN)
     ]
@@ -197,6 +206,14 @@ class RecordIn(_Strict):
     shadow: StrictBool = False
     metadata: Annotated[dict[str, MetaValue], Field(max_length=L.MAX_METADATA_KEYS)] | None = None
     at: AwareDatetime | None = None
+
+    @field_validator("feature")
+    @classmethod
+    def _feature(cls, v: str, info: ValidationInfo) -> str:
+        reserved = (info.context or {}).get("reserved", ())
+        if v in reserved or _NAME_RE.match(v):
+            return v
+        raise ValueError(_PATTERN_RULES[NAME_PATTERN])
 
     @field_validator("metadata")
     @classmethod
@@ -265,8 +282,13 @@ def _problems(exc: ValidationError, key: str) -> list[Problem]:
     return out
 
 
-def parse_records(body: Any) -> list[RecordIn]:
+def parse_records(body: Any, *, reserved: Collection[str] = ()) -> list[RecordIn]:
     """Validate a decoded ``{"records": [...]}`` body.
+
+    Args:
+        body: The decoded body.
+        reserved: Reserved pseudo-features (names starting with ``_``) accepted as a
+            record's feature; none for records sent by clients.
 
     Raises:
         TooLarge: more than ``MAX_BATCH_RECORDS`` records.
@@ -274,7 +296,7 @@ def parse_records(body: Any) -> list[RecordIn]:
     """
     items = _items(body, "records")
     try:
-        return _RECORDS.validate_python(items)
+        return _RECORDS.validate_python(items, context={"reserved": reserved})
     except ValidationError as exc:
         raise RecordError(_problems(exc, "records")) from None
 

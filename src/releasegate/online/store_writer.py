@@ -2,10 +2,15 @@
 
 :class:`StoreWriter` takes records (mappings in the form of ``POST /v1/interactions``)
 into a bounded in-memory buffer and writes them in batches, through the recording
-service, from one background thread. When the buffer is full the *oldest* unwritten
-record is dropped and counted (memory stays bounded under any load); a batch the store
-refuses for a transient reason (the database is down) is retried with backoff, and one
-it refuses for its content is split so that one bad record never loses the others.
+service, from one background thread. The buffer is bounded by a number of records and,
+when the caller says how large each record is, by their total size; beyond either bound
+the *oldest* unwritten record is dropped, counted and logged (memory stays bounded under
+any load). A batch the store refuses for a transient reason (the database is down) is
+retried with backoff until the store is back, and one it refuses for its content is split
+so that one bad record never loses the others.
+
+The gateway runs it in a writer process of its own (see
+:mod:`releasegate.gateway._record_writer`); the API runs it in-process.
 """
 
 from __future__ import annotations
@@ -25,17 +30,22 @@ __all__ = ["StoreWriter", "WriterStats"]
 
 log = logging.getLogger(__name__)
 
+_LOG_EVERY_S = 10.0  # drops are logged at most this often (with the count since the last)
+
 
 @dataclass(frozen=True, slots=True)
 class WriterStats:
     """Counters since the writer started: records ``written``, ``dropped`` (buffer full),
-    ``rejected`` (invalid), ``queued`` now, and failed write ``attempts``."""
+    ``rejected`` (invalid, and nothing of them could be kept), ``salvaged`` (invalid,
+    written in their reduced form; counted in ``written`` too), ``queued`` now, and
+    failed write ``attempts``."""
 
     written: int
     dropped: int
     rejected: int
     queued: int
     failed_attempts: int
+    salvaged: int = 0
 
 
 class StoreWriter:
@@ -44,9 +54,15 @@ class StoreWriter:
     Args:
         service: Builds the recording service for one batch (one unit of work each).
         capacity: Records buffered at most; the oldest is dropped beyond it.
+        max_bytes: Total size (as given to :meth:`submit`) buffered at most; None: no
+            size bound.
         batch: Records per write.
         interval_s: Longest wait before a partial batch is written.
         max_backoff_s: Cap of the wait between retries of a failing store.
+        reserved: Reserved pseudo-features this writer may record under (see
+            :meth:`RecordingService.record_json`).
+        salvage: Given a record the store refused for its content and why, the reduced
+            record to write instead (None: the record is rejected).
     """
 
     def __init__(
@@ -54,32 +70,68 @@ class StoreWriter:
         service: Callable[[], RecordingService],
         *,
         capacity: int = 10_000,
+        max_bytes: int | None = None,
         batch: int = 200,
         interval_s: float = 0.5,
-        max_backoff_s: float = 30.0,
+        max_backoff_s: float = 5.0,
+        reserved: frozenset[str] = frozenset(),
+        salvage: Callable[[dict[str, Any], str], dict[str, Any] | None] | None = None,
     ) -> None:
+        self._salvage = salvage
         self._service = service
-        self._buffer: deque[dict[str, Any]] = deque()
+        self._buffer: deque[tuple[dict[str, Any], int]] = deque()
+        self._bytes = 0
         self._capacity = capacity
+        self._max_bytes = max_bytes
+        self._reserved = reserved
+        self._unlogged_drops = 0
+        self._logged_at = 0.0
         self._batch = batch
         self._interval = interval_s
         self._max_backoff = max_backoff_s
         self._lock = threading.Condition()
         self._stop = False
         self._busy = 0
-        self._counts = {"written": 0, "dropped": 0, "rejected": 0, "failed_attempts": 0}
+        self._counts = {
+            "written": 0,
+            "dropped": 0,
+            "rejected": 0,
+            "failed_attempts": 0,
+            "salvaged": 0,
+        }
         self._thread = threading.Thread(target=self._run, name="releasegate-recorder", daemon=True)
         self._thread.start()
 
-    def submit(self, record: Mapping[str, Any]) -> None:
-        """Buffer one record; returns at once (drops the oldest when full)."""
+    def submit(self, record: Mapping[str, Any], size: int = 0) -> None:
+        """Buffer one record of ``size`` bytes (an estimate: its encoded length); returns
+        at once, dropping the oldest records while a bound is exceeded."""
         with self._lock:
-            if len(self._buffer) >= self._capacity:
-                self._buffer.popleft()
+            self._buffer.append((dict(record), size))
+            self._bytes += size
+            while len(self._buffer) > self._capacity or (
+                self._max_bytes is not None
+                and self._bytes > self._max_bytes
+                and len(self._buffer) > 1
+            ):
+                _, dropped = self._buffer.popleft()
+                self._bytes -= dropped
                 self._counts["dropped"] += 1
-            self._buffer.append(dict(record))
+                self._unlogged_drops += 1
+            if self._unlogged_drops:
+                self._log_drops()
             if len(self._buffer) >= self._batch:
                 self._lock.notify()
+
+    def _log_drops(self) -> None:
+        now = time.monotonic()
+        if now - self._logged_at >= _LOG_EVERY_S:
+            log.warning(
+                "recording buffer full: dropped the %d oldest unwritten record(s) "
+                "(%d dropped in all)",
+                self._unlogged_drops,
+                self._counts["dropped"],
+            )
+            self._logged_at, self._unlogged_drops = now, 0
 
     def stats(self) -> WriterStats:
         """The counters now."""
@@ -117,7 +169,11 @@ class StoreWriter:
                     self._lock.wait(self._interval)
                 if self._stop and not self._buffer:
                     return
-                batch = [self._buffer.popleft() for _ in range(min(self._batch, len(self._buffer)))]
+                batch = []
+                for _ in range(min(self._batch, len(self._buffer))):
+                    record, size = self._buffer.popleft()
+                    self._bytes -= size
+                    batch.append(record)
                 self._busy = len(batch)
             try:
                 if batch:
@@ -127,15 +183,22 @@ class StoreWriter:
                     self._busy = 0
                     self._lock.notify_all()
 
-    def _write(self, batch: list[dict[str, Any]]) -> None:
+    def _write(self, batch: list[dict[str, Any]], *, salvaged: bool = False) -> None:
         wait = 0.1
         while True:
             try:
-                self._service().record_json({"records": batch})
+                self._service().record_json({"records": batch}, reserved=self._reserved)
             except ReleasegateError as exc:  # the content: split to save the good ones
                 if len(batch) == 1:
-                    self._bump("rejected")
-                    log.warning("interaction record refused: %s", exc)
+                    reduced = None
+                    if self._salvage is not None and not salvaged:
+                        reduced = self._salvage(batch[0], str(exc))
+                    if reduced is None:
+                        self._bump("rejected")
+                        log.warning("interaction record refused: %s", exc)
+                        return
+                    log.warning("interaction record refused, its reduced form kept: %s", exc)
+                    self._write([reduced], salvaged=True)
                     return
                 half = len(batch) // 2
                 self._write(batch[:half])
@@ -147,11 +210,14 @@ class StoreWriter:
                 with self._lock:
                     if self._stop:
                         self._counts["dropped"] += len(batch)
+                        log.warning("recording stopped: %d unwritten record(s) lost", len(batch))
                         return
                     self._lock.wait(wait)
                 wait = min(self._max_backoff, wait * 2)
                 continue
             self._bump("written", len(batch))
+            if salvaged:
+                self._bump("salvaged")
             return
 
     def _bump(self, name: str, n: int = 1) -> None:

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from releasegate.control.deployments import DeploymentService
+from releasegate.deploy.names import GATEWAY_FEATURE
 from releasegate.ports import Interaction
 from releasegate.store.database import open_database
 from tests.e2e.deploy._cli import CLI, free_port
@@ -295,26 +296,32 @@ def test_requests_in_equal_records_out(gateway: Running) -> None:
     c = client(gateway, "u-count")
     for i in range(25):
         c.chat.completions.create(model="chat", messages=[{"role": "user", "content": f"{i}"}])
-    with pytest.raises(openai.BadRequestError):
+    with pytest.raises(openai.BadRequestError) as info:
         c.chat.completions.create(model="chat", messages="nope")  # type: ignore[arg-type]
+    refused_id = info.value.response.headers["x-request-id"]
     assert gateway.metric("releasegate_gateway_records_submitted") == before + 26
     assert gateway.metric("releasegate_gateway_records_dropped") == 0
-    # ... and each answered one reaches the store (written in batches from a background
-    # thread) with the gateway's own facts in its metadata; the malformed request was
-    # refused before it was attributed to a feature, so only the metrics count it
+    # ... and each one reaches the store (written in batches by the gateway's writer
+    # process) with the gateway's own facts in its metadata; the malformed request was
+    # refused before it was attributed to a feature: it is stored under "_gateway"
     stored: list[Interaction] = []
-    for _ in range(100):
+    refused: list[Interaction] = []
+    for _ in range(300):
         db = open_database(gateway.db_url)
         try:
             with db.uow(write=False) as uow:
                 found = uow.interactions.for_feature("chat", limit=10_000)
+                other = uow.interactions.for_feature(GATEWAY_FEATURE, limit=10_000)
         finally:
             db.close()
         stored = [i for i in found if i.unit_key == "u-count"]
-        if len(stored) >= 25:
+        refused = [i for i in other if i.request_id == refused_id]
+        if len(stored) >= 25 and refused:
             break
         time.sleep(0.1)
-    assert len(stored) == 25
+    assert len(stored) == 25 and len(refused) == 1
+    assert refused[0].metadata and refused[0].metadata["status"] == 400
+    assert gateway.metric("releasegate_gateway_records_written") >= 26
     assert {i.arm for i in stored} <= {"incumbent", "canary"}
     assert {i.response for i in stored} != {None} and all(i.error is None for i in stored)
     assert all(i.prompt and i.prompt[-1]["role"] == "user" for i in stored)

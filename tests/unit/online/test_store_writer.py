@@ -82,3 +82,52 @@ def test_a_store_that_is_down_is_retried_until_it_is_back() -> None:
     assert w.close(10)
     assert len(stored(data)) == 10
     assert w.stats().failed_attempts == 3 and w.stats().dropped == 0
+
+
+def test_the_size_bound_drops_the_oldest_and_counts_them() -> None:
+    data = MemoryData()
+    gate = threading.Event()
+
+    def slow() -> RecordingService:
+        gate.wait(10)
+        return RecordingService(InMemoryUnitOfWork(data))
+
+    w = StoreWriter(slow, capacity=1_000, max_bytes=1_000, batch=1, interval_s=0.01)
+    for i in range(50):
+        w.submit(rec(i), size=100)  # at most 10 of them fit
+    gate.set()
+    assert w.close(10)
+    s = w.stats()
+    assert s.dropped >= 39 and s.written + s.dropped == 50
+    assert "r-49" in stored(data)
+
+
+def test_a_refused_record_can_be_kept_in_a_reduced_form() -> None:
+    data = MemoryData()
+    seen: list[str] = []
+
+    def salvage(record: dict[str, Any], why: str) -> dict[str, Any]:
+        seen.append(why)
+        return {"feature": record["feature"], "request_id": record["request_id"]}
+
+    w = StoreWriter(lambda: RecordingService(InMemoryUnitOfWork(data)), salvage=salvage)
+    w.submit(rec(1, latency_ms=-1))
+    w.submit(rec(2))
+    assert w.close(10)
+    s = w.stats()
+    assert (s.written, s.rejected, s.salvaged) == (2, 0, 1)
+    assert stored(data) == ["r-1", "r-2"] and "latency_ms" in seen[0]
+
+
+def test_reserved_pseudo_features_only_when_the_writer_names_them() -> None:
+    data = MemoryData()
+    plain = StoreWriter(lambda: RecordingService(InMemoryUnitOfWork(data)))
+    plain.submit({"feature": "_gateway", "request_id": "r-1"})
+    assert plain.close(10) and plain.stats().rejected == 1
+    own = StoreWriter(
+        lambda: RecordingService(InMemoryUnitOfWork(data)), reserved=frozenset({"_gateway"})
+    )
+    own.submit({"feature": "_gateway", "request_id": "r-2"})
+    own.submit({"feature": "_tokens", "request_id": "r-3"})
+    assert own.close(10)
+    assert stored(data) == ["r-2"] and own.stats().rejected == 1

@@ -1,0 +1,153 @@
+"""The gateway's record writer process: ``python -m releasegate.gateway._record_writer``.
+
+Started by :class:`~releasegate.gateway._spool.ProcessRecorder` with two inherited file
+descriptors: the read end of a pipe carrying framed batches of gateway records, and a
+small shared file where it publishes its counters. It turns each record into an
+interaction (:func:`~releasegate.gateway._to_record.to_interaction`) and writes them to
+the store through a bounded :class:`~releasegate.online.store_writer.StoreWriter`
+(validation, redaction, scoring marks, arm statistics), so none of that work takes the
+gateway's interpreter.
+
+Frames: an 8-byte little-endian length, then that many bytes. The first frame is the
+JSON spec (database URL, the project's ``online`` section, buffer bounds); each later
+one a pickled list of record tuples in :data:`~releasegate.gateway.recorder.RECORD_FIELDS`
+order; an empty frame, or the pipe's end, means: write what is buffered and exit.
+Interrupt and termination signals are ignored: the process ends when the gateway closes
+the pipe (which the kernel does when the gateway exits for any reason). It runs at a
+lower CPU priority than the gateway (:data:`NICE`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import mmap
+import os
+import pickle
+import signal
+import struct
+import sys
+import threading
+from typing import IO, Any
+
+__all__ = ["NICE", "STATS", "STATS_SIZE", "frame", "main", "read_frame", "read_stats"]
+
+STATS = ("received", "written", "dropped", "rejected", "failed_attempts", "queued", "salvaged")
+"""The counters in the shared stats file, in order (signed 64-bit each)."""
+_STATS = struct.Struct(f"<{len(STATS)}q")
+STATS_SIZE = _STATS.size
+_HEADER = struct.Struct("<Q")
+NICE = 10
+"""The writer's CPU priority below the gateway's: when they compete for a core, the
+serving process wins and the writer catches up once the CPU frees (its buffer bounded)."""
+
+log = logging.getLogger("releasegate.recorder")
+
+
+def read_frame(stream: IO[bytes]) -> bytes | None:
+    """The next frame's payload; None at the end of the stream."""
+    head = stream.read(_HEADER.size)
+    if len(head) < _HEADER.size:
+        return None
+    (size,) = _HEADER.unpack(head)
+    payload = stream.read(size)
+    return payload if len(payload) == size else None
+
+
+def frame(payload: bytes) -> bytes:
+    """``payload`` with its length header."""
+    return _HEADER.pack(len(payload)) + payload
+
+
+def read_stats(view: mmap.mmap) -> dict[str, int]:
+    """The counters a writer process published."""
+    return dict(zip(STATS, _STATS.unpack_from(view, 0), strict=True))
+
+
+def _run(stream: IO[bytes], view: mmap.mmap) -> None:
+    from releasegate.bootstrap.online import recording_hooks
+    from releasegate.config import OnlineConfig
+    from releasegate.gateway._to_record import GATEWAY_FEATURE, minimal, to_interaction
+    from releasegate.gateway.recorder import RECORD_FIELDS
+    from releasegate.online.store_writer import StoreWriter
+    from releasegate.store.database import open_database
+
+    spec_frame = read_frame(stream)
+    if spec_frame is None:
+        return
+    spec = json.loads(spec_frame)
+    db = open_database(spec["database_url"], create=False)
+    hooks = recording_hooks(OnlineConfig.model_validate(spec["online"]), db.url)
+    writer = StoreWriter(
+        lambda: hooks.service(db.uow()),
+        capacity=int(spec["records"]),
+        max_bytes=int(spec["bytes"]),
+        reserved=frozenset({GATEWAY_FEATURE}),
+        salvage=minimal,
+    )
+    received = [0, 0]  # received, refused before the writer (not a gateway record)
+    done = threading.Event()
+
+    def publish() -> None:
+        s = writer.stats()
+        values = (
+            received[0],
+            s.written,
+            s.dropped,
+            s.rejected + received[1],
+            s.failed_attempts,
+            s.queued,
+            s.salvaged,
+        )
+        _STATS.pack_into(view, 0, *values)
+
+    def publisher() -> None:
+        while not done.wait(0.1):
+            publish()
+
+    thread = threading.Thread(target=publisher, name="releasegate-recorder-stats", daemon=True)
+    thread.start()
+    try:
+        while True:
+            payload = read_frame(stream)
+            if not payload:
+                break
+            rows: list[tuple[Any, ...]] = pickle.loads(payload)  # our own parent's frames
+            size = len(payload) // max(1, len(rows))
+            for row in rows:
+                received[0] += 1
+                try:
+                    interaction = to_interaction(dict(zip(RECORD_FIELDS, row, strict=True)))
+                except Exception:  # not a gateway record: counted, never fatal
+                    received[1] += 1
+                    log.exception("a gateway record could not be read")
+                    continue
+                writer.submit(interaction, size)
+    finally:
+        writer.close(float(spec.get("close_timeout_s", 10.0)))
+        done.set()
+        publish()
+        hooks.close()
+        db.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the writer on the inherited descriptors ``RECORDS_FD STATS_FD``."""
+    args = sys.argv[1:] if argv is None else argv
+    records_fd, stats_fd = int(args[0]), int(args[1])
+    os.nice(NICE)
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    logging.basicConfig(level=logging.WARNING, format="releasegate recorder: %(message)s")
+    view = mmap.mmap(stats_fd, STATS_SIZE)
+    with os.fdopen(records_fd, "rb", buffering=1 << 16) as stream:
+        try:
+            _run(stream, view)
+        except Exception:
+            log.exception("the record writer stopped")
+            return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""The gateway's store recorder: records written to a real SQLite store by a real writer
+process, its counters, a writer that dies, and requests refused before their feature."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from releasegate.control.deployments import DeploymentService
+from releasegate.deploy.names import GATEWAY_FEATURE
+from releasegate.gateway._spool import ProcessRecorder
+from releasegate.gateway.recorder import RECORD_FIELDS
+from releasegate.ports import Interaction
+from releasegate.store.database import Database, open_database
+
+
+def record(i: int, **extra: Any) -> dict[str, Any]:
+    base: dict[str, Any] = dict.fromkeys(RECORD_FIELDS)
+    base.update(
+        feature="chat",
+        assigned_version="v1",
+        served_version="v1",
+        served_model="m-1",
+        arm="incumbent",
+        unit_key=f"u-{i}",
+        unit_key_random=False,
+        request_id=f"req-{i}",
+        stream=False,
+        messages=[{"role": "user", "content": f"hello {i}, mail me at a@b.example"}],
+        response={"content": f"answer {i}", "tool_calls": None, "finish_reason": "stop"},
+        latency_ms=21.5,
+        overhead_ms=1.25,
+        prompt_tokens=3,
+        completion_tokens=2,
+        status=200,
+        fallback_depth=0,
+        shadow=False,
+        time=1_760_000_000.0 + i,
+    )
+    base.update(extra)
+    return base
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = open_database(f"sqlite:///{tmp_path / 'rg.sqlite'}", create=True)
+    database.upgrade()
+    svc = DeploymentService(database.uow())
+    svc.register("chat", "v1", prompt="chat@1.0.0", model="m-1", actor="t")
+    svc.approve("chat", "v1", actor="t")
+    svc.promote("chat", "v1", actor="t")
+    yield database
+    database.close()
+
+
+def stored(db: Database, feature: str = "chat") -> list[Interaction]:
+    with db.uow(write=False) as uow:
+        return uow.interactions.for_feature(feature, limit=100_000)
+
+
+def child_pid(rec: ProcessRecorder) -> int:
+    child = rec._child
+    assert child is not None
+    return child.proc.pid
+
+
+def test_every_record_reaches_the_store_redacted_with_counters(db: Database) -> None:
+    rec = ProcessRecorder(db.url, {}, interval_s=0.01)
+    try:
+        for i in range(500):
+            rec.submit(record(i))
+        assert rec.flush(60)
+        s = rec.stats()
+        assert (s.submitted, s.written, s.dropped, s.rejected, s.queued) == (500, 500, 0, 0, 0)
+    finally:
+        rec.close()
+    rows = stored(db)
+    assert sorted(r.request_id for r in rows) == sorted(f"req-{i}" for i in range(500))
+    one = next(r for r in rows if r.request_id == "req-7")
+    assert one.prompt == [{"role": "user", "content": "hello 7, mail me at [EMAIL]"}]
+    assert one.response == "answer 7" and one.version == "v1" and one.arm == "incumbent"
+    assert one.metadata is not None and one.metadata["overhead_ms"] == 1.25
+
+
+def test_close_writes_what_is_queued_and_later_records_are_counted(db: Database) -> None:
+    rec = ProcessRecorder(db.url, {}, interval_s=5.0)  # nothing sent before close
+    for i in range(50):
+        rec.submit(record(i))
+    rec.close()
+    assert len(stored(db)) == 50
+    rec.submit(record(99))
+    s = rec.stats()
+    assert (s.submitted, s.written, s.dropped) == (51, 50, 1)
+
+
+def test_a_writer_that_dies_is_restarted_and_losses_are_counted(db: Database) -> None:
+    rec = ProcessRecorder(db.url, {}, interval_s=0.01)
+    try:
+        for i in range(100):
+            rec.submit(record(i))
+        assert rec.flush(60)
+        first = child_pid(rec)
+        os.kill(first, signal.SIGKILL)
+        time.sleep(0.2)
+        for i in range(100, 300):
+            rec.submit(record(i))
+        assert rec.flush(60)
+        assert child_pid(rec) != first
+        s = rec.stats()
+        assert s.submitted == 300 == s.written + s.dropped + s.rejected
+        assert s.written >= 100 and s.rejected == 0
+    finally:
+        rec.close()
+    assert len(stored(db)) == rec.stats().written
+
+
+def test_records_the_store_refuses_are_kept_in_a_reduced_form(db: Database) -> None:
+    rec = ProcessRecorder(db.url, {}, interval_s=0.01)
+    try:
+        rec.submit(record(1, error="x" * 10_000, status=502, error_stage="upstream"))
+        rec.submit(record(2, messages=[{"role": "user", "content": "nul \x00 inside"}]))
+        rec.submit(record(3))
+        assert rec.flush(60)
+        s = rec.stats()
+        assert (s.written, s.rejected, s.salvaged) == (3, 0, 2)
+    finally:
+        rec.close()
+    by_id = {r.request_id: r for r in stored(db)}
+    assert set(by_id) == {"req-1", "req-2", "req-3"}
+    assert by_id["req-1"].metadata and "record_refused" in by_id["req-1"].metadata
+    assert by_id["req-1"].metadata["status"] == 502 and by_id["req-1"].error is not None
+    assert by_id["req-2"].prompt is None and by_id["req-3"].prompt is not None
+
+
+def test_requests_refused_before_their_feature_go_to_the_gateway_pseudo_feature(
+    db: Database,
+) -> None:
+    rec = ProcessRecorder(db.url, {}, interval_s=0.01)
+    refused = {
+        "feature": None,
+        "assigned_version": None,
+        "served_version": None,
+        "served_model": None,
+        "arm": None,
+        "messages": None,
+        "response": None,
+        "prompt_tokens": None,
+        "completion_tokens": None,
+        "fallback_depth": None,
+        "status": 400,
+        "error": "request body must be a JSON object",
+        "error_stage": "request",
+    }
+    try:
+        rec.submit(record(1, **refused))
+        rec.submit(record(2, **{**refused, "feature": "no such/feature"}))
+        assert rec.flush(60)
+        assert rec.stats().written == 2
+    finally:
+        rec.close()
+    rows = {r.request_id: r for r in stored(db, GATEWAY_FEATURE)}
+    assert set(rows) == {"req-1", "req-2"}
+    assert rows["req-1"].error == "request body must be a JSON object"
+    assert rows["req-1"].metadata and rows["req-1"].metadata["status"] == 400
+    assert rows["req-2"].metadata and rows["req-2"].metadata["requested_feature"] == (
+        "no such/feature"
+    )
+    assert stored(db) == []  # nothing counted under a real feature
