@@ -1,6 +1,6 @@
-"""Every relative link in the README and the docs leads somewhere: the file (or folder)
-exists, and a `#fragment` names a heading of the Markdown file it points to, with the
-anchor GitHub gives that heading."""
+"""Every relative link in the README, the docs and the benchmark and example READMEs
+leads somewhere: the file (or folder) exists, and a `#fragment` names a heading of the
+Markdown file it points to, with the anchor GitHub gives that heading."""
 
 from __future__ import annotations
 
@@ -20,7 +20,12 @@ EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 
 def doc_files() -> list[Path]:
-    return [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    return [
+        ROOT / "README.md",
+        *sorted((ROOT / "docs").rglob("*.md")),
+        *sorted((ROOT / "benchmarks").rglob("README.md")),
+        *sorted((ROOT / "examples").rglob("*.md")),
+    ]
 
 
 def prose_lines(text: str) -> list[tuple[int, str]]:
