@@ -132,3 +132,24 @@ def test_scaffolded_project_is_ready_for_a_first_canary(tmp_path: Path, flags: l
     prompts = load_project(tmp_path / "p").prompts()
     assert list(prompts) and all(ready(name) for name in prompts)
     assert ready("some-other-feature") is False
+
+
+@pytest.mark.parametrize("flags", [[], ["--local"]], ids=["hosted", "local"])
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        ({"input": "Where is my parcel?"}, "Question: Where is my parcel?"),
+        ({"input": "Hi", "context": "Parcels ship in 2 days."}, "Context: Parcels ship in"),
+    ],
+)
+def test_scaffolded_prompt_renders_with_a_gateway_request_alone(
+    tmp_path: Path, flags: list[str], variables: dict[str, str], expected: str
+) -> None:
+    """A request through the gateway brings only `input`; dataset cases add `context`."""
+    from releasegate.project import load_project
+
+    assert _run(["init", "p", *flags], tmp_path).returncode == 0
+    prompt = load_project(tmp_path / "p").prompts()["support-answer"]
+    user = prompt.render(variables)[-1]["content"]
+    assert user.startswith(expected)
+    assert ("Context:" in user) is ("context" in variables)
