@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from releasegate.prompts import Turn, turn_dicts
 from releasegate.scorers.spec import AssertSpec, refuse_bool
 
 __all__ = ["Case"]
@@ -15,7 +16,8 @@ class Case(BaseModel):
     """One golden-dataset case.
 
     ``input`` is either the user text or a mapping of template variables. ``context`` is
-    retrieved text or a ranked list of chunks. ``source`` and ``line`` say where the case
+    retrieved text or a ranked list of chunks. ``messages`` is the conversation so far
+    (structured turns), sent before the last user turn. ``source`` and ``line`` say where the case
     was read from, so that errors can point at it.
     """
 
@@ -32,6 +34,8 @@ class Case(BaseModel):
     weight: float = Field(default=1.0, ge=0.0, allow_inf_nan=False)
     metadata: dict[str, Any] = Field(default_factory=dict)
     vars: dict[str, Any] = Field(default_factory=dict)
+    #: the conversation before the last user turn (structured turns, never templated)
+    messages: tuple[Turn, ...] | None = None
     source: str | None = Field(default=None, exclude=True)
     line: int | None = Field(default=None, exclude=True)
     #: how many of ``asserts`` came from the dataset's ``defaults`` (they come first)
@@ -41,6 +45,17 @@ class Case(BaseModel):
     @classmethod
     def _weight_not_bool(cls, v: Any) -> Any:
         return refuse_bool(v)
+
+    @field_validator("messages")
+    @classmethod
+    def _messages_not_empty(cls, v: tuple[Turn, ...] | None) -> tuple[Turn, ...] | None:
+        if v is not None and not v:
+            raise ValueError("must not be empty (leave `messages:` out for no history)")
+        return v
+
+    def history(self) -> list[dict[str, Any]]:
+        """The case's ``messages`` as chat messages (new dicts; ``[]`` when none)."""
+        return turn_dicts(self.messages)
 
     @field_validator("id", mode="before")
     @classmethod

@@ -93,10 +93,6 @@ def _dataset_hash(datasets: list[Dataset]) -> str:
     return h.hexdigest()
 
 
-def _default_messages(case: Case) -> list[dict[str, Any]]:
-    return [{"role": "user", "content": case.input_text}]
-
-
 class _Engine:
     def __init__(
         self,
@@ -192,7 +188,7 @@ class _Engine:
         )
 
     async def run_case(self, case: Case, repeat: int) -> CaseResult:
-        messages = render_case(self.prompt, case) if self.prompt else _default_messages(case)
+        messages = render_case(self.prompt, case)
         request = ChatRequest(
             messages=tuple(messages),
             model=self.model,
@@ -203,6 +199,8 @@ class _Engine:
             tools=self.prompt.tool_schemas() if self.prompt else None,
             tool_choice=self.prompt.tool_choice_value() if self.prompt else None,
         )
+        # A case with history keeps the whole conversation it sent in the report.
+        sent = request.messages if case.messages else None
         try:
             response = await self.target.complete(request)
         except ProviderError as exc:
@@ -210,8 +208,10 @@ class _Engine:
             why = explain_unserved_model(
                 exc, model=self.model, pinned_in=pinned, target=self.suite.target
             )
-            return self.scorer.errored(case, repeat, why)
-        return await self.scorer.score(case, repeat, response, tools=request.tools or ())
+            return self.scorer.errored(case, repeat, why, messages=sent)
+        return await self.scorer.score(
+            case, repeat, response, tools=request.tools or (), messages=sent
+        )
 
     def workers(self) -> int:
         """Cases in progress at once: twice the target's slots (plus the judge's), so

@@ -104,6 +104,9 @@ class CaseResult(_Model):
     #: "function": {"name", "arguments": "<JSON text>"}}`` (malformed entries kept as
     #: they came); ``None`` for a text answer
     tool_calls: list[Any] | None = None
+    #: the messages sent, in order (system, few-shot, history, last user turn), for a
+    #: case that carries a conversation history; ``None`` for a single-turn case
+    messages: list[Any] | None = None
 
     @field_validator("output", "error")
     @classmethod
