@@ -46,6 +46,13 @@ class Case(BaseModel):
     def _weight_not_bool(cls, v: Any) -> Any:
         return refuse_bool(v)
 
+    @field_validator("messages", mode="before")
+    @classmethod
+    def _messages_list(cls, v: Any) -> Any:
+        if v is not None and not isinstance(v, list | tuple):
+            raise ValueError("must be a list of turns ({role, content} mappings)")
+        return v
+
     @field_validator("messages")
     @classmethod
     def _messages_not_empty(cls, v: tuple[Turn, ...] | None) -> tuple[Turn, ...] | None:
