@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from releasegate.prompts import Turn, turn_dicts
 from releasegate.scorers.spec import AssertSpec, refuse_bool
 
-__all__ = ["Case"]
+__all__ = ["Case", "CaseTurn", "expand_turns"]
+
+
+class CaseTurn(BaseModel):
+    """One user turn of a dynamic multi-turn case, graded by its own checks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input: str | dict[str, Any]
+    asserts: tuple[AssertSpec, ...] = Field(default=(), alias="assert")
 
 
 class Case(BaseModel):
@@ -36,6 +46,13 @@ class Case(BaseModel):
     vars: dict[str, Any] = Field(default_factory=dict)
     #: the conversation before the last user turn (structured turns, never templated)
     messages: tuple[Turn, ...] | None = None
+    #: dynamic multi-turn: user turns sent one after another, the model's replies
+    #: carried forward; ``input`` may then be left out
+    turns: tuple[CaseTurn, ...] | None = None
+    #: after a turn fails: ``continue`` with the next turn, or ``stop`` the conversation
+    on_turn_failure: Literal["continue", "stop"] = "continue"
+    #: how turn scores (and the case-level checks' score) make the case score
+    turn_aggregate: Literal["mean", "min"] = "mean"
     source: str | None = Field(default=None, exclude=True)
     line: int | None = Field(default=None, exclude=True)
     #: how many of ``asserts`` came from the dataset's ``defaults`` (they come first)
@@ -45,6 +62,38 @@ class Case(BaseModel):
     @classmethod
     def _weight_not_bool(cls, v: Any) -> Any:
         return refuse_bool(v)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _input_of_turns(cls, data: Any) -> Any:
+        # A multi-turn case's inputs are its turns'; `input` is optional then.
+        if isinstance(data, dict) and data.get("turns") is not None and "input" not in data:
+            return {**data, "input": ""}
+        return data
+
+    @field_validator("turns")
+    @classmethod
+    def _turns_not_empty(cls, v: tuple[CaseTurn, ...] | None) -> tuple[CaseTurn, ...] | None:
+        if v is not None and not v:
+            raise ValueError("must not be empty (leave `turns:` out for a single-turn case)")
+        return v
+
+    def turn_cases(self) -> list[Case]:
+        """One case per turn of :attr:`turns` (``[]`` without turns): this case with
+        the turn's ``input`` and checks, no history and no turns, so that a turn is
+        rendered and scored like a single-turn case. Not validated again."""
+        return [
+            self.model_copy(
+                update={
+                    "input": t.input,
+                    "asserts": t.asserts,
+                    "turns": None,
+                    "messages": None,
+                    "default_asserts": 0,
+                }
+            )
+            for t in self.turns or ()
+        ]
 
     @field_validator("messages", mode="before")
     @classmethod
@@ -124,3 +173,11 @@ class Case(BaseModel):
             base.update(self.input)
         base.update(self.vars)
         return base
+
+
+def expand_turns(cases: Iterable[Case]) -> list[Case]:
+    """``cases`` followed by the per-turn cases of every multi-turn case (see
+    :meth:`Case.turn_cases`): what check preparation and validation walk."""
+    out = list(cases)
+    out += [t for c in out if c.turns for t in c.turn_cases()]
+    return out
