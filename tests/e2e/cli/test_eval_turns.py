@@ -135,3 +135,15 @@ def test_turn_errors_point_at_their_lines(tmp_path: Path) -> None:
     make(tmp_path, [{"id": "y", "turns": []}])
     run = cli(tmp_path, "validate")
     assert run.returncode == 2 and "turns" in run.stdout + run.stderr
+
+
+def test_a_failed_call_stops_the_conversation(tmp_path: Path) -> None:
+    make(tmp_path, [{"id": "down", "turns": TURNS}])
+    config = yaml.safe_load((tmp_path / "releasegate.yaml").read_text())
+    config["providers"]["target"]["fail"] = {"down": "error"}
+    (tmp_path / "releasegate.yaml").write_text(yaml.safe_dump(config))
+    run = cli(tmp_path, "eval", "--suite", "pr", "-o", "r.json")
+    assert "Traceback" not in run.stderr
+    (case,) = json.loads((tmp_path / "r.json").read_text())["cases"]
+    assert len(case["turns"]) == 1 and case["turns"][0]["error"]
+    assert case["error"] and case["score"] == 0.0 and case["passed"] is False
