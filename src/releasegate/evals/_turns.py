@@ -96,8 +96,9 @@ async def run_turns(
             break
         responses.append(answer)
         scored = await scorer.score(turn, repeat, answer, tools=request.tools or ())
-        for check in scored.checks:
-            check.label = f"turns[{index}].{check.label}"
+        checks = [
+            c.model_copy(update={"label": f"turns[{index}].{c.label}"}) for c in scored.checks
+        ]
         has_checks = bool(turn.asserts)
         turn_results.append(
             TurnResult(
@@ -106,7 +107,7 @@ async def run_turns(
                 output=answer.text,
                 score=scored.score,
                 passed=scored.passed or not has_checks,
-                checks=scored.checks,
+                checks=checks,
                 tool_calls=scored.tool_calls,
             )
         )
@@ -135,10 +136,11 @@ async def _finish(
     stopped: bool,
 ) -> CaseResult:
     n_turns = len(case.turns or ())
+    # An errored turn scores 0, a turn without checks adds nothing, a turn never sent
+    # (after a stop or an error) scores 0.
     values = [t.score if t.error is None else 0.0 for t in turns]
-    parts = [v for v, t in zip(values, turns, strict=True) if v is not None or t.error]
-    parts_f = [float(v or 0.0) for v in parts]
-    parts_f += [0.0] * (n_turns - len(turns))  # turns never sent
+    parts_f = [v for v in values if v is not None]
+    parts_f += [0.0] * (n_turns - len(turns))
     passed = not stopped and all(t.passed and t.error is None for t in turns)
     checks = [c for t in turns for c in t.checks]
     if case.asserts:

@@ -21,8 +21,9 @@ Templates run in Jinja2's sandbox with ``StrictUndefined``, so a variable the ca
 not provide is an error naming the prompt and the variable, never an empty string.
 :meth:`Prompt.render` takes plain variables: an eval case's or a served request's.
 Three hashes identify a prompt: ``content_hash`` (everything that changes the request),
-``text_hash`` (system + template) and ``config_hash`` (model + params); the last two let
-``validate --base`` refuse a change that alters text and model in one step.
+``text_hash`` (system + few-shot messages + template) and ``config_hash`` (model +
+params); the last two let ``validate --base`` refuse a change that alters text and
+model in one step.
 """
 
 from __future__ import annotations
