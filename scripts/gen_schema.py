@@ -123,6 +123,9 @@ def _dataset_schema() -> dict[str, Any]:
         "tags united, metadata and vars merged key by key (the case wins), other fields "
         "used when the case omits them."
     )
+    # A multi-turn case's inputs are its turns': it needs `input` or `turns`.
+    case["required"] = [r for r in case.get("required", []) if r != "input"]
+    case["anyOf"] = [{"required": ["input"]}, {"required": ["turns"]}]
     defs["Case"] = case
     defs["CaseDefaults"] = defaults
     cases = {"type": "array", "items": {"$ref": "#/$defs/Case"}}

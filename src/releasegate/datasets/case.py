@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from releasegate.prompts import Turn, turn_dicts
 from releasegate.scorers.spec import AssertSpec, refuse_bool
 
-__all__ = ["Case"]
+__all__ = ["Case", "CaseTurn", "expand_turns"]
+
+
+class CaseTurn(BaseModel):
+    """One user turn of a dynamic multi-turn case, graded by its own checks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    input: str | dict[str, Any]
+    asserts: tuple[AssertSpec, ...] = Field(default=(), alias="assert")
 
 
 class Case(BaseModel):
     """One golden-dataset case.
 
     ``input`` is either the user text or a mapping of template variables. ``context`` is
-    retrieved text or a ranked list of chunks. ``source`` and ``line`` say where the case
+    retrieved text or a ranked list of chunks. ``messages`` is the conversation so far
+    (structured turns), sent before the last user turn. ``source`` and ``line`` say where the case
     was read from, so that errors can point at it.
     """
 
@@ -32,6 +44,15 @@ class Case(BaseModel):
     weight: float = Field(default=1.0, ge=0.0, allow_inf_nan=False)
     metadata: dict[str, Any] = Field(default_factory=dict)
     vars: dict[str, Any] = Field(default_factory=dict)
+    #: the conversation before the last user turn (structured turns, never templated)
+    messages: tuple[Turn, ...] | None = None
+    #: dynamic multi-turn: user turns sent one after another, the model's replies
+    #: carried forward; ``input`` may then be left out
+    turns: tuple[CaseTurn, ...] | None = None
+    #: after a turn fails: ``continue`` with the next turn, or ``stop`` the conversation
+    on_turn_failure: Literal["continue", "stop"] = "continue"
+    #: how turn scores (and the case-level checks' score) make the case score
+    turn_aggregate: Literal["mean", "min"] = "mean"
     source: str | None = Field(default=None, exclude=True)
     line: int | None = Field(default=None, exclude=True)
     #: how many of ``asserts`` came from the dataset's ``defaults`` (they come first)
@@ -41,6 +62,56 @@ class Case(BaseModel):
     @classmethod
     def _weight_not_bool(cls, v: Any) -> Any:
         return refuse_bool(v)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _input_of_turns(cls, data: Any) -> Any:
+        # A multi-turn case's inputs are its turns'; `input` is optional then.
+        if isinstance(data, dict) and data.get("turns") is not None and "input" not in data:
+            return {**data, "input": ""}
+        return data
+
+    @field_validator("turns")
+    @classmethod
+    def _turns_not_empty(cls, v: tuple[CaseTurn, ...] | None) -> tuple[CaseTurn, ...] | None:
+        if v is not None and not v:
+            raise ValueError("must not be empty (leave `turns:` out for a single-turn case)")
+        return v
+
+    def turn_cases(self) -> list[Case]:
+        """One case per turn of :attr:`turns` (``[]`` without turns): this case with
+        the turn's ``input`` and checks, no history and no turns, so that a turn is
+        rendered and scored like a single-turn case. Not validated again."""
+        return [
+            self.model_copy(
+                update={
+                    "input": t.input,
+                    "asserts": t.asserts,
+                    "turns": None,
+                    "messages": None,
+                    "default_asserts": 0,
+                }
+            )
+            for t in self.turns or ()
+        ]
+
+    @field_validator("messages", mode="before")
+    @classmethod
+    def _messages_list(cls, v: Any) -> Any:
+        if v is not None and not isinstance(v, list | tuple):
+            raise ValueError("must be a list of turns ({role, content} mappings)")
+        return v
+
+    @field_validator("messages")
+    @classmethod
+    def _messages_not_empty(cls, v: tuple[Turn, ...] | None) -> tuple[Turn, ...] | None:
+        if v is not None and not v:
+            raise ValueError("must not be empty (leave `messages:` out for no history)")
+        return v
+
+    def history(self) -> list[dict[str, Any]]:
+        """The case's ``messages`` as chat messages (new dicts; ``[]`` when none)."""
+        return turn_dicts(self.messages)
 
     @field_validator("id", mode="before")
     @classmethod
@@ -102,3 +173,11 @@ class Case(BaseModel):
             base.update(self.input)
         base.update(self.vars)
         return base
+
+
+def expand_turns(cases: Iterable[Case]) -> list[Case]:
+    """``cases`` followed by the per-turn cases of every multi-turn case (see
+    :meth:`Case.turn_cases`): what check preparation and validation walk."""
+    out = list(cases)
+    out += [t for c in out if c.turns for t in c.turn_cases()]
+    return out

@@ -29,7 +29,7 @@ from releasegate._yaml import (
 )
 from releasegate.datasets._csv import CSV_TAG_SEPARATOR, csv_records
 from releasegate.datasets._records import Collector, Record, id_problem, json_id_text, kind
-from releasegate.datasets.case import Case
+from releasegate.datasets.case import Case, expand_turns
 from releasegate.errors import DatasetError, Issue
 
 __all__ = [
@@ -394,4 +394,4 @@ def check_asserts(dataset: Dataset) -> list[Issue]:
     """
     from releasegate.scorers.prepare import CheckBuilder
 
-    return CheckBuilder().prepare(dataset.cases, file=dataset.path)
+    return CheckBuilder().prepare(expand_turns(dataset.cases), file=dataset.path)

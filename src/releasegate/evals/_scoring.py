@@ -9,7 +9,7 @@ reason. What is eval-specific lives here: the :class:`~releasegate.scorers.Sampl
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from releasegate.datasets.case import Case
@@ -99,9 +99,11 @@ class CaseScorer:
         response: ChatResponse,
         *,
         tools: tuple[Any, ...] = (),
+        messages: Sequence[Any] | None = None,
     ) -> CaseResult:
         """Score ``response`` to ``case`` with every check of the case; ``tools`` are
-        the function tools the request offered (tool-call checks read them)."""
+        the function tools the request offered (tool-call checks read them);
+        ``messages``, the conversation sent, is kept in the result when given."""
         sample = case_sample(
             case,
             response.text,
@@ -142,6 +144,7 @@ class CaseScorer:
             weight=case.weight,
             checks=checks,
             tool_calls=list(response.tool_calls) or None,
+            messages=list(messages) if messages is not None else None,
         )
 
     @staticmethod
@@ -165,7 +168,9 @@ class CaseScorer:
             **extra,
         )
 
-    def errored(self, case: Case, repeat: int, error: str) -> CaseResult:
+    def errored(
+        self, case: Case, repeat: int, error: str, *, messages: Sequence[Any] | None = None
+    ) -> CaseResult:
         """A case whose target call failed: it scores 0 and fails (the app did not answer)."""
         return CaseResult(
             id=case.id,
@@ -177,4 +182,5 @@ class CaseScorer:
             error=error,
             tags=list(case.tags),
             weight=case.weight,
+            messages=list(messages) if messages is not None else None,
         )

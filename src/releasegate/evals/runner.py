@@ -28,16 +28,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from releasegate.datasets.case import Case
+from releasegate.datasets.case import Case, expand_turns
 from releasegate.datasets.dataset import Dataset, load_dataset
 from releasegate.errors import BudgetExceeded, ConfigError, ProviderError, UsageError
 from releasegate.evals._build import open_suite
 from releasegate.evals._pins import explain_unserved_model
 from releasegate.evals._render import render_case
 from releasegate.evals._tool_lint import tool_check_issues
+from releasegate.evals._turns import run_turns
 from releasegate.evals.gate import apply_gate, repeat_rules
 from releasegate.evals.wiring import Closeable, EvalAdapters
-from releasegate.llm import ChatRequest
+from releasegate.llm import ChatRequest, ChatResponse
 from releasegate.project import Project, load_project
 from releasegate.prompts import Prompt
 from releasegate.results.report import CaseResult, EvalReport, Identity
@@ -91,10 +92,6 @@ def _dataset_hash(datasets: list[Dataset]) -> str:
     for d in datasets:
         h.update(d.content_hash.encode())
     return h.hexdigest()
-
-
-def _default_messages(case: Case) -> list[dict[str, Any]]:
-    return [{"role": "user", "content": case.input_text}]
 
 
 class _Engine:
@@ -166,9 +163,9 @@ class _Engine:
         """Build every case's scorers now: a broken check is a config error (exit 2)
         before any call, and scoring on the hot path only looks scorers up. A
         ``tool-call`` check naming a function the prompt does not declare is one too."""
-        issues = self.scorer.prepare(self.cases)
+        issues = self.scorer.prepare(expand_turns(self.cases))
         for d in self.datasets:
-            found = tool_check_issues(d.cases, self.prompt, file=d.path)
+            found = tool_check_issues(expand_turns(d.cases), self.prompt, file=d.path)
             issues += [i for i in found if i.severity == "error"]
         if issues:
             raise ConfigError(issues)
@@ -191,9 +188,8 @@ class _Engine:
             tool_version=_tool_version(),
         )
 
-    async def run_case(self, case: Case, repeat: int) -> CaseResult:
-        messages = render_case(self.prompt, case) if self.prompt else _default_messages(case)
-        request = ChatRequest(
+    def _request(self, case: Case, repeat: int, messages: list[dict[str, Any]]) -> ChatRequest:
+        return ChatRequest(
             messages=tuple(messages),
             model=self.model,
             params=self.params,
@@ -203,15 +199,35 @@ class _Engine:
             tools=self.prompt.tool_schemas() if self.prompt else None,
             tool_choice=self.prompt.tool_choice_value() if self.prompt else None,
         )
+
+    async def _send(self, request: ChatRequest) -> ChatResponse | str:
         try:
-            response = await self.target.complete(request)
+            return await self.target.complete(request)
         except ProviderError as exc:
             pinned = self.prompt.path if self.prompt and self.prompt.model else None
-            why = explain_unserved_model(
+            return explain_unserved_model(
                 exc, model=self.model, pinned_in=pinned, target=self.suite.target
             )
-            return self.scorer.errored(case, repeat, why)
-        return await self.scorer.score(case, repeat, response, tools=request.tools or ())
+
+    async def run_case(self, case: Case, repeat: int) -> CaseResult:
+        if case.turns:
+            return await run_turns(
+                case,
+                repeat,
+                prompt=self.prompt,
+                scorer=self.scorer,
+                make_request=lambda turn, msgs: self._request(turn, repeat, msgs),
+                send=self._send,
+            )
+        request = self._request(case, repeat, render_case(self.prompt, case))
+        # A case with history keeps the whole conversation it sent in the report.
+        sent = request.messages if case.messages else None
+        response = await self._send(request)
+        if isinstance(response, str):
+            return self.scorer.errored(case, repeat, response, messages=sent)
+        return await self.scorer.score(
+            case, repeat, response, tools=request.tools or (), messages=sent
+        )
 
     def workers(self) -> int:
         """Cases in progress at once: twice the target's slots (plus the judge's), so

@@ -22,6 +22,7 @@ from typing import Any
 
 from releasegate import settings as _settings
 from releasegate._yaml import did_you_mean, display_path
+from releasegate.datasets.case import expand_turns
 from releasegate.datasets.dataset import Dataset, scan_dataset
 from releasegate.errors import ConfigError, Issue, PromptError
 from releasegate.evals._build import SuiteParts, open_suite
@@ -253,11 +254,11 @@ class _Validator:
                 # The suite's own judge and embedder: a check builds here iff it builds
                 # in eval. (When the suite's providers do not build, the errors above
                 # say why, and its checks are built once they do.)
-                self._add(scorer.prepare(dataset.cases, file=dataset.path))
+                self._add(scorer.prepare(expand_turns(dataset.cases), file=dataset.path))
             if dataset is not None and prompt is not None:
                 self._render(dataset, prompt)
             if dataset is not None and (prompt is not None or suite.prompt is None):
-                self._add(tool_check_issues(dataset.cases, prompt, file=dataset.path))
+                self._add(tool_check_issues(expand_turns(dataset.cases), prompt, file=dataset.path))
 
     def _dataset(self, suite: str, index: int, rel: str) -> Dataset | None:
         path = self.project.resolve(rel).resolve()
@@ -297,7 +298,8 @@ class _Validator:
         failed = 0
         for case in dataset.cases:
             try:
-                render_case(prompt, case)
+                for one in case.turn_cases() or [case]:
+                    render_case(prompt, one)
             except PromptError as exc:
                 failed += 1
                 if failed <= _MAX_RENDER_ISSUES:

@@ -1,11 +1,16 @@
 """How a version applies to a chat request, and what a request says about itself.
 
 The rule (the same for one turn or many): the version's pinned model and parameters
-replace the request's; its system prompt replaces the request's system message when the
-first message is one (``system`` or ``developer``), else it is inserted first; its
-template renders the *last* user message, the caller's text being the template's
-``input``. Earlier turns, tools, ``response_format``, ``n``, ``logprobs``, ``seed``,
-``stream_options`` and unknown fields pass through unchanged.
+replace the request's; the messages are assembled by
+:func:`~releasegate.prompts.assemble_conversation`, the function the eval engine uses
+for a dataset case: the version's system prompt (replacing the request's system message
+when the first message is one, ``system`` or ``developer``, else inserted first), its
+few-shot ``messages``, the request's earlier turns, then the *last* user message
+rendered by the template (the caller's text being the template's ``input``), then any
+messages after it (a tool loop's assistant and tool turns). Tools,
+``response_format``, ``n``, ``logprobs``, ``seed``, ``stream_options`` and unknown
+fields pass through unchanged. Without a prompt system message, the caller's own
+leading system message is kept first, before the few-shot turns.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from releasegate.prompts import Prompt
+from releasegate.prompts import Prompt, assemble_conversation
 
 __all__ = ["apply_version", "feature_of", "unit_key_of"]
 
@@ -76,32 +81,32 @@ def apply_version(
     if prompt is None:
         return out
     messages = list(body.get("messages") or [])
+    first = messages[0] if messages else None
+    lead = 1 if isinstance(first, dict) and first.get("role") in ("system", "developer") else 0
+    system = prompt.system_message() or (first if lead else None)
     last_user = next(
         (
             i
-            for i in range(len(messages) - 1, -1, -1)
+            for i in range(len(messages) - 1, lead - 1, -1)
             if isinstance(messages[i], dict) and messages[i].get("role") == "user"
         ),
         None,
     )
-    if last_user is not None:
-        message = messages[last_user]
-        text = _text(message.get("content")) or ""
-        rendered = prompt.render({"input": text})
-        user_text = next((m["content"] for m in rendered if m.get("role") == "user"), text)
-        content = message.get("content")
-        if isinstance(content, list):  # keep non-text parts (images...) after the text
-            others = [p for p in content if not (isinstance(p, dict) and p.get("type") == "text")]
-            new_content: Any = [{"type": "text", "text": user_text}, *others]
-        else:
-            new_content = user_text
-        messages[last_user] = {**message, "content": new_content}
-    if prompt.system is not None:
-        system = {"role": "system", "content": prompt.system}
-        first = messages[0] if messages else None
-        if isinstance(first, dict) and first.get("role") in ("system", "developer"):
-            messages[0] = system
-        else:
-            messages.insert(0, system)
-    out["messages"] = messages
+    if last_user is None:
+        history, user, after = messages[lead:], None, []
+    else:
+        history, user, after = (
+            messages[lead:last_user],
+            messages[last_user],
+            messages[last_user + 1 :],
+        )
+    text = (_text(user.get("content")) or "") if user is not None else ""
+    out["messages"] = assemble_conversation(
+        system=system,
+        few_shot=prompt.few_shot(),
+        history=history,
+        user=user,
+        render=lambda: prompt.render_text({"input": text}),
+        after=after,
+    )
     return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jinja2
@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from releasegate.errors import Issue, PromptError
+from releasegate.prompts._conversation import Turn, assemble_conversation, turn_dicts
 from releasegate.prompts._tools import (
     ToolChoiceFunction,
     ToolSpec,
@@ -66,6 +67,12 @@ class Prompt(BaseModel):
     system: str | None = Field(default=None, description="System message (not templated)")
     template: str = Field(description="Jinja2 template of the user message")
     description: str | None = Field(default=None, description="What the prompt is for")
+    messages: list[Turn] | None = Field(
+        default=None,
+        description="Few-shot turns sent after the system message and before the "
+        "conversation (role/content; assistant turns may carry tool_calls, tool turns a "
+        "tool_call_id)",
+    )
     tools: list[ToolSpec] | None = Field(
         default=None,
         description="Function tools offered to the model (OpenAI format: type: function, "
@@ -133,6 +140,13 @@ class Prompt(BaseModel):
                 raise ValueError(f"function name(s) declared twice: {', '.join(dups)}")
         return v
 
+    @field_validator("messages")
+    @classmethod
+    def _messages_not_empty(cls, v: list[Turn] | None) -> list[Turn] | None:
+        if v is not None and not v:
+            raise ValueError("must not be empty (leave `messages:` out for no examples)")
+        return v
+
     @field_validator("tool_choice")
     @classmethod
     def _choice_fits(
@@ -155,9 +169,20 @@ class Prompt(BaseModel):
             return self.tool_choice.model_dump(mode="json")
         return self.tool_choice
 
+    def system_message(self) -> dict[str, Any] | None:
+        """``{"role": "system", "content": system}``, or ``None`` without one."""
+        return None if self.system is None else {"role": "system", "content": self.system}
+
+    def few_shot(self) -> list[dict[str, Any]]:
+        """The few-shot turns as chat messages (new dicts; ``[]`` when none)."""
+        return turn_dicts(self.messages)
+
     def _tool_identity(self) -> dict[str, Any]:
-        # Only prompts with tools carry the keys, so hashes of the others do not change.
+        # Only prompts with tools or few-shot turns carry the keys, so hashes of the
+        # others do not change.
         ident: dict[str, Any] = {}
+        if self.messages is not None:
+            ident["messages"] = self.few_shot()
         if self.tools is not None:
             ident["tools"] = list(self.tool_schemas() or ())
         if self.tool_choice is not None:
@@ -171,8 +196,8 @@ class Prompt(BaseModel):
 
     @property
     def content_hash(self) -> str:
-        """sha256 over name, version, model, params, system, template, and the tools and
-        tool choice when set."""
+        """sha256 over name, version, model, params, system, template, and the few-shot
+        messages, tools and tool choice when set."""
         return _canonical_hash(
             {
                 "name": self.name,
@@ -187,8 +212,8 @@ class Prompt(BaseModel):
 
     @property
     def text_hash(self) -> str:
-        """sha256 over what the model reads: system, template, and the tools and tool
-        choice when set."""
+        """sha256 over what the model reads: system, template, and the few-shot messages,
+        tools and tool choice when set."""
         return _canonical_hash(
             {"system": self.system, "template": self.template, **self._tool_identity()}
         )
@@ -233,17 +258,8 @@ class Prompt(BaseModel):
         self._compiled = (self.template, compiled)
         return compiled
 
-    def render(self, variables: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """The chat messages for one request: the system message (if any), then the user
-        message rendered from the template with ``variables``.
-
-        Args:
-            variables: template variables by name (an eval case's
-                ``Case.template_vars()``, or a served request's variables).
-
-        Returns:
-            ``[{"role": "system", "content": ...}, {"role": "user", "content": ...}]``,
-            without the system message when the prompt has none.
+    def render_text(self, variables: Mapping[str, Any]) -> str:
+        """The template rendered with ``variables``: the last user turn's text.
 
         Raises:
             PromptError: when the template uses a variable ``variables`` does not
@@ -253,7 +269,7 @@ class Prompt(BaseModel):
         """
         template = self.compile()
         try:
-            content = template.render(variables)
+            return template.render(variables)
         except jinja2.UndefinedError as exc:
             raise PromptError(
                 Issue(
@@ -270,8 +286,40 @@ class Prompt(BaseModel):
                     f"{type(exc).__name__}: {exc}",
                 )
             ) from None
-        messages: list[dict[str, Any]] = []
-        if self.system is not None:
-            messages.append({"role": "system", "content": self.system})
-        messages.append({"role": "user", "content": content})
-        return messages
+
+    def render(
+        self,
+        variables: Mapping[str, Any],
+        *,
+        history: Sequence[Mapping[str, Any]] = (),
+        user: Mapping[str, Any] | None = None,
+        after: Sequence[Mapping[str, Any]] = (),
+    ) -> list[dict[str, Any]]:
+        """The chat messages for one request, assembled by
+        :func:`~releasegate.prompts.assemble_conversation`: the system message (if
+        any), the few-shot ``messages`` (if any), ``history``, the user message rendered
+        from the template with ``variables``, then ``after``.
+
+        Args:
+            variables: template variables by name (an eval case's
+                ``Case.template_vars()``, or a served request's variables).
+            history: earlier turns of the conversation (a case's ``messages``, or a
+                request's messages before its last user turn).
+            user: the user message whose text the template replaces (its other keys
+                and non-text content parts are kept); default ``{"role": "user"}``.
+            after: messages after the last user turn (gateway tool loops).
+
+        Returns:
+            New message dicts, e.g. ``[{"role": "system", ...}, {"role": "user", ...}]``.
+
+        Raises:
+            PromptError: see :meth:`render_text`.
+        """
+        return assemble_conversation(
+            system=self.system_message(),
+            few_shot=self.few_shot(),
+            history=history,
+            user=user if user is not None else {"role": "user"},
+            render=lambda: self.render_text(variables),
+            after=after,
+        )

@@ -106,6 +106,28 @@ def tool_call_lines(tool_calls: list[Any] | None) -> list[str]:
     return lines
 
 
+def conversation_lines(messages: list[Any] | None) -> list[str]:
+    """One line per message of a result's conversation: ``[role] text``; an assistant
+    turn's tool calls as ``[assistant] -> name(arguments)``, a tool result as
+    ``[tool id] text``. Not escaped: each renderer escapes for its format."""
+    lines: list[str] = []
+    for entry in messages or ():
+        if not isinstance(entry, dict):
+            lines.append(f"[?] {_compact(entry)}")
+            continue
+        role = str(entry.get("role", "?"))
+        if role == "tool" and entry.get("tool_call_id"):
+            role = f"tool {entry['tool_call_id']}"
+        content = entry.get("content")
+        if isinstance(content, str):
+            lines.append(f"[{role}] {content}")
+        elif content is not None:
+            lines.append(f"[{role}] {_compact(content)}")
+        for call in tool_call_lines(entry.get("tool_calls")):
+            lines.append(f"[{role}] -> {call}")
+    return lines
+
+
 def _compact(value: Any) -> str:
     try:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)

@@ -24,6 +24,7 @@ from releasegate.reports._common import (
     case_label,
     case_outcome,
     check_name,
+    conversation_lines,
     failure_summary,
     fmt_cost,
     fmt_int,
@@ -89,6 +90,7 @@ class _CaseView:
     error: str | None
     checks: list[dict[str, Any]]
     tool_calls: str | None
+    conversation: str | None
     search: str
 
 
@@ -131,8 +133,14 @@ def _case_view(case: CaseResult, repeats: bool) -> _CaseView:
         error=None if case.error is None else printable(case.error),
         checks=checks,
         tool_calls=_tool_calls(case),
+        conversation=_conversation(case),
         search=" ".join([label, OUTCOME_LABELS[outcome], *tags, summary]).lower(),
     )
+
+
+def _conversation(case: CaseResult) -> str | None:
+    lines = conversation_lines(case.messages)
+    return printable(truncate("\n".join(lines), _OUTPUT_CHARS)) if lines else None
 
 
 def _tool_calls(case: CaseResult) -> str | None:

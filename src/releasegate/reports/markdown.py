@@ -20,6 +20,7 @@ import re
 from releasegate.reports._common import (
     case_label,
     check_name,
+    conversation_lines,
     failing_checks,
     failure_summary,
     fmt_cost,
@@ -208,6 +209,10 @@ def _failure(case: CaseResult, repeats: bool) -> str:
         lines.append(f"- {escape_inline(failure_summary(case), _REASON_CHARS)}")
     if case.output is not None and (case.output or not case.tool_calls):
         lines += ["", _fence(truncate(printable(case.output), _OUTPUT_CHARS))]
+    turns = conversation_lines(case.messages)
+    if turns:
+        shown = "\n".join(turns)
+        lines += ["", "conversation:", "", _fence(truncate(printable(shown), _OUTPUT_CHARS))]
     calls = tool_call_lines(case.tool_calls)
     if calls:
         shown = "\n".join(calls)

@@ -160,6 +160,10 @@ def _failure(case: CaseResult, repeats: bool) -> Group:
         lines.append(_t(f"unmeasured: {', '.join(unmeasured)}", "dim"))
     if case.error is None and not failing_checks(case):
         lines.append(_t(failure_summary(case), "yellow"))
+    if case.messages:
+        lines.append(
+            _t(f"conversation: {len(case.messages)} turns sent (full in the reports)", "dim")
+        )
     if case.output is not None:
         out = truncate(case.output.strip(), _OUTPUT_CHARS).replace("\n", " ⏎ ")
         lines.append(Text.assemble(("output: ", "dim"), _t(out, "italic")))

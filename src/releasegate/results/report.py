@@ -33,6 +33,7 @@ __all__ = [
     "SliceStats",
     "Summary",
     "TokenTotals",
+    "TurnResult",
 ]
 
 SCHEMA_VERSION = 1
@@ -82,6 +83,25 @@ class CheckResult(_Model):
         return _scrub(v) or ""
 
 
+class TurnResult(_Model):
+    """One user turn of a multi-turn case: what was said, answered and graded."""
+
+    index: int
+    input: str | dict[str, Any]
+    output: str | None = None
+    score: float | None = None
+    passed: bool = False
+    error: str | None = None
+    #: the turn's own checks (labelled ``turns[i].assert[j]``)
+    checks: list[CheckResult] = Field(default_factory=list)
+    tool_calls: list[Any] | None = None
+
+    @field_validator("output", "error")
+    @classmethod
+    def _clean_text(cls, v: str | None) -> str | None:
+        return _scrub(v)
+
+
 class CaseResult(_Model):
     """One (case, repeat) evaluation."""
 
@@ -104,6 +124,12 @@ class CaseResult(_Model):
     #: "function": {"name", "arguments": "<JSON text>"}}`` (malformed entries kept as
     #: they came); ``None`` for a text answer
     tool_calls: list[Any] | None = None
+    #: the messages sent, in order (system, few-shot, history, last user turn), for a
+    #: case that carries a conversation history; ``None`` for a single-turn case
+    messages: list[Any] | None = None
+    #: a multi-turn case's turns, in order (turns never sent after a stop are left
+    #: out); ``None`` for a single-turn case
+    turns: list[TurnResult] | None = None
 
     @field_validator("output", "error")
     @classmethod

@@ -66,10 +66,30 @@ def test_dataset_schema_accepts_both_layouts_and_rejects_bad_cases() -> None:
     assert not validator.is_valid([{"id": "a", "input": "x", "line": 3}])
 
 
+def test_dataset_schema_covers_conversations_and_turns() -> None:
+    validator = jsonschema.Draft202012Validator(_schema("dataset.schema.json"))
+    history = yaml.safe_load(
+        "- id: h\n  input: now?\n  messages:\n"
+        "    - {role: user, content: hi}\n"
+        "    - {role: assistant, tool_calls: [{id: c, type: function}]}\n"
+        "    - {role: tool, tool_call_id: c, content: '42'}\n"
+    )
+    turns = yaml.safe_load(
+        "- id: t\n  on_turn_failure: stop\n  turn_aggregate: min\n"
+        "  turns: [{input: hi, assert: [{type: contains, value: hi}]}, {input: bye}]\n"
+    )
+    assert validator.is_valid(history)
+    assert validator.is_valid(turns)
+    assert not validator.is_valid([{"id": "x"}])  # neither input nor turns
+    assert not validator.is_valid([{"id": "x", "input": "q", "messages": [{"role": "bot"}]}])
+    assert not validator.is_valid([{"id": "x", "turns": [{"input": "q"}], "turn_aggregate": "p"}])
+
+
 def test_prompt_and_config_schemas_match_the_loaders() -> None:
     prompt = _schema("prompt.schema.json")
     assert "path" not in prompt["properties"]
     assert set(prompt["required"]) == {"name", "version", "model", "template"}
+    assert "messages" in prompt["properties"]
     config = _schema("releasegate.schema.json")
     assert {"providers", "suites", "prompts", "pricing", "cache"} <= set(config["properties"])
 
