@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import sqlite3
 import sys
 import tempfile
@@ -217,7 +218,8 @@ def tables(doc: dict[str, Any]) -> str:
         f"p99 {doc['direct']['p99_ms']:.1f} ms.",
         "",
         "| store + queue | gateways | req/s | vs embedded | added p50 ms | added p99 ms "
-        "| non-2xx | drain s | lag p50 s | lag p99 s | scored / recorded | analysis ms |",
+        "| non-2xx | drain s | lag p50 s | lag p99 s | scored / stored / answered "
+        "| analysis ms |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     base = doc["pipeline"][0]["rps"]
@@ -228,8 +230,16 @@ def tables(doc: dict[str, Any]) -> str:
         lines.append(
             f"| {r['mode']} | {r['gateways']} | {r['rps']:.0f} | {_ratio(r['rps'], base)} "
             f"| {r['added_p50_ms']:+.1f} | {r['added_p99_ms']:+.1f} | {r['non2xx']} | {drain} "
-            f"| {lag50} | {lag99} | {r['scored']} / {r['recorded']} | {r['analysis_ms']:.1f} |"
+            f"| {lag50} | {lag99} | {r['scored']} / {r['recorded']} / {r['submitted']} "
+            f"| {r['analysis_ms']:.1f} |"
         )
+    notes = [
+        f"- {r['mode']}, {r['gateways']} gateway(s): {n}"
+        for r in doc["pipeline"]
+        for n in r["notes"]
+    ]
+    if notes:
+        lines += ["", *notes]
     lines += ["", "Growth (median of five after a warm-up, ms; worst in brackets):", ""]
     keys = list(doc["growth"][0]["ms"]) if doc["growth"] else []
     lines.append("| store | interactions | seeded in s | " + " | ".join(keys) + " |")
@@ -276,6 +286,10 @@ def main(argv: list[str] | None = None) -> None:
     seconds, conns = args.seconds, args.conns
     if args.quick:
         sizes, seconds, conns = [300, 1000], 2, 4
+    # SIGTERM (and SIGINT even when it was ignored) end the run through the cleanups:
+    # the servers and processes it started are stopped.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     loader = args.loader or ("wrk" if pipeline.have_wrk() else "python")
     with tempfile.TemporaryDirectory(prefix="rg-scale-") as tmp:
         doc = run(
