@@ -91,7 +91,8 @@ def run(
     """Run both parts; return the JSON document."""
     from tests.support.servers import PostgresServer, RedisServer, free_port
 
-    facts: dict[str, Any] = {"before": machine()}
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    facts: dict[str, Any] = {"started": started, "before": machine()}
     doc: dict[str, Any] = {
         "settings": {
             "sizes": sizes,
@@ -199,7 +200,7 @@ def tables(doc: dict[str, Any]) -> str:
     loaded = load[0] > 0.5 * (before["cpus"] or 1)
     s = doc["settings"]
     lines = [
-        f"Run of {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {before['cpus']} CPUs "
+        f"Run started {m['started']}: {before['cpus']} CPUs "
         f"({before['cpu']}), {before['memory']}, Python {before['python']}, SQLite "
         f"{before['sqlite']}, PostgreSQL {m.get('postgresql', '?')}. Load average (1/5/15 "
         f"min) {load[0]}/{load[1]}/{load[2]} at the start, "
