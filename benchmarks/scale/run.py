@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.scale import growth, pipeline
+from benchmarks.scale.load import LUA, have_wrk, load
 
 HERE = Path(__file__).resolve().parent
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
@@ -122,9 +123,9 @@ def run(
             time.sleep(0.1)
         upstream = f"http://127.0.0.1:{up_port}/v1"
         lua = work / "req.lua"
-        lua.write_text(pipeline.LUA)
-        pipeline.load([upstream[:-3]], min(8, conns), 1, lua, loader)  # warm-up
-        direct = pipeline.load([upstream[:-3]], conns, seconds, lua, loader)
+        lua.write_text(LUA)
+        load([upstream[:-3]], min(8, conns), 1, lua, loader)  # warm-up
+        direct = load([upstream[:-3]], conns, seconds, lua, loader)
         print(f"direct: {direct}", file=log, flush=True)
 
         def pg_db(name: str) -> str:
@@ -196,14 +197,14 @@ def tables(doc: dict[str, Any]) -> str:
     """The Markdown tables of one run."""
     m = doc["machine"]
     before = m["before"]
-    load = before["loadavg"]
-    loaded = load[0] > 0.5 * (before["cpus"] or 1)
+    avg = before["loadavg"]
+    loaded = avg[0] > 0.5 * (before["cpus"] or 1)
     s = doc["settings"]
     lines = [
         f"Run started {m['started']}: {before['cpus']} CPUs "
         f"({before['cpu']}), {before['memory']}, Python {before['python']}, SQLite "
         f"{before['sqlite']}, PostgreSQL {m.get('postgresql', '?')}. Load average (1/5/15 "
-        f"min) {load[0]}/{load[1]}/{load[2]} at the start, "
+        f"min) {avg[0]}/{avg[1]}/{avg[2]} at the start, "
         f"{m['after_pipeline'][0]} after the pipeline part, {m['after'][0]} at the end"
         + (
             ": **a loaded, shared machine** (other jobs were running), so read the ratios, "
@@ -291,7 +292,7 @@ def main(argv: list[str] | None = None) -> None:
     # the servers and processes it started are stopped.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     signal.signal(signal.SIGINT, signal.default_int_handler)
-    loader = args.loader or ("wrk" if pipeline.have_wrk() else "python")
+    loader = args.loader or ("wrk" if have_wrk() else "python")
     with tempfile.TemporaryDirectory(prefix="rg-scale-") as tmp:
         doc = run(
             sizes=sizes,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from benchmarks.scale import pipeline, run
+from benchmarks.scale import load, run
 
 WRK_OUTPUT = """Running 2s test @ http://127.0.0.1:1/v1/chat/completions
   2 threads and 4 connections
@@ -24,9 +24,9 @@ Requests/sec:    205.50
 
 
 def test_wrk_output_is_read_and_two_gateways_loads_are_combined() -> None:
-    one = pipeline._wrk_parse(WRK_OUTPUT)
+    one = load._wrk_parse(WRK_OUTPUT)
     assert (one.requests, one.p50, one.p99, one.non2xx) == (412, 21.5, 1200.0, 3)
-    both = pipeline._combine([one, one])
+    both = load._combine([one, one])
     assert (both.requests, both.rps, both.p99) == (824, 411.0, 1200.0)
 
 
