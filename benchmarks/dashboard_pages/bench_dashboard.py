@@ -32,7 +32,7 @@ from starlette.testclient import TestClient
 from releasegate.bootstrap import ControlPlaneParts
 from releasegate.dashboard import create_dashboard
 from releasegate.deploy.tokens import Scope
-from releasegate.store.database import open_database
+from releasegate.store.database import Database, open_database
 from releasegate.store.schema import feedback, interactions, scores
 
 FEATURES = ("support-chat", "search", "summarize")
@@ -42,73 +42,78 @@ T0 = datetime(2030, 5, 1, tzinfo=UTC)
 def build(path: Path, rows: int) -> None:
     database = open_database(f"sqlite:///{path}", create=True)
     try:
-        parts = ControlPlaneParts.on_database(database)
-        svc = parts.deployments()
-        for f in FEATURES:
-            for v in ("v1", "v2"):
-                svc.register(f, v, prompt=f"{f}@1.0.{v[1]}", model="gpt-4o-mini", actor="bench")
-                svc.approve(f, v, actor="bench")
-            svc.promote(f, "v1", actor="bench")
-        svc.canary("support-chat", "v2", actor="bench", share=0.1)
-        rng = random.Random(7)
-        engine = database.engine
-        chunk = 20_000
-        next_id = 1
-        fb_left = 5000
-        for start in range(0, rows, chunk):
-            recs, scs, fbs = [], [], []
-            for n in range(start, min(rows, start + chunk)):
-                f = FEATURES[n % 3]
-                v = "v2" if rng.random() < 0.1 else "v1"
-                due = rng.random() < 0.2
-                recs.append(
-                    {
-                        "id": next_id,
-                        "request_id": f"req-{n:08d}",
-                        "feature": f,
-                        "version": v,
-                        "arm": "canary" if v == "v2" else "incumbent",
-                        "prompt": [{"role": "user", "content": f"question {n}"}],
-                        "response": f"answer {n} " * 8,
-                        "latency_ms": rng.uniform(200, 1500),
-                        "prompt_tokens": 120,
-                        "completion_tokens": 40,
-                        "cost_usd": 0.0005,
-                        "error": "upstream timeout" if rng.random() < 0.01 else None,
-                        "fallback_used": False,
-                        "fallback_depth": 1 if rng.random() < 0.005 else 0,
-                        "shadow": False,
-                        "created_at": T0 + timedelta(seconds=n),
-                        "content_hash": hashlib.sha256(str(n).encode()).hexdigest(),
-                        "score_due": due,
-                    }
-                )
-                if due and n < rows - 2000:  # the newest due ones wait in the backlog
-                    for check, value in (
-                        ("overall", rng.random()),
-                        ("faithfulness", 0.2 if rng.random() < 0.08 else 0.95),
-                        ("repetition", 1.0),
-                    ):
-                        at = T0 + timedelta(seconds=n)
-                        scs.append({"interaction_id": next_id, "check_type": check,
-                                    "value": value, "status": "measured", "reason": "why",
-                                    "created_at": at, "cost_usd": 0.0})  # fmt: skip
-                if fb_left and rng.random() < 0.005:
-                    fb_left -= 1
-                    fbs.append({"request_id": f"req-{n:08d}", "interaction_id": next_id,
-                                "rating": rng.choice([0.0, 1.0]), "scale": "thumbs",
-                                "created_at": T0 + timedelta(seconds=n)})  # fmt: skip
-                next_id += 1
-            with engine.begin() as conn:
-                conn.execute(sa.insert(interactions), recs)
-                if scs:
-                    conn.execute(sa.insert(scores), scs)
-                if fbs:
-                    conn.execute(sa.insert(feedback), fbs)
-        with engine.begin() as conn:
-            conn.execute(sa.text("ANALYZE"))
+        build_on(database, rows)
     finally:
         database.close()
+
+
+def build_on(database: Database, rows: int) -> None:
+    """Seed ``rows`` interactions (and their scores and ratings) into an empty store."""
+    parts = ControlPlaneParts.on_database(database)
+    svc = parts.deployments()
+    for f in FEATURES:
+        for v in ("v1", "v2"):
+            svc.register(f, v, prompt=f"{f}@1.0.{v[1]}", model="gpt-4o-mini", actor="bench")
+            svc.approve(f, v, actor="bench")
+        svc.promote(f, "v1", actor="bench")
+    svc.canary("support-chat", "v2", actor="bench", share=0.1)
+    rng = random.Random(7)
+    engine = database.engine
+    chunk = 20_000
+    next_id = 1
+    fb_left = 5000
+    for start in range(0, rows, chunk):
+        recs, scs, fbs = [], [], []
+        for n in range(start, min(rows, start + chunk)):
+            f = FEATURES[n % 3]
+            v = "v2" if rng.random() < 0.1 else "v1"
+            due = rng.random() < 0.2
+            recs.append(
+                {
+                    "id": next_id,
+                    "request_id": f"req-{n:08d}",
+                    "feature": f,
+                    "version": v,
+                    "arm": "canary" if v == "v2" else "incumbent",
+                    "prompt": [{"role": "user", "content": f"question {n}"}],
+                    "response": f"answer {n} " * 8,
+                    "latency_ms": rng.uniform(200, 1500),
+                    "prompt_tokens": 120,
+                    "completion_tokens": 40,
+                    "cost_usd": 0.0005,
+                    "error": "upstream timeout" if rng.random() < 0.01 else None,
+                    "fallback_used": False,
+                    "fallback_depth": 1 if rng.random() < 0.005 else 0,
+                    "shadow": False,
+                    "created_at": T0 + timedelta(seconds=n),
+                    "content_hash": hashlib.sha256(str(n).encode()).hexdigest(),
+                    "score_due": due,
+                }
+            )
+            if due and n < rows - 2000:  # the newest due ones wait in the backlog
+                for check, value in (
+                    ("overall", rng.random()),
+                    ("faithfulness", 0.2 if rng.random() < 0.08 else 0.95),
+                    ("repetition", 1.0),
+                ):
+                    at = T0 + timedelta(seconds=n)
+                    scs.append({"interaction_id": next_id, "check_type": check,
+                                "value": value, "status": "measured", "reason": "why",
+                                "created_at": at, "cost_usd": 0.0})  # fmt: skip
+            if fb_left and rng.random() < 0.005:
+                fb_left -= 1
+                fbs.append({"request_id": f"req-{n:08d}", "interaction_id": next_id,
+                            "rating": rng.choice([0.0, 1.0]), "scale": "thumbs",
+                            "created_at": T0 + timedelta(seconds=n)})  # fmt: skip
+            next_id += 1
+        with engine.begin() as conn:
+            conn.execute(sa.insert(interactions), recs)
+            if scs:
+                conn.execute(sa.insert(scores), scs)
+            if fbs:
+                conn.execute(sa.insert(feedback), fbs)
+    with engine.begin() as conn:
+        conn.execute(sa.text("ANALYZE"))
 
 
 PAGES = (
