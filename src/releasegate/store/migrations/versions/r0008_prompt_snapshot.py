@@ -23,7 +23,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("deployments") as batch:
-        batch.add_column(sa.Column("prompt_snapshot", sa.JSON, nullable=True))
+        batch.add_column(sa.Column("prompt_snapshot", sa.JSON(none_as_null=True), nullable=True))
 
 
 def downgrade() -> None:
