@@ -49,6 +49,13 @@ def test_edited_prompt_file_both_arms_serve_their_own_prompt(tmp_path: Path) -> 
         _cli(root, db_url, *register[:3], "v1", *register[3:], "--prompt", "p@1.0.0")
         _cli(root, db_url, "deploy", "approve", "feat", "v1", "--actor", "t")
         _cli(root, db_url, "deploy", "promote", "feat", "v1", "--actor", "t")
+        # Reworded without a new version: 1.0.0 is registered, its content is fixed.
+        prompt_file.write_text(yaml.safe_dump({**V2, "version": "1.0.0"}))
+        refused = run(
+            *register[:3], "v9", *register[3:], "--prompt", "p@1.0.0", "--db", db_url, cwd=root
+        )
+        assert refused.returncode != 0
+        assert "already registered with other content" in refused.stderr
         prompt_file.write_text(yaml.safe_dump(V2))  # the user rewords the prompt
         _cli(root, db_url, *register[:3], "v2", *register[3:], "--prompt", "p@1.1.0")
         _cli(root, db_url, "deploy", "approve", "feat", "v2", "--actor", "t")
