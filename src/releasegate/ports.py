@@ -122,6 +122,11 @@ class DeploymentRepository(ABC):
     def features(self) -> list[str]:
         """Every feature with at least one deployment, sorted."""
 
+    @abstractmethod
+    def prompt_snapshot(self, name: str, version: str) -> dict[str, Any] | None:
+        """The stored snapshot of prompt ``name@version`` (any feature's; the registry
+        keeps one content per prompt version), or None when no deployment has one."""
+
 
 class AuditRepository(ABC):
     """The append-only audit log: entries can be added and read, never changed."""

@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 
 from releasegate._version import __version__
 from releasegate.api.auth import PUBLIC, Caller, declare_scopes, require
@@ -37,8 +38,9 @@ from releasegate.control.tokens import TokenService
 from releasegate.deploy.names import check_unreserved
 from releasegate.deploy.plans import preset
 from releasegate.deploy.tokens import Scope
-from releasegate.errors import DeploymentError, NotFound, ReleasegateError
+from releasegate.errors import DeploymentError, NotFound, ReleasegateError, UsageError
 from releasegate.ports import Clock, SaltSource, UnitOfWork
+from releasegate.prompts import Prompt
 from releasegate.results.report import EvalReport
 
 __all__ = ["create_app"]
@@ -163,6 +165,7 @@ def create_app(
             params=body.params,
             min_score=body.min_score,
             actor=caller.actor,
+            snapshot=_prompt(body.prompt_snapshot),
         )
         return dep.to_json()
 
@@ -247,6 +250,16 @@ def create_app(
     add_recording_routes(app)  # recording, ingest scope: api/online.py
     declare_scopes(app)
     return app
+
+
+def _prompt(data: dict[str, Any] | None) -> Prompt | None:
+    # A prompt snapshot sent by ``deploy register``: the prompt model's own checks.
+    if data is None:
+        return None
+    try:
+        return Prompt.model_validate(data)
+    except ValidationError as exc:
+        raise UsageError(f"prompt_snapshot is not a valid prompt: {exc}") from exc
 
 
 def _report(data: dict[str, Any] | None) -> EvalReport | None:

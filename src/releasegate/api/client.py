@@ -29,6 +29,7 @@ from releasegate.errors import (
     ReleasegateError,
     UsageError,
 )
+from releasegate.prompts import Prompt
 from releasegate.results.report import EvalReport
 
 __all__ = ["TOKEN_ENV", "ApiClient"]
@@ -247,6 +248,7 @@ class ApiClient:
         params: dict[str, Any] | None = None,
         min_score: float | None = None,
         actor: str = "",
+        snapshot: Prompt | None = None,
     ) -> Deployment:
         body = {
             "feature": feature,
@@ -256,6 +258,8 @@ class ApiClient:
             "params": params or {},
             "min_score": min_score,
         }
+        if snapshot is not None:  # an older API that does not know the field refuses it
+            body["prompt_snapshot"] = snapshot.model_dump(mode="json")
         return self._dep("POST", "/v1/deployments", body, actor)
 
     def approve(

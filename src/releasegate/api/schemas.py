@@ -46,6 +46,11 @@ class RegisterBody(_Body):
     model: str = Field(min_length=1, max_length=MAX_MODEL, description="Pinned model name")
     params: dict[str, Any] = Field(default_factory=dict)
     min_score: float | None = Field(default=None, ge=0, le=1)
+    prompt_snapshot: dict[str, Any] | None = Field(
+        default=None,
+        description="The prompt NAME@VERSION as the project holds it (the prompt's JSON "
+        "dump); kept with the deployment and served by the gateway",
+    )
 
 
 class ReasonBody(_Body):

@@ -38,6 +38,7 @@ from releasegate.results.report import EvalReport
 if TYPE_CHECKING:  # httpx and SQLAlchemy: imported by the commands that use them
     from releasegate.api.client import ApiClient
     from releasegate.control.router import Route
+    from releasegate.prompts import Prompt
     from releasegate.store.database import Database
 
 __all__ = [
@@ -80,6 +81,7 @@ class ControlPlane(Protocol):
         params: dict[str, Any] | None = None,
         min_score: float | None = None,
         actor: str,
+        snapshot: Prompt | None = None,
     ) -> Deployment: ...
 
     def approve(

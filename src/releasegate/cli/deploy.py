@@ -40,6 +40,7 @@ from releasegate.control.deployments import FeatureState
 from releasegate.deploy.model import AuditEntry, Deployment
 from releasegate.deploy.plans import preset
 from releasegate.errors import UsageError
+from releasegate.prompts import Prompt
 from releasegate.results.report import EvalReport
 
 __all__ = ["deploy_app"]
@@ -65,12 +66,13 @@ def _done(dep: Deployment, as_json: bool, what: str) -> None:
         _say(plain(f"{dep.ref}: {what} (status {dep.status.value}{share})"))
 
 
-def _check_prompt(ref: str, config: Path | None) -> str | None:
+def _check_prompt(ref: str, config: Path | None) -> tuple[str | None, Prompt | None]:
     """Refuse a --prompt the project does not have.
 
     Returns:
         A warning to print once the registration succeeded when there is no project to
-        check against (None when the reference was checked).
+        check against (None when the reference was checked), and the project's prompt
+        ``ref`` (None without a project), which the deployment keeps as its snapshot.
     """
     from releasegate.control.evidence import check_prompt_known
     from releasegate.project import CONFIG_NAMES, load_project
@@ -79,11 +81,12 @@ def _check_prompt(ref: str, config: Path | None) -> str | None:
         return (
             f"warning: --prompt {ref} not checked: no {CONFIG_NAMES[0]} here "
             "(run inside the project, or pass --config)"
-        )
+        ), None
     project = load_project(config)
     shown = f"{project.config.prompts.rstrip('/')}/"
-    check_prompt_known(ref, project.prompts(), where=shown)
-    return None
+    prompts = project.prompts()
+    check_prompt_known(ref, prompts, where=shown)
+    return None, prompts[ref.rpartition("@")[0]]
 
 
 def _load_report(path: Path | None) -> EvalReport | None:
@@ -119,9 +122,11 @@ def register(
     """Register FEATURE VERSION as a pending candidate.
 
     Inside a project (or with --config) the prompt NAME@VERSION must be one of the
-    project's prompts; elsewhere it cannot be checked and a warning says so.
+    project's prompts, and the deployment keeps a snapshot of it: the gateway serves
+    this version that prompt even after the file moves on to another version.
+    Elsewhere it cannot be checked (no snapshot) and a warning says so.
     """
-    unchecked = _check_prompt(prompt, config)
+    unchecked, snapshot = _check_prompt(prompt, config)
     parsed: dict[str, Any] = {}
     if params:
         try:
@@ -140,6 +145,7 @@ def register(
             params=parsed,
             min_score=min_score,
             actor=who,
+            snapshot=snapshot,
         )
     if unchecked:  # after the registration: an error stays the one line printed
         err_console.print(plain(unchecked), soft_wrap=True)

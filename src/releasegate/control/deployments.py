@@ -13,6 +13,7 @@ from typing import Any
 
 from releasegate.control.evidence import check_prompt_known, check_report, eval_evidence
 from releasegate.control.readiness import OnlineChecks, canary_gaps
+from releasegate.control.snapshots import check_same_prompt, make_snapshot
 from releasegate.deploy.model import AuditEntry, Deployment
 from releasegate.deploy.names import (
     MAX_MODEL,
@@ -32,6 +33,7 @@ from releasegate.deploy.status import Status
 from releasegate.deploy.steps import check_move, command, next_steps
 from releasegate.errors import DeploymentError, NotFound, UsageError
 from releasegate.ports import Clock, RandomSalts, SaltSource, SystemClock, UnitOfWork
+from releasegate.prompts import Prompt
 from releasegate.results.report import EvalReport
 
 __all__ = [
@@ -190,6 +192,7 @@ class DeploymentService:
         params: dict[str, Any] | None = None,
         min_score: float | None = None,
         actor: str,
+        snapshot: Prompt | None = None,
     ) -> Deployment:
         """Record a new candidate in status ``pending``.
 
@@ -197,9 +200,17 @@ class DeploymentService:
         against the name grammar, the prompt reference, the model and the actor against
         their limits (:mod:`releasegate.deploy.names`).
 
+        ``snapshot`` is the prompt ``name@version`` as the project holds it; it is kept
+        with the deployment (its JSON dump and content hash) so the gateway serves this
+        version's prompt even after the prompt file moves on to another version. A
+        prompt version has one content in the registry: a snapshot whose content differs
+        from one already stored for the same ``name@version`` is refused.
+
         Raises:
-            UsageError: naming the value that breaks a rule.
-            DeploymentError: when the deployment already exists.
+            UsageError: naming the value that breaks a rule, or a snapshot that is not
+                the prompt ``prompt`` names.
+            DeploymentError: when the deployment already exists, or when the prompt
+                version was registered before with other content.
         """
         check_feature(feature)
         check_name("version", version, MAX_VERSION)
@@ -211,10 +222,14 @@ class DeploymentService:
             raise UsageError(f"--min-score must be in [0, 1], got {min_score}")
         prompt_name, prompt_version = parse_prompt_ref(prompt)
         check_params(dict(params or {}))
+        stored = make_snapshot(snapshot, prompt_name, prompt_version)
         now = self.clock.now()
         with self.uow:
             if self.uow.deployments.get(feature, version) is not None:
                 raise DeploymentError(f"deployment {feature}@{version} already exists")
+            if stored is not None:
+                existing = self.uow.deployments.prompt_snapshot(prompt_name, prompt_version)
+                check_same_prompt(existing, stored, prompt)
             dep = self.uow.deployments.add(
                 Deployment(
                     feature=feature,
@@ -228,9 +243,13 @@ class DeploymentService:
                     updated_by=actor,
                     created_at=now,
                     updated_at=now,
+                    prompt_snapshot=stored,
                 )
             )
-            self._audit(dep, "register", actor, None, Status.PENDING, "", {"model": model})
+            evidence: dict[str, Any] = {"model": model}
+            if stored is not None:
+                evidence["prompt_hash"] = stored["content_hash"]
+            self._audit(dep, "register", actor, None, Status.PENDING, "", evidence)
             self.uow.commit()
             return dep
 

@@ -35,6 +35,11 @@ class Deployment:
         plan: The rollout plan (JSON form), when started from a plan.
         stage: Index of the current plan stage.
         paused_from: The status a paused deployment resumes to.
+        prompt_snapshot: The prompt as it was at registration, when the project had
+            it: ``{"content_hash": str, "prompt": {...}}`` (the prompt model's JSON
+            dump). Never changed after registration; None for older rows and for
+            versions registered without the prompt file. Read back through the API
+            it holds only ``content_hash``.
         id: Database id, ``None`` until stored.
     """
 
@@ -59,7 +64,15 @@ class Deployment:
     updated_at: datetime = field(default_factory=utcnow)
     activated_at: datetime | None = None
     deactivated_at: datetime | None = None
+    prompt_snapshot: dict[str, Any] | None = None
     id: int | None = None
+
+    @property
+    def snapshot_hash(self) -> str | None:
+        """Content hash of the prompt snapshot, None without a snapshot."""
+        if self.prompt_snapshot is None:
+            return None
+        return str(self.prompt_snapshot.get("content_hash") or "") or None
 
     @property
     def ref(self) -> str:
@@ -95,6 +108,9 @@ class Deployment:
             "updated_at": self.updated_at.isoformat(),
             "activated_at": self.activated_at.isoformat() if self.activated_at else None,
             "deactivated_at": self.deactivated_at.isoformat() if self.deactivated_at else None,
+            "prompt_snapshot": (
+                {"content_hash": self.snapshot_hash} if self.prompt_snapshot else None
+            ),
         }
 
     @classmethod
@@ -129,6 +145,7 @@ class Deployment:
             updated_at=ts("updated_at") or utcnow(),
             activated_at=ts("activated_at"),
             deactivated_at=ts("deactivated_at"),
+            prompt_snapshot=data.get("prompt_snapshot"),
         )
 
 

@@ -1,7 +1,8 @@
 """Build a gateway from a project's ``releasegate.yaml`` and a deployment database.
 
 A stop-gap composition root for the gateway alone: upstreams are the project's
-``openai``-type providers (the ones with a ``base_url``), prompts its prompt files,
+``openai``-type providers (the ones with a ``base_url``), prompts the snapshots kept by
+``deploy register`` (else its prompt files),
 routing the deployments in the database, fallback chains, breakers, shadow calls and
 span export its ``gateway:`` section (span export also from the standard
 ``OTEL_EXPORTER_OTLP_*ENDPOINT`` variables, through :mod:`releasegate.settings`).
@@ -9,6 +10,7 @@ span export its ``gateway:`` section (span export also from the standard
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
@@ -47,6 +49,8 @@ __all__ = [
     "build_gateway",
     "upstreams_from_config",
 ]
+
+logger = logging.getLogger(__name__)
 
 CONFIG_ENV = "RELEASEGATE_GATEWAY_CONFIG"
 DB_ENV = "RELEASEGATE_DATABASE_URL"
@@ -136,9 +140,7 @@ def build_gateway(
     prices = PriceTable(config.pricing)
     cached: dict[str, tuple[float, list[str]]] = {}
 
-    def prompt(name: str, version: str) -> Prompt | None:
-        found = prompts.get(name)
-        return found if found is not None and found.version == version else None
+    prompt = _prompt_lookup(prompts, db)
 
     def catalog() -> list[str]:
         at, names = cached.get("features", (0.0, []))
@@ -175,6 +177,38 @@ def build_gateway(
         shadow=ShadowPolicy(gw.shadow.sample, gw.shadow.max_concurrent),
         tracing=tracing,
     )
+
+
+def _prompt_lookup(
+    files: dict[str, Prompt], db: Database, *, retry_s: float = 5.0
+) -> Callable[[str, str], Prompt | None]:
+    """(name, version) -> the prompt a deployment serves: its registration snapshot
+    first (cached for good: a snapshot never changes), else the project's prompt file
+    when it is at that version, else None. A version without a snapshot is looked up in
+    the store again after ``retry_s`` seconds (it may be registered meanwhile)."""
+    from releasegate.control.snapshots import snapshot_prompt
+
+    found: dict[tuple[str, str], Prompt] = {}
+    missed: dict[tuple[str, str], float] = {}
+
+    def lookup(name: str, version: str) -> Prompt | None:
+        key = (name, version)
+        if key in found:
+            return found[key]
+        if time.monotonic() - missed.get(key, -retry_s) >= retry_s:
+            try:
+                with db.uow(write=False) as uow:
+                    snap = uow.deployments.prompt_snapshot(name, version)
+                if snap is not None:
+                    found[key] = snapshot_prompt(snap)
+                    return found[key]
+            except Exception as exc:  # store down, or a snapshot this release cannot read
+                logger.warning("cannot read the snapshot of prompt %s@%s: %s", *key, exc)
+            missed[key] = time.monotonic()
+        file = files.get(name)
+        return file if file is not None and file.version == version else None
+
+    return lookup
 
 
 def budgets_from_config(config: ProjectConfig) -> TokenBudgets | None:

@@ -11,6 +11,7 @@ import copy
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from releasegate.canary.observations import ArmStats
 from releasegate.canary.records import OVERALL, StoredDecision
@@ -93,6 +94,12 @@ class _Deployments(DeploymentRepository):
 
     def features(self) -> list[str]:
         return sorted({d.feature for d in self.data.deployments.values()})
+
+    def prompt_snapshot(self, name: str, version: str) -> dict[str, Any] | None:
+        for d in sorted(self.data.deployments.values(), key=lambda d: d.id or 0):
+            if d.prompt_name == name and d.prompt_version == version and d.prompt_snapshot:
+                return copy.deepcopy(d.prompt_snapshot)
+        return None
 
 
 class _Audit(AuditRepository):

@@ -75,6 +75,7 @@ class SqlDeploymentRepository(DeploymentRepository):
             "updated_at": to_db(d.updated_at),
             "activated_at": to_db(d.activated_at),
             "deactivated_at": to_db(d.deactivated_at),
+            "prompt_snapshot": d.prompt_snapshot,
         }
 
     @staticmethod
@@ -102,6 +103,7 @@ class SqlDeploymentRepository(DeploymentRepository):
             updated_at=_required(row["updated_at"]),
             activated_at=from_db(row["activated_at"]),
             deactivated_at=from_db(row["deactivated_at"]),
+            prompt_snapshot=row["prompt_snapshot"],
         )
 
     def add(self, deployment: Deployment) -> Deployment:
@@ -153,6 +155,21 @@ class SqlDeploymentRepository(DeploymentRepository):
     def features(self) -> list[str]:
         query = sa.select(deployments.c.feature).distinct().order_by(deployments.c.feature)
         return [str(f) for f in self.conn.execute(query).scalars()]
+
+    def prompt_snapshot(self, name: str, version: str) -> dict[str, Any] | None:
+        c = deployments.c
+        query = (
+            sa.select(c.prompt_snapshot)
+            .where(
+                c.prompt_name == name,
+                c.prompt_version == version,
+                c.prompt_snapshot.is_not(None),
+            )
+            .order_by(c.id)
+            .limit(1)
+        )
+        found = self.conn.execute(query).scalar()
+        return dict(found) if found else None
 
 
 class SqlAuditRepository(AuditRepository):

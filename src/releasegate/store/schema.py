@@ -75,6 +75,7 @@ deployments = sa.Table(
     sa.Column("updated_at", _TS, nullable=False),
     sa.Column("activated_at", _TS, nullable=True),
     sa.Column("deactivated_at", _TS, nullable=True),
+    sa.Column("prompt_snapshot", sa.JSON(none_as_null=True), nullable=True),
     sa.UniqueConstraint("feature", "version", name="uq_deployments_feature_version"),
     sa.CheckConstraint("share >= 0 AND share <= 1", name="ck_deployments_share"),
     sa.Index(
