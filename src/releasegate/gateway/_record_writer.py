@@ -67,6 +67,7 @@ def read_stats(view: mmap.mmap) -> dict[str, int]:
 def _run(stream: IO[bytes], view: mmap.mmap) -> None:
     from releasegate.bootstrap.online import recording_hooks
     from releasegate.config import OnlineConfig
+    from releasegate.errors import ReleasegateError
     from releasegate.gateway._to_record import GATEWAY_FEATURE, minimal, to_interaction
     from releasegate.gateway.recorder import RECORD_FIELDS
     from releasegate.online.store_writer import StoreWriter
@@ -76,10 +77,24 @@ def _run(stream: IO[bytes], view: mmap.mmap) -> None:
     if spec_frame is None:
         return
     spec = json.loads(spec_frame)
-    db = open_database(spec["database_url"], create=False)
-    hooks = recording_hooks(OnlineConfig.model_validate(spec["online"]), db.url)
+    online = OnlineConfig.model_validate(spec["online"])
+    opened: list[Any] = []  # [database, hooks] once the store could be opened
+
+    def service() -> Any:
+        # Opened on the first write, not at start: a writer started while the store is
+        # down (a gateway starting, or a writer restarted during an outage) holds its
+        # records and retries like any failed write, instead of exiting.
+        if not opened:
+            try:
+                db = open_database(spec["database_url"], create=False)
+            except ReleasegateError as exc:  # not the records' fault: retried
+                raise ConnectionError(str(exc)) from exc
+            opened.extend((db, recording_hooks(online, db.url)))
+        db, hooks = opened
+        return hooks.service(db.uow())
+
     writer = StoreWriter(
-        lambda: hooks.service(db.uow()),
+        service,
         capacity=int(spec["records"]),
         max_bytes=int(spec["bytes"]),
         reserved=frozenset({GATEWAY_FEATURE}),
@@ -127,8 +142,9 @@ def _run(stream: IO[bytes], view: mmap.mmap) -> None:
         writer.close(float(spec.get("close_timeout_s", 10.0)))
         done.set()
         publish()
-        hooks.close()
-        db.close()
+        if opened:
+            opened[1].close()
+            opened[0].close()
 
 
 def main(argv: list[str] | None = None) -> int:

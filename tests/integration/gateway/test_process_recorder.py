@@ -172,3 +172,36 @@ def test_requests_refused_before_their_feature_go_to_the_gateway_pseudo_feature(
         "no such/feature"
     )
     assert stored(db) == []  # nothing counted under a real feature
+
+
+@pytest.mark.parametrize("failures", [1, 3])
+def test_a_writer_started_while_the_store_cannot_be_opened_keeps_its_records(
+    tmp_path: Path, failures: int
+) -> None:
+    """The store is not there when the writer starts (a gateway started, or a writer
+    restarted, during an outage): the writer holds the records and writes them once the
+    store opens, instead of exiting and losing them."""
+    url = f"sqlite:///{tmp_path / 'later.sqlite'}"
+    rec = ProcessRecorder(url, {}, interval_s=0.01)
+    try:
+        for i in range(40):
+            rec.submit(record(i))
+        deadline = time.monotonic() + 60
+        while rec.stats().failed_attempts < failures and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert rec.stats().failed_attempts >= failures
+        pid = child_pid(rec)
+        database = open_database(url, create=True)
+        database.upgrade()
+        svc = DeploymentService(database.uow())
+        svc.register("chat", "v1", prompt="chat@1.0.0", model="m-1", actor="t")
+        for i in range(40, 60):
+            rec.submit(record(i))
+        assert rec.flush(60)
+        assert child_pid(rec) == pid  # the same writer: it never exited
+        s = rec.stats()
+        assert (s.submitted, s.written, s.dropped, s.rejected) == (60, 60, 0, 0)
+    finally:
+        rec.close()
+    assert len(stored(database)) == 60
+    database.close()
