@@ -38,6 +38,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+from releasegate import settings
 from releasegate.gateway._record_writer import STATS_SIZE, frame, read_stats
 from releasegate.gateway.recorder import RECORD_FIELDS
 
@@ -76,7 +77,7 @@ class _Child:
         stats.truncate(STATS_SIZE)
         self._stats_file = stats
         self.view = mmap.mmap(stats.fileno(), STATS_SIZE)
-        env = dict(os.environ)
+        env = dict(settings.current().environ)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p
         )
