@@ -3,6 +3,7 @@ changed cases are rendered readably and escaped."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -120,3 +121,23 @@ def test_newly_failing_case_shows_its_conversation_and_tool_calls(tmp_path: Path
     assert "[user] refund | order ```42```" in block
     assert "[assistant] -> refund(" in block and "[tool c1] done" in block
     assert "````text" in block  # the fence outlasts the backticks inside
+
+
+def test_compare_command_reports_turns_of_stored_reports(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from releasegate.cli import app
+
+    _stored(tmp_path, "base", {"grew": _turns([1.0, 1.0])})
+    _stored(tmp_path, "head", {"grew": _turns([1.0, 0.0, 1.0])})
+    args = ["compare", str(tmp_path / "base.json"), str(tmp_path / "head.json")]
+    out = tmp_path / "cmp.md"
+    result = CliRunner().invoke(
+        app, [*args, "-o", str(tmp_path / "c.json"), "--markdown", str(out)]
+    )
+    assert result.exit_code in (0, 1), result.output
+    data = json.loads((tmp_path / "c.json").read_text())
+    (change,) = data["turn_changes"]
+    assert (change["id"], change["base_turns"], change["head_turns"]) == ("grew", 2, 3)
+    assert [t["index"] for t in change["turns"]] == [0, 1]
+    assert "| 2 → 3 ⚠️ |" in out.read_text()
