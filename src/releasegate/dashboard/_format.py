@@ -9,6 +9,8 @@ from typing import Any
 
 from jinja2 import Environment
 
+from releasegate.reports._common import conversation_lines, tool_call_lines
+
 __all__ = ["install"]
 
 _DASH = "\u2013"  # an en dash: "no value"
@@ -114,6 +116,17 @@ def groups(
     return [(g, signals.get(g), sorted(out[g])) for g in ordered]
 
 
+def conversation(messages: Any) -> str:
+    """A conversation as text, one ``[role] text`` line per message (tool calls as
+    ``[assistant] -> name(arguments)``); empty without one. Escaped by the template."""
+    return "\n".join(conversation_lines(messages if isinstance(messages, list) else None))
+
+
+def tool_calls(calls: Any) -> str:
+    """Tool calls as text, one ``name(arguments)`` line each; empty without any."""
+    return "\n".join(tool_call_lines(calls if isinstance(calls, list) else None))
+
+
 def install(env: Environment) -> None:
     """Register the filters on ``env``."""
     env.filters.update(
@@ -127,5 +140,7 @@ def install(env: Environment) -> None:
         pretty=pretty,
         ago=ago,
         iso_when=iso_when,
+        conversation=conversation,
+        tool_calls=tool_calls,
     )
     env.globals["stat_groups"] = groups

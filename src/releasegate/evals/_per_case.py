@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -41,6 +42,9 @@ class CaseRow:
     checks: dict[str, tuple[float, float]] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
     output: str | None = None
+    #: the shown result's conversation and tool calls (see ``output``)
+    messages: list[Any] | None = None
+    tool_calls: list[Any] | None = None
     informational: bool = False
 
     @property
@@ -72,6 +76,7 @@ def case_rows(report: EvalReport) -> dict[str, CaseRow]:
             if r.error and f"error: {r.error}" not in reasons:
                 reasons.append(f"error: {r.error}")
         failing = [r for r, v in zip(rows, verdicts, strict=True) if v in ("failed", "error")]
+        shown = failing[0] if failing else rows[0]
         n_passed = sum(1 for v in verdicts if v == "passed")
         out[cid] = CaseRow(
             id=cid,
@@ -87,7 +92,9 @@ def case_rows(report: EvalReport) -> dict[str, CaseRow]:
                 k: (float(np.mean(v)), len(v) / max(len(scored), 1)) for k, v in checks.items()
             },
             reasons=reasons,
-            output=(failing[0] if failing else rows[0]).output,
+            output=shown.output,
+            messages=shown.messages,
+            tool_calls=shown.tool_calls,
             informational=all(v == "informational" for v in verdicts),
         )
     return out

@@ -1,21 +1,23 @@
 """Baseline comparison of two evaluation reports: :func:`compare_reports`.
 
-Cases are paired by id. A case run several times (``--repeat K``) is first reduced to
-one row per side (:mod:`releasegate.evals._per_case`): the mean of its scored repeats'
-scores and the share of repeats that passed. Which results count and
-how they are weighted is :mod:`releasegate.results.verdicts`, as in the summary: a case
-that is informational (weight 0) on either side is left out of the paired statistics.
+Cases are paired by id; the turns of multi-turn cases are also paired by id and turn
+index (:mod:`releasegate.evals._turn_pairs`), and a case whose turn count changed is
+listed, never paired turn by turn with a shifted conversation. A case run several times
+(``--repeat K``) is first reduced to one row per side
+(:mod:`releasegate.evals._per_case`): the mean of its scored repeats' scores and the
+share of repeats that passed. Which results count and how they are weighted is
+:mod:`releasegate.results.verdicts`, as in the summary: a case that is informational
+(weight 0) on either side is left out of the paired statistics.
 
 Every paired mean (overall, per tag, per check type) weights a case by its weight in the
 *head* report, the dataset under review; per check type, a case also counts once per
 value of that check type (as the summary does). On two identical single-repeat reports
 the per-tag and per-check means equal the summary's. The headline is the weighted mean
 difference ``head - base`` with a seeded paired bootstrap interval and a paired t
-interval. The gate uses the bootstrap
-interval's *upper bound*, never the point estimate, so that sampling noise does not
-block a merge (see ``docs/comparison.md``). The result is the
-:class:`~releasegate.results.comparison.Comparison` document; its gate rules come from
-:func:`releasegate.evals.gate.regression_rules`.
+interval. The gate uses the bootstrap interval's *upper bound*, never the point
+estimate, so that sampling noise does not block a merge (see ``docs/comparison.md``).
+The result is the :class:`~releasegate.results.comparison.Comparison` document; its gate
+rules come from :func:`releasegate.evals.gate.regression_rules`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numpy as np
 from releasegate.config import GateConfig
 from releasegate.errors import ReportFormatError
 from releasegate.evals._per_case import CaseRow, case_rows
+from releasegate.evals._turn_pairs import turn_changes
 from releasegate.evals.gate import flaky_cases, regression_rules
 from releasegate.results.comparison import (
     CaseFlip,
@@ -157,6 +160,8 @@ def _flip(b: CaseRow, h: CaseRow) -> CaseFlip:
         tags=h.tags,
         reasons=h.reasons,
         output=h.output,
+        messages=h.messages,
+        tool_calls=h.tool_calls,
     )
 
 
@@ -217,6 +222,14 @@ def compare_reports(
             "and were left out of the paired statistics"
         )
 
+    turns = turn_changes(base, head)
+    recount = [t for t in turns if t.count_changed]
+    if recount:
+        notes.append(
+            f"{len(recount)} multi-turn case(s) have a different number of turns in base "
+            "and head; only the turns both have are paired"
+        )
+
     mc = mcnemar_test([b.passed for b, _ in scored], [h.passed for _, h in scored])
     tags: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
     checks: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
@@ -271,6 +284,7 @@ def compare_reports(
             _p95_or_none(b.latency for b, _ in scored),
             _p95_or_none(h.latency for _, h in scored),
         ),
+        turn_changes=turns[:_MAX_LISTED],
         flaky_base=flaky_cases(base),
         flaky_head=flaky_cases(head),
         notes=notes,

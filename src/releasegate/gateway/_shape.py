@@ -7,10 +7,19 @@ for a dataset case: the version's system prompt (replacing the request's system 
 when the first message is one, ``system`` or ``developer``, else inserted first), its
 few-shot ``messages``, the request's earlier turns, then the *last* user message
 rendered by the template (the caller's text being the template's ``input``), then any
-messages after it (a tool loop's assistant and tool turns). Tools,
-``response_format``, ``n``, ``logprobs``, ``seed``, ``stream_options`` and unknown
-fields pass through unchanged. Without a prompt system message, the caller's own
-leading system message is kept first, before the few-shot turns.
+messages after it (a tool loop's assistant and tool turns). Without a prompt system
+message, the caller's own leading system message is kept first, before the few-shot
+turns.
+
+Tools follow the system message's rule: when the prompt declares ``tools``, they
+replace the caller's and the request's ``tool_choice`` becomes the prompt's (removed
+when the prompt sets none, since the caller's may name a tool that is no longer
+offered); a prompt ``tool_choice`` alone (``none``) replaces the caller's choice and
+keeps the caller's tools. These are the values the eval engine sends for a case
+(:meth:`~releasegate.prompts.Prompt.tool_schemas`,
+:meth:`~releasegate.prompts.Prompt.tool_choice_value`). Without prompt tools, the
+caller's ``tools`` and ``tool_choice``, like ``response_format``, ``n``, ``logprobs``,
+``seed``, ``stream_options`` and unknown fields, pass through unchanged.
 """
 
 from __future__ import annotations
@@ -61,6 +70,16 @@ def _text(content: Any) -> str | None:
     return None
 
 
+def _apply_tools(out: dict[str, Any], prompt: Prompt) -> None:
+    tools = prompt.tool_schemas()
+    choice = prompt.tool_choice_value()
+    if tools is not None:
+        out["tools"] = [dict(t) for t in tools]
+        out.pop("tool_choice", None)
+    if choice is not None:
+        out["tool_choice"] = choice
+
+
 def apply_version(
     body: dict[str, Any],
     *,
@@ -101,6 +120,7 @@ def apply_version(
             messages[last_user + 1 :],
         )
     text = (_text(user.get("content")) or "") if user is not None else ""
+    _apply_tools(out, prompt)
     out["messages"] = assemble_conversation(
         system=system,
         few_shot=prompt.few_shot(),

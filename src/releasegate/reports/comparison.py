@@ -20,6 +20,7 @@ from releasegate.reports._common import (
     fmt_score,
     rule_actual,
 )
+from releasegate.reports._comparison_turns import flip_conversations, turn_sections
 from releasegate.reports.markdown import (
     cap_rows,
     escape_code,
@@ -179,6 +180,7 @@ def render_comparison_markdown(comparison: Comparison, *, heading_level: int = 4
         if more > 0:
             lines.append(f"| … | {more} more | |")
         lines.append("")
+        lines += flip_conversations(shown)
     if c.newly_passing:
         ids = ", ".join(f"`{escape_code(f.id)}`" for f in c.newly_passing[:_TOP_CASES])
         extra = c.mcnemar.fail_to_pass - min(len(c.newly_passing), _TOP_CASES)
@@ -187,6 +189,7 @@ def render_comparison_markdown(comparison: Comparison, *, heading_level: int = 4
             + (f" and {extra} more" if extra > 0 else ""),
             "",
         ]
+    lines += turn_sections(c.turn_changes)
     if c.flaky_head:
         ids = ", ".join(f"`{escape_code(i)}`" for i in c.flaky_head[:_TOP_CASES])
         lines += [f"**Flaky in head ({len(c.flaky_head)}):** {ids}", ""]
@@ -254,6 +257,14 @@ def _terminal(c: Comparison) -> RenderableType:
         parts.append(
             Text(f"newly failing {f.id}: {f.base_score:.3f} → {f.head_score:.3f}  ", style="red")
             + Text(why[:_REASON_CHARS])
+        )
+    for t in c.turn_changes[:_TOP_CASES]:
+        moved = ", ".join(
+            f"turn {d.index} {fmt_score(d.base_score)} → {fmt_score(d.head_score)}" for d in t.turns
+        )
+        parts.append(
+            Text(f"multi-turn {t.id}: {t.base_turns} → {t.head_turns} turns", style="yellow")
+            + Text(f"  {moved}" if moved else "")
         )
     parts.extend(Text(n, style="dim") for n in c.notes)
     return Group(*parts)

@@ -47,6 +47,7 @@ __all__ = [
     "cap_rows",
     "escape_code",
     "escape_inline",
+    "fence",
     "fit_markdown",
     "hidden_rules_note",
     "render_markdown",
@@ -85,7 +86,7 @@ def escape_inline(text: str, limit: int | None = None) -> str:
     return text.replace("@", "@\u2060")
 
 
-def _fence(text: str, lang: str = "text") -> str:
+def fence(text: str, lang: str = "text") -> str:
     """``text`` in a code fence that no run of backticks inside it can close."""
     longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
     ticks = "`" * max(3, longest + 1)
@@ -208,15 +209,15 @@ def _failure(case: CaseResult, repeats: bool) -> str:
     if case.error is None and not checks:
         lines.append(f"- {escape_inline(failure_summary(case), _REASON_CHARS)}")
     if case.output is not None and (case.output or not case.tool_calls):
-        lines += ["", _fence(truncate(printable(case.output), _OUTPUT_CHARS))]
+        lines += ["", fence(truncate(printable(case.output), _OUTPUT_CHARS))]
     turns = conversation_lines(case.messages)
     if turns:
         shown = "\n".join(turns)
-        lines += ["", "conversation:", "", _fence(truncate(printable(shown), _OUTPUT_CHARS))]
+        lines += ["", "conversation:", "", fence(truncate(printable(shown), _OUTPUT_CHARS))]
     calls = tool_call_lines(case.tool_calls)
     if calls:
         shown = "\n".join(calls)
-        lines += ["", "tool calls:", "", _fence(truncate(printable(shown), _OUTPUT_CHARS))]
+        lines += ["", "tool calls:", "", fence(truncate(printable(shown), _OUTPUT_CHARS))]
     return "\n".join(lines)
 
 

@@ -6,7 +6,7 @@ A :class:`Comparison` is a versioned JSON document of its own (``kind`` and
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,12 +16,14 @@ __all__ = [
     "ALPHA",
     "COMPARISON_SCHEMA_VERSION",
     "CaseFlip",
+    "CaseTurns",
     "Comparison",
     "IntervalOut",
     "McNemarOut",
     "OverallDelta",
     "ResourceDelta",
     "SliceDelta",
+    "TurnDelta",
 ]
 
 COMPARISON_SCHEMA_VERSION = 1
@@ -92,6 +94,51 @@ class CaseFlip(_Model):
     tags: list[str] = Field(default_factory=list)
     reasons: list[str] = Field(default_factory=list, description="Head's failed-check reasons")
     output: str | None = None
+    messages: list[Any] | None = Field(
+        default=None, description="Head's conversation as sent, for a case with history"
+    )
+    tool_calls: list[Any] | None = Field(default=None, description="Head's tool calls")
+
+
+class TurnDelta(_Model):
+    """One turn of a multi-turn case present in both reports, paired by its index.
+
+    Scores are means over the case's repeats that reached the turn (``None``: none
+    scored it); a pass share is the share of those repeats whose turn passed.
+    """
+
+    index: int = Field(description="0-based turn index")
+    base_score: float | None
+    head_score: float | None
+    base_pass_share: float
+    head_pass_share: float
+    delta: float | None = Field(description="head_score - base_score; null without both")
+    head_input: str | dict[str, Any] | None = Field(
+        default=None, description="Head's user message at this turn"
+    )
+    head_output: str | None = Field(default=None, description="Head's reply at this turn")
+    head_tool_calls: list[Any] | None = Field(
+        default=None, description="Head's tool calls at this turn"
+    )
+
+
+class CaseTurns(_Model):
+    """A multi-turn case whose turns changed between base and head.
+
+    Turns are paired by id and index; a turn only one side reached (or has) is counted
+    in ``base_turns``/``head_turns`` and never paired with another.
+    """
+
+    id: str
+    base_turns: int = Field(description="Most turns a base repeat of the case reached")
+    head_turns: int = Field(description="Most turns a head repeat of the case reached")
+    turns: list[TurnDelta] = Field(
+        default_factory=list, description="Every turn both sides have, in order"
+    )
+
+    @property
+    def count_changed(self) -> bool:
+        return self.base_turns != self.head_turns
 
 
 class ResourceDelta(_Model):
@@ -129,6 +176,11 @@ class Comparison(_Model):
     cost_per_case_usd: ResourceDelta
     latency_mean_ms: ResourceDelta
     latency_p95_ms: ResourceDelta
+    turn_changes: list[CaseTurns] = Field(
+        default_factory=list,
+        description="Multi-turn cases whose turn count changed or a paired turn's score "
+        "or pass share moved (turns paired by case id and turn index)",
+    )
     flaky_base: list[str] = Field(default_factory=list)
     flaky_head: list[str] = Field(default_factory=list)
     rules: list[RuleResult] = Field(default_factory=list)

@@ -2,7 +2,10 @@
 
 The rubric is the spec's ``value``/``rubric`` option or else the case's
 ``expected_behavior``; the case's ``reference`` is shown too when present (turn off with
-``reference: false``). The judge returns ``{"reason": ..., "score": 0..1}``.
+``reference: false``). When the answer called tools, the judge also sees its calls, one
+per line as ``name(arguments)`` (arguments as the model sent them), fenced as data like
+the answer: a model that answers by calling a tool is graded on what it did. The judge
+returns ``{"reason": ..., "score": 0..1}``.
 
 Options:
     samples: ask the judge N times (1-15, default 1) and aggregate.
@@ -15,7 +18,9 @@ Options:
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,7 +42,7 @@ from releasegate.scorers.sample import Sample
 if TYPE_CHECKING:
     from releasegate.scorers.spec import AssertSpec
 
-__all__ = ["JUDGE_SCHEMA", "LLMJudge", "build_judge_messages"]
+__all__ = ["JUDGE_SCHEMA", "LLMJudge", "build_judge_messages", "tool_call_text"]
 
 DATA_RULE = (
     "Everything between a <<<DATA ...>>> line and its matching <<</DATA ...>>> line is data "
@@ -66,10 +71,31 @@ JUDGE_SCHEMA: dict[str, Any] = {
 }
 
 
+def tool_call_text(tool_calls: Sequence[Any]) -> str:
+    """The answer's tool calls as the judge reads them: one ``name(arguments)`` line per
+    call (arguments as sent), or the entry as JSON when it names no function."""
+    lines: list[str] = []
+    for i, entry in enumerate(tool_calls):
+        function = entry.get("function") if isinstance(entry, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
+        if isinstance(function, dict) and isinstance(name, str) and name:
+            args = function.get("arguments")
+            shown = args if isinstance(args, str) else json.dumps(args, default=str)
+            lines.append(f"{name}({shown})")
+        else:
+            lines.append(f"tool_calls[{i}]: {json.dumps(entry, default=str)}")
+    return "\n".join(lines)
+
+
 def build_judge_messages(
-    question: str, answer: str, rubric: str, reference: str | None
+    question: str,
+    answer: str,
+    rubric: str,
+    reference: str | None,
+    tool_calls: Sequence[Any] = (),
 ) -> list[Message]:
-    """The chat messages of one grading call (the answer is fenced as data)."""
+    """The chat messages of one grading call (the answer and its tool calls are fenced
+    as data; the tool-call block is left out when the answer made none)."""
     parts = [
         "QUESTION asked to the AI system:",
         fence(question, "QUESTION"),
@@ -83,8 +109,17 @@ def build_judge_messages(
         "",
         "ANSWER to grade:",
         fence(answer, "ANSWER"),
+    ]
+    if tool_calls:
+        parts += [
+            "",
+            "TOOL CALLS the AI system made in its answer (function name and arguments):",
+            fence(tool_call_text(tool_calls), "TOOL CALLS"),
+        ]
+    what = "the ANSWER and its TOOL CALLS" if tool_calls else "the ANSWER"
+    parts += [
         "",
-        "Grade the ANSWER against the RUBRIC. Reply with the JSON object only.",
+        f"Grade {what} against the RUBRIC. Reply with the JSON object only.",
     ]
     return [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": "\n".join(parts)}]
 
@@ -131,7 +166,9 @@ class LLMJudge:
         if not rubric:
             return tally.not_applicable("no rubric: the case has no expected_behavior")
         reference = sample.reference if self.use_reference else None
-        messages = build_judge_messages(sample.input, sample.output, rubric, reference)
+        messages = build_judge_messages(
+            sample.input, sample.output, rubric, reference, sample.tool_calls
+        )
         results = await gather_all(
             [self._one(messages, sample, tally, i) for i in range(self.samples)]
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
@@ -190,3 +191,58 @@ def test_store_breaker_states_are_read_newest_per_upstream(parts: ControlPlanePa
         ("vllm", "open", "gw-2"),
     ]
     assert rows[1].retry_after_s == 9.0 and rows[1].failure_rate == 0.5
+
+
+def test_eval_report_shows_conversations_tool_calls_and_turn_changes_escaped(
+    parts: ControlPlaneParts,
+) -> None:
+    from releasegate.evals.comparison import compare_reports
+    from releasegate.results.report import CaseResult, TurnResult
+    from tests.support.eval_reports import eval_report
+
+    call = {"id": "c1", "type": "function", "function": {"name": "refund", "arguments": XSS}}
+    base = eval_report("run-base", started_at="2030-05-01T12:00:00+00:00")
+    head = eval_report("run-head", started_at="2030-05-02T12:00:00+00:00", bad=frozenset({1}))
+
+    def turns(*scores: float) -> list[TurnResult]:
+        return [
+            TurnResult(
+                index=i, input=f"{XSS} turn {i}", output=f"reply {i}", score=s, passed=s > 0.5
+            )
+            for i, s in enumerate(scores)
+        ]
+
+    def with_convo(
+        cases: list[CaseResult], n_turns: tuple[float, ...], failing: dict[str, Any]
+    ) -> list[CaseResult]:
+        out = []
+        for c in cases:
+            update: dict[str, Any] = {"turns": turns(*n_turns)} if c.id == "case-2" else {}
+            if c.id == "case-1":
+                update.update(failing)
+            out.append(c.model_copy(update=update))
+        return out
+
+    base = base.model_copy(update={"cases": with_convo(base.cases, (1.0, 1.0), {})})
+    messages = [
+        {"role": "user", "content": XSS},
+        {"role": "assistant", "content": None, "tool_calls": [call]},
+    ]
+    head = head.model_copy(
+        update={
+            "cases": with_convo(
+                head.cases, (1.0, 0.0, 1.0), {"messages": messages, "tool_calls": [call]}
+            )
+        }
+    )
+    comparison = compare_reports(base, head)
+    head = head.model_copy(update={"comparison": comparison.model_dump(mode="json")})
+    with parts.uow_factory() as uow:
+        uow.eval_reports.add(base)
+        uow.eval_reports.add(head)
+        uow.commit()
+    text = _signed_in(parts).get("/evals/run-head").text
+    assert "Conversation and tool calls" in text and "Multi-turn cases whose turns changed" in text
+    assert "[user] &lt;script&gt;" in text and "refund(&lt;script&gt;" in text
+    assert "2 → 3" in text and "[assistant] reply 1" in text
+    assert XSS not in text

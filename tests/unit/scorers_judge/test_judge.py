@@ -196,3 +196,30 @@ def test_threshold_becomes_default_threshold() -> None:
     check = make("llm-judge", ScriptedJudge(answers()), threshold=0.7)
     assert isinstance(check, LLMJudge)
     assert check.default_threshold == 0.7
+
+
+async def test_judge_sees_the_answers_tool_calls_fenced_as_data() -> None:
+    judge = ScriptedJudge(answers(verdict(1.0, "looked the weather up"), verdict(1.0)))
+    check = make("llm-judge", judge, value="Looks the weather in Paris up.")
+    calls = (
+        {
+            "id": "c1",
+            "type": "function",
+            "function": {"name": "weather", "arguments": '{"city": "Paris"}'},
+        },
+        {"id": "c2", "type": "function"},  # malformed: no function
+    )
+    s = await check.score(sample("", tool_calls=calls))
+    assert s.status is ScoreStatus.MEASURED and s.value == 1.0
+    text = user_text(judge.requests[0])
+    assert "TOOL CALLS the AI system made" in text
+    assert 'weather({"city": "Paris"})' in text
+    assert 'tool_calls[1]: {"id": "c2", "type": "function"}' in text
+    block = 'weather({"city": "Paris"})\ntool_calls[1]: {"id": "c2", "type": "function"}'
+    tag = fence_tag(block, "TOOL CALLS")
+    assert f"<<<DATA TOOL CALLS {tag}>>>\n{block}\n<<</DATA TOOL CALLS {tag}>>>" in text
+    assert "Grade the ANSWER and its TOOL CALLS" in text
+
+    await check.score(sample("Sunny."))  # a text answer: no tool-call block
+    plain = user_text(judge.requests[1])
+    assert "TOOL CALLS" not in plain and "Grade the ANSWER against" in plain

@@ -1,0 +1,143 @@
+"""Multi-turn cases are compared by case id and turn; conversations and tool calls of
+changed cases are rendered readably and escaped."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from releasegate.evals.comparison import compare_reports
+from releasegate.reports.comparison import render_comparison_markdown
+from releasegate.results.report import EvalReport, TurnResult
+from tests.unit.compare._reports import Row, make_report
+
+CALL = {
+    "id": "c1",
+    "type": "function",
+    "function": {"name": "refund", "arguments": '{"order": "<b>42</b>"}'},
+}
+
+
+def _turns(scores: list[float], calls: dict[int, list[Any]] | None = None) -> list[TurnResult]:
+    return [
+        TurnResult(
+            index=i,
+            input=f"user says {i}",
+            output=f"reply {i}",
+            score=s,
+            passed=s >= 0.5,
+            tool_calls=(calls or {}).get(i),
+        )
+        for i, s in enumerate(scores)
+    ]
+
+
+def _stored(
+    tmp_path: Path, name: str, turns: dict[str, list[TurnResult]], **extra: Any
+) -> EvalReport:
+    ids = ["steady", "dropped", "grew", "plain"]
+    report = make_report([Row(i, 1.0) for i in ids], run_id=name)
+    cases = []
+    for c in report.cases:
+        t = turns.get(c.id)
+        update: dict[str, Any] = {"turns": t} if t is not None else {}
+        if c.id == "plain":
+            update.update(extra)
+        cases.append(c.model_copy(update=update))
+    path = tmp_path / f"{name}.json"
+    report.model_copy(update={"cases": cases}).write(path)
+    return EvalReport.load(path)
+
+
+def test_turns_are_paired_by_case_and_index(tmp_path: Path) -> None:
+    base = _stored(
+        tmp_path,
+        "base",
+        {"steady": _turns([1.0, 1.0]), "dropped": _turns([1.0, 1.0]), "grew": _turns([1.0, 0.5])},
+    )
+    head = _stored(
+        tmp_path,
+        "head",
+        {
+            "steady": _turns([1.0, 1.0]),
+            "dropped": _turns([1.0, 0.0], {1: [CALL]}),
+            "grew": _turns([1.0, 0.5, 0.0]),
+        },
+    )
+    cmp = compare_reports(base, head)
+    by_id = {t.id: t for t in cmp.turn_changes}
+    assert set(by_id) == {"dropped", "grew"}  # the unchanged conversation is not listed
+    dropped = by_id["dropped"]
+    assert not dropped.count_changed
+    assert [(t.index, t.base_score, t.head_score) for t in dropped.turns] == [
+        (0, 1.0, 1.0),
+        (1, 1.0, 0.0),
+    ]
+    assert dropped.turns[1].delta == -1.0 and dropped.turns[1].head_tool_calls == [CALL]
+    grew = by_id["grew"]
+    assert (grew.base_turns, grew.head_turns) == (2, 3) and grew.count_changed
+    # only the turns both have are paired: head's third turn is never set against base
+    assert [(t.index, t.delta) for t in grew.turns] == [(0, 0.0), (1, 0.0)]
+    assert any("different number of turns" in n for n in cmp.notes)
+
+    md = render_comparison_markdown(cmp)
+    assert "Multi-turn cases whose turns changed (2)" in md
+    assert "| 2 → 3 ⚠️ |" in md
+    assert "[user 1] user says 1" in md and "[assistant 1] -> refund(" in md
+    # the arguments are shown as sent, inside a code fence, never as live HTML
+    assert '{"order": "<b>42</b>"}' in md
+    assert "<b>" not in re.sub(r"```text\n.*?\n```", "", md, flags=re.S)
+
+
+def test_a_case_that_stopped_being_multi_turn_is_listed(tmp_path: Path) -> None:
+    base = _stored(tmp_path, "base", {"grew": _turns([1.0, 1.0])})
+    head = _stored(tmp_path, "head", {})
+    (change,) = compare_reports(base, head).turn_changes
+    assert (change.id, change.base_turns, change.head_turns, change.turns) == ("grew", 2, 0, [])
+
+
+def test_newly_failing_case_shows_its_conversation_and_tool_calls(tmp_path: Path) -> None:
+    base = _stored(tmp_path, "base", {})
+    messages = [
+        {"role": "user", "content": "refund | order ```42```"},
+        {"role": "assistant", "content": None, "tool_calls": [CALL]},
+        {"role": "tool", "tool_call_id": "c1", "content": "done"},
+    ]
+    head = _stored(tmp_path, "head", {}, messages=messages, tool_calls=[CALL], score=0.0)
+    head = head.model_copy(
+        update={
+            "cases": [
+                c.model_copy(update={"passed": False}) if c.id == "plain" else c for c in head.cases
+            ]
+        }
+    )
+    cmp = compare_reports(base, head)
+    (flip,) = cmp.newly_failing
+    assert flip.messages == messages and flip.tool_calls == [CALL]
+    md = render_comparison_markdown(cmp)
+    block = md.split("Conversations and tool calls of newly failing cases", 1)[1]
+    assert "[user] refund | order ```42```" in block
+    assert "[assistant] -> refund(" in block and "[tool c1] done" in block
+    assert "````text" in block  # the fence outlasts the backticks inside
+
+
+def test_compare_command_reports_turns_of_stored_reports(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from releasegate.cli import app
+
+    _stored(tmp_path, "base", {"grew": _turns([1.0, 1.0])})
+    _stored(tmp_path, "head", {"grew": _turns([1.0, 0.0, 1.0])})
+    args = ["compare", str(tmp_path / "base.json"), str(tmp_path / "head.json")]
+    out = tmp_path / "cmp.md"
+    result = CliRunner().invoke(
+        app, [*args, "-o", str(tmp_path / "c.json"), "--markdown", str(out)]
+    )
+    assert result.exit_code in (0, 1), result.output
+    data = json.loads((tmp_path / "c.json").read_text())
+    (change,) = data["turn_changes"]
+    assert (change["id"], change["base_turns"], change["head_turns"]) == ("grew", 2, 3)
+    assert [t["index"] for t in change["turns"]] == [0, 1]
+    assert "| 2 → 3 ⚠️ |" in out.read_text()
