@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,22 +82,31 @@ class Served:
 
 
 @contextmanager
-def serve(root: Path, db_url: str, *args: str, name: str = "gateway") -> Iterator[Served]:
-    """Run ``releasegate serve --gateway`` for the project in ``root`` until ready."""
+def serve(
+    root: Path,
+    db_url: str,
+    *args: str,
+    name: str = "gateway",
+    config: Path | None = None,
+    env: Mapping[str, str | None] | None = None,
+) -> Iterator[Served]:
+    """Run ``releasegate serve --gateway`` for the project in ``root`` (its
+    ``releasegate.yaml``, or ``config``) until ready; ``env`` sets (or, with None,
+    removes) variables of the process's environment."""
     port = free_port()
     log = root / f"{name}.log"
-    env = {**os.environ}
-    env.pop("RELEASEGATE_GATEWAY_CONFIG", None)
+    changes: dict[str, str | None] = {"RELEASEGATE_GATEWAY_CONFIG": None, **(env or {})}
+    environ = {k: v for k, v in {**os.environ, **changes}.items() if v is not None}
     with log.open("wb") as sink:
         proc = subprocess.Popen(
             [
                 *(*CLI, "serve", "--gateway", "--port", str(port), "--db", db_url),
-                *("--config", str(root / "releasegate.yaml"), *args),
+                *("--config", str(config or root / "releasegate.yaml"), *args),
             ],
             stdout=sink,
             stderr=subprocess.STDOUT,
             cwd=root,
-            env=env,
+            env=environ,
         )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -22,7 +20,8 @@ import yaml
 
 from releasegate.control.deployments import DeploymentService
 from releasegate.store.database import open_database
-from tests.e2e.deploy._cli import CLI, free_port
+from tests.e2e.deploy._cli import free_port
+from tests.e2e.gateway._process import serve
 from tests.support.gateway_upstream import GatewayUpstream
 
 PROMPT = {
@@ -76,36 +75,8 @@ def gateway(project: Project, name: str, gateway_config: dict[str, Any]) -> Iter
     }
     path = project.root / f"{name}.yaml"
     path.write_text(yaml.safe_dump(config))
-    port = free_port()
-    log = project.root / f"{name}.log"
-    with log.open("wb") as sink:
-        proc = subprocess.Popen(
-            [
-                *CLI,
-                *("serve", "--gateway", "--port", str(port)),
-                *("--db", project.db_url, "--config", str(path)),
-            ],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            cwd=project.root,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if proc.poll() is not None:
-                pytest.fail(f"gateway exited: {log.read_text()}")
-            time.sleep(0.1)
-        else:
-            pytest.fail("gateway did not become ready")
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with serve(project.root, project.db_url, name=name, config=path) as served:
+        yield served.url
 
 
 def rejections(url: str, reason: str) -> float:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -21,7 +20,7 @@ from releasegate.deploy.plans import preset
 from releasegate.gateway.shadow import in_shadow_sample
 from releasegate.ports import Interaction
 from releasegate.store.database import open_database
-from tests.e2e.deploy._cli import CLI, free_port
+from tests.e2e.gateway._process import serve
 from tests.e2e.gateway.test_gateway_process import PROMPT, PROMPT2
 from tests.support.gateway_upstream import GatewayUpstream
 from tests.support.otlp_receiver import OtlpReceiver, ReceivedSpan
@@ -121,46 +120,13 @@ def started(root: Path) -> Iterator[Running]:
         svc.approve("chat", "v2", actor="t")
         svc.canary("chat", "v2", actor="t", plan=preset("regulated"))  # shadow stage
         db.close()
-        port = free_port()
-        log = root / "gateway.log"
-        env = {**os.environ, "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url}
-        env.pop("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", None)
-        with log.open("wb") as sink:
-            proc = subprocess.Popen(
-                [
-                    *CLI,
-                    "serve",
-                    "--gateway",
-                    "--port",
-                    str(port),
-                    "--db",
-                    db_url,
-                    "--config",
-                    str(root / "releasegate.yaml"),
-                ],
-                stdout=sink,
-                stderr=subprocess.STDOUT,
-                cwd=root,
-                env=env,
-            )
-        url = f"http://127.0.0.1:{port}"
+        otel = {"OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url}
+        unset = {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": None}
         try:
-            for _ in range(600):
-                try:
-                    if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if proc.poll() is not None:
-                    pytest.fail(f"gateway exited: {log.read_text()}")
-                time.sleep(0.1)
-            else:
-                pytest.fail("gateway did not become ready")
-            yield Running(url, up, receiver, db_url, proc, log)
+            with serve(root, db_url, env={**otel, **unset}) as served:
+                yield Running(served.url, up, receiver, db_url, served.proc, served.log)
         finally:
             up.release_model("m-2")
-            proc.terminate()
-            proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
