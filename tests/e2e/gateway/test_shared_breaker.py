@@ -20,7 +20,7 @@ from releasegate.control.router import Router
 from releasegate.store.database import open_database
 from tests.e2e.gateway._process import Served, make_project, serve
 from tests.support.gateway_upstream import GatewayUpstream
-from tests.support.redis_server import OwnRedis
+from tests.support.servers import RedisServer
 
 
 @pytest.fixture
@@ -162,7 +162,7 @@ def test_serve_with_two_workers_routes_alike_and_publishes_health(tmp_path: Path
 
 
 def test_redis_going_away_degrades_to_local_breakers_and_back(tmp_path: Path) -> None:
-    own = OwnRedis(tmp_path)
+    own = RedisServer()
     own.start()
     try:
         with GatewayUpstream.run_in_thread(record=True) as up:
@@ -191,4 +191,4 @@ def test_redis_going_away_degrades_to_local_breakers_and_back(tmp_path: Path) ->
                 wait_for(shared_again, "the breakers to use Redis again")
                 assert "reachable again" in g.log.read_text()
     finally:
-        own.stop()
+        own.close()

@@ -13,7 +13,7 @@ import redis
 
 from releasegate.gateway import BreakerPolicy, BreakerState, LocalBreaker
 from releasegate.gateway.breaker_redis import RedisBreaker, SharedBreakers
-from tests.support.redis_server import OwnRedis
+from tests.support.servers import RedisServer
 
 
 class Clock:
@@ -162,7 +162,7 @@ def test_the_redis_clock_by_default(redis_url: str, prefix: str) -> None:
 def test_unreachable_redis_falls_back_and_recovers(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    own = OwnRedis(tmp_path)
+    own = RedisServer()
     clock = Clock()
     policy = BreakerPolicy(min_volume=3, open_s=30.0)
     shared = SharedBreakers(own.url, policy=policy, clock=clock, retry_s=0.0, timeout_s=0.5)
@@ -188,7 +188,7 @@ def test_unreachable_redis_falls_back_and_recovers(
             assert not b.allow()  # the local breaker, which counted all along, is open
             assert not shared.healthy
         finally:
-            own.stop()
+            own.close()
 
 
 async def test_on_an_event_loop_outcomes_go_in_the_background(redis_url: str, prefix: str) -> None:
@@ -214,7 +214,7 @@ async def test_on_an_event_loop_outcomes_go_in_the_background(redis_url: str, pr
 
 
 async def test_on_an_event_loop_an_unreachable_redis_falls_back(tmp_path: Path) -> None:
-    own = OwnRedis(tmp_path)  # never started: nothing listens on its port
+    own = RedisServer()  # never started: nothing listens on its port
     shared = SharedBreakers(own.url, policy=BreakerPolicy(min_volume=2), retry_s=60.0)
     b = shared.breaker("up")
     assert (await b.admit()).allowed
@@ -225,3 +225,4 @@ async def test_on_an_event_loop_an_unreachable_redis_falls_back(tmp_path: Path) 
     assert not refused.allowed and refused.state is BreakerState.OPEN
     assert not shared.healthy and shared.errors == 1  # then resting: not asked again
     await shared.aclient.aclose()
+    own.close()
