@@ -12,12 +12,12 @@ from releasegate.control.deployments import DeploymentService
 from releasegate.gateway._spool import ProcessRecorder
 from releasegate.store.database import open_database
 from tests.integration.gateway.test_process_recorder import record
-from tests.support.pg_server import PrivatePostgres
+from tests.support.servers import PostgresServer
 
 
 @pytest.fixture
-def pg() -> Iterator[PrivatePostgres]:
-    server = PrivatePostgres()
+def pg() -> Iterator[PostgresServer]:
+    server = PostgresServer()
     try:
         server.start()
         db = open_database(server.url, auto_upgrade=True)
@@ -28,10 +28,10 @@ def pg() -> Iterator[PrivatePostgres]:
         db.close()
         yield server
     finally:
-        server.remove()
+        server.close()
 
 
-def test_requests_in_equal_records_out_across_a_store_outage(pg: PrivatePostgres) -> None:
+def test_requests_in_equal_records_out_across_a_store_outage(pg: PostgresServer) -> None:
     rec = ProcessRecorder(pg.url, {}, interval_s=0.01)
     n = 0
 
