@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import re
 from collections.abc import Callable
 from typing import Any
@@ -10,7 +12,7 @@ from typing import Any
 from releasegate.control.router import Route
 from releasegate.online.limits import MAX_REQUEST_ID
 
-__all__ = ["Call", "error_payload"]
+__all__ = ["Call", "error_payload", "new_request_id"]
 
 # at most what the recording service stores, so a caller's id never costs its record
 _REQUEST_ID = re.compile(rf"[A-Za-z0-9._:-]{{1,{MAX_REQUEST_ID}}}")
@@ -23,6 +25,28 @@ def error_payload(
     return json.dumps(
         {"error": {"message": message, "type": type_, "param": param, "code": code}}
     ).encode()
+
+
+class _RequestIds:
+    """Request ids: 16 random hex digits drawn once per process, then a 16-hex-digit
+    counter (32 characters, like a UUID's hex). Unique across processes and restarts as
+    long as two processes never draw the same 64-bit prefix (about one chance in 10^10
+    for 10^4 processes), at a fraction of the cost of a random UUID per request."""
+
+    def __init__(self) -> None:
+        self.reseed()
+        os.register_at_fork(after_in_child=self.reseed)
+
+    def reseed(self) -> None:
+        self.prefix = os.urandom(8).hex()
+        self.counter = itertools.count()
+
+    def __call__(self) -> str:
+        return f"{self.prefix}{next(self.counter) & 0xFFFF_FFFF_FFFF_FFFF:016x}"
+
+
+new_request_id = _RequestIds()
+"""A new request id (see :class:`_RequestIds`)."""
 
 
 def valid_request_id(value: bytes | None) -> str | None:

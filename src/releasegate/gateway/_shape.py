@@ -70,14 +70,40 @@ def _text(content: Any) -> str | None:
     return None
 
 
-def _apply_tools(out: dict[str, Any], prompt: Prompt) -> None:
-    tools = prompt.tool_schemas()
-    choice = prompt.tool_choice_value()
-    if tools is not None:
-        out["tools"] = [dict(t) for t in tools]
+class _Applied:
+    """What a prompt contributes to every request, computed once per prompt object:
+    its system message, few-shot turns, tools and tool choice. The dicts are shared by
+    every request the prompt serves and never modified."""
+
+    __slots__ = ("choice", "few_shot", "prompt", "system", "tools")
+
+    def __init__(self, prompt: Prompt) -> None:
+        self.prompt = prompt  # kept alive: the cache is keyed by its id
+        self.system = prompt.system_message()
+        self.few_shot = tuple(prompt.few_shot())
+        self.tools = prompt.tool_schemas()
+        self.choice = prompt.tool_choice_value()
+
+
+_APPLIED: dict[int, _Applied] = {}
+_APPLIED_MAX = 4096  # prompt objects remembered at most
+
+
+def _applied(prompt: Prompt) -> _Applied:
+    applied = _APPLIED.get(id(prompt))
+    if applied is None or applied.prompt is not prompt:
+        if len(_APPLIED) >= _APPLIED_MAX:
+            _APPLIED.clear()
+        applied = _APPLIED[id(prompt)] = _Applied(prompt)
+    return applied
+
+
+def _apply_tools(out: dict[str, Any], applied: _Applied) -> None:
+    if applied.tools is not None:
+        out["tools"] = [dict(t) for t in applied.tools]
         out.pop("tool_choice", None)
-    if choice is not None:
-        out["tool_choice"] = choice
+    if applied.choice is not None:
+        out["tool_choice"] = applied.choice
 
 
 def apply_version(
@@ -99,10 +125,11 @@ def apply_version(
     out["model"] = model
     if prompt is None:
         return out
+    applied = _applied(prompt)
     messages = list(body.get("messages") or [])
     first = messages[0] if messages else None
     lead = 1 if isinstance(first, dict) and first.get("role") in ("system", "developer") else 0
-    system = prompt.system_message() or (first if lead else None)
+    system = applied.system or (first if lead else None)
     last_user = next(
         (
             i
@@ -120,10 +147,10 @@ def apply_version(
             messages[last_user + 1 :],
         )
     text = (_text(user.get("content")) or "") if user is not None else ""
-    _apply_tools(out, prompt)
+    _apply_tools(out, applied)
     out["messages"] = assemble_conversation(
         system=system,
-        few_shot=prompt.few_shot(),
+        few_shot=applied.few_shot,
         history=history,
         user=user,
         render=lambda: prompt.render_text({"input": text}),

@@ -13,14 +13,13 @@ import asyncio
 import json
 import logging
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from releasegate.control.router import Route
 from releasegate.errors import NotFound, PromptError
 from releasegate.gateway._budget_gate import TokenBudgets
-from releasegate.gateway._call import Call, error_payload, valid_request_id
+from releasegate.gateway._call import Call, error_payload, new_request_id, valid_request_id
 from releasegate.gateway._chat import ChatHandler, Receive
 from releasegate.gateway._deps import Deps, RouterLike, Send
 from releasegate.gateway._shape import SESSION_HEADER, apply_version, feature_of, unit_key_of
@@ -218,7 +217,7 @@ class Gateway:
         call = Call(
             t0=t0,
             wall=d.wall_clock() - (now - t0),
-            request_id=valid_request_id(headers.get(b"x-request-id")) or uuid.uuid4().hex,
+            request_id=valid_request_id(headers.get(b"x-request-id")) or new_request_id(),
             clock=d.clock,
         )
         session = headers.get(SESSION_HEADER)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import aiohttp
+from yarl import URL
 
 __all__ = ["Upstream", "UpstreamError", "UpstreamPool", "UpstreamReply", "parse_retry_after"]
 
@@ -126,6 +127,36 @@ class UpstreamReply:
     content_type: str
 
 
+class _Prepared:
+    """What every call to one upstream shares, built once: its headers, timeouts and
+    the parsed URLs of the paths called so far."""
+
+    __slots__ = ("headers", "stream_timeout", "timeout", "upstream", "urls")
+
+    def __init__(self, upstream: Upstream) -> None:
+        self.upstream = upstream  # kept alive: the cache is keyed by its id
+        headers = {"Content-Type": "application/json", **upstream.headers}
+        if upstream.api_key:
+            headers["Authorization"] = f"Bearer {upstream.api_key}"
+        self.headers = headers
+        self.timeout = aiohttp.ClientTimeout(
+            sock_connect=upstream.connect_timeout_s, sock_read=upstream.read_timeout_s
+        )
+        self.stream_timeout = aiohttp.ClientTimeout(
+            sock_connect=upstream.connect_timeout_s, sock_read=None
+        )
+        self.urls: dict[str, URL] = {}
+
+    def url(self, path: str) -> URL:
+        url = self.urls.get(path)
+        if url is None:
+            url = self.urls[path] = URL(self.upstream.base_url + path)
+        return url
+
+
+_PREPARED_MAX = 4096  # upstream objects remembered at most (a process has a few)
+
+
 class UpstreamPool:
     """One pooled HTTP client for every upstream of the process.
 
@@ -136,6 +167,15 @@ class UpstreamPool:
     def __init__(self, *, limit_per_host: int = 0) -> None:
         self._limit_per_host = limit_per_host
         self._session: aiohttp.ClientSession | None = None
+        self._prepared: dict[int, _Prepared] = {}
+
+    def _prepare(self, upstream: Upstream) -> _Prepared:
+        prepared = self._prepared.get(id(upstream))
+        if prepared is None or prepared.upstream is not upstream:
+            if len(self._prepared) >= _PREPARED_MAX:
+                self._prepared.clear()
+            prepared = self._prepared[id(upstream)] = _Prepared(upstream)
+        return prepared
 
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -153,12 +193,6 @@ class UpstreamPool:
             await self._session.close()
             self._session = None
 
-    def _headers(self, upstream: Upstream) -> dict[str, str]:
-        headers = {"Content-Type": "application/json", **upstream.headers}
-        if upstream.api_key:
-            headers["Authorization"] = f"Bearer {upstream.api_key}"
-        return headers
-
     async def request(
         self, upstream: Upstream, method: str, path: str, body: bytes | None = None
     ) -> UpstreamReply:
@@ -167,16 +201,14 @@ class UpstreamPool:
         Raises:
             UpstreamError: no connection, a timeout, or a non-2xx status.
         """
-        timeout = aiohttp.ClientTimeout(
-            sock_connect=upstream.connect_timeout_s, sock_read=upstream.read_timeout_s
-        )
+        prepared = self._prepare(upstream)
         try:
             async with self._client().request(
                 method,
-                upstream.base_url + path,
+                prepared.url(path),
                 data=body,
-                headers=self._headers(upstream),
-                timeout=timeout,
+                headers=prepared.headers,
+                timeout=prepared.timeout,
             ) as resp:
                 payload = await resp.read()
                 if resp.status >= 300:
@@ -197,14 +229,14 @@ class UpstreamPool:
         Raises:
             UpstreamError: no connection, a timeout, or a non-2xx status.
         """
-        timeout = aiohttp.ClientTimeout(sock_connect=upstream.connect_timeout_s, sock_read=None)
+        prepared = self._prepare(upstream)
         try:
             resp = await asyncio.wait_for(
                 self._client().post(
-                    upstream.base_url + "/chat/completions",
+                    prepared.url("/chat/completions"),
                     data=body,
-                    headers=self._headers(upstream),
-                    timeout=timeout,
+                    headers=prepared.headers,
+                    timeout=prepared.stream_timeout,
                 ),
                 timeout=upstream.connect_timeout_s + upstream.read_timeout_s,
             )

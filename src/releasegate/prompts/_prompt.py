@@ -21,6 +21,7 @@ from pydantic import (
 
 from releasegate.errors import Issue, PromptError
 from releasegate.prompts._conversation import Turn, assemble_conversation, turn_dicts
+from releasegate.prompts._fast_render import SimpleRender, simple_renderer
 from releasegate.prompts._tools import (
     ToolChoiceFunction,
     ToolSpec,
@@ -90,7 +91,8 @@ class Prompt(BaseModel):
     # The compiled template is cached together with the text it was compiled from:
     # ``model_copy(update={"template": ...})`` copies private attributes, and a copy must
     # not render its original's template.
-    _compiled: tuple[str, jinja2.Template] | None = PrivateAttr(default=None)
+    # A template of only text and ``{{ name }}`` also keeps its direct renderer.
+    _compiled: tuple[str, jinja2.Template, SimpleRender | None] | None = PrivateAttr(default=None)
     _field_lines: dict[str, int] = PrivateAttr(default_factory=dict)
     _template_line: int | None = PrivateAttr(default=None)
 
@@ -237,11 +239,18 @@ class Prompt(BaseModel):
         Raises:
             PromptError: on a template syntax error, with the file line and template line.
         """
-        cached = self._compiled
+        return self._compile()[1]
+
+    def _compile(self) -> tuple[str, jinja2.Template, SimpleRender | None]:
+        # read from pydantic's private-attribute dict directly: ``self._compiled`` goes
+        # through a slow attribute fallback, and this runs on every gateway request
+        private = self.__pydantic_private__ or {}
+        cached: tuple[str, jinja2.Template, SimpleRender | None] | None = private.get("_compiled")
         if cached is not None and cached[0] == self.template:
-            return cached[1]
+            return cached
         try:
             compiled = _ENV.from_string(self.template)
+            direct = simple_renderer(_ENV, self.template)
         except jinja2.TemplateSyntaxError as exc:
             line = None
             if self._template_line is not None and exc.lineno:
@@ -255,8 +264,8 @@ class Prompt(BaseModel):
                     f"line {exc.lineno}: {exc.message}",
                 )
             ) from None
-        self._compiled = (self.template, compiled)
-        return compiled
+        self._compiled = (self.template, compiled, direct)
+        return self._compiled
 
     def render_text(self, variables: Mapping[str, Any]) -> str:
         """The template rendered with ``variables``: the last user turn's text.
@@ -267,7 +276,12 @@ class Prompt(BaseModel):
                 variable. Its issue points at the prompt file: a caller that knows where
                 the variables came from (a dataset case) re-points it there.
         """
-        template = self.compile()
+        _, template, direct = self._compile()
+        if direct is not None:
+            try:
+                return direct(variables)
+            except Exception:  # a name it was not given, a value whose str() fails:
+                pass  # Jinja resolves the name, or raises the error reported below
         try:
             return template.render(variables)
         except jinja2.UndefinedError as exc:
