@@ -79,6 +79,7 @@ class Call:
         "fallback_depth",
         "feature",
         "first_chunk_at",
+        "json_exact",
         "messages",
         "prompt_tokens",
         "request_id",
@@ -126,6 +127,8 @@ class Call:
         self.route: Route | None = None
         self.body: dict[str, Any] | None = None  # the request as sent, once it is valid
         self.shadow_of: str | None = None  # a shadow call: the user's request id
+        # the body was parsed by orjson (False: by json, so it is encoded by json again)
+        self.json_exact = True
 
     def routed(self, route: Route) -> None:
         self.assigned_version = route.version

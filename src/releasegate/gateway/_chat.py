@@ -18,6 +18,7 @@ from typing import Any, Literal
 import aiohttp
 
 from releasegate.control.router import Route
+from releasegate.gateway import _json as fast_json
 from releasegate.gateway._budget_gate import Refusal
 from releasegate.gateway._call import Call, error_payload
 from releasegate.gateway._deps import Deps, Send
@@ -221,11 +222,13 @@ class ChatHandler:
             upstream = await self._gate(model, errors)
             if upstream is None:
                 continue
-            data = json.dumps(body if depth == 0 else {**body, "model": model}).encode()
+            data = fast_json.dumps(
+                body if depth == 0 else {**body, "model": model}, exact=call.json_exact
+            )
             start = call.clock()
             try:
                 reply = await self.d.pool.request(upstream, "POST", "/chat/completions", data)
-                answer = json.loads(reply.body)
+                answer = fast_json.loads(reply.body)
                 if not isinstance(answer, dict) or not isinstance(answer.get("choices"), list):
                     raise UpstreamError(
                         "protocol",
@@ -288,7 +291,9 @@ class ChatHandler:
             upstream = await self._gate(model, errors)
             if upstream is None:
                 continue
-            data = json.dumps(body if depth == 0 else {**body, "model": model}).encode()
+            data = fast_json.dumps(
+                body if depth == 0 else {**body, "model": model}, exact=call.json_exact
+            )
             start = call.clock()
             tally = StreamTally()
             head: list[bytes] = []

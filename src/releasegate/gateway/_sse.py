@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+
+from releasegate.gateway import _json as fast_json
 
 __all__ = ["Event", "StreamBroken", "StreamTally", "read_event"]
 
@@ -163,7 +164,7 @@ def decode(event: Event) -> Any:
             ``error`` event.
     """
     try:
-        data = json.loads(event.data)
+        data = fast_json.loads(event.data)
     except ValueError:
         raise StreamBroken("malformed", "stream chunk is not JSON") from None
     if event.name == "error":

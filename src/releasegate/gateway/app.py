@@ -18,6 +18,7 @@ from typing import Any
 
 from releasegate.control.router import Route
 from releasegate.errors import NotFound, PromptError
+from releasegate.gateway import _json as fast_json
 from releasegate.gateway._budget_gate import TokenBudgets
 from releasegate.gateway._call import Call, error_payload, new_request_id, valid_request_id
 from releasegate.gateway._chat import ChatHandler, Receive
@@ -258,7 +259,7 @@ class Gateway:
             )
             return
         try:
-            body = json.loads(raw)
+            body, call.json_exact = fast_json.loads_exact(raw)
         except ValueError:
             body = None
         if not isinstance(body, dict):

@@ -22,6 +22,10 @@ from typing import Any, Literal
 import aiohttp
 from yarl import URL
 
+from releasegate._version import __version__
+
+_USER_AGENT = f"releasegate-gateway/{__version__}"
+
 __all__ = ["Upstream", "UpstreamError", "UpstreamPool", "UpstreamReply", "parse_retry_after"]
 
 ErrorKind = Literal["connect", "timeout", "status", "protocol", "unavailable"]
@@ -135,7 +139,9 @@ class _Prepared:
 
     def __init__(self, upstream: Upstream) -> None:
         self.upstream = upstream  # kept alive: the cache is keyed by its id
-        headers = {"Content-Type": "application/json", **upstream.headers}
+        # our own User-Agent: aiohttp then adds none (and skips its per-request check)
+        headers = {"Content-Type": "application/json", "User-Agent": _USER_AGENT}
+        headers.update(upstream.headers)
         if upstream.api_key:
             headers["Authorization"] = f"Bearer {upstream.api_key}"
         self.headers = headers
@@ -182,9 +188,7 @@ class UpstreamPool:
             connector = aiohttp.TCPConnector(
                 limit=0, limit_per_host=self._limit_per_host, keepalive_timeout=60
             )
-            self._session = aiohttp.ClientSession(
-                connector=connector, auto_decompress=True, skip_auto_headers=("User-Agent",)
-            )
+            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
         return self._session
 
     async def close(self) -> None:

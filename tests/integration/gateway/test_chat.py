@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
+
+import pytest
 
 from releasegate.gateway import RECORD_FIELDS
 
@@ -141,3 +144,33 @@ async def test_models_embeddings_health_metrics(make_rig: Any) -> None:
     assert 'gen_ai_token_type="input"' in text
     missing = await rig.client.get("/v1/nothing")
     assert missing.status_code == 404 and json.loads(missing.content)["error"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "check"),
+    [
+        (
+            '"seed": 123456789012345678901234567890',
+            lambda s: s["seed"] == 123456789012345678901234567890,
+        ),
+        ('"x_ratio": NaN', lambda s: math.isnan(s["x_ratio"])),
+        ('"x_limit": Infinity', lambda s: s["x_limit"] == math.inf),
+        ('"x_note": "caf\\u00e9 \\ud83d\\ude00"', lambda s: s["x_note"] == "café 😀"),
+        ('"x_big": 18446744073709551616', lambda s: s["x_big"] == 2**64),
+        ('"x_float": 0.30000000000000004', lambda s: s["x_float"] == 0.30000000000000004),
+    ],
+)
+async def test_unusual_json_in_unknown_fields_reaches_the_upstream_unchanged(
+    make_rig: Any, extra: str, check: Any
+) -> None:
+    rig = await make_rig()
+    raw = '{"model": "chat", "messages": [{"role": "user", "content": "hi"}], ' + extra + "}"
+    resp = await rig.client.post(
+        "/v1/chat/completions",
+        content=raw.encode(),
+        headers={"X-Releasegate-Unit": "u1", "Content-Type": "application/json"},
+    )
+    assert resp.status_code == 200, resp.text
+    sent = rig.primary.requests[-1].body
+    assert check(sent), sent
+    assert sent["messages"][-1]["content"] == "Q: hi"

@@ -41,7 +41,9 @@ def test_each_upstream_gets_its_own_key_headers_and_path(rounds: int) -> None:
         try:
             a = Upstream("a", _base(runner, "/a/v1"), api_key="key-a", headers={"X-Team": "one"})
             b = Upstream("b", _base(runner, "/b/v1"), api_key=None, headers={"X-Other": "2"})
-            c = Upstream("c", _base(runner, "/c/v1"), api_key="key-c")
+            c = Upstream(
+                "c", _base(runner, "/c/v1"), api_key="key-c", headers={"User-Agent": "mine/1"}
+            )
             for _ in range(rounds):
                 for up in (a, b, c):
                     await pool.request(up, "POST", "/chat/completions", b"{}")
@@ -62,6 +64,8 @@ def test_each_upstream_gets_its_own_key_headers_and_path(rounds: int) -> None:
         assert "Authorization" not in b["headers"]
         assert b["headers"]["X-Other"] == "2" and "X-Team" not in b["headers"]
         assert c["headers"]["Authorization"] == "Bearer key-c"
+        assert c["headers"]["User-Agent"] == "mine/1"  # a configured header wins
+        assert a["headers"]["User-Agent"].startswith("releasegate-gateway/")
         assert "X-Team" not in c["headers"] and "X-Other" not in c["headers"]
         assert emb["path"] == "/a/v1/embeddings"
         assert emb["headers"]["Authorization"] == "Bearer key-a"
