@@ -18,7 +18,9 @@ The gateway's own metrics are under ``releasegate_gateway_``: overhead, requests
 fallbacks, breaker state, the records (submitted, written, dropped by a full buffer,
 rejected, queued, failed writes), token budgets and shadow calls (made, dropped, in
 flight). Every series has bounded labels (deployments,
-upstreams, statuses), never one per request.
+upstreams, statuses), never one per request. The per-request counter and histograms are
+kept as plain numbers and exposed through a prometheus_client collector
+(:mod:`releasegate.gateway._histograms`: same exposition, a fraction of the cost).
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from releasegate.gateway._histograms import LocalCounter, LocalHistogram
 
 __all__ = ["CONTENT_TYPE", "PROVIDER", "GatewayMetrics", "Series", "error_type"]
 
@@ -70,35 +74,35 @@ class GatewayMetrics:
             "gen_ai_request_model",
             "gen_ai_response_model",
         )
-        self.duration = Histogram(
+        self.duration = LocalHistogram(
             "gen_ai_client_operation_duration_seconds",
             "Duration of a gateway operation, arrival to last byte.",
             [*labels, "error_type"],
             buckets=_DURATION_BUCKETS,
             registry=self.registry,
         )
-        self.tokens = Histogram(
+        self.tokens = LocalHistogram(
             token_usage_name,
             "Tokens used per operation.",
             [*labels, "gen_ai_token_type"],
             buckets=_TOKEN_BUCKETS,
             registry=self.registry,
         )
-        self.ttfc = Histogram(
+        self.ttfc = LocalHistogram(
             "gen_ai_client_operation_time_to_first_chunk_seconds",
             "Arrival to the first content chunk of a streamed answer.",
             labels,
             buckets=_TTFC_BUCKETS,
             registry=self.registry,
         )
-        self.overhead = Histogram(
+        self.overhead = LocalHistogram(
             "releasegate_gateway_overhead_seconds",
             "Time the gateway added: total minus upstream wait, queueing included.",
             ("feature", "version"),
             buckets=_OVERHEAD_BUCKETS,
             registry=self.registry,
         )
-        self.requests = Counter(
+        self.requests = LocalCounter(
             "releasegate_gateway_requests",
             "Requests answered, by HTTP status.",
             ("route", "feature", "version", "status"),
