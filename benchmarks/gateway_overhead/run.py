@@ -16,8 +16,10 @@ Gateway arms (``--recorders``): ``store`` records to the store as ``releasegate 
 process (the design it replaced), ``memory`` into a bounded in-memory buffer, ``none``
 drops every record.
 
-Needs ``wrk`` on PATH. ``--litellm`` names a virtualenv with ``litellm[proxy]``
-installed (kept apart from the project's environment).
+Needs ``wrk`` (installed with apt-get on first run when running as root on Debian).
+``--litellm VENV`` names a virtualenv with ``litellm[proxy]`` installed (kept apart from
+the project's environment); ``--litellm auto`` creates one on first run under
+``benchmarks/gateway_overhead/out/`` (pip, a minute or two) and reuses it after.
 """
 
 from __future__ import annotations
@@ -157,20 +159,47 @@ def project(tmp: Path, upstream: str) -> tuple[str, str]:
     return str(tmp / "releasegate.yaml"), db_url
 
 
+def _ensure_wrk() -> None:
+    if shutil.which("wrk") is not None:
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        print("installing wrk (apt-get)", file=sys.stderr, flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, env=env)
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (Debian/Ubuntu: sudo apt-get install wrk)")
+
+
+def _litellm_venv() -> Path:
+    venv = Path(__file__).resolve().parent / "out" / "litellm-venv"
+    if not (venv / "bin" / "litellm").exists():
+        print("installing litellm[proxy] in its own virtualenv", file=sys.stderr, flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+        subprocess.run([*pip, "litellm[proxy]"], check=True)
+    return venv
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--conns", default="2,50,256")
     ap.add_argument("--recorders", default="store,memory,none", help="gateway arms to run")
     ap.add_argument("--rounds", type=int, default=1, help="runs per cell (the median is shown)")
-    ap.add_argument("--litellm", default=None, help="virtualenv with litellm[proxy]")
+    ap.add_argument(
+        "--litellm",
+        default=None,
+        help="virtualenv with litellm[proxy], or auto (created on first run)",
+    )
     args = ap.parse_args()
     arms = [a for a in args.recorders.split(",") if a]
     unknown = set(arms) - set(ARMS)
     if unknown:
         raise SystemExit(f"unknown recorder(s): {', '.join(sorted(unknown))}")
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    _ensure_wrk()
+    if args.litellm == "auto":
+        args.litellm = str(_litellm_venv())
     conns = [int(c) for c in args.conns.split(",")]
     path = [str(ROOT), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in path if p)}
@@ -310,18 +339,25 @@ def main() -> None:
                 except subprocess.TimeoutExpired:
                     proc.kill()
         print(
-            "| target | conns | req/s | vs no recording | p50 ms | p99 ms | added p50 ms "
+            "| target | conns | req/s | vs bare proxy | vs no recording | p50 ms | p99 ms "
+            "| added p50 ms "
             "| added p99 ms | non-2xx | timeouts | RSS MB |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
         base = ARMS["none"]
         for label, _url, _pid in targets:
             for c in conns:
                 r, d = results[(label, c)], results[("direct (upstream)", c)]
                 off = results.get((base, c))
                 ratio = f"{r['rps'] / off['rps']:.0%}" if off and label in ARMS.values() else "—"
+                bare = results.get(("bare proxy", c))
+                vs_bare = (
+                    f"{r['rps'] / bare['rps']:.0%}"
+                    if bare and label != "direct (upstream)"
+                    else "—"
+                )
                 print(
-                    f"| {label} | {c} | {r['rps']:.0f} | {ratio} | {r['p50']:.2f} "
+                    f"| {label} | {c} | {r['rps']:.0f} | {vs_bare} | {ratio} | {r['p50']:.2f} "
                     f"| {r['p99']:.2f} | {r['p50'] - d['p50']:+.2f} | {r['p99'] - d['p99']:+.2f} "
                     f"| {r['non2xx']:.0f} | {r['timeouts']:.0f} | {r['rss']:.0f} |"
                 )
