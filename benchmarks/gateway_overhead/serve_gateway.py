@@ -75,6 +75,7 @@ def main() -> None:
         log_level="warning",
         access_log=False,
         lifespan="on",
+        proxy_headers=False,  # as `releasegate serve` without --access-log
     )
     uvicorn.Server(config).run()
 

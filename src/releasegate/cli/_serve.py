@@ -26,7 +26,8 @@ AccessLog = Annotated[
     bool,
     typer.Option(
         "--access-log/--no-access-log",
-        help="Log one line per HTTP request (on stdout).",
+        help="Log one line per HTTP request (on stdout), with the client's address "
+        "from X-Forwarded-For when a proxy on 127.0.0.1 sent it.",
     ),
 ]
 

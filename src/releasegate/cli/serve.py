@@ -3,7 +3,7 @@ under uvicorn, in one process or several worker processes."""
 
 from __future__ import annotations
 
-import logging
+import copy
 import signal
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -137,11 +137,16 @@ def serve(
         lines.append("Ctrl-C stops")
         for line in lines:
             err_console.print(line, markup=False, highlight=False, soft_wrap=True)
-        if access_log:
-            logging.getLogger("uvicorn.access").setLevel(logging.INFO)
+        log_config = _log_config(access_log)
         if workers == 1:
             cfg = uvicorn.Config(
-                stack, http=protocol, log_level="warning", access_log=access_log, lifespan="on"
+                stack,
+                http=protocol,
+                log_config=log_config,
+                log_level=None,
+                access_log=access_log,
+                lifespan="on",
+                proxy_headers=access_log,
             )
             server = uvicorn.Server(cfg)
             server.run(sockets=[sock])
@@ -159,9 +164,11 @@ def serve(
             fd=sock.fileno(),
             workers=workers,
             http=protocol,
-            log_level="warning",
+            log_config=log_config,
+            log_level=None,
             access_log=access_log,
             lifespan="on",
+            proxy_headers=access_log,
         )
     except _Terminated:
         terminated = True
@@ -203,3 +210,17 @@ def _signin_line(
         f"sign in: {url}/login?token={token.secret} "
         f"(read token {token.name}, revoked when the server stops)"
     )
+
+
+def _log_config(access_log: bool) -> dict[str, Any]:
+    """uvicorn's logging configuration with its own messages at WARNING and, with the
+    access log, one INFO line per request. Given as the configuration itself (not a
+    level set on a logger beforehand), because uvicorn applies it again in each worker
+    process and would reset such a level."""
+    import uvicorn.config
+
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["loggers"]["uvicorn"]["level"] = "WARNING"
+    config["loggers"]["uvicorn.error"]["level"] = "WARNING"
+    config["loggers"]["uvicorn.access"]["level"] = "INFO" if access_log else "WARNING"
+    return config

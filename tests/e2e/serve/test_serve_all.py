@@ -258,3 +258,31 @@ def test_a_missing_database_fails_once_before_serving(project: Project, tmp_path
     )
     assert result.returncode == 2, result.stderr
     assert "none.sqlite" in result.stderr and "releasegate db upgrade" in result.stderr
+
+
+@pytest.mark.parametrize(("forwarded", "workers"), [("203.0.113.7", "1"), ("198.51.100.23", "2")])
+def test_the_access_log_shows_each_request_and_the_forwarded_client(
+    project: Project, forwarded: str, workers: str
+) -> None:
+    # --access-log once wrote nothing: uvicorn reset the level set before it started
+    flags = ("--gateway", "--access-log", "--workers", workers)
+    with serving(project, *flags, name="access") as server:
+        response = httpx.get(server.url + "/healthz", headers={"X-Forwarded-For": forwarded})
+        assert response.status_code == 200
+        assert chat(server.url) == "Q: hi"
+        line = f'{forwarded}:0 - "GET /healthz HTTP/1.1" 200'
+        for _ in range(100):  # the log line is written after the response
+            if line in server.text() and "POST /v1/chat/completions" in server.text():
+                break
+            time.sleep(0.1)
+        assert line in server.text(), server.text()
+        assert '"POST /v1/chat/completions HTTP/1.1" 200' in server.text()
+        assert "Started server process" not in server.text()  # uvicorn's own: WARNING only
+
+
+def test_without_the_access_log_no_request_line_is_written(project: Project) -> None:
+    with serving(project, "--gateway", name="quiet") as server:
+        assert chat(server.url) == "Q: hi"
+        httpx.get(server.url + "/healthz", headers={"X-Forwarded-For": "203.0.113.9"})
+        time.sleep(0.3)
+        assert "203.0.113.9" not in server.text() and "GET /healthz" not in server.text()
