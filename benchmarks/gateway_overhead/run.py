@@ -92,6 +92,20 @@ def rss_mb(pid: int) -> float:
     return total / 1024
 
 
+def pss_mb(pid: int) -> float:
+    """Proportional set size of the process and its children: pages shared between them
+    (the interpreter, libraries) counted once in total, not once per process."""
+    total = 0
+    for p in [pid, *children(pid)]:
+        try:
+            text = Path(f"/proc/{p}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        m = re.search(r"^Pss:\s+(\d+) kB", text, re.M)
+        total += int(m.group(1)) if m else 0
+    return total / 1024
+
+
 def children(pid: int) -> list[int]:
     try:
         out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
@@ -326,6 +340,7 @@ def main() -> None:
                     for label, url, pid in targets:
                         r = wrk(url, c, args.seconds, lua)
                         r["rss"] = rss_mb(pid) if pid else float("nan")
+                        r["pss"] = pss_mb(pid) if pid else float("nan")
                         runs[label].append(r)
                         print(f"{label:30s} c={c:<4d} {r}", file=sys.stderr, flush=True)
                 for label, got in runs.items():
@@ -341,9 +356,9 @@ def main() -> None:
         print(
             "| target | conns | req/s | vs bare proxy | vs no recording | p50 ms | p99 ms "
             "| added p50 ms "
-            "| added p99 ms | non-2xx | timeouts | RSS MB |"
+            "| added p99 ms | non-2xx | timeouts | RSS MB | PSS MB |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         base = ARMS["none"]
         for label, _url, _pid in targets:
             for c in conns:
@@ -359,7 +374,8 @@ def main() -> None:
                 print(
                     f"| {label} | {c} | {r['rps']:.0f} | {vs_bare} | {ratio} | {r['p50']:.2f} "
                     f"| {r['p99']:.2f} | {r['p50'] - d['p50']:+.2f} | {r['p99'] - d['p99']:+.2f} "
-                    f"| {r['non2xx']:.0f} | {r['timeouts']:.0f} | {r['rss']:.0f} |"
+                    f"| {r['non2xx']:.0f} | {r['timeouts']:.0f} | {r['rss']:.0f} "
+                    f"| {r['pss']:.0f} |"
                 )
 
 
