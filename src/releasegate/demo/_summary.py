@@ -4,6 +4,8 @@ sentence on why it ended the way it did."""
 
 from __future__ import annotations
 
+import re
+
 from releasegate.bootstrap import ControlPlaneParts
 from releasegate.canary.records import StoredDecision
 from releasegate.demo._canary import Watch, arm_rows
@@ -12,6 +14,10 @@ from releasegate.deploy.model import utcnow
 from releasegate.deploy.status import Status
 
 __all__ = ["summarize"]
+
+
+# a signal's reason when one arm had no data yet (see releasegate.canary.signals)
+_NO_DATA = re.compile(r"^Waiting for (.+?) data: one arm has none yet\.$")
 
 
 def _pct(x: object) -> str:
@@ -108,8 +114,15 @@ def summarize(
             f"after {watch.seconds:.0f} s v3 is still {canary.status.value} at "
             f"{canary.share:.0%}: the evidence did not decide yet. Last decision: {why}",
         )
+    no_data: list[str] = []
     for reason in reasons[1:]:
-        n.note(reason)
+        waiting = _NO_DATA.match(reason)
+        if waiting and canary.status is not Status.CANARY:
+            no_data.append(waiting.group(1))  # decided: "waiting" would read as unfinished
+        else:
+            n.note(reason)
+    if no_data:
+        n.note(f"not counted in the decision (one arm had no data): {', '.join(no_data)}")
     n.say(
         "v2 never reached a user: its eval gate failed, so its approval was refused and "
         "it was rejected."

@@ -89,3 +89,48 @@ def test_every_version_is_listed_with_its_status(version: str) -> None:
     _, text = _summary(parts, Status.CANARY)
     expected = {"v1": "active", "v2": "rejected", "v3": "canary"}[version]
     assert any(version in line and expected in line for line in text.splitlines())
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "says_not_counted"),
+    [
+        (Status.ACTIVE, "promote", True),
+        (Status.ROLLED_BACK, "rollback", True),
+        (Status.CANARY, "continue", False),
+    ],
+)
+def test_signals_without_data_read_as_not_counted_once_decided(
+    status: Status, action: str, says_not_counted: bool
+) -> None:
+    parts = ControlPlaneParts.in_memory()
+    dep_id = _story(parts)
+    with parts.uow_factory() as uow:
+        uow.decisions.add(
+            StoredDecision(
+                deployment_id=dep_id,
+                decided_at=utcnow() + timedelta(seconds=1),
+                action=action,
+                stage=0,
+                reasons=(
+                    "Quality is better: mean score difference 0.2, lower bound 0.1 above 0.",
+                    "Waiting for feedback data: one arm has none yet.",
+                    "Waiting for cost data: one arm has none yet.",
+                    "Error rate: 0.00% vs 0.00% (e-value 1).",
+                ),
+                stats={},
+                signals={},
+                applied="applied" if action != "continue" else "",
+            )
+        )
+        uow.commit()
+    if status is Status.ACTIVE:
+        parts.deployments().promote(F, "v3", actor="releasegate-canary")
+    elif status is Status.ROLLED_BACK:
+        parts.deployments().rollback(F, actor="releasegate-canary", reason="worse")
+    _, text = _summary(parts, status)
+    assert "Error rate: 0.00% vs 0.00%" in text
+    if says_not_counted:
+        assert "not counted in the decision (one arm had no data): feedback, cost" in text
+        assert "Waiting for feedback data" not in text and "Waiting for cost" not in text
+    else:
+        assert "Waiting for feedback data" in text and "not counted" not in text
