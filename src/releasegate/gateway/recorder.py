@@ -12,8 +12,8 @@ A record is a plain mapping with these keys (:data:`RECORD_FIELDS`):
 
     feature, assigned_version, served_version, served_model, arm, deployment_id,
     unit_key, unit_key_random, session_id, request_id, stream, messages, response,
-    latency_ms, ttft_ms, overhead_ms, prompt_tokens, completion_tokens, cost_usd,
-    status, error, error_stage, fallback_depth, shadow, shadow_of, time, tools
+    tools, latency_ms, ttft_ms, overhead_ms, prompt_tokens, completion_tokens, cost_usd,
+    status, error, error_stage, fallback_depth, shadow, shadow_of, time
 
 ``response`` is the assistant message the caller received (for a stream, assembled from
 its deltas): ``content``, ``tool_calls`` in the OpenAI shape ``{id, type, function:
@@ -51,6 +51,7 @@ RECORD_FIELDS: tuple[str, ...] = (
     "stream",
     "messages",
     "response",
+    "tools",
     "latency_ms",
     "ttft_ms",
     "overhead_ms",
@@ -64,7 +65,6 @@ RECORD_FIELDS: tuple[str, ...] = (
     "shadow",
     "shadow_of",
     "time",
-    "tools",
 )
 """Every key of a gateway record, in a stable order."""
 
