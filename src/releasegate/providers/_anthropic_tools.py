@@ -193,8 +193,9 @@ def messages_api_conversation(
         tool results keep their content as written.
 
     Raises:
-        ValueError: naming the message (``messages[3].tool_calls[0] (lookup)``) for a
-            tool call without a function name or an ``id``, arguments that are not the
+        ValueError: naming the message (``messages[3].tool_calls[0] (lookup)``) for
+            ``tool_calls`` that are not a list, a tool call that is not a mapping or has
+            no function name or ``id``, arguments that are not the
             JSON text of an object (missing or empty arguments are the empty object),
             or a ``tool`` message without a ``tool_call_id``.
     """
@@ -215,6 +216,8 @@ def messages_api_conversation(
                 results.insert(at, block)
         elif role == "assistant" and message.get("tool_calls"):
             calls = message["tool_calls"]
+            if not isinstance(calls, list | tuple):
+                raise ValueError(f"messages[{i}].tool_calls is not a list")
             blocks = _text_blocks(content)
             blocks += [
                 _tool_use(call, f"messages[{i}].tool_calls[{j}]") for j, call in enumerate(calls)

@@ -338,6 +338,14 @@ async def test_history_tool_calls_and_results_are_mapped(
             r"messages\[1\]\.tool_calls\[0\] has no function name",
         ),
         (
+            {"role": "assistant", "tool_calls": {"id": "c1"}},
+            r"messages\[1\]\.tool_calls is not a list",
+        ),
+        (
+            {"role": "assistant", "tool_calls": ["get_weather"]},
+            r"messages\[1\]\.tool_calls\[0\] is not a mapping",
+        ),
+        (
             {"role": "tool", "content": "3 degrees"},
             r"messages\[1\] \(tool\) has no tool_call_id",
         ),
