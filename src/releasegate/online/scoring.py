@@ -93,8 +93,17 @@ def _legacy_calls(response: str | None) -> list[Any] | None:
     if isinstance(data, dict) and set(data) == {"tool_calls"}:
         calls = data["tool_calls"]
         if isinstance(calls, list):
-            return calls
+            return [_nested(c) for c in calls]
     return None
+
+
+def _nested(call: Any) -> Any:
+    # A streamed answer's calls were stored flat ({id, type, name, arguments}): nest
+    # them as a plain answer's ({id, type, function: {name, arguments}}).
+    if isinstance(call, dict) and "function" not in call and {"name", "arguments"} <= set(call):
+        function = {"name": call["name"], "arguments": call["arguments"]}
+        return {"id": call.get("id"), "type": call.get("type", "function"), "function": function}
+    return call
 
 
 def interaction_sample(interaction: Interaction) -> Sample:
@@ -105,7 +114,8 @@ def interaction_sample(interaction: Interaction) -> Sample:
     function tools the request offered, as stored (so the tool-call checks grade them as
     they grade an eval's answer). A row recorded before tool calls had their own field,
     whose response is exactly the JSON text ``{"tool_calls": [...]}``, is read as those
-    calls and no text.
+    calls (a streamed answer's flat ``{id, type, name, arguments}`` entries nested as a
+    plain answer's) and no text.
     """
     user = [m for m in interaction.prompt or [] if m.get("role") == "user"]
     output = interaction.response or ""

@@ -153,6 +153,11 @@ def test_a_row_from_before_the_tool_calls_field_is_read_as_its_calls() -> None:
     old = Interaction("r", "chat", "incumbent", T0, "", response=legacy)
     sample = interaction_sample(old)
     assert (sample.output, sample.tool_calls) == ("", tuple(calls))
+    # ... also the flat calls an older gateway stored for a streamed answer
+    flat = {"id": "call_1", "type": "function", "name": "get_weather", "arguments": "{}"}
+    streamed = json.dumps({"tool_calls": [flat, {"id": "x"}]})
+    sample = interaction_sample(Interaction("s", "chat", "incumbent", T0, "", response=streamed))
+    assert sample.tool_calls == (call("{}"), {"id": "x"})
     # A text answer that merely looks like it stays text.
     for text in ('{"tool_calls": [], "note": 1}', '{"tool_calls": "x"}', '{"tool_calls": [}'):
         sample = interaction_sample(Interaction("t", "chat", "incumbent", T0, "", response=text))
