@@ -263,7 +263,13 @@ class Interaction:
         unit_key: The bucketing key (user, account ...).
         session_id: Conversation or session the request belongs to.
         prompt: The prompt messages (OpenAI-style dicts), redacted.
-        response: The response text, redacted.
+        response: The response text, redacted (None or empty when the answer only
+            called tools).
+        tool_calls: The function calls the answer made, as received (OpenAI shape
+            ``{id, type: function, function: {name, arguments}}``; malformed entries
+            kept), redacted; None for a text answer.
+        tools: The function tools the request offered the model (OpenAI shape), None
+            when it offered none.
         context: Retrieved chunks given to the model, redacted.
         latency_ms: Total latency in milliseconds.
         ttft_ms: Time to the first streamed token in milliseconds.
@@ -310,6 +316,8 @@ class Interaction:
     canary_id: int | None = None
     canary_stage: int | None = None
     id: int | None = None
+    tool_calls: list[Any] | None = None
+    tools: list[dict[str, Any]] | None = None
 
     @property
     def fallback_used(self) -> bool:

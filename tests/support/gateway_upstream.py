@@ -8,6 +8,7 @@ Scripting (each consumed by the next streaming request)::
     server.malformed_after(1)           # send 1 chunk, then a line that is not JSON
     server.fail_before_first_chunk()    # status 200, then close before any chunk
     server.tool_call_next("get_weather", '{"city": "Paris"}')
+    server.tool_calls_next([("get_weather", '{"city": "Oslo"}'), ("now", "{}")], text="Hm.")
 
 Holding a model (not consumed; for shadow calls and other background work)::
 
@@ -38,8 +39,8 @@ class _StreamScript:
     kind: str  # "cut", "stall", "malformed", "early", "tool"
     after: int = 0
     seconds: float = 0.0
-    name: str = ""
-    arguments: str = ""
+    calls: tuple[tuple[str, str], ...] = ()
+    text: str | None = None
 
 
 class GatewayUpstream(FakeOpenAIServer):
@@ -97,7 +98,14 @@ class GatewayUpstream(FakeOpenAIServer):
 
     def tool_call_next(self, name: str, arguments: str) -> None:
         """The next request (streaming or not) answers with one tool call."""
-        self._streams.append(_StreamScript("tool", name=name, arguments=arguments))
+        self.tool_calls_next([(name, arguments)])
+
+    def tool_calls_next(self, calls: list[tuple[str, str]], text: str | None = None) -> None:
+        """The next request (streaming or not) answers with these ``(name, arguments)``
+        calls (ids ``call_<request>_<i>``, parallel when several), after ``text`` if
+        given. Streamed, the text comes first, then each call: its id and name with
+        empty arguments, then its arguments in two pieces."""
+        self._streams.append(_StreamScript("tool", calls=tuple(calls), text=text))
 
     def _app(self) -> web.Application:
         app = super()._app()
@@ -137,8 +145,12 @@ class GatewayUpstream(FakeOpenAIServer):
         self, request: web.Request, body: dict[str, Any], script: _StreamScript
     ) -> web.StreamResponse:
         model = str(body.get("model") or self.model)
-        call_id = f"call_{self.count}"
+        ids = [f"call_{self.count}_{i}" for i in range(len(script.calls))]
         if not body.get("stream"):
+            calls = [
+                {"id": id_, "type": "function", "function": {"name": name, "arguments": args}}
+                for id_, (name, args) in zip(ids, script.calls, strict=True)
+            ]
             return web.json_response(
                 {
                     "id": f"chatcmpl-fake-{self.count}",
@@ -151,17 +163,8 @@ class GatewayUpstream(FakeOpenAIServer):
                             "finish_reason": "tool_calls",
                             "message": {
                                 "role": "assistant",
-                                "content": None,
-                                "tool_calls": [
-                                    {
-                                        "id": call_id,
-                                        "type": "function",
-                                        "function": {
-                                            "name": script.name,
-                                            "arguments": script.arguments,
-                                        },
-                                    }
-                                ],
+                                "content": script.text,
+                                "tool_calls": calls,
                             },
                         }
                     ],
@@ -176,23 +179,15 @@ class GatewayUpstream(FakeOpenAIServer):
             "created": int(time.time()),
             "model": model,
         }
-        half = len(script.arguments) // 2
-        deltas = [
-            {
-                "role": "assistant",
-                "content": None,
-                "tool_calls": [
-                    {
-                        "index": 0,
-                        "id": call_id,
-                        "type": "function",
-                        "function": {"name": script.name, "arguments": ""},
-                    }
-                ],
-            },
-            {"tool_calls": [{"index": 0, "function": {"arguments": script.arguments[:half]}}]},
-            {"tool_calls": [{"index": 0, "function": {"arguments": script.arguments[half:]}}]},
-        ]
+        deltas: list[dict[str, Any]] = [{"role": "assistant", "content": script.text}]
+        for i, (id_, (name, args)) in enumerate(zip(ids, script.calls, strict=True)):
+            half = len(args) // 2
+            opening = {"id": id_, "type": "function", "function": {"name": name, "arguments": ""}}
+            deltas += [
+                {"tool_calls": [{"index": i, **opening}]},
+                {"tool_calls": [{"index": i, "function": {"arguments": args[:half]}}]},
+                {"tool_calls": [{"index": i, "function": {"arguments": args[half:]}}]},
+            ]
         for delta in deltas:
             chunk = {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
             await resp.write(f"data: {json.dumps(chunk)}\n\n".encode())

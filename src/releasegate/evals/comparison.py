@@ -227,7 +227,7 @@ def compare_reports(
     if recount:
         notes.append(
             f"{len(recount)} multi-turn case(s) have a different number of turns in base "
-            "and head; only the turns both have are paired"
+            "and head; only the turns both have are paired, the others are listed as such"
         )
 
     mc = mcnemar_test([b.passed for b, _ in scored], [h.passed for _, h in scored])

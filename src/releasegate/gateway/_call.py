@@ -92,6 +92,7 @@ class Call:
         "status",
         "stream",
         "t0",
+        "tools",
         "unit_key",
         "unit_key_random",
         "upstream_wait",
@@ -115,6 +116,7 @@ class Call:
         self.session_id: str | None = None
         self.stream = False
         self.messages: Any = None
+        self.tools: Any = None  # the function tools sent upstream, if any
         self.response: Any = None
         self.first_chunk_at: float | None = None
         self.prompt_tokens: int | None = None
@@ -135,6 +137,13 @@ class Call:
         self.arm = route.arm
         self.deployment_id = route.deployment_id
         self.route = route
+
+    def sending(self, rewritten: dict[str, Any]) -> None:
+        """Keep what the record needs of the request sent upstream: its messages and
+        the function tools it offers (None without any)."""
+        self.messages = rewritten["messages"]
+        tools = rewritten.get("tools")
+        self.tools = tools if isinstance(tools, list) and tools else None
 
     def fail(self, stage: str, message: str) -> None:
         self.error_stage = stage
@@ -181,6 +190,7 @@ class Call:
             "stream": self.stream,
             "messages": self.messages,
             "response": self.response,
+            "tools": self.tools,
             "latency_ms": (now - self.t0) * 1000,
             "ttft_ms": (self.first_chunk_at - self.t0) * 1000
             if self.first_chunk_at is not None

@@ -133,21 +133,32 @@ class StreamTally:
         return substantive
 
     def _tool(self, call: dict[str, Any]) -> None:
+        # Deltas of one call share its ``index``; its id, type and name come once, the
+        # arguments in pieces. A delta without an index continues call 0 (servers that
+        # stream one call omit it); one with an index that is not an integer starts a
+        # call of its own.
+        index = call.get("index", 0)
+        if not isinstance(index, int) or isinstance(index, bool):
+            index = max(self.tool_calls, default=-1) + 1
         slot = self.tool_calls.setdefault(
-            int(call.get("index", 0)),
-            {"id": None, "type": "function", "name": None, "arguments": ""},
+            index, {"id": None, "type": "function", "function": {"name": None, "arguments": ""}}
         )
-        if call.get("id"):
+        if isinstance(call.get("id"), str) and call["id"]:
             slot["id"] = call["id"]
+        if isinstance(call.get("type"), str) and call["type"]:
+            slot["type"] = call["type"]
         function = call.get("function")
         if isinstance(function, dict):
-            if function.get("name"):
-                slot["name"] = function["name"]
+            if isinstance(function.get("name"), str) and function["name"]:
+                slot["function"]["name"] = function["name"]
             if isinstance(function.get("arguments"), str):
-                slot["arguments"] += function["arguments"]
+                slot["function"]["arguments"] += function["arguments"]
 
     def response(self) -> dict[str, Any]:
-        """The delivered answer in the record's shape."""
+        """The delivered answer in the record's shape, the one of a non-streamed
+        answer's message: ``content`` (the text, None without any), ``tool_calls``
+        (None without any; else in index order, each ``{id, type: function, function:
+        {name, arguments}}`` with the argument pieces joined) and ``finish_reason``."""
         calls = [self.tool_calls[i] for i in sorted(self.tool_calls)]
         return {
             "content": "".join(self.content) if self.content else None,

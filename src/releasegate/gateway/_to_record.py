@@ -11,6 +11,11 @@ whose feature is not a valid feature name, is recorded under the reserved pseudo
 ``_gateway`` (:data:`~releasegate.deploy.names.GATEWAY_FEATURE`), the name it asked for
 kept in ``metadata.requested_feature``. A record the store refuses for its content (a
 field over a documented limit) is stored in its :func:`minimal` form instead.
+
+The answer's text is the record's ``response`` and its tool calls (for a streamed
+answer, assembled from the deltas) its ``tool_calls``, in the OpenAI shape, so online
+tool-call checks read them as an eval reads a provider's answer; the function tools the
+request offered are its ``tools``.
 """
 
 from __future__ import annotations
@@ -31,21 +36,19 @@ _NAME = re.compile(NAME_PATTERN)
 _META = ("unit_key_random", "stream", "status", "error_stage", "overhead_ms", "shadow_of")
 
 
-def _answer(response: Any, meta: dict[str, Any]) -> str | None:
-    # The gateway keeps the assistant message; the record stores its text, or the tool
-    # calls it made as JSON when it has no text.
+def _answer(response: Any, meta: dict[str, Any]) -> tuple[str | None, list[Any] | None]:
+    # The gateway keeps the assistant message; the record stores its text and, apart,
+    # the tool calls it made (as received).
     if response is None or isinstance(response, str):
-        return response
+        return response, None
     if not isinstance(response, Mapping):
-        return json.dumps(response, ensure_ascii=False, default=str)
+        return json.dumps(response, ensure_ascii=False, default=str), None
     if response.get("finish_reason") is not None:
         meta["finish_reason"] = str(response["finish_reason"])
     content = response.get("content")
-    if isinstance(content, str) and content:
-        return content
-    if response.get("tool_calls"):
-        return json.dumps({"tool_calls": response["tool_calls"]}, ensure_ascii=False, default=str)
-    return content if isinstance(content, str) else None
+    calls = response.get("tool_calls")
+    tool_calls = list(calls) if isinstance(calls, list | tuple) and calls else None
+    return (content if isinstance(content, str) else None), tool_calls
 
 
 def _feature(record: Mapping[str, Any], meta: dict[str, Any]) -> str:
@@ -67,6 +70,8 @@ def to_interaction(record: Mapping[str, Any]) -> dict[str, Any]:
     ):
         messages = None  # a malformed request: recorded, without what it sent
         meta["malformed_messages"] = True
+    response, tool_calls = _answer(record.get("response"), meta)
+    tools = record.get("tools")
     if isinstance(meta.get("overhead_ms"), float):
         meta["overhead_ms"] = round(meta["overhead_ms"], 3)
     out: dict[str, Any] = {
@@ -79,7 +84,9 @@ def to_interaction(record: Mapping[str, Any]) -> dict[str, Any]:
         "unit_key": record.get("unit_key"),
         "session_id": record.get("session_id"),
         "prompt": messages,
-        "response": _answer(record.get("response"), meta),
+        "response": response,
+        "tool_calls": tool_calls,
+        "tools": tools if isinstance(tools, list) and tools else None,
         "latency_ms": record.get("latency_ms"),
         "ttft_ms": record.get("ttft_ms"),
         "prompt_tokens": record.get("prompt_tokens") or 0,

@@ -358,7 +358,7 @@ class Gateway:
                 param="messages",
             )
             return
-        call.messages = rewritten["messages"]
+        call.sending(rewritten)
         call.body = body
         chain = d.fallbacks(route)
         await chat.serve(call, send, receive, route, rewritten, chain, headers)

@@ -12,9 +12,13 @@ A record is a plain mapping with these keys (:data:`RECORD_FIELDS`):
 
     feature, assigned_version, served_version, served_model, arm, deployment_id,
     unit_key, unit_key_random, session_id, request_id, stream, messages, response,
-    latency_ms, ttft_ms, overhead_ms, prompt_tokens, completion_tokens, cost_usd,
+    tools, latency_ms, ttft_ms, overhead_ms, prompt_tokens, completion_tokens, cost_usd,
     status, error, error_stage, fallback_depth, shadow, shadow_of, time
 
+``response`` is the assistant message the caller received (for a stream, assembled from
+its deltas): ``content``, ``tool_calls`` in the OpenAI shape ``{id, type, function:
+{name, arguments}}`` and ``finish_reason``. ``tools`` holds the function tools the
+request sent upstream offered (None without any).
 ``time`` is the request's arrival as Unix seconds (UTC); durations are milliseconds.
 ``error`` is None on success; ``error_stage`` says where a failure happened:
 ``"route"``, ``"request"`` (bad input), ``"upstream"`` (every upstream failed before
@@ -47,6 +51,7 @@ RECORD_FIELDS: tuple[str, ...] = (
     "stream",
     "messages",
     "response",
+    "tools",
     "latency_ms",
     "ttft_ms",
     "overhead_ms",

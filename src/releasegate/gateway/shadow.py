@@ -214,7 +214,7 @@ class Shadows:
             return
         rewritten["stream"] = False
         rewritten.pop("stream_options", None)
-        call.messages = rewritten["messages"]
+        call.sending(rewritten)
         await self._handler.plain(call, _discard, candidate, rewritten, NO_FALLBACK)
 
     async def close(self) -> None:

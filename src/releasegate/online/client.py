@@ -403,7 +403,8 @@ def record(feature: str, **fields: Any) -> str:
         feature: The feature that served the request.
         **fields: ``request_id`` (default: a new UUID), ``version``, ``served_version``,
             ``model``, ``arm``, ``unit_key``, ``session_id``, ``prompt`` (messages),
-            ``response``, ``context`` (chunks), ``latency_ms``, ``ttft_ms``,
+            ``response``, ``tool_calls`` (the answer's, OpenAI shape), ``tools`` (the
+            function tools offered), ``context`` (chunks), ``latency_ms``, ``ttft_ms``,
             ``prompt_tokens``, ``completion_tokens``, ``cost_usd``, ``error``,
             ``fallback_depth``, ``shadow``, ``metadata``, ``at`` (default: now).
 

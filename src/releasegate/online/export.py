@@ -7,7 +7,8 @@ from the request id, so exporting the same interaction twice never duplicates it
 already in the file are skipped.
 
 The exported case holds the user's text as ``input`` and the retrieved chunks as
-``context``; what production answered is kept as ``metadata.production_output`` for the
+``context``; what production answered is kept as ``metadata.production_output`` (and
+the tool calls it made as ``metadata.production_tool_calls``) for the
 person who writes the case's checks (an exported case has none of its own: the
 dataset's ``defaults`` apply until someone adds them).
 """
@@ -91,6 +92,7 @@ def _case(i: Interaction, text: str, why: list[str], fb: Sequence[FeedbackEntry]
         "model": i.model,
         "at": i.at.isoformat(),
         "production_output": i.response,
+        "production_tool_calls": i.tool_calls or None,
     }
     if i.error is not None:
         meta["error"] = i.error

@@ -24,6 +24,9 @@ __all__ = [
     "MAX_ROLE",
     "MAX_SESSION_ID",
     "MAX_TEXT",
+    "MAX_TOOLS",
+    "MAX_TOOLS_TEXT",
+    "MAX_TOOL_CALLS",
     "MAX_UNIT_KEY",
 ]
 
@@ -43,6 +46,12 @@ MAX_ROLE = 40
 """Characters of a message role."""
 MAX_TEXT = 200_000
 """Characters of a response, and of one message's content (as JSON when not a string)."""
+MAX_TOOL_CALLS = 128
+"""Tool calls of one answer (the whole list at most :data:`MAX_TEXT` characters as JSON)."""
+MAX_TOOLS = 128
+"""Tools offered in one request."""
+MAX_TOOLS_TEXT = 1_000_000
+"""Characters of the tools offered in one request, as JSON."""
 MAX_CHUNKS = 100
 """Context chunks in one record."""
 MAX_CHUNK = 50_000

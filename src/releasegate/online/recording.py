@@ -95,8 +95,8 @@ class RecordingService:
 
     Args:
         uow: The unit of work (one transaction per batch).
-        redactor: Applied to prompts, responses, context, errors and metadata before
-            anything is stored (defaults: e-mail, phone, card numbers).
+        redactor: Applied to prompts, responses, tool calls, context, errors and
+            metadata before anything is stored (defaults: e-mail, phone, card numbers).
         clock: Time of records sent without ``at``.
         sampler: Whether a new interaction is due a score (None: none is).
         enqueue: Given the ids of new interactions due a score, after commit.
@@ -152,7 +152,7 @@ class RecordingService:
 
     def _prepare(self, rec: RecordIn, now: datetime) -> tuple[Interaction, bool]:
         data = rec.model_dump(mode="json", exclude_none=True)
-        for name in ("prompt", "response", "context", "error", "metadata"):
+        for name in ("prompt", "response", "tool_calls", "context", "error", "metadata"):
             if name in data:
                 data[name] = self.redactor.value(data[name])
         digest = hashlib.sha256(
@@ -172,6 +172,8 @@ class RecordingService:
             prompt=data.get("prompt"),
             response=data.get("response"),
             context=data.get("context"),
+            tool_calls=data.get("tool_calls"),
+            tools=data.get("tools"),
             latency_ms=rec.latency_ms,
             ttft_ms=rec.ttft_ms,
             prompt_tokens=rec.prompt_tokens,

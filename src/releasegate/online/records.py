@@ -135,6 +135,16 @@ def _content(value: Any) -> Any:
     return _no_nul(value)
 
 
+def _json_within(limit: int) -> AfterValidator:
+    def check(value: Any) -> Any:
+        size = len(json.dumps(value, ensure_ascii=False))
+        if size > limit:
+            raise ValueError(f"is {size} characters long as JSON; the limit is {limit}")
+        return _no_nul(value)
+
+    return AfterValidator(check)
+
+
 def _rating(value: Any) -> Any:
     if value in ("up", "down"):
         return value
@@ -190,6 +200,17 @@ class RecordIn(_Strict):
     session_id: Annotated[Text, Field(min_length=1, max_length=L.MAX_SESSION_ID)] | None = None
     prompt: Annotated[list[MessageIn], Field(max_length=L.MAX_MESSAGES)] | None = None
     response: Annotated[Text, Field(max_length=L.MAX_TEXT)] | None = None
+    # Entries are kept as received (a malformed call is the checks' business), so any
+    # JSON value is accepted within the bounds.
+    tool_calls: (
+        Annotated[list[Any], Field(max_length=L.MAX_TOOL_CALLS), _json_within(L.MAX_TEXT)] | None
+    ) = None
+    tools: (
+        Annotated[
+            list[dict[str, Any]], Field(max_length=L.MAX_TOOLS), _json_within(L.MAX_TOOLS_TEXT)
+        ]
+        | None
+    ) = None
     context: (
         Annotated[
             list[Annotated[Text, Field(max_length=L.MAX_CHUNK)]], Field(max_length=L.MAX_CHUNKS)

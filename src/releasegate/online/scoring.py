@@ -2,7 +2,8 @@
 
 A job names an interaction id. :meth:`ScoringService.score` reads the interaction,
 builds a :class:`~releasegate.scorers.Sample` from it (input: the last user message;
-output: the response; context, metadata, latency, cost, error), runs every check of the
+output: the response text; the answer's tool calls and the tools the request offered;
+context, metadata, latency, cost, error), runs every check of the
 feature's ``online.features.<name>.checks`` through
 :func:`~releasegate.scorers.score_sample` (a check whose inputs are missing is *not
 applicable*, one that fails is *unmeasured*, none blocks the others), and stores one
@@ -19,6 +20,7 @@ job adds nothing twice.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import threading
 from collections.abc import Callable, Sequence
@@ -79,11 +81,49 @@ def _text(content: Any) -> str:
     return ""
 
 
+def _legacy_calls(response: str | None) -> list[Any] | None:
+    # Before interactions had a tool_calls column, the gateway stored an answer without
+    # text as the JSON text {"tool_calls": [...]} in the response.
+    if not response or not response.startswith('{"tool_calls"'):
+        return None
+    try:
+        data = json.loads(response)
+    except ValueError:
+        return None
+    if isinstance(data, dict) and set(data) == {"tool_calls"}:
+        calls = data["tool_calls"]
+        if isinstance(calls, list):
+            return [_nested(c) for c in calls]
+    return None
+
+
+def _nested(call: Any) -> Any:
+    # A streamed answer's calls were stored flat ({id, type, name, arguments}): nest
+    # them as a plain answer's ({id, type, function: {name, arguments}}).
+    if isinstance(call, dict) and "function" not in call and {"name", "arguments"} <= set(call):
+        function = {"name": call["name"], "arguments": call["arguments"]}
+        return {"id": call.get("id"), "type": call.get("type", "function"), "function": function}
+    return call
+
+
 def interaction_sample(interaction: Interaction) -> Sample:
-    """The scorer input of a recorded interaction (input: its last user message)."""
+    """The scorer input of a recorded interaction.
+
+    ``input`` is the text of its last user message, ``output`` its response text
+    (``""`` for none), ``tool_calls`` the calls the answer made and ``tools`` the
+    function tools the request offered, as stored (so the tool-call checks grade them as
+    they grade an eval's answer). A row recorded before tool calls had their own field,
+    whose response is exactly the JSON text ``{"tool_calls": [...]}``, is read as those
+    calls (a streamed answer's flat ``{id, type, name, arguments}`` entries nested as a
+    plain answer's) and no text.
+    """
     user = [m for m in interaction.prompt or [] if m.get("role") == "user"]
+    output = interaction.response or ""
+    tool_calls = interaction.tool_calls
+    if tool_calls is None and (legacy := _legacy_calls(interaction.response)) is not None:
+        output, tool_calls = "", legacy
     return Sample(
-        interaction.response or "",
+        output,
         input=_text(user[-1].get("content")) if user else "",
         context=tuple(interaction.context or ()),
         metadata=dict(interaction.metadata or {}),
@@ -91,6 +131,8 @@ def interaction_sample(interaction: Interaction) -> Sample:
         latency_ms=interaction.latency_ms,
         cost_usd=interaction.cost_usd,
         error=interaction.error,
+        tool_calls=tuple(tool_calls or ()),
+        tools=tuple(interaction.tools or ()),
     )
 
 

@@ -2,8 +2,9 @@
 
 The SDK is an optional extra (``pip install 'releasegate[anthropic]'``) and is imported
 only when an ``anthropic`` provider is built. Chat messages arrive OpenAI-style; system
-messages are moved to the Messages API's top-level ``system`` field; OpenAI-style
-function tools and tool choice are mapped to the Messages API's (see
+and developer messages are moved to the Messages API's top-level ``system`` field;
+OpenAI-style function tools, tool choice, the tool calls of assistant messages and
+``tool`` results are mapped to the Messages API's (see
 :mod:`releasegate.providers._anthropic_tools`), and ``tool_use`` blocks come back as
 tool calls. As for ``openai``,
 the SDK runs on its aiohttp transport, never retries (the engine does), and calls go
@@ -25,6 +26,7 @@ from releasegate.llm import ChatProvider, ChatRequest, ChatResponse, Message, Us
 from releasegate.providers._anthropic_tools import (
     anthropic_tool_choice,
     anthropic_tools,
+    messages_api_conversation,
     tool_calls_of,
 )
 from releasegate.providers._body import model_and_params
@@ -53,19 +55,17 @@ class AnthropicOptions(BaseModel):
     )
 
 
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
-    return "" if content is None else str(content)
-
-
 def split_system(messages: tuple[Message, ...] | list[Message]) -> tuple[str | None, list[Message]]:
-    """Separate system messages (joined by blank lines) from the conversation."""
-    system = [_text(m.get("content")) for m in messages if m.get("role") == "system"]
-    rest = [dict(m) for m in messages if m.get("role") != "system"]
-    return ("\n\n".join(system) if system else None), rest
+    """An OpenAI-style conversation as the Messages API's ``system`` and ``messages``.
+
+    System and developer messages are joined by blank lines into the first item (``None``
+    without any); tool calls and tool results are mapped as
+    :func:`~releasegate.providers._anthropic_tools.messages_api_conversation` describes.
+
+    Raises:
+        ValueError: a tool call or tool result that cannot be mapped, naming the message.
+    """
+    return messages_api_conversation(messages)
 
 
 class AnthropicProvider(ChatProvider):
@@ -194,7 +194,11 @@ class AnthropicProvider(ChatProvider):
             raise ProviderError(f"{self.name}: {exc}") from None
         if choice is not None:
             body["tool_choice"] = choice
-        system, messages = split_system(request.messages)
+        try:
+            system, messages = split_system(request.messages)
+        except ValueError as exc:
+            case = f"case {request.case_id!r}: " if request.case_id else ""
+            raise ProviderError(f"{self.name}: {case}{exc}") from None
         if system is not None:
             body["system"] = system
         body["model"] = model

@@ -1,5 +1,6 @@
-"""Markdown for the conversations of a comparison: multi-turn cases paired turn by turn,
-and the conversation and tool calls of newly failing cases.
+"""Markdown for the conversations of a comparison: multi-turn cases paired turn by turn
+(every turn of both runs, a turn only one run has marked as such), and the conversation
+and tool calls of newly failing cases.
 
 Every user-controlled string (ids, messages, tool names and arguments) is escaped in
 table cells or shown inside a code fence no backtick run can close.
@@ -32,10 +33,23 @@ def _text(value: str | dict[str, Any] | None) -> str:
     return ", ".join(f"{k}={v}" for k, v in value.items())
 
 
+NOT_IN_BASE = "(not in baseline)"
+NOT_IN_HEAD = "(not in this run)"
+
+
+def _absent(t: TurnDelta) -> str:
+    # The mark of a turn only one run has ("" for a paired turn).
+    return NOT_IN_BASE if not t.in_base else NOT_IN_HEAD if not t.in_head else ""
+
+
 def _transcript(turns: list[TurnDelta]) -> str:
     lines: list[str] = []
     for t in turns:
-        lines.append(f"[user {t.index}] {_text(t.head_input)}")
+        if not t.in_head:  # a turn only the baseline has: its user message, marked
+            lines.append(f"[user {t.index}] {NOT_IN_HEAD} {_text(t.base_input)}".rstrip())
+            continue
+        mark = f" {NOT_IN_BASE}" if not t.in_base else ""
+        lines.append(f"[user {t.index}]{mark} {_text(t.head_input)}".rstrip())
         if t.head_output:
             lines.append(f"[assistant {t.index}] {t.head_output}")
         lines += [f"[assistant {t.index}] -> {c}" for c in tool_call_lines(t.head_tool_calls)]
@@ -47,8 +61,10 @@ def _score(base: float | None, head: float | None) -> str:
 
 
 def turn_sections(changes: list[CaseTurns]) -> list[str]:
-    """The multi-turn cases whose turns changed: per-turn scores, then head's
-    transcripts in a collapsed block (Markdown lines; ``[]`` without changes)."""
+    """The multi-turn cases whose turns changed: per-turn scores, every turn of both
+    runs (one only a run has marked ``(not in baseline)`` or ``(not in this run)``),
+    then the transcripts in a collapsed block (Markdown lines; ``[]`` without changes).
+    """
     if not changes:
         return []
     lines = [
@@ -63,8 +79,9 @@ def turn_sections(changes: list[CaseTurns]) -> list[str]:
         if not c.turns:
             lines.append(f"| {case} | {count} | — | — | — |")
         for i, t in enumerate(c.turns):
+            turn = f"{t.index} {_absent(t)}".rstrip()
             lines.append(
-                f"| {case if i == 0 else ''} | {count if i == 0 else ''} | {t.index} | "
+                f"| {case if i == 0 else ''} | {count if i == 0 else ''} | {turn} | "
                 f"{_score(t.base_score, t.head_score)} | "
                 f"{fmt_pct(t.base_pass_share)} → {fmt_pct(t.head_pass_share)} |"
             )
@@ -72,10 +89,14 @@ def turn_sections(changes: list[CaseTurns]) -> list[str]:
         lines.append(f"| … | {len(changes) - _MAX_CASES} more | | | |")
     lines.append("")
     if any(c.count_changed for c in changes):
-        lines += ["<sub>⚠️ the number of turns changed; only turns both have are paired</sub>", ""]
+        lines += [
+            "<sub>⚠️ the number of turns changed: only turns both runs have are paired; "
+            f"the others are marked {NOT_IN_BASE} or {NOT_IN_HEAD}</sub>",
+            "",
+        ]
     shown = [c for c in changes[:_MAX_CASES] if c.turns]
     if shown:
-        lines += ["<details><summary>Head's conversations of these cases</summary>", ""]
+        lines += ["<details><summary>Conversations of these cases (head)</summary>", ""]
         for c in shown:
             lines += [f"`{escape_code(c.id)}`", "", _transcript(c.turns), ""]
         lines += ["</details>", ""]

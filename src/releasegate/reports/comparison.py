@@ -260,7 +260,10 @@ def _terminal(c: Comparison) -> RenderableType:
         )
     for t in c.turn_changes[:_TOP_CASES]:
         moved = ", ".join(
-            f"turn {d.index} {fmt_score(d.base_score)} → {fmt_score(d.head_score)}" for d in t.turns
+            f"turn {d.index} {fmt_score(d.base_score)} → {fmt_score(d.head_score)}"
+            + (" (not in baseline)" if not d.in_base else "")
+            + (" (not in this run)" if not d.in_head else "")
+            for d in t.turns
         )
         parts.append(
             Text(f"multi-turn {t.id}: {t.base_turns} → {t.head_turns} turns", style="yellow")

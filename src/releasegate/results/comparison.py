@@ -101,18 +101,22 @@ class CaseFlip(_Model):
 
 
 class TurnDelta(_Model):
-    """One turn of a multi-turn case present in both reports, paired by its index.
+    """One turn of a multi-turn case, paired by its index across the two reports.
 
     Scores are means over the case's repeats that reached the turn (``None``: none
-    scored it); a pass share is the share of those repeats whose turn passed.
+    scored it, or that report has no such turn); a pass share is the share of those
+    repeats whose turn passed (``None`` when that report has no such turn). A turn only
+    one report has (its turn count changed) has ``in_base`` or ``in_head`` false.
     """
 
     index: int = Field(description="0-based turn index")
     base_score: float | None
     head_score: float | None
-    base_pass_share: float
-    head_pass_share: float
+    base_pass_share: float | None
+    head_pass_share: float | None
     delta: float | None = Field(description="head_score - base_score; null without both")
+    in_base: bool = Field(default=True, description="Base has this turn")
+    in_head: bool = Field(default=True, description="Head has this turn")
     head_input: str | dict[str, Any] | None = Field(
         default=None, description="Head's user message at this turn"
     )
@@ -120,20 +124,24 @@ class TurnDelta(_Model):
     head_tool_calls: list[Any] | None = Field(
         default=None, description="Head's tool calls at this turn"
     )
+    base_input: str | dict[str, Any] | None = Field(
+        default=None, description="Base's user message at this turn (a turn head lacks)"
+    )
 
 
 class CaseTurns(_Model):
     """A multi-turn case whose turns changed between base and head.
 
-    Turns are paired by id and index; a turn only one side reached (or has) is counted
-    in ``base_turns``/``head_turns`` and never paired with another.
+    Turns are paired by id and index; every turn either side has is listed, a turn only
+    one side reached (or has) marked by ``in_base``/``in_head`` and never paired with
+    another.
     """
 
     id: str
     base_turns: int = Field(description="Most turns a base repeat of the case reached")
     head_turns: int = Field(description="Most turns a head repeat of the case reached")
     turns: list[TurnDelta] = Field(
-        default_factory=list, description="Every turn both sides have, in order"
+        default_factory=list, description="Every turn either side has, in order"
     )
 
     @property

@@ -70,6 +70,8 @@ class SqlInteractionRepository(InteractionRepository):
             "score_due": i.score_due,
             "canary_id": i.canary_id,
             "canary_stage": i.canary_stage,
+            "tool_calls": i.tool_calls,
+            "tools": i.tools,
         }
 
     @staticmethod
@@ -102,6 +104,8 @@ class SqlInteractionRepository(InteractionRepository):
             score_due=bool(r["score_due"]),
             canary_id=r["canary_id"],
             canary_stage=r["canary_stage"],
+            tool_calls=r["tool_calls"],
+            tools=r["tools"],
         )
 
     def add_many(self, records: Sequence[Interaction]) -> None:

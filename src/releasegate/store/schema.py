@@ -204,6 +204,9 @@ interactions = sa.Table(
     sa.Column("score_due", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("canary_id", sa.Integer, nullable=True),
     sa.Column("canary_stage", sa.Integer, nullable=True),
+    # Added by migration 0009 (interaction tools).
+    sa.Column("tool_calls", sa.JSON(none_as_null=True), nullable=True),
+    sa.Column("tools", sa.JSON(none_as_null=True), nullable=True),
     sa.Index("ix_interactions_deployment_time", "deployment_id", "created_at"),
     sa.Index("ix_interactions_score_due", "score_due", "created_at"),
     sa.Index("ix_interactions_created_at", "created_at"),

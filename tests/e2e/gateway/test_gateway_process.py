@@ -3,6 +3,7 @@ upstream, driven by the official ``openai`` SDK."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
 import time
@@ -17,7 +18,9 @@ import yaml
 
 from releasegate.control.deployments import DeploymentService
 from releasegate.deploy.names import GATEWAY_FEATURE
+from releasegate.online.scoring import interaction_sample
 from releasegate.ports import Interaction
+from releasegate.scorers import AssertSpec, CheckBuilder, score_sample
 from releasegate.store.database import open_database
 from tests.e2e.deploy._cli import CLI, free_port
 from tests.support.gateway_upstream import GatewayUpstream
@@ -193,9 +196,25 @@ async def test_async_sdk_stream_with_usage(gateway: Running) -> None:
     assert usage is not None and usage.total_tokens > 0
 
 
+def _stored(gateway: Running, request_id: str) -> Interaction:
+    # Written in batches by the gateway's writer process: poll for it.
+    for _ in range(300):
+        db = open_database(gateway.db_url)
+        try:
+            with db.uow(write=False) as uow:
+                found = uow.interactions.by_request_ids([request_id])
+        finally:
+            db.close()
+        if request_id in found:
+            return found[request_id]
+        time.sleep(0.1)
+    pytest.fail(f"interaction {request_id} was not stored")
+
+
 def test_streamed_tool_calls_keep_ids_and_names(gateway: Running) -> None:
-    gateway.upstream.tool_call_next("get_weather", '{"city": "Paris"}')
-    gateway.backup.tool_call_next("get_weather", '{"city": "Paris"}')  # if routed there
+    calls = [("get_weather", '{"city": "Paris"}'), ("now", "{}")]
+    gateway.upstream.tool_calls_next(calls, text="Checking.")
+    gateway.backup.tool_calls_next(calls, text="Checking.")  # if routed there
     tools = [
         {
             "type": "function",
@@ -203,13 +222,17 @@ def test_streamed_tool_calls_keep_ids_and_names(gateway: Running) -> None:
                 "name": "get_weather",
                 "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
             },
-        }
+        },
+        {"type": "function", "function": {"name": "now"}},
     ]
     stream = client(gateway, "u-tools").chat.completions.create(
         model="chat", messages=[{"role": "user", "content": "weather?"}], tools=tools, stream=True
     )
-    ids, names, args = set(), set(), ""
+    request_id = stream.response.headers["x-request-id"]
+    ids, names, args, text = set(), set(), "", ""
     for chunk in stream:
+        if chunk.choices:
+            text += chunk.choices[0].delta.content or ""
         for call in chunk.choices[0].delta.tool_calls or [] if chunk.choices else []:
             if call.id:
                 ids.add(call.id)
@@ -217,8 +240,30 @@ def test_streamed_tool_calls_keep_ids_and_names(gateway: Running) -> None:
                 names.add(call.function.name)
             if call.function and call.function.arguments:
                 args += call.function.arguments
-    assert len(ids) == 1 and names == {"get_weather"} and args == '{"city": "Paris"}'
+    assert len(ids) == 2 and names == {"get_weather", "now"}
+    assert args == '{"city": "Paris"}{}' and text == "Checking."
     gateway.backup.reset()
+    # The stored interaction has the text, the assembled calls and the tools offered, and
+    # the online tool-call checks grade it as they grade an eval's answer.
+    stored = _stored(gateway, request_id)
+    assert stored.response == "Checking." and stored.tools == tools
+    assert stored.tool_calls is not None
+    assert [c["id"] for c in stored.tool_calls] == sorted(ids)
+    assert [c["function"] for c in stored.tool_calls] == [
+        {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+        {"name": "now", "arguments": "{}"},
+    ]
+    builder = CheckBuilder()
+    checks = [
+        builder.build(AssertSpec.model_validate(spec))
+        for spec in (
+            {"type": "tool-call", "value": "get_weather", "arguments": {"city": "Paris"}},
+            {"type": "no-tool-call"},
+            {"type": "valid-tool-call"},
+        )
+    ]
+    scores = asyncio.run(score_sample(interaction_sample(stored), checks))
+    assert [s.value for s in scores] == [1.0, 0.0, 1.0]
 
 
 def test_cut_stream_raises_in_the_sdk(gateway: Running) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from releasegate.gateway import FallbackChain
+from releasegate.gateway._to_record import to_interaction
 
 
 def events(text: str) -> list[tuple[str | None, str]]:
@@ -53,17 +54,53 @@ async def test_tool_call_deltas_keep_ids_and_names(make_rig: Any) -> None:
     rig.primary.tool_call_next("get_weather", '{"city": "Paris"}')
     resp = await stream(rig)
     deltas = [json.loads(d) for _, d in events(resp.text)[:-1]]
-    first = deltas[0]["choices"][0]["delta"]["tool_calls"][0]
-    assert first["id"] == "call_1" and first["function"]["name"] == "get_weather"
+    first = deltas[1]["choices"][0]["delta"]["tool_calls"][0]
+    assert first["id"] == "call_1_0" and first["function"]["name"] == "get_weather"
     (record,) = rig.recorder.records
     assert record["response"]["tool_calls"] == [
         {
-            "id": "call_1",
+            "id": "call_1_0",
             "type": "function",
-            "name": "get_weather",
-            "arguments": '{"city": "Paris"}',
+            "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
         }
     ]
+
+
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    },
+    {"type": "function", "function": {"name": "now"}},
+]
+
+
+async def test_a_streamed_tool_call_answer_is_recorded_as_the_plain_one(make_rig: Any) -> None:
+    # The same answer (text, then two parallel calls) streamed and not: the records agree,
+    # and the interaction form carries the text, the calls and the tools offered.
+    rig = await make_rig()
+    calls = [("get_weather", '{"city": "Oslo"}'), ("now", "{}")]
+    for streamed in (True, False):
+        rig.primary.tool_calls_next(calls, text="Let me check.")
+        resp = await rig.chat("weather?", stream=streamed, tools=TOOLS)
+        assert resp.status_code == 200
+    streamed_record, plain_record = rig.recorder.records
+    assert streamed_record["stream"] and not plain_record["stream"]
+    expected = [
+        {"id": f"call_{n}_0", "type": "function",
+         "function": {"name": "get_weather", "arguments": '{"city": "Oslo"}'}}
+        for n in (1, 2)
+    ]  # fmt: skip
+    for record, first in zip((streamed_record, plain_record), expected, strict=True):
+        interaction = to_interaction(record)
+        assert interaction["response"] == "Let me check."
+        assert interaction["tool_calls"][0] == first
+        assert interaction["tool_calls"][1]["function"] == {"name": "now", "arguments": "{}"}
+        assert interaction["tools"] == TOOLS
+        assert interaction["metadata"]["finish_reason"] == "tool_calls"
 
 
 async def test_failure_before_first_chunk_fails_over(make_rig: Any) -> None:

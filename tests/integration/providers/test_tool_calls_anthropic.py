@@ -194,3 +194,173 @@ async def test_a_tool_choice_that_cannot_be_mapped_is_a_provider_error(
 ) -> None:
     with pytest.raises(ProviderError, match="unknown tool_choice 'sometimes'"):
         await provider.complete(req(tools=TOOLS, tool_choice="sometimes"))
+
+
+def call(id_: str | None, name: str, arguments: Any = '{"city": "Oslo"}') -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "function", "function": {"name": name, "arguments": arguments}}
+    if id_ is not None:
+        out["id"] = id_
+    return out
+
+
+def use(id_: str, name: str, input_: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "tool_use", "id": id_, "name": name, "input": input_}
+
+
+def result(id_: str, content: Any) -> dict[str, Any]:
+    return {"type": "tool_result", "tool_use_id": id_, "content": content}
+
+
+@pytest.mark.parametrize(
+    ("history", "system", "expected"),
+    [
+        pytest.param(
+            [
+                {"role": "system", "content": "Be brief."},
+                {"role": "user", "content": "Weather in Oslo and the time?"},
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [call("c1", "get_weather"), call("c2", "now", "{}")],
+                },
+                {"role": "tool", "tool_call_id": "c1", "content": '{"temp": 3}'},
+                {"role": "tool", "tool_call_id": "c2", "content": "12:00"},
+            ],
+            "Be brief.",
+            [
+                {"role": "user", "content": "Weather in Oslo and the time?"},
+                {
+                    "role": "assistant",
+                    "content": [use("c1", "get_weather", {"city": "Oslo"}), use("c2", "now", {})],
+                },
+                {"role": "user", "content": [result("c1", '{"temp": 3}'), result("c2", "12:00")]},
+            ],
+            id="parallel-calls-merge-their-results",
+        ),
+        pytest.param(
+            [
+                {"role": "developer", "content": "Use tools."},
+                {"role": "user", "content": "Oslo?", "name": "ann"},
+                {
+                    "role": "assistant",
+                    "content": "Let me check.",
+                    "tool_calls": [call("toolu_9", "get_weather", '{"city": "Pé \\"x\\""}')],
+                },
+                {"role": "tool", "tool_call_id": "toolu_9", "content": "sunny"},
+                {"role": "user", "content": "And tomorrow?"},
+            ],
+            "Use tools.",
+            [
+                {"role": "user", "content": "Oslo?"},
+                {
+                    "role": "assistant",
+                    "content": [
+                        {"type": "text", "text": "Let me check."},
+                        use("toolu_9", "get_weather", {"city": 'Pé "x"'}),
+                    ],
+                },
+                {
+                    "role": "user",
+                    "content": [
+                        result("toolu_9", "sunny"),
+                        {"type": "text", "text": "And tomorrow?"},
+                    ],
+                },
+            ],
+            id="text-and-call-then-result-then-user-text",
+        ),
+        pytest.param(
+            [
+                {"role": "user", "content": "Time?"},
+                {"role": "assistant", "content": "", "tool_calls": [call("a", "now", "")]},
+                {
+                    "role": "tool",
+                    "tool_call_id": "a",
+                    "content": [{"type": "text", "text": "12"}, {"type": "text", "text": ":00"}],
+                },
+                {"role": "assistant", "content": "It is noon."},
+                {"role": "user", "content": "Thanks"},
+            ],
+            None,
+            [
+                {"role": "user", "content": "Time?"},
+                {"role": "assistant", "content": [use("a", "now", {})]},
+                {
+                    "role": "user",
+                    "content": [
+                        result(
+                            "a", [{"type": "text", "text": "12"}, {"type": "text", "text": ":00"}]
+                        )
+                    ],
+                },
+                {"role": "assistant", "content": "It is noon."},
+                {"role": "user", "content": "Thanks"},
+            ],
+            id="empty-text-and-arguments-list-result-then-plain-turns",
+        ),
+    ],
+)
+async def test_history_tool_calls_and_results_are_mapped(
+    provider: AnthropicProvider,
+    server: MessagesServer,
+    history: list[dict[str, Any]],
+    system: str | None,
+    expected: list[dict[str, Any]],
+) -> None:
+    await provider.complete(ChatRequest(messages=tuple(history), model="", tools=TOOLS))
+    body = server.bodies[-1]
+    assert body.get("system") == system
+    assert body["messages"] == expected
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (
+            {"role": "assistant", "tool_calls": [call(None, "get_weather")]},
+            r"case 'c-7': messages\[1\]\.tool_calls\[0\] \(get_weather\) has no id",
+        ),
+        (
+            {"role": "assistant", "tool_calls": [call("c1", "get_weather", '"Oslo"')]},
+            r"case 'c-7': messages\[1\]\.tool_calls\[0\] \(get_weather\) arguments are JSON "
+            r"str, not an object",
+        ),
+        (
+            {"role": "assistant", "tool_calls": [call("c1", "now", "{}"), call("c2", "x", "{no")]},
+            r"messages\[1\]\.tool_calls\[1\] \(x\) arguments are not JSON \(Expecting",
+        ),
+        (
+            {"role": "assistant", "tool_calls": [call("c1", "now", {"city": "Oslo"})]},
+            r"messages\[1\]\.tool_calls\[0\] \(now\) arguments are dict, not a JSON string",
+        ),
+        (
+            {"role": "assistant", "tool_calls": [{"id": "c1", "type": "function"}]},
+            r"messages\[1\]\.tool_calls\[0\] has no function name",
+        ),
+        (
+            {"role": "assistant", "tool_calls": {"id": "c1"}},
+            r"messages\[1\]\.tool_calls is not a list",
+        ),
+        (
+            {"role": "assistant", "tool_calls": ["get_weather"]},
+            r"messages\[1\]\.tool_calls\[0\] is not a mapping",
+        ),
+        (
+            {"role": "tool", "content": "3 degrees"},
+            r"messages\[1\] \(tool\) has no tool_call_id",
+        ),
+    ],
+)
+async def test_a_history_that_cannot_be_mapped_is_a_clear_provider_error(
+    provider: AnthropicProvider, server: MessagesServer, bad: dict[str, Any], message: str
+) -> None:
+    request = ChatRequest(
+        messages=({"role": "user", "content": "Oslo?"}, bad, {"role": "user", "content": "So?"}),
+        model="",
+        case_id="c-7",
+    )
+    with pytest.raises(ProviderError, match=message) as info:
+        await provider.complete(request)
+    assert str(info.value).startswith("anthropic: ")
+    assert not info.value.retryable
+    assert server.bodies == []  # nothing was sent

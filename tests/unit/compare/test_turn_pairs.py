@@ -8,8 +8,11 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+from rich.console import Console
+
 from releasegate.evals.comparison import compare_reports
-from releasegate.reports.comparison import render_comparison_markdown
+from releasegate.reports.comparison import render_comparison_markdown, render_comparison_terminal
 from releasegate.results.report import EvalReport, TurnResult
 from tests.unit.compare._reports import Row, make_report
 
@@ -78,13 +81,20 @@ def test_turns_are_paired_by_case_and_index(tmp_path: Path) -> None:
     assert dropped.turns[1].delta == -1.0 and dropped.turns[1].head_tool_calls == [CALL]
     grew = by_id["grew"]
     assert (grew.base_turns, grew.head_turns) == (2, 3) and grew.count_changed
-    # only the turns both have are paired: head's third turn is never set against base
-    assert [(t.index, t.delta) for t in grew.turns] == [(0, 0.0), (1, 0.0)]
+    # only the turns both have are paired: head's third turn is listed, set against nothing
+    assert [(t.index, t.delta, t.in_base, t.in_head) for t in grew.turns] == [
+        (0, 0.0, True, True),
+        (1, 0.0, True, True),
+        (2, None, False, True),
+    ]
+    assert (grew.turns[2].base_score, grew.turns[2].base_pass_share) == (None, None)
     assert any("different number of turns" in n for n in cmp.notes)
 
     md = render_comparison_markdown(cmp)
     assert "Multi-turn cases whose turns changed (2)" in md
     assert "| 2 → 3 ⚠️ |" in md
+    assert "|  |  | 2 (not in baseline) | — → 0.000 | — → 0.0% |" in md
+    assert "[user 2] (not in baseline) user says 2" in md
     assert "[user 1] user says 1" in md and "[assistant 1] -> refund(" in md
     # the arguments are shown as sent, inside a code fence, never as live HTML
     assert '{"order": "<b>42</b>"}' in md
@@ -94,8 +104,19 @@ def test_turns_are_paired_by_case_and_index(tmp_path: Path) -> None:
 def test_a_case_that_stopped_being_multi_turn_is_listed(tmp_path: Path) -> None:
     base = _stored(tmp_path, "base", {"grew": _turns([1.0, 1.0])})
     head = _stored(tmp_path, "head", {})
-    (change,) = compare_reports(base, head).turn_changes
-    assert (change.id, change.base_turns, change.head_turns, change.turns) == ("grew", 2, 0, [])
+    cmp = compare_reports(base, head)
+    (change,) = cmp.turn_changes
+    assert (change.id, change.base_turns, change.head_turns) == ("grew", 2, 0)
+    assert [(t.index, t.in_base, t.in_head, t.base_score) for t in change.turns] == [
+        (0, True, False, 1.0),
+        (1, True, False, 1.0),
+    ]
+    md = render_comparison_markdown(cmp)
+    assert "| `grew` | 2 → 0 ⚠️ | 0 (not in this run) | 1.000 → — | 100.0% → — |" in md
+    assert "[user 1] (not in this run) user says 1" in md
+    console = Console(record=True, width=200)
+    render_comparison_terminal(cmp, console)
+    assert "turn 1 1.000 → — (not in this run)" in console.export_text()
 
 
 def test_newly_failing_case_shows_its_conversation_and_tool_calls(tmp_path: Path) -> None:
@@ -139,5 +160,59 @@ def test_compare_command_reports_turns_of_stored_reports(tmp_path: Path) -> None
     data = json.loads((tmp_path / "c.json").read_text())
     (change,) = data["turn_changes"]
     assert (change["id"], change["base_turns"], change["head_turns"]) == ("grew", 2, 3)
-    assert [t["index"] for t in change["turns"]] == [0, 1]
+    assert [(t["index"], t["in_base"]) for t in change["turns"]] == [
+        (0, True),
+        (1, True),
+        (2, False),
+    ]
     assert "| 2 → 3 ⚠️ |" in out.read_text()
+
+
+NASTY = "<script>x</script> | ```end``` *bold*"
+NEW, GONE = "(not in baseline)", "(not in this run)"
+
+
+def _said(scores: list[float], prefix: str) -> list[TurnResult]:
+    return [
+        t.model_copy(update={"input": f"{prefix} {i} {NASTY}", "output": f"{prefix} reply {i}"})
+        for i, t in enumerate(_turns(scores))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("base_scores", "head_scores", "marks"),
+    [
+        pytest.param([1.0], [1.0, 0.0, 1.0], ["", NEW, NEW], id="grown"),
+        pytest.param([1.0, 1.0, 0.0], [0.0], ["", GONE, GONE], id="shrunk"),
+        pytest.param([1.0, 1.0], [1.0, 0.0], ["", ""], id="equal"),
+    ],
+)  # fmt: skip
+def test_every_turn_of_both_runs_is_shown_marked_and_escaped(
+    tmp_path: Path, base_scores: list[float], head_scores: list[float], marks: list[str]
+) -> None:
+    base = _stored(tmp_path, "base", {"grew": _said(base_scores, "base")})
+    head = _stored(tmp_path, "head", {"grew": _said(head_scores, "head")})
+    cmp = compare_reports(base, head)
+    (change,) = cmp.turn_changes
+    assert [t.index for t in change.turns] == list(range(len(marks)))
+    md = render_comparison_markdown(cmp)
+    table = md.split("Multi-turn cases whose turns changed", 1)[1].split("<details>", 1)[0]
+    rows = [r for r in table.splitlines() if r.startswith("| ") and "turns base" not in r]
+    assert len(rows) == len(marks)
+    for row, index, mark in zip(rows, range(len(marks)), marks, strict=True):
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert cells[2] == f"{index} {mark}".rstrip()
+        if mark == "(not in baseline)":
+            assert cells[3].startswith("— → ") and cells[4].startswith("— → ")
+        elif mark == "(not in this run)":
+            assert cells[3].endswith(" → —") and cells[4].endswith(" → —")
+    transcript = md.split("Conversations of these cases", 1)[1]
+    for index, mark in enumerate(marks):
+        side = "base" if mark == "(not in this run)" else "head"
+        line = f"[user {index}] {mark} {side} {index} {NASTY}".replace("  ", " ")
+        assert line in transcript
+    assert ("(not in" in md) == any(marks)
+    assert ("only turns both runs have are paired" in md) == any(marks)
+    # user text stays inside code fences, never live HTML or a closed fence
+    outside = re.sub(r"(`{3,})text\n.*?\n\1", "", md, flags=re.S)
+    assert "<script>" not in outside and "*bold*" not in outside

@@ -27,6 +27,11 @@ from tests.support.control import T0
 from tests.support.eval_reports import report_pair
 
 XSS = "<script>alert(1)</script>"
+TOOL_CALLS: list[Any] = [
+    {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": XSS}},
+    {"id": "call_2", "type": "function"},  # malformed: shown as recorded
+]
+TOOLS = [{"type": "function", "function": {"name": "lookup"}}]
 
 
 def _signed_in(parts: ControlPlaneParts, **kwargs: object) -> TestClient:
@@ -47,13 +52,15 @@ def _record(parts: ControlPlaneParts) -> None:
                 version="v1",
                 at=T0 + timedelta(seconds=i),
                 content_hash=hashlib.sha256(str(i).encode()).hexdigest(),
-                response=XSS if i == 3 else f"answer {i}",
+                response=XSS if i == 3 else (None if i == 4 else f"answer {i}"),
                 error="upstream 503" if i == 2 else None,
                 fallback_depth=1 if i == 1 else 0,
                 prompt_tokens=100,
                 completion_tokens=20,
                 cost_usd=0.002,
                 score_due=True,
+                tool_calls=TOOL_CALLS if i == 4 else None,
+                tools=TOOLS if i == 4 else None,
             )
             for i in range(6)
         ]
@@ -123,6 +130,11 @@ def test_explorer_filters_and_one_interaction_with_scores(parts: ControlPlanePar
     assert "faithfulness" in page and "claim not in context" in page
     assert XSS not in page
     assert "not scored yet" in client.get("/interactions/req-5").text
+    page = client.get("/interactions/req-4").text
+    assert 'id="tool-calls"' in page and "lookup(&lt;script&gt;" in page and XSS not in page
+    assert "No text: the answer called tools." in page
+    assert "[call_1]" in page and "&#34;call_2&#34;" in page and "Tools offered: lookup" in page
+    assert 'id="tool-calls"' not in client.get("/interactions/req-0").text
 
 
 def test_parse_filters_round_trip() -> None:
@@ -245,4 +257,6 @@ def test_eval_report_shows_conversations_tool_calls_and_turn_changes_escaped(
     assert "Conversation and tool calls" in text and "Multi-turn cases whose turns changed" in text
     assert "[user] &lt;script&gt;" in text and "refund(&lt;script&gt;" in text
     assert "2 → 3" in text and "[assistant] reply 1" in text
+    assert '2 <span class="muted small">(not in baseline)</span>' in text
+    assert "[user] &lt;script&gt;alert(1)&lt;/script&gt; turn 2" in text
     assert XSS not in text

@@ -66,7 +66,9 @@ def test_tally_content_tools_usage_and_malformed() -> None:
     assert t.add({"choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 2}})
     assert t.response() == {
         "content": "a",
-        "tool_calls": [{"id": "c1", "type": "function", "name": "f", "arguments": "{}"}],
+        "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}
+        ],
         "finish_reason": "stop",
     }
     with pytest.raises(StreamBroken) as info:
@@ -75,6 +77,44 @@ def test_tally_content_tools_usage_and_malformed() -> None:
     with pytest.raises(StreamBroken) as info:
         t.add({"error": {"message": "overloaded"}})
     assert info.value.reason == "upstream_error"
+
+
+def _calls(*tool_call_deltas: list[dict[str, object]]) -> object:
+    t = StreamTally()
+    for parts in tool_call_deltas:
+        t.add({"choices": [{"index": 0, "delta": {"tool_calls": parts}}]})
+    return t.response()["tool_calls"]
+
+
+def test_tally_assembles_tool_calls_in_the_shape_of_a_plain_answer() -> None:
+    fn = {"name": "now", "arguments": ""}
+    # parallel calls, their argument pieces interleaved
+    assert _calls(
+        [{"index": 0, "id": "a", "type": "function", "function": {"name": "f", "arguments": ""}}],
+        [{"index": 1, "id": "b", "type": "function", "function": fn}],
+        [
+            {"index": 0, "function": {"arguments": '{"x"'}},
+            {"index": 1, "function": {"arguments": "{}"}},
+        ],
+        [{"index": 0, "function": {"arguments": ": 1}"}}],
+    ) == [
+        {"id": "a", "type": "function", "function": {"name": "f", "arguments": '{"x": 1}'}},
+        {"id": "b", "type": "function", "function": {"name": "now", "arguments": "{}"}},
+    ]  # fmt: skip
+    # a server that streams one call without index: the pieces are call 0
+    assert _calls(
+        [{"id": "a", "function": {"name": "f", "arguments": "{"}}],
+        [{"function": {"arguments": "}"}}],
+    ) == [{"id": "a", "type": "function", "function": {"name": "f", "arguments": "{}"}}]
+    # an index that is not an integer, pieces that are not text: kept, never a crash
+    assert _calls(
+        [{"index": "zero", "id": "a", "function": {"name": "f", "arguments": 5}}],
+        [{"index": True, "id": 7, "function": {"name": None}}],
+    ) == [
+        {"id": "a", "type": "function", "function": {"name": "f", "arguments": ""}},
+        {"id": None, "type": "function", "function": {"name": None, "arguments": ""}},
+    ]
+    assert _calls([]) is None
 
 
 def test_retry_after_forms() -> None:

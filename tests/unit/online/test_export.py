@@ -28,6 +28,9 @@ def rec(rid: str, text: str | None = "where is my order?", **extra: Any) -> dict
     return {"feature": "chat", "request_id": rid, "prompt": prompt, "response": "ok", **extra}
 
 
+CALLS = [{"id": "c1", "type": "function", "function": {"name": "track", "arguments": "{}"}}]
+
+
 @pytest.fixture
 def data() -> MemoryData:
     data = MemoryData()
@@ -36,7 +39,7 @@ def data() -> MemoryData:
             "records": [
                 rec("ok-1"),
                 rec("err-1", error="upstream timeout", response=None, version="v2"),
-                rec("bad-1", context=["policy: 30 days"], version="v1"),
+                rec("bad-1", context=["policy: 30 days"], version="v1", tool_calls=CALLS),
                 rec("sess-1", session_id="s-9", version="v1"),
                 rec("quiet-1", text=None, error="boom"),
                 rec("shadow-1", error="boom", shadow=True),
@@ -81,6 +84,8 @@ def test_errors_and_negative_feedback_by_request_or_session(data: MemoryData) ->
     assert bad["context"] == ["policy: 30 days"]
     assert bad["tags"] == ["production", "negative-feedback"]
     assert bad["metadata"]["production_output"] == "ok"
+    assert bad["metadata"]["production_tool_calls"] == CALLS
+    assert "production_tool_calls" not in by["err-1"]["metadata"]
     assert bad["metadata"]["feedback"] == [
         {"rating": 0.0, "scale": "thumbs", "comment": "wrong policy"}
     ]
