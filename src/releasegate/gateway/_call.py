@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from releasegate.control.router import Route
+from releasegate.gateway._tracecontext import TraceContext
 from releasegate.online.limits import MAX_REQUEST_ID
 
 __all__ = ["Call", "error_payload"]
@@ -67,9 +68,11 @@ class Call:
         "status",
         "stream",
         "t0",
+        "trace",
         "unit_key",
         "unit_key_random",
         "upstream_wait",
+        "usage_estimated",
         "wall",
     )
 
@@ -102,6 +105,9 @@ class Call:
         self.route: Route | None = None
         self.body: dict[str, Any] | None = None  # the request as sent, once it is valid
         self.shadow_of: str | None = None  # a shadow call: the user's request id
+        self.trace: TraceContext | None = None  # W3C trace context for upstream calls
+        # a model answered but its upstream sent no usage: budgets settled on an estimate
+        self.usage_estimated = False
 
     def routed(self, route: Route) -> None:
         self.assigned_version = route.version
@@ -169,6 +175,7 @@ class Call:
             "shadow": self.shadow_of is not None,
             "shadow_of": self.shadow_of,
             "time": self.wall,
+            "usage_estimated": self.usage_estimated or None,
         }
 
 

@@ -38,6 +38,9 @@ class Upstream:
         connect_timeout_s: Time allowed to open a connection.
         read_timeout_s: Time allowed between bytes of the answer (for a stream, until
             its first chunk; later chunks use the gateway's stall timeout).
+        stream_usage: Ask for the token usage of every stream
+            (``stream_options.include_usage``) even when the caller did not; False for
+            an upstream that rejects the field.
     """
 
     name: str
@@ -46,6 +49,7 @@ class Upstream:
     headers: Mapping[str, str] = field(default_factory=dict)
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 60.0
+    stream_usage: bool = True
 
 
 class UpstreamError(Exception):
@@ -153,16 +157,26 @@ class UpstreamPool:
             await self._session.close()
             self._session = None
 
-    def _headers(self, upstream: Upstream) -> dict[str, str]:
+    def _headers(
+        self, upstream: Upstream, extra: Mapping[str, str] | None = None
+    ) -> dict[str, str]:
         headers = {"Content-Type": "application/json", **upstream.headers}
         if upstream.api_key:
             headers["Authorization"] = f"Bearer {upstream.api_key}"
+        if extra:
+            headers.update(extra)
         return headers
 
     async def request(
-        self, upstream: Upstream, method: str, path: str, body: bytes | None = None
+        self,
+        upstream: Upstream,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> UpstreamReply:
-        """One complete call; the answer's body is read in full.
+        """One complete call; the answer's body is read in full. ``headers`` are sent
+        besides the upstream's own (trace context).
 
         Raises:
             UpstreamError: no connection, a timeout, or a non-2xx status.
@@ -175,7 +189,7 @@ class UpstreamPool:
                 method,
                 upstream.base_url + path,
                 data=body,
-                headers=self._headers(upstream),
+                headers=self._headers(upstream, headers),
                 timeout=timeout,
             ) as resp:
                 payload = await resp.read()
@@ -189,8 +203,11 @@ class UpstreamPool:
         except Exception as exc:
             raise _transport_error(upstream, exc) from exc
 
-    async def open_stream(self, upstream: Upstream, body: bytes) -> aiohttp.ClientResponse:
-        """Send a streaming chat request and return once the status is in.
+    async def open_stream(
+        self, upstream: Upstream, body: bytes, headers: Mapping[str, str] | None = None
+    ) -> aiohttp.ClientResponse:
+        """Send a streaming chat request and return once the status is in (``headers``:
+        sent besides the upstream's own).
 
         The caller reads the body (``resp.content``) and must release the response.
 
@@ -203,7 +220,7 @@ class UpstreamPool:
                 self._client().post(
                     upstream.base_url + "/chat/completions",
                     data=body,
-                    headers=self._headers(upstream),
+                    headers=self._headers(upstream, headers),
                     timeout=timeout,
                 ),
                 timeout=upstream.connect_timeout_s + upstream.read_timeout_s,
