@@ -408,6 +408,9 @@ class ChatHandler:
             while (await receive())["type"] != "http.disconnect":
                 pass
             gone.set()
+            # Stop now rather than at the upstream's next chunk: the read under way ends,
+            # the upstream stops generating, and the request settles its budget at once.
+            resp.close()
 
         watcher = asyncio.create_task(watch())
         breaker = self.d.breakers[upstream.name]
@@ -442,6 +445,9 @@ class ChatHandler:
                 breaker.success()
                 await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
         except StreamBroken as broken:
+            if gone.is_set():  # the caller left and the gateway closed the upstream
+                call.fail("client", "the client disconnected during the stream")
+                return
             failed = f"stream_{broken.reason}"
             breaker.failure()
             where = f"after {tally.chunks} chunk(s)"

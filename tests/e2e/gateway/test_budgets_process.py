@@ -201,7 +201,8 @@ def test_a_client_gone_mid_stream_gives_its_reservation_back(
     project: Project, store: str, request: pytest.FixtureRequest
 ) -> None:
     budgets: dict[str, Any] = {"tokens_per_window": 1000, "window_s": 60}
-    config: dict[str, Any] = {"budgets": budgets}
+    # No stall timeout to end the stream for it: only the caller's leaving can.
+    config: dict[str, Any] = {"budgets": budgets, "stall_timeout_s": 600}
     if store == "redis":
         config["redis_url"] = request.getfixturevalue("redis_url")
         budgets["key_prefix"] = f"rg-test:{uuid.uuid4().hex}:"
@@ -209,7 +210,7 @@ def test_a_client_gone_mid_stream_gives_its_reservation_back(
     body = {"model": "chat", "messages": [{"role": "user", "content": "hello"}]}
     headers = {"X-Releasegate-Tenant": tenant, "X-Releasegate-Unit": "u1"}
     with gateway(project, f"gone-{store}", config) as url:
-        project.upstream.stall_stream_after(2, 5.0)  # two chunks, then a long pause
+        project.upstream.stall_stream_after(2, 600.0)  # two chunks, then nothing for long
         with (
             httpx.Client(timeout=30) as client,
             client.stream(
@@ -234,9 +235,8 @@ def test_a_client_gone_mid_stream_gives_its_reservation_back(
                 timeout=30,
             )
 
-        # While the gateway still waits on the upstream, the reservation is held ...
-        assert second().status_code == 429
-        # ... and once it sees the caller gone, it settles what was relayed.
+        # The gateway notices the caller gone, stops reading the upstream and settles
+        # what was relayed (at most a few 429s while it does).
         for _ in range(120):
             answer = second()
             if answer.status_code == 200:
