@@ -348,7 +348,7 @@ class ChatHandler:
             except StreamBroken as broken:
                 resp.close()
                 call.upstream_wait += call.clock() - start
-                _ended(call, resp.status, broken.reason)
+                _ended(call, resp.status, f"stream_{broken.reason}")
                 kind: Literal["timeout", "protocol"] = (
                     "timeout" if broken.reason == "stall" else "protocol"
                 )

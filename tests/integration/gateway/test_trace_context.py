@@ -186,3 +186,25 @@ async def test_a_shadow_call_is_a_span_of_the_users_trace(make_rig: Callable[...
         assert by_id[user_up[1]].parent_span_id == user.span_id
         assert by_id[shadow_up[1]].parent_span_id == shadow.span_id
         assert {s.trace_id for s in r.spans} == {TRACE}
+
+
+async def test_stream_failures_are_the_error_type_of_their_attempt(
+    make_rig: Callable[..., Any],
+) -> None:
+    with receiver() as r:
+        options = TracingOptions(r.url + "/v1/traces")
+        rig: Rig = await make_rig(fallbacks=CHAIN, tracing=lambda ups: Tracing(options, ups))
+        rig.primary.fail_before_first_chunk()  # fails over: the backup answers
+        await chat(rig, True, {"X-Request-Id": "early"})
+        rig.primary.cut_stream_after(2)  # fails after the first byte: the caller sees it
+        resp = await rig.chat("x", headers={"X-Releasegate-Unit": "u1"}, stream=True)
+        assert "event: error" in resp.text
+        _flush(rig)
+        attempts = {s.span_id: s for s in r.spans if s.name == "POST"}
+        first, second = (_parts(h)[1] for h in sent(rig.primary, "traceparent"))
+        (backup,) = (_parts(h)[1] for h in sent(rig.backup, "traceparent"))
+        assert attempts[first].attributes["error.type"] == "stream_cut"
+        assert attempts[second].attributes["error.type"] == "stream_cut"
+        assert "error.type" not in attempts[backup].attributes
+        for span_id in (first, second, backup):
+            assert attempts[span_id].attributes["http.response.status_code"] == 200
