@@ -63,6 +63,13 @@ class ProviderConfig(BaseModel):
     timeout_s: float = Field(default=60.0, gt=0)
     max_retries: int = Field(default=4, ge=0, le=20)
     headers: dict[str, str] = Field(default_factory=dict)
+    stream_usage: bool = Field(
+        default=True,
+        description="Gateway: ask this provider for the token usage of every stream "
+        "(stream_options.include_usage), removing the usage chunk from callers that did "
+        "not ask for it; false for a provider that rejects the field (streams are then "
+        "budgeted on an estimate)",
+    )
 
     @property
     def options(self) -> dict[str, Any]:

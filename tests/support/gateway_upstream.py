@@ -10,6 +10,13 @@ Scripting (each consumed by the next streaming request)::
     server.tool_call_next("get_weather", '{"city": "Paris"}')
     server.tool_calls_next([("get_weather", '{"city": "Oslo"}'), ("now", "{}")], text="Hm.")
 
+How it treats ``stream_options.include_usage`` (``GatewayUpstream(stream_usage=...)``)::
+
+    "honour"   # the default: a final usage chunk (choices: []) when asked
+    "openai"   # as OpenAI does: then also "usage": null on every other chunk
+    "ignore"   # never a usage chunk
+    "reject"   # a request naming stream_options at all gets 400
+
 Holding a model (not consumed; for shadow calls and other background work)::
 
     server.hold_model("m-2")            # requests for m-2 wait once they arrived...
@@ -46,8 +53,10 @@ class _StreamScript:
 class GatewayUpstream(FakeOpenAIServer):
     """:class:`FakeOpenAIServer` with scripted stream faults, tool calls, embeddings."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, stream_usage: str = "honour", **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        assert stream_usage in ("honour", "openai", "ignore", "reject")
+        self.stream_usage = stream_usage
         self._streams: deque[_StreamScript] = deque()
         self._holds: dict[str, threading.Event] = {}
         self._waiting: Counter[str] = Counter()
@@ -131,6 +140,20 @@ class GatewayUpstream(FakeOpenAIServer):
         )
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
+        if self.stream_usage == "reject":
+            body = await request.json()
+            if isinstance(body, dict) and "stream_options" in body:
+                self._record(request, body)
+                return web.json_response(
+                    {
+                        "error": {
+                            "message": "Unrecognized request argument: stream_options",
+                            "type": "invalid_request_error",
+                            "code": None,
+                        }
+                    },
+                    status=400,
+                )
         if self._holds:
             await self._hold(request)
         script = self._streams[0] if self._streams else None
@@ -202,11 +225,47 @@ class GatewayUpstream(FakeOpenAIServer):
         await resp.write_eof()
         return resp
 
+    async def _openai_stream(
+        self, request: web.Request, model: str, text: str, usage: dict[str, int]
+    ) -> web.StreamResponse:
+        # OpenAI's shape with include_usage: "usage": null on every chunk, then the
+        # usage chunk with no choices; compact JSON as OpenAI sends it.
+        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await resp.prepare(request)
+        base = {
+            "id": f"chatcmpl-fake-{self.count}",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+        }
+        pieces = [text[i : i + 16] for i in range(0, len(text), 16)] or [""]
+        chunks: list[dict[str, Any]] = []
+        for i, piece in enumerate(pieces):
+            delta = {"content": piece, **({"role": "assistant"} if i == 0 else {})}
+            chunks.append(
+                {**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+            )
+        chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
+        for chunk in chunks:
+            line = json.dumps({**chunk, "usage": None}, separators=(",", ":"))
+            await resp.write(f"data: {line}\n\n".encode())
+        last = json.dumps({**base, "choices": [], "usage": usage}, separators=(",", ":"))
+        await resp.write(f"data: {last}\n\n".encode())
+        await resp.write(b"data: [DONE]\n\n")
+        await resp.write_eof()
+        return resp
+
     async def _stream(
         self, request: web.Request, model: str, text: str, usage: dict[str, int], body: Any
     ) -> web.StreamResponse:
         script = self._streams.popleft() if self._streams else None
+        options = body.get("stream_options") if isinstance(body, dict) else None
+        asked = isinstance(options, dict) and bool(options.get("include_usage"))
+        if script is None and self.stream_usage == "openai" and asked:
+            return await self._openai_stream(request, model, text, usage)
         if script is None:
+            if self.stream_usage == "ignore" and isinstance(body, dict):
+                body = {k: v for k, v in body.items() if k != "stream_options"}
             return await super()._stream(request, model, text, usage, body)
         resp = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await resp.prepare(request)

@@ -28,11 +28,13 @@ __all__ = ["OtlpReceiver", "ReceivedSpan"]
 
 @dataclass(frozen=True, slots=True)
 class ReceivedSpan:
-    """One span as received: its name, kind number, attributes and resource's."""
+    """One span as received: its name, kind number, ids (hex), times, status,
+    attributes and resource's."""
 
     name: str
     kind: int
     trace_id: str
+    span_id: str
     parent_span_id: str
     start_ns: int
     end_ns: int
@@ -72,6 +74,7 @@ class OtlpReceiver:
                             name=s.name,
                             kind=s.kind,
                             trace_id=s.trace_id.hex(),
+                            span_id=s.span_id.hex(),
                             parent_span_id=s.parent_span_id.hex(),
                             start_ns=s.start_time_unix_nano,
                             end_ns=s.end_time_unix_nano,

@@ -11,10 +11,18 @@ Refusals (all with ``error.code``):
 * 429 ``token_budget_exceeded`` with ``Retry-After`` — the tenant's window is full;
 * 503 ``budget_store_unavailable`` — the shared store did not answer (``fail_open``
   false).
+
+Cancellation: a request cancelled (its client gone, the server stopping) never keeps
+its reservation. With a store that waits on the network (Redis), the reservation and
+the settlement run as tasks of their own that a cancelled request leaves running
+(:func:`asyncio.shield`, a reference kept until they end): a reservation that completes
+after its request was cancelled is released at once, and a settlement always
+completes. The in-process store never waits, so nothing can interrupt it midway.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -76,7 +84,7 @@ def _asked(body: Mapping[str, Any]) -> tuple[str, int] | None:
 
 def used_tokens(call: Call, prompt_tokens: int) -> int:
     """Tokens a finished request used: the upstream's usage; else, when a model
-    answered (a stream without ``include_usage``, or one cut short), the estimated
+    answered (a stream whose upstream sent no usage, or one cut short), the estimated
     prompt plus the estimated answer; else (no model answered, the upstream refused
     the request, or the fixed fallback answer served it) none."""
     if call.prompt_tokens is not None and call.completion_tokens is not None:
@@ -110,6 +118,50 @@ class TokenBudgets:
         header = policy.tenant_header
         self._header = header.lower().encode("latin-1") if header else None
         self._logged_at = -math.inf
+        # A store that suspends (network) is called from shielded tasks kept here.
+        self._shield = self.store is not None and not isinstance(self.store, LocalBudgetStore)
+        self._pending: set[asyncio.Task[Any]] = set()
+        self._metrics: GatewayMetrics | None = None
+
+    @property
+    def pending(self) -> int:
+        """Store calls still running for requests that were cancelled meanwhile."""
+        return len(self._pending)
+
+    def _keep(self, task: asyncio.Task[Any]) -> None:
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _reserve(self, tenant: str, need: int, limit: int) -> Reservation | Denied:
+        assert self.store is not None
+        if not self._shield:
+            return await self.store.reserve(tenant, need, limit)
+        task = asyncio.ensure_future(self.store.reserve(tenant, need, limit))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # The store may still take the reservation: give it back once it answers.
+            self._keep(task)
+            task.add_done_callback(self._release_orphan)
+            raise
+
+    def _release_orphan(self, task: asyncio.Task[Reservation | Denied]) -> None:
+        if task.cancelled() or task.exception() is not None:
+            return  # nothing was reserved (or the store failed: nothing to undo)
+        held = task.result()
+        if isinstance(held, Reservation):
+            self._keep(asyncio.ensure_future(self._settle(held, 0, self._metrics)))
+
+    async def _settle(
+        self, reservation: Reservation, tokens: int, metrics: GatewayMetrics | None
+    ) -> None:
+        assert self.store is not None
+        try:
+            await self.store.settle(reservation, tokens)
+        except BudgetStoreUnavailable as exc:
+            if metrics is not None:
+                metrics.budget_store_errors.labels("settle").inc()
+            self._log(exc)
 
     def tenant(self, headers: Mapping[bytes, bytes], feature: str) -> str:
         """The tenant a request is charged to: the tenant header, else its feature."""
@@ -195,8 +247,9 @@ class TokenBudgets:
                 "over_budget",
                 param=asked[0] if asked else None,
             )
+        self._metrics = metrics
         try:
-            held = await self.store.reserve(tenant, need, limit)
+            held = await self._reserve(tenant, need, limit)
         except BudgetStoreUnavailable as exc:
             metrics.budget_store_errors.labels("reserve").inc()
             self._log(exc)
@@ -225,17 +278,28 @@ class TokenBudgets:
         return Ticket(body, prompt, held)
 
     async def settle(self, ticket: Ticket, call: Call, metrics: GatewayMetrics) -> None:
-        """Replace the ticket's reservation by the tokens the request used (never raises:
-        a store error is logged and counted, the reservation then simply expires)."""
+        """Replace the ticket's reservation by the tokens the request used. Never raises
+        but :class:`asyncio.CancelledError`, and even then the settlement completes (see
+        the module docstring); a store error is logged and counted, the reservation
+        then simply expires."""
         if ticket.reservation is None or self.store is None:
             return
-        try:
-            await self.store.settle(ticket.reservation, used_tokens(call, ticket.prompt_tokens))
-        except BudgetStoreUnavailable as exc:
-            metrics.budget_store_errors.labels("settle").inc()
-            self._log(exc)
+        work = self._settle(ticket.reservation, used_tokens(call, ticket.prompt_tokens), metrics)
+        if not self._shield:
+            await work
+            return
+        task = asyncio.ensure_future(work)
+        self._keep(task)
+        await asyncio.shield(task)
 
-    async def close(self) -> None:
+    async def close(self, timeout_s: float = 5.0) -> None:
+        """Wait (up to ``timeout_s`` seconds) for the store calls of cancelled requests,
+        then release the store's connections."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while self._pending and (left := deadline - loop.time()) > 0:
+            # a reservation that ends may start its release: wait for that one too
+            await asyncio.wait(set(self._pending), timeout=left)
         if self.store is not None:
             await self.store.close()
 

@@ -94,6 +94,7 @@ def upstreams_from_config(config: ProjectConfig) -> UpstreamMap:
             headers=dict(provider.headers),
             connect_timeout_s=gw.connect_timeout_s,
             read_timeout_s=provider.timeout_s,
+            stream_usage=provider.stream_usage,
         )
     needed = [p for p in (gw.default_provider, *gw.models.values()) if p is not None]
     for name in needed:

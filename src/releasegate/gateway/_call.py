@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from releasegate.control.router import Route
+from releasegate.gateway._tracecontext import TraceContext
 from releasegate.online.limits import MAX_REQUEST_ID
 
 __all__ = ["Call", "error_payload", "new_request_id"]
@@ -93,9 +94,11 @@ class Call:
         "stream",
         "t0",
         "tools",
+        "trace",
         "unit_key",
         "unit_key_random",
         "upstream_wait",
+        "usage_estimated",
         "wall",
     )
 
@@ -131,6 +134,9 @@ class Call:
         self.shadow_of: str | None = None  # a shadow call: the user's request id
         # the body was parsed by orjson (False: by json, so it is encoded by json again)
         self.json_exact = True
+        self.trace: TraceContext | None = None  # W3C trace context for upstream calls
+        # a model answered but its upstream sent no usage: budgets settled on an estimate
+        self.usage_estimated = False
 
     def routed(self, route: Route) -> None:
         self.assigned_version = route.version
@@ -206,6 +212,7 @@ class Call:
             "shadow": self.shadow_of is not None,
             "shadow_of": self.shadow_of,
             "time": self.wall,
+            "usage_estimated": self.usage_estimated or None,
         }
 
 

@@ -5,6 +5,12 @@ an answer (a complete body, or a stream's first content chunk) or it failed and 
 next model is tried. Only after that point does the caller see a status line, so a
 failure before it fails over like a plain request. A stream that breaks after it ends
 with an SSE ``error`` event and no ``[DONE]``.
+
+Every upstream call carries the request's W3C trace context (``call.trace``: the
+caller's headers passed on, or a span id of the gateway's own per attempt). Streams ask
+the upstream for their usage (``stream_options.include_usage``) unless the upstream is
+configured not to (``Upstream.stream_usage``); the usage chunk is then kept from a
+caller that did not ask for it.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from releasegate.gateway import _json as fast_json
 from releasegate.gateway._budget_gate import Refusal
 from releasegate.gateway._call import Call, error_payload
 from releasegate.gateway._deps import Deps, Send
-from releasegate.gateway._sse import StreamBroken, StreamTally, decode, read_event
+from releasegate.gateway._sse import Event, StreamBroken, StreamTally, decode, read_event
 from releasegate.gateway.fallback import (
     DETERMINISTIC_MODEL,
     FallbackChain,
@@ -81,13 +87,14 @@ class ChatHandler:
         return self.d.upstreams(model)
 
     def _usage(self, call: Call, usage: Any) -> None:
-        if not isinstance(usage, dict):
-            return
-        p, c = usage.get("prompt_tokens"), usage.get("completion_tokens")
+        p = usage.get("prompt_tokens") if isinstance(usage, dict) else None
+        c = usage.get("completion_tokens") if isinstance(usage, dict) else None
         if isinstance(p, int) and isinstance(c, int):
             call.prompt_tokens, call.completion_tokens = p, c
             if self.d.cost is not None and call.served_model is not None:
                 call.cost_usd = self.d.cost(call.served_model, Usage(p, c))
+        elif call.served_model not in (None, DETERMINISTIC_MODEL):
+            call.usage_estimated = True  # a model answered without usage: it is estimated
 
     async def _gate(self, model: str, errors: list[UpstreamError]) -> Upstream | None:
         upstream = self._upstream(model)
@@ -226,8 +233,12 @@ class ChatHandler:
                 body if depth == 0 else {**body, "model": model}, exact=call.json_exact
             )
             start = call.clock()
+            trace = call.trace
+            extra = trace.outgoing(model, upstream.name, depth, start) if trace else None
             try:
-                reply = await self.d.pool.request(upstream, "POST", "/chat/completions", data)
+                reply = await self.d.pool.request(
+                    upstream, "POST", "/chat/completions", data, extra
+                )
                 answer = fast_json.loads(reply.body)
                 if not isinstance(answer, dict) or not isinstance(answer.get("choices"), list):
                     raise UpstreamError(
@@ -242,11 +253,13 @@ class ChatHandler:
                     upstream=upstream.name,
                 )
                 call.upstream_wait += call.clock() - start
+                _ended(call, 200, exc)
                 self._failed(upstream, exc)
                 errors.append(exc)
                 continue
             except UpstreamError as exc2:
                 call.upstream_wait += call.clock() - start
+                _ended(call, exc2.status, exc2)
                 self._failed(upstream, exc2)
                 if not exc2.fail_over:
                     self._served(call, route, model, depth)
@@ -255,6 +268,7 @@ class ChatHandler:
                 errors.append(exc2)
                 continue
             call.upstream_wait += call.clock() - start
+            _ended(call, reply.status, None)
             self.d.breakers[upstream.name].success()
             self._served(call, route, model, depth)
             choice = answer["choices"][0] if answer["choices"] else {}
@@ -287,21 +301,31 @@ class ChatHandler:
         chain: FallbackChain,
     ) -> None:
         errors: list[UpstreamError] = []
+        options = body.get("stream_options")
+        asked = isinstance(options, dict) and bool(options.get("include_usage"))
         for depth, model in enumerate((route.model, *chain.models)):
             upstream = await self._gate(model, errors)
             if upstream is None:
                 continue
-            data = fast_json.dumps(
-                body if depth == 0 else {**body, "model": model}, exact=call.json_exact
-            )
+            payload = body if depth == 0 else {**body, "model": model}
+            # The gateway asks for the usage itself (budgets, metrics and records use
+            # the real one) and keeps the usage chunk from a caller that did not ask.
+            strip = not asked and upstream.stream_usage
+            if strip:
+                extra_options = options if isinstance(options, dict) else {}
+                payload = {**payload, "stream_options": {**extra_options, "include_usage": True}}
+            data = fast_json.dumps(payload, exact=call.json_exact)
             start = call.clock()
+            trace = call.trace
+            extra = trace.outgoing(model, upstream.name, depth, start) if trace else None
             tally = StreamTally()
             head: list[bytes] = []
             done = False
             try:
-                resp = await self.d.pool.open_stream(upstream, data)
+                resp = await self.d.pool.open_stream(upstream, data, extra)
             except UpstreamError as exc:
                 call.upstream_wait += call.clock() - start
+                _ended(call, exc.status, exc)
                 self._failed(upstream, exc)
                 if not exc.fail_over:
                     self._served(call, route, model, depth)
@@ -317,12 +341,17 @@ class ChatHandler:
                     if event.done:
                         done = True
                         break
-                    head.append(b"data: " + event.data.encode() + b"\n\n")
-                    if tally.add(decode(event)):
+                    chunk = decode(event)
+                    substantive = tally.add(chunk)
+                    frame = _frame(event, chunk, strip)
+                    if frame is not None:
+                        head.append(frame)
+                    if substantive:
                         break
             except StreamBroken as broken:
                 resp.close()
                 call.upstream_wait += call.clock() - start
+                _ended(call, resp.status, f"stream_{broken.reason}")
                 kind: Literal["timeout", "protocol"] = (
                     "timeout" if broken.reason == "stall" else "protocol"
                 )
@@ -335,13 +364,11 @@ class ChatHandler:
             call.upstream_wait += call.clock() - start
             call.first_chunk_at = call.clock()
             self._served(call, route, model, depth)
-            await self._relay(call, send, receive, upstream, resp, tally, head, done)
+            await self._relay(call, send, receive, upstream, resp, tally, head, done, strip)
             return
         if chain.answer is not None:
             self._served(call, route, DETERMINISTIC_MODEL, len(chain.models) + 1)
             call.error = "; ".join(e.message for e in errors)
-            options = body.get("stream_options")
-            usage = isinstance(options, dict) and bool(options.get("include_usage"))
             call.status = 200
             call.first_chunk_at = call.clock()
             call.response = {"content": chain.answer, "tool_calls": None, "finish_reason": "stop"}
@@ -352,7 +379,7 @@ class ChatHandler:
                     "headers": [*call.headers(_SSE), (b"cache-control", b"no-cache")],
                 }
             )
-            for frame in deterministic_events(chain.answer, include_usage=usage):
+            for frame in deterministic_events(chain.answer, include_usage=asked):
                 await send({"type": "http.response.body", "body": frame, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
             return
@@ -368,6 +395,7 @@ class ChatHandler:
         tally: StreamTally,
         head: list[bytes],
         done: bool,
+        strip: bool,
     ) -> None:
         call.status = 200
         await send(
@@ -383,9 +411,13 @@ class ChatHandler:
             while (await receive())["type"] != "http.disconnect":
                 pass
             gone.set()
+            # Stop now rather than at the upstream's next chunk: the read under way ends,
+            # the upstream stops generating, and the request settles its budget at once.
+            resp.close()
 
         watcher = asyncio.create_task(watch())
         breaker = self.d.breakers[upstream.name]
+        failed: str | None = None
         try:
             if head:
                 await send(
@@ -393,12 +425,15 @@ class ChatHandler:
                 )
             while not done:
                 start = call.clock()
+                frame: bytes | None = None
                 try:
                     event = await read_event(resp.content, self.d.stall_timeout_s)
                     if event is None:
                         raise StreamBroken("cut", "upstream closed the stream before [DONE]")
                     if not event.done:
-                        tally.add(decode(event))
+                        chunk = decode(event)
+                        tally.add(chunk)
+                        frame = _frame(event, chunk, strip)
                 finally:
                     call.upstream_wait += call.clock() - start
                 if gone.is_set():
@@ -407,17 +442,16 @@ class ChatHandler:
                 if event.done:
                     done = True
                     break
-                await send(
-                    {
-                        "type": "http.response.body",
-                        "body": b"data: " + event.data.encode() + b"\n\n",
-                        "more_body": True,
-                    }
-                )
+                if frame is not None:
+                    await send({"type": "http.response.body", "body": frame, "more_body": True})
             if done:
                 breaker.success()
                 await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
         except StreamBroken as broken:
+            if gone.is_set():  # the caller left and the gateway closed the upstream
+                call.fail("client", "the client disconnected during the stream")
+                return
+            failed = f"stream_{broken.reason}"
             breaker.failure()
             where = f"after {tally.chunks} chunk(s)"
             call.fail("stream", f"{broken.reason}: {broken.message} ({where})")
@@ -441,8 +475,36 @@ class ChatHandler:
             )
         finally:
             resp.close()
+            _ended(call, resp.status, failed)
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await watcher
             call.response = tally.response()
             self._usage(call, tally.usage)
+
+
+def _frame(event: Event, chunk: Any, strip: bool) -> bytes | None:
+    """The SSE frame relaying ``event`` (its decoded ``chunk``). With ``strip`` (the
+    gateway asked for the usage, the caller did not) the caller gets the stream it would
+    have got: no usage chunk (``choices: []`` with ``usage``; None: nothing to send),
+    and no ``usage`` key on the other chunks."""
+    if strip and isinstance(chunk, dict) and "usage" in chunk:
+        if chunk.get("choices") == [] and isinstance(chunk["usage"], dict):
+            return None
+        rest = {k: v for k, v in chunk.items() if k != "usage"}
+        return (
+            b"data: "
+            + json.dumps(rest, ensure_ascii=False, separators=(",", ":")).encode()
+            + b"\n\n"
+        )
+    return b"data: " + event.data.encode() + b"\n\n"
+
+
+def _ended(call: Call, status: int | None, failure: UpstreamError | str | None) -> None:
+    """Close the trace attempt of the upstream call that just ended (when traced)."""
+    trace = call.trace
+    if trace is None or not trace.traced:
+        return
+    if isinstance(failure, UpstreamError):
+        failure = str(failure.status) if failure.kind == "status" else failure.kind
+    trace.ended(call.clock(), status=status, error=failure)

@@ -2,8 +2,9 @@
 
 The gateway's own fields that the interaction record has no column for (whether the
 unit key was drawn at random, streaming, the status code, where a failure happened, the
-gateway's overhead, and for a shadow call the request id of the user's request it
-shadowed, ``shadow_of``) go to the record's ``metadata``.
+gateway's overhead, for a shadow call the request id of the user's request it
+shadowed, ``shadow_of``, and ``usage_estimated`` when the upstream reported no token
+usage) go to the record's ``metadata``.
 
 Every request becomes one stored interaction. A request the gateway refused before it
 knew its feature (a body that is not JSON, too large, or without a list of messages), or
@@ -33,7 +34,15 @@ __all__ = ["GATEWAY_FEATURE", "minimal", "to_interaction"]
 
 _NAME = re.compile(NAME_PATTERN)
 
-_META = ("unit_key_random", "stream", "status", "error_stage", "overhead_ms", "shadow_of")
+_META = (
+    "unit_key_random",
+    "stream",
+    "status",
+    "error_stage",
+    "overhead_ms",
+    "shadow_of",
+    "usage_estimated",
+)
 
 
 def _answer(response: Any, meta: dict[str, Any]) -> tuple[str | None, list[Any] | None]:

@@ -25,6 +25,7 @@ from releasegate.gateway._chat import ChatHandler, Receive
 from releasegate.gateway._deps import Deps, RouterLike, Send
 from releasegate.gateway._shape import SESSION_HEADER, apply_version, feature_of, unit_key_of
 from releasegate.gateway._timing import ARRIVAL_KEY
+from releasegate.gateway._tracecontext import TraceContext, incoming
 from releasegate.gateway.breaker import Breakers
 from releasegate.gateway.fallback import NO_FALLBACK, FallbackChain
 from releasegate.gateway.metrics import CONTENT_TYPE, GatewayMetrics, Series, error_type
@@ -223,6 +224,12 @@ class Gateway:
         )
         session = headers.get(SESSION_HEADER)
         call.session_id = session.decode("utf-8", "replace") if session else None
+        if self.tracing is not None:
+            call.trace = self.tracing.begin(incoming(headers, scope["headers"]))
+        elif b"traceparent" in headers:  # no tracing: a valid caller's context passes on
+            caller = incoming(headers, scope["headers"])
+            if caller is not None:
+                call.trace = TraceContext.passthrough(*caller)
         try:
             await self._serve_chat(call, headers, receive, send)
         except Exception as exc:  # a bug: still one answer and one record
@@ -239,7 +246,7 @@ class Gateway:
             else:
                 call.fail("gateway", f"internal gateway error: {exc}")
         finally:
-            self._finish(call, headers.get(b"traceparent"))
+            self._finish(call)
             self._shadow(call)
 
     async def _serve_chat(
@@ -377,13 +384,13 @@ class Gateway:
     def _finish_shadow(self, call: Call) -> None:
         record = call.record()
         if self.tracing is not None:
-            self.tracing.emit(call, record, None)
+            self.tracing.emit(call, record)
         try:
             self.deps.recorder.submit(record)
         except Exception:  # a recorder must never break the gateway
             logger.exception("recorder failed on shadow call %s", call.request_id)
 
-    def _finish(self, call: Call, traceparent: bytes | None = None) -> None:
+    def _finish(self, call: Call) -> None:
         record = call.record()
         feature, version = call.feature or "", call.assigned_version or ""
         requested = call.route.model if call.route is not None else ""
@@ -404,7 +411,7 @@ class Gateway:
         series.observe(record, call.fallback_depth)
         self._submitted += 1
         if self.tracing is not None:
-            self.tracing.emit(call, record, traceparent)
+            self.tracing.emit(call, record)
         try:
             self.deps.recorder.submit(record)
         except Exception:  # a recorder must never break a response

@@ -13,7 +13,7 @@ A record is a plain mapping with these keys (:data:`RECORD_FIELDS`):
     feature, assigned_version, served_version, served_model, arm, deployment_id,
     unit_key, unit_key_random, session_id, request_id, stream, messages, response,
     tools, latency_ms, ttft_ms, overhead_ms, prompt_tokens, completion_tokens, cost_usd,
-    status, error, error_stage, fallback_depth, shadow, shadow_of, time
+    status, error, error_stage, fallback_depth, shadow, shadow_of, time, usage_estimated
 
 ``response`` is the assistant message the caller received (for a stream, assembled from
 its deltas): ``content``, ``tool_calls`` in the OpenAI shape ``{id, type, function:
@@ -26,6 +26,9 @@ an answer), ``"stream"`` (after the first byte was sent; ``response`` then holds
 was delivered) or ``"client"`` (the caller went away). ``shadow`` is True on the record
 of a shadow call (a candidate's answer that was never served), and ``shadow_of`` then
 holds the request id of the user's request it shadowed (None otherwise).
+``usage_estimated`` is True when a model answered but its upstream reported no token
+usage (a stream from an upstream that ignores ``stream_options.include_usage``): the
+token counts are then None and the budgets settled on an estimate; None otherwise.
 """
 
 from __future__ import annotations
@@ -65,6 +68,7 @@ RECORD_FIELDS: tuple[str, ...] = (
     "shadow",
     "shadow_of",
     "time",
+    "usage_estimated",
 )
 """Every key of a gateway record, in a stable order."""
 

@@ -26,6 +26,10 @@ Rules:
   ``<upstream>:shadow`` with the same policy: a candidate upstream that keeps failing
   stops receiving shadow calls (each then recorded as failed, circuit open) while the
   served path's breaker sees only served traffic.
+- **Same trace.** A shadow call carries its user request's trace context upstream: with
+  tracing, a span of its own under the user request's span (same trace id); without,
+  the caller's valid ``traceparent`` unchanged (see
+  :mod:`releasegate.gateway._tracecontext`).
 """
 
 from __future__ import annotations
@@ -178,6 +182,7 @@ class Shadows:
         call.feature = candidate.feature
         call.unit_key, call.unit_key_random = user.unit_key, user.unit_key_random
         call.session_id = user.session_id
+        call.trace = user.trace.child() if user.trace is not None else None
         call.routed(candidate)
         try:
             await self._call(call, candidate, body)

@@ -14,12 +14,24 @@ plus the gateway's own under ``releasegate.``: ``feature``, ``version.assigned``
 ``version.served``, ``arm``, ``fallback.depth``, ``shadow``, ``shadow_of``,
 ``request_id`` and ``overhead_ms``.
 
-A span is made once its request is over, from the request's record, with the request's
-own start and end times: nothing runs on the request's path while it is served, and a
-gateway without tracing configured runs none of this code. An incoming W3C
-``traceparent`` header makes the span a child of the caller's trace, and its sampled
-flag decides whether the request is traced; other requests are traced at the
-``sample`` rate (a request left out costs one random draw).
+Under it, one span per upstream call (each fallback attempt; a shadow call's own),
+named after the HTTP client conventions (``POST``, kind ``CLIENT``):
+``http.request.method``, ``http.response.status_code``, ``server.address`` /
+``server.port``, ``gen_ai.request.model`` (the model tried), ``error.type`` (the HTTP
+status, or ``timeout``, ``connect``, ``protocol``, ``stream_<reason>``) and
+``releasegate.upstream`` / ``releasegate.fallback.depth``. Its span id goes upstream as
+the parent of a W3C ``traceparent`` header (with the caller's ``tracestate``), so the
+upstream's own spans join the trace. A shadow call's span is a child of its user
+request's span, in the same trace.
+
+Whether a request is traced is decided when it arrives (:meth:`Tracing.begin`): an
+incoming valid W3C ``traceparent`` makes its spans part of the caller's trace and its
+sampled flag decides (a request the caller does not sample is not traced, and its
+headers go upstream unchanged); other requests are traced at the ``sample`` rate (a
+request left out costs one random draw). An invalid ``traceparent`` is ignored. The
+ids are drawn then; the spans are made once the request is over, from its record, with
+its own start and end times: nothing of OpenTelemetry runs on the request's path, and a
+gateway without tracing configured runs none of this code.
 """
 
 from __future__ import annotations
@@ -33,6 +45,7 @@ from urllib.parse import urlsplit
 
 from releasegate._optional import import_optional
 from releasegate.gateway._call import Call
+from releasegate.gateway._tracecontext import Attempt, Parent, TraceContext
 from releasegate.gateway.metrics import PROVIDER, error_type
 from releasegate.gateway.upstream import Upstream
 
@@ -84,15 +97,24 @@ def traces_endpoint(
     return None
 
 
-def _sampled(traceparent: bytes | None) -> bool | None:
-    """The sampled flag of a W3C ``traceparent`` (``00-<trace>-<span>-<flags>``), or
-    None when there is none or it is malformed."""
-    if not traceparent or len(traceparent) != 55 or traceparent[2:3] != b"-":
-        return None
-    try:
-        return bool(int(traceparent[53:55], 16) & 1)
-    except ValueError:
-        return None
+class _PresetIds:
+    """The tracer's id generator: the ids drawn while the request ran, once set (then
+    forgotten), else random ones (an OpenTelemetry ``IdGenerator``)."""
+
+    def __init__(self) -> None:
+        self.trace_id: int | None = None
+        self.span_id: int | None = None
+
+    def generate_span_id(self) -> int:
+        value, self.span_id = self.span_id, None
+        return value if value is not None else random.getrandbits(64) or 1
+
+    def generate_trace_id(self) -> int:
+        value, self.trace_id = self.trace_id, None
+        return value if value is not None else random.getrandbits(128) or 1
+
+    def is_trace_id_random(self) -> bool:
+        return True
 
 
 class Tracing:
@@ -116,14 +138,13 @@ class Tracing:
             "opentelemetry.exporter.otlp.proto.http.trace_exporter", purpose="OTLP span export"
         )
         trace_api = import_optional("opentelemetry.trace", purpose="OTLP span export")
-        propagate = import_optional(
-            "opentelemetry.trace.propagation.tracecontext", purpose="OTLP span export"
-        )
         self.options = options
         self._upstreams = upstreams
         self._servers: dict[str, tuple[str, int] | None] = {}
+        self._ids = _PresetIds()
         self._provider = sdk_trace.TracerProvider(
-            resource=resources.Resource.create({"service.name": options.service_name})
+            resource=resources.Resource.create({"service.name": options.service_name}),
+            id_generator=self._ids,
         )
         exporter = otlp.OTLPSpanExporter(endpoint=options.endpoint, headers=dict(options.headers))
         self._provider.add_span_processor(
@@ -135,7 +156,6 @@ class Tracing:
         # other code in the process traces with.
         self._tracer = self._provider.get_tracer("releasegate.gateway")
         self._trace = trace_api
-        self._propagator = propagate.TraceContextTextMapPropagator()
 
     def _server(self, model: str | None) -> tuple[str, int] | None:
         if model is None:
@@ -149,21 +169,43 @@ class Tracing:
             self._servers[upstream.name] = (parts.hostname, port) if parts.hostname else None
         return self._servers[upstream.name]
 
-    def emit(self, call: Call, record: Mapping[str, Any], traceparent: bytes | None) -> None:
-        """Export the span of one finished request or shadow call (never raises)."""
-        caller = _sampled(traceparent)
-        if caller is False:
-            return  # the caller does not sample its trace
-        if caller is None:
-            traceparent = None  # absent or malformed: a trace of our own
-            if self.options.sample < 1.0 and random.random() >= self.options.sample:
-                return  # not sampled: no span, no attribute work
+    def begin(self, caller: tuple[Parent, bytes, str | None] | None) -> TraceContext | None:
+        """The trace context of a request as it arrives, from the caller's valid trace
+        context (:func:`releasegate.gateway._tracecontext.incoming`): traced (ids
+        drawn), passed through (the caller does not sample its trace), or None (not
+        traced, nothing to forward)."""
+        if caller is not None:
+            parent, raw, state = caller
+            if not parent.sampled:
+                return TraceContext.passthrough(parent, raw, state)
+            return TraceContext.start(parent, state)
+        if self.options.sample < 1.0 and random.random() >= self.options.sample:
+            return None  # not sampled: no span, no attribute work
+        return TraceContext.start(None, None)
+
+    def emit(self, call: Call, record: Mapping[str, Any]) -> None:
+        """Export the spans of one finished request or shadow call, when it is traced
+        (``call.trace``; never raises)."""
+        trace = call.trace
+        if trace is None or not trace.traced:
+            return
         try:
-            self._emit(call, record, traceparent)
+            self._emit(call, record, trace)
         except Exception:  # tracing must never break a response
             logger.exception("could not make the span of request %s", call.request_id)
 
-    def _emit(self, call: Call, record: Mapping[str, Any], traceparent: bytes | None) -> None:
+    def _context(self, trace_id: str, span_id: str, *, remote: bool, state: str | None) -> Any:
+        api = self._trace
+        parent = api.SpanContext(
+            int(trace_id, 16),
+            int(span_id, 16),
+            is_remote=remote,
+            trace_flags=api.TraceFlags(api.TraceFlags.SAMPLED),
+            trace_state=api.TraceState.from_header([state]) if state else None,
+        )
+        return api.set_span_in_context(api.NonRecordingSpan(parent))
+
+    def _emit(self, call: Call, record: Mapping[str, Any], trace: TraceContext) -> None:
         route = call.route
         request_model = route.model if route is not None else None
         attrs: dict[str, Any] = {
@@ -208,9 +250,17 @@ class Tracing:
         if error:
             attrs["error.type"] = error
         context = None
-        if traceparent:
-            context = self._propagator.extract({"traceparent": traceparent.decode("latin-1")})
+        if trace.parent_id is not None:
+            context = self._context(
+                trace.trace_id,
+                trace.parent_id,
+                remote=call.shadow_of is None,
+                state=trace.tracestate,
+            )
         start = int(record["time"] * 1e9)
+        end = start + int(record["latency_ms"] * 1e6)
+        assert trace.span_id is not None  # a traced call has its span id
+        self._ids.trace_id, self._ids.span_id = int(trace.trace_id, 16), int(trace.span_id, 16)
         span = self._tracer.start_span(
             f"chat {request_model}" if request_model else "chat",
             context=context,
@@ -218,9 +268,44 @@ class Tracing:
             attributes=attrs,
             start_time=start,
         )
+        self._ids.trace_id = self._ids.span_id = None  # a child span used the parent's
         if error:
             span.set_status(self._trace.Status(self._trace.StatusCode.ERROR, record["error"]))
-        span.end(end_time=start + int(record["latency_ms"] * 1e6))
+        span.end(end_time=end)
+        if trace.attempts:
+            parent = self._context(trace.trace_id, trace.span_id, remote=False, state=None)
+            for attempt in trace.attempts:
+                self._attempt(call, attempt, parent, end)
+
+    def _attempt(self, call: Call, attempt: Attempt, parent: Any, request_end: int) -> None:
+        attrs: dict[str, Any] = {
+            "http.request.method": "POST",
+            "gen_ai.request.model": attempt.model,
+            "releasegate.upstream": attempt.upstream,
+            "releasegate.fallback.depth": attempt.depth,
+        }
+        server = self._server(attempt.model)
+        if server is not None:
+            attrs["server.address"], attrs["server.port"] = server
+        if attempt.status is not None:
+            attrs["http.response.status_code"] = attempt.status
+        if attempt.error is not None:
+            attrs["error.type"] = attempt.error
+        wall0 = call.wall - call.t0  # the request's clock -> Unix seconds
+        start = int((wall0 + attempt.start) * 1e9)
+        end = int((wall0 + attempt.end) * 1e9) if attempt.end is not None else request_end
+        self._ids.span_id = int(attempt.span_id, 16)
+        span = self._tracer.start_span(
+            "POST",
+            context=parent,
+            kind=self._trace.SpanKind.CLIENT,
+            attributes=attrs,
+            start_time=start,
+        )
+        self._ids.span_id = None
+        if attempt.error is not None:
+            span.set_status(self._trace.Status(self._trace.StatusCode.ERROR, attempt.error))
+        span.end(end_time=max(start, end))
 
     def shutdown(self) -> None:
         """Export what is pending and stop (blocks up to the exporter's timeout)."""

@@ -43,6 +43,9 @@ class Upstream:
         connect_timeout_s: Time allowed to open a connection.
         read_timeout_s: Time allowed between bytes of the answer (for a stream, until
             its first chunk; later chunks use the gateway's stall timeout).
+        stream_usage: Ask for the token usage of every stream
+            (``stream_options.include_usage``) even when the caller did not; False for
+            an upstream that rejects the field.
     """
 
     name: str
@@ -51,6 +54,7 @@ class Upstream:
     headers: Mapping[str, str] = field(default_factory=dict)
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 60.0
+    stream_usage: bool = True
 
 
 class UpstreamError(Exception):
@@ -198,9 +202,15 @@ class UpstreamPool:
             self._session = None
 
     async def request(
-        self, upstream: Upstream, method: str, path: str, body: bytes | None = None
+        self,
+        upstream: Upstream,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> UpstreamReply:
-        """One complete call; the answer's body is read in full.
+        """One complete call; the answer's body is read in full. ``headers`` are sent
+        besides the upstream's own (trace context).
 
         Raises:
             UpstreamError: no connection, a timeout, or a non-2xx status.
@@ -211,7 +221,7 @@ class UpstreamPool:
                 method,
                 prepared.url(path),
                 data=body,
-                headers=prepared.headers,
+                headers={**prepared.headers, **headers} if headers else prepared.headers,
                 timeout=prepared.timeout,
             ) as resp:
                 payload = await resp.read()
@@ -225,8 +235,11 @@ class UpstreamPool:
         except Exception as exc:
             raise _transport_error(upstream, exc) from exc
 
-    async def open_stream(self, upstream: Upstream, body: bytes) -> aiohttp.ClientResponse:
-        """Send a streaming chat request and return once the status is in.
+    async def open_stream(
+        self, upstream: Upstream, body: bytes, headers: Mapping[str, str] | None = None
+    ) -> aiohttp.ClientResponse:
+        """Send a streaming chat request and return once the status is in (``headers``:
+        sent besides the upstream's own).
 
         The caller reads the body (``resp.content``) and must release the response.
 
@@ -239,7 +252,7 @@ class UpstreamPool:
                 self._client().post(
                     prepared.url("/chat/completions"),
                     data=body,
-                    headers=prepared.headers,
+                    headers={**prepared.headers, **headers} if headers else prepared.headers,
                     timeout=prepared.stream_timeout,
                 ),
                 timeout=upstream.connect_timeout_s + upstream.read_timeout_s,

@@ -5,7 +5,9 @@ process and in two processes sharing Redis; per-request caps; Redis down -> 503.
 from __future__ import annotations
 
 import asyncio
+import math
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -192,3 +194,80 @@ def test_redis_unreachable_fails_closed(project: Project) -> None:
         assert "budget store is unreachable" in error["message"]
         assert rejections(url, "store_unavailable") == 1
         assert httpx.get(url + "/readyz").status_code == 200
+
+
+@pytest.mark.parametrize("store", ["local", "redis"])
+def test_a_client_gone_mid_stream_gives_its_reservation_back(
+    project: Project, store: str, request: pytest.FixtureRequest
+) -> None:
+    budgets: dict[str, Any] = {"tokens_per_window": 1000, "window_s": 60}
+    # No stall timeout to end the stream for it: only the caller's leaving can.
+    config: dict[str, Any] = {"budgets": budgets, "stall_timeout_s": 600}
+    if store == "redis":
+        config["redis_url"] = request.getfixturevalue("redis_url")
+        budgets["key_prefix"] = f"rg-test:{uuid.uuid4().hex}:"
+    tenant, rid = f"gone-{uuid.uuid4().hex[:8]}", f"gone-{uuid.uuid4().hex[:8]}"
+    body = {"model": "chat", "messages": [{"role": "user", "content": "hello"}]}
+    headers = {"X-Releasegate-Tenant": tenant, "X-Releasegate-Unit": "u1"}
+    with gateway(project, f"gone-{store}", config) as url:
+        project.upstream.stall_stream_after(2, 600.0)  # two chunks, then nothing for long
+        with (
+            httpx.Client(timeout=30) as client,
+            client.stream(
+                "POST",
+                url + "/v1/chat/completions",
+                json={**body, "stream": True, "max_tokens": 900},  # holds 905 of 1000
+                headers={**headers, "X-Request-Id": rid},
+            ) as resp,
+        ):
+            assert resp.status_code == 200
+            seen = 0
+            for line in resp.iter_lines():
+                seen += line.startswith("data: ")
+                if seen == 2:
+                    break  # leaving the block closes the connection mid-stream
+
+        def second() -> httpx.Response:
+            return httpx.post(
+                url + "/v1/chat/completions",
+                json={**body, "max_tokens": 900},
+                headers=headers,
+                timeout=30,
+            )
+
+        # The gateway notices the caller gone, stops reading the upstream and settles
+        # what was relayed (at most a few 429s while it does).
+        for _ in range(120):
+            answer = second()
+            if answer.status_code == 200:
+                break
+            assert answer.status_code == 429
+            time.sleep(0.5)
+        assert answer.status_code == 200, "the reservation of the gone client was kept"
+        db = open_database(project.db_url)
+        try:
+            for _ in range(300):
+                with db.uow(write=False) as uow:
+                    found = uow.interactions.by_request_ids([rid])
+                if found:
+                    break
+                time.sleep(0.1)
+        finally:
+            db.close()
+        gone = found[rid]
+        assert gone.metadata is not None and gone.metadata["error_stage"] == "client"
+        assert gone.metadata["usage_estimated"] is True
+        assert gone.response is not None and gone.response.startswith("piece0")
+        if store == "redis":
+            from releasegate.gateway.budget_redis import RedisBudgetStore
+
+            async def read() -> int:
+                counts = RedisBudgetStore(config["redis_url"], 60, prefix=budgets["key_prefix"])
+                try:
+                    return await counts.used(tenant)
+                finally:
+                    await counts.close()
+
+            settled = math.ceil(len("You are v1.Q: hello") / 4) + math.ceil(len(gone.response) / 4)
+            used = asyncio.run(read())
+            assert used == settled + answer.json()["usage"]["total_tokens"]

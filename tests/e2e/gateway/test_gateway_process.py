@@ -391,3 +391,70 @@ def test_serve_with_a_missing_database_is_a_usage_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 2, result.stderr
     assert "none.sqlite" in result.stderr
+
+
+def _upstream_request(g: Running, marker: str) -> dict[str, str]:
+    """The headers (lowercase names) of the upstream request whose messages hold
+    ``marker``."""
+    for r in reversed(g.upstream.requests):
+        if isinstance(r.body, dict) and marker in str(r.body.get("messages")):
+            return {k.lower(): v for k, v in r.headers.items()}
+    raise AssertionError(f"no upstream request with {marker!r}")
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_trace_context_passes_through_unchanged_or_not_at_all(
+    gateway: Running, stream: bool
+) -> None:
+    trace = "0af7651916cd43dd8448eb211c80319c"
+    cases = {
+        "valid": (f"00-{trace}-b7ad6b7169203331-01", "congo=t61rcWkgMzE", True),
+        "unsampled": (f"00-{trace}-b7ad6b7169203331-00", None, True),
+        "invalid": (f"00-{trace}-0000000000000000-01", "congo=x", False),
+    }
+    for name, (parent, state, forwarded) in cases.items():
+        marker = f"tp-{name}-{stream}"
+        headers = {"traceparent": parent, **({"tracestate": state} if state else {})}
+        reply = client(gateway, "u-trace").chat.completions.create(
+            model="chat",
+            messages=[{"role": "user", "content": marker}],
+            stream=stream,
+            extra_headers=headers,
+        )
+        if stream:
+            assert "".join(c.choices[0].delta.content or "" for c in reply if c.choices)  # type: ignore[union-attr]
+        sent = _upstream_request(gateway, marker)
+        if forwarded:
+            assert sent.get("traceparent") == parent and sent.get("tracestate") == state
+        else:
+            assert "traceparent" not in sent and "tracestate" not in sent
+
+
+def test_a_stream_without_usage_asked_is_recorded_with_the_real_usage(gateway: Running) -> None:
+    rid = "usage-not-asked"
+    chunks = list(
+        client(gateway, "u-usage").chat.completions.create(
+            model="chat",
+            messages=[{"role": "user", "content": rid}],
+            stream=True,
+            extra_headers={"X-Request-Id": rid},
+        )
+    )
+    # the caller sees the stream it asked for: content chunks only, no usage
+    assert chunks and all(c.choices and c.usage is None for c in chunks)
+    body = next(r.body for r in gateway.upstream.requests if rid in str(r.body))
+    assert body["stream_options"] == {"include_usage": True}
+    found: dict[str, Interaction] = {}
+    for _ in range(300):
+        db = open_database(gateway.db_url)
+        try:
+            with db.uow(write=False) as uow:
+                found = uow.interactions.by_request_ids([rid])
+        finally:
+            db.close()
+        if found:
+            break
+        time.sleep(0.1)
+    record = found[rid]
+    assert record.prompt_tokens > 0 and record.completion_tokens > 0
+    assert record.metadata is not None and "usage_estimated" not in record.metadata

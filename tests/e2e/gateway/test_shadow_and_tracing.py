@@ -83,7 +83,7 @@ def units(prefix: str, n: int, *, sampled: bool) -> list[str]:
 def started(root: Path) -> Iterator[Running]:
     """A gateway process with chat v1 active and v2 in a shadow stage, its upstream and
     an OTLP receiver."""
-    with GatewayUpstream.run_in_thread(record=False) as up, OtlpReceiver.run() as receiver:
+    with GatewayUpstream.run_in_thread() as up, OtlpReceiver.run() as receiver:
         (root / "prompts").mkdir()
         (root / "prompts" / "chat.yaml").write_text(yaml.safe_dump(PROMPT))
         (root / "prompts" / "chat2.yaml").write_text(yaml.safe_dump(PROMPT2))
@@ -252,6 +252,23 @@ def test_spans_reach_an_otlp_receiver(gateway: Running) -> None:
     assert shadow.name == "chat m-2" and s["releasegate.shadow"] is True
     assert s["releasegate.shadow_of"] == "span-1" and s["releasegate.version.assigned"] == "v2"
     assert s["gen_ai.request.model"] == "m-2" and s["releasegate.arm"] == "canary"
+    # Both upstream calls carried a traceparent of the caller's trace whose parent is
+    # the gateway's span of that call, a child of the request's (or shadow call's) span.
+    for owner, model in ((span, "m-1"), (shadow, "m-2")):
+        sent = [
+            {k.lower(): v for k, v in r.headers.items()}
+            for r in gateway.upstream.requests
+            if isinstance(r.body, dict)
+            and r.body.get("model") == model
+            and "trace me" in str(r.body.get("messages"))
+        ]
+        assert len(sent) == 1
+        version, sent_trace, sent_parent, flags = sent[0]["traceparent"].split("-")
+        assert (version, sent_trace, flags) == ("00", trace_id, "01")
+        (attempt,) = gateway.receiver.wait_for(lambda x, p=sent_parent: x.span_id == p)
+        assert attempt.name == "POST" and attempt.parent_span_id == owner.span_id
+        assert attempt.attributes["gen_ai.request.model"] == model
+    assert shadow.trace_id == trace_id and shadow.parent_span_id == span.span_id
 
 
 def test_a_failed_request_has_an_error_type(gateway: Running) -> None:

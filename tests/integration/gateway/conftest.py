@@ -84,8 +84,11 @@ async def make_rig() -> AsyncIterator[Callable[..., Any]]:
         shadow_candidate: bool = False,
         shadow: ShadowPolicy | None = None,
         tracing: Callable[[Callable[[str], Upstream | None]], Tracing] | None = None,
+        primary_usage: str = "honour",
+        primary_stream_usage: bool = True,
     ) -> Rig:
-        primary, backup = GatewayUpstream(), GatewayUpstream()
+        primary = GatewayUpstream(stream_usage=primary_usage)
+        backup = GatewayUpstream()
         await primary.start()
         await backup.start()
         data = MemoryData()
@@ -100,9 +103,15 @@ async def make_rig() -> AsyncIterator[Callable[..., Any]]:
             svc.canary("chat", "v2", actor="t", plan=preset("regulated"))
         router = Router(lambda: InMemoryUnitOfWork(data), ttl_s=0)
         clock = Clock()
+        first = Upstream(
+            "primary",
+            primary.base_url,
+            read_timeout_s=read_timeout_s,
+            stream_usage=primary_stream_usage,
+        )
         upstreams = {
-            "m-1": Upstream("primary", primary.base_url, read_timeout_s=read_timeout_s),
-            "m-2": Upstream("primary", primary.base_url, read_timeout_s=read_timeout_s),
+            "m-1": first,
+            "m-2": first,
             "m-backup": Upstream("backup", backup.base_url, read_timeout_s=read_timeout_s),
         }
         recorder = MemoryRecorder()

@@ -37,16 +37,20 @@ async def test_plain_answer_settles_to_its_usage(make_rig: Any) -> None:
 
 
 @pytest.mark.parametrize("include_usage", [True, False])
-async def test_stream_settles_to_usage_or_an_estimate(make_rig: Any, include_usage: bool) -> None:
-    rig = await make_rig()
+@pytest.mark.parametrize("mode", ["honour", "ignore"])
+async def test_stream_settles_to_usage_or_an_estimate(
+    make_rig: Any, include_usage: bool, mode: str
+) -> None:
+    rig = await make_rig(primary_usage=mode)
     store = install(rig)
+    rig.primary.reply_next("hello", usage={"prompt_tokens": 40, "completion_tokens": 60})
     options = {"stream_options": {"include_usage": True}} if include_usage else {}
     resp = await rig.chat("hello", stream=True, max_tokens=500, **options)
     assert resp.status_code == 200
     chunks = [json.loads(d) for _, d in events(resp.text) if d != "[DONE]"]
     text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
-    if include_usage:
-        assert store.used("chat") == chunks[-1]["usage"]["total_tokens"]
+    if mode == "honour":  # asked for by the gateway whatever the caller said
+        assert store.used("chat") == 100
     else:  # no usage in the stream: prompt and answer estimated
         assert store.used("chat") == tokens(PROMPT_TEXT) + tokens(text)
 

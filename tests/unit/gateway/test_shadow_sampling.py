@@ -61,13 +61,3 @@ def test_traces_endpoint_precedence() -> None:
     assert traces_endpoint(None, "http://t/x", "http://b") == "http://t/x"
     assert traces_endpoint(None, None, "http://b:4318/") == "http://b:4318/v1/traces"
     assert traces_endpoint(None, None, None) is None
-
-
-def test_the_callers_sampled_flag() -> None:
-    from releasegate.gateway.tracing import _sampled
-
-    base = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-"
-    assert _sampled(base + b"01") is True and _sampled(base + b"03") is True
-    assert _sampled(base + b"00") is False and _sampled(base + b"02") is False
-    assert _sampled(None) is None and _sampled(b"garbage") is None
-    assert _sampled(base + b"zz") is None

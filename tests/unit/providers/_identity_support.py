@@ -69,6 +69,12 @@ CALL_POLICIES: dict[str, st.SearchStrategy[Any]] = {
 }
 assert set(CALL_POLICIES) == CALL_POLICY_KEYS
 
+NOT_IDENTITY: dict[str, st.SearchStrategy[Any]] = {
+    **CALL_POLICIES,
+    "stream_usage": st.booleans(),  # read by the gateway only, never by a provider's call
+}
+"""Common keys that never count for the cache: the call policies and gateway options."""
+
 
 @contextmanager
 def environ(values: Mapping[str, str] | None = None) -> Iterator[None]:

@@ -45,7 +45,7 @@ HTTP_RELEVANT: dict[str, st.SearchStrategy[Any]] = {
     "params": s.params,
 }
 # The http provider sends neither a base URL nor an API key of its own.
-HTTP_IRRELEVANT = {**s.CALL_POLICIES, "base_url": s.url, "api_key_env": s.env_name}
+HTTP_IRRELEVANT = {**s.NOT_IDENTITY, "base_url": s.url, "api_key_env": s.env_name}
 
 
 def _same_http(option: str, a: Any, b: Any) -> bool:
@@ -151,7 +151,7 @@ PY_RELEVANT: dict[str, st.SearchStrategy[Any]] = {
 }
 # Not sent to the function: the engine passes only input, vars, messages and case_id.
 PY_IRRELEVANT = {
-    **s.CALL_POLICIES,
+    **s.NOT_IDENTITY,
     "base_url": s.url,
     "api_key_env": s.env_name,
     "headers": s.headers,

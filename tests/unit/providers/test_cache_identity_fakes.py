@@ -23,7 +23,7 @@ from tests.unit.providers import _identity_support as s
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Options these providers never read: they send nothing over HTTP.
 OFFLINE_IRRELEVANT = {
-    **s.CALL_POLICIES,
+    **s.NOT_IDENTITY,
     "base_url": s.url,
     "api_key_env": s.env_name,
     "headers": s.headers,
@@ -155,7 +155,7 @@ LOCAL_RELEVANT: dict[str, st.SearchStrategy[Any]] = {
 }
 # Threads and timeouts change speed, not answers; headers and keys are never sent.
 LOCAL_IRRELEVANT = {
-    **s.CALL_POLICIES,
+    **s.NOT_IDENTITY,
     "threads": st.integers(1, 256).filter(lambda n: n != 2),
     "startup_timeout_s": st.floats(0.1, 1e4),
     "api_key_env": s.env_name,

@@ -56,7 +56,7 @@ OPENAI_RELEVANT: dict[str, st.SearchStrategy[Any]] = {
     "organization": s.name,
     "project": s.name,
 }
-OPENAI_IRRELEVANT = {**s.CALL_POLICIES, "client": st.sampled_from(CLIENTS)}
+OPENAI_IRRELEVANT = {**s.NOT_IDENTITY, "client": st.sampled_from(CLIENTS)}
 
 
 def _openai_base(client: str) -> dict[str, Any]:
@@ -159,7 +159,7 @@ ANTHROPIC_RELEVANT: dict[str, st.SearchStrategy[Any]] = {
     "headers": s.headers,
     "max_tokens": st.integers(1, 100_000).filter(lambda n: n != 1024),
 }
-ANTHROPIC_IRRELEVANT = {**s.CALL_POLICIES, "client": st.sampled_from(["aiohttp", "httpx"])}
+ANTHROPIC_IRRELEVANT = {**s.NOT_IDENTITY, "client": st.sampled_from(["aiohttp", "httpx"])}
 
 
 needs_anthropic = pytest.mark.skipif(
