@@ -6,9 +6,12 @@ check, ``releasegate serve --gateway`` processes (each its own process on its ow
 port) and one ``releasegate worker`` (2 threads), all calling a lean mock upstream that
 answers in a fixed delay. The load (wrk, or a small Python client when wrk is missing)
 is split evenly over the gateways at a fixed total concurrency, each request with its
-own unit so both arms get traffic. After the load: how long until every request is
-recorded and scored (the drain), and the per-record lag from the interaction's
-``created_at`` to its ``overall`` score's.
+own unit so both arms get traffic. Halfway through the load the canary is promoted
+(``promote``, the default), rolled back (``rollback``) or left alone (``hold``), as an
+operator would, so that records in flight cross the change. After the load: how long
+until every request is recorded and scored (the drain), the gateways' record counters
+(submitted, written, dropped, rejected) against the interactions stored, and the
+per-record lag from the interaction's ``created_at`` to its ``overall`` score's.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -36,6 +40,9 @@ from releasegate.store.schema import interactions, scores
 
 ROOT = Path(__file__).resolve().parents[2]
 PY = sys.executable
+CANARY = ("promote", "rollback", "hold")
+"""What happens to the canary halfway through each mode's load."""
+RECORD_COUNTERS = ("submitted", "written", "dropped", "rejected", "queued")
 CLI = [PY, "-c", "from releasegate.cli import main; main()"]
 
 
@@ -63,7 +70,12 @@ class PipelineResult:
     scored: int = 0
     drain_s: float | None = None
     submitted: int = 0
+    written: int = 0
     dropped: int = 0
+    rejected: int = 0
+    queued: int = 0
+    canary: str = "hold"
+    changed_at_s: float | None = None
     lag_p50_s: float | None = None
     lag_p99_s: float | None = None
     analysis_ms: float | None = None
@@ -85,9 +97,16 @@ class PipelineResult:
             "added_p99_ms": r(self.load.p99 - self.direct.p99),
             "non2xx": self.load.non2xx,
             "timeouts": self.load.timeouts,
+            "canary": self.canary,
+            "changed_at_s": r(self.changed_at_s),
             "submitted": self.submitted,
+            "written": self.written,
             "dropped": self.dropped,
+            "rejected": self.rejected,
+            "queued": self.queued,
             "recorded": self.recorded,
+            # submitted, neither counted dropped or rejected, nor stored: must be 0
+            "lost": self.submitted - self.dropped - self.rejected - self.recorded,
             "scored": self.scored,
             "drain_s": r(self.drain_s),
             "lag_p50_s": r(self.lag_p50_s),
@@ -141,9 +160,9 @@ def write_project(folder: Path, upstream: str, mode: Mode) -> Path:
         (folder / "prompts" / f"{name}.yaml").write_text(yaml.safe_dump(prompt))
     online: dict[str, Any] = {
         "analysis_interval_s": 5,
-        # the analysis runs every 5 s but holds (grace period): the canary keeps both
-        # arms at 50 % for the whole run instead of being promoted part-way through
-        "canary": {"grace_period_s": 86400},
+        # the analysis runs every 5 s but never acts (it would need more scored samples
+        # than a run makes): the change halfway through the load is the benchmark's own
+        "canary": {"min_samples": 1_000_000_000},
         "sweep_after_s": 60,
         "features": {
             "chat": {
@@ -207,16 +226,32 @@ def _counts(db_url: str) -> tuple[int, int]:
         engine.dispose()
 
 
-def _submitted(urls: list[str]) -> tuple[int, int]:
-    """(records submitted, records dropped) summed over the gateways' ``/metrics``."""
-    submitted = dropped = 0.0
+def record_counters(urls: list[str]) -> dict[str, int]:
+    """The record counters (:data:`RECORD_COUNTERS`) summed over the gateways'
+    ``/metrics``."""
+    sums = dict.fromkeys(RECORD_COUNTERS, 0.0)
     for url in urls:
         for line in httpx.get(url + "/metrics", timeout=10).text.splitlines():
-            if line.startswith("releasegate_gateway_records_submitted "):
-                submitted += float(line.split()[-1])
-            elif line.startswith("releasegate_gateway_records_dropped "):
-                dropped += float(line.split()[-1])
-    return int(submitted), int(dropped)
+            name, _, value = line.partition(" ")
+            key = name.removeprefix("releasegate_gateway_records_")
+            if key != name and key in sums:
+                sums[key] += float(value)
+    return {k: int(v) for k, v in sums.items()}
+
+
+def change_canary(db_url: str, canary: str) -> None:
+    """Promote or roll back ``chat``'s canary as an operator would (``hold``: nothing)."""
+    if canary == "hold":
+        return
+    db = open_database(db_url)
+    try:
+        svc = DeploymentService(db.uow())
+        if canary == "promote":
+            svc.promote("chat", "v2", actor="bench", reason="mid-load promotion")
+        else:
+            svc.rollback("chat", actor="bench", reason="mid-load rollback")
+    finally:
+        db.close()
 
 
 def _lags(db_url: str) -> list[float]:
@@ -248,9 +283,13 @@ def run_mode(
     direct: LoadResult,
     lua: Path,
     loader: str,
+    canary: str = "promote",
     drain_timeout: float = 300,
 ) -> PipelineResult:
-    """Start the mode's gateways and worker, load them, wait for the drain, measure."""
+    """Start the mode's gateways and worker, load them (changing the canary halfway,
+    see :data:`CANARY`), wait for the drain, measure."""
+    if canary not in CANARY:
+        raise ValueError(f"canary must be one of {CANARY}, not {canary!r}")
     folder.mkdir(parents=True)
     config = write_project(folder, upstream, mode)
     deploy(mode.db_url, folder)
@@ -270,31 +309,56 @@ def run_mode(
         worker = [*CLI, "worker", "--workers", "2", "--db", mode.db_url, "--config", str(config)]
         stack.enter_context(process(worker, wlog, folder))
         load(urls, min(8, conns), 2, lua, loader)  # warm-up: pools, caches, routing
-        result = load(urls, conns, seconds, lua, loader)
+        failed: list[str] = []
+
+        def change() -> None:
+            try:
+                change_canary(mode.db_url, canary)
+            except Exception as exc:  # reported with the figures, never hidden
+                failed.append(f"the {canary} halfway through the load failed: {exc}")
+
+        timer = threading.Timer(seconds / 2, change)
+        timer.start()
+        try:
+            result = load(urls, conns, seconds, lua, loader)
+        finally:
+            timer.cancel()
+            timer.join()
         ended = time.monotonic()
-        out = PipelineResult(mode.label, mode.gateways, conns, result, direct)
+        out = PipelineResult(mode.label, mode.gateways, conns, result, direct, canary=canary)
+        out.notes += failed
+        if canary != "hold" and not failed:
+            out.changed_at_s = seconds / 2
         # Drained: every request the gateways answered is stored and scored. The
-        # gateways' own count (``records_submitted``) is the target: wrk does not count
-        # the requests in flight when it stops.
+        # gateways' own counters are the target (wrk does not count the requests in
+        # flight when it stops): everything submitted is written, dropped or rejected,
+        # nothing is queued, and what was written is stored.
         last, still = (-1, -1), time.monotonic()
         while time.monotonic() - ended < drain_timeout:
-            out.submitted, out.dropped = _submitted(urls)
+            c = record_counters(urls)
+            out.submitted, out.written, out.dropped = c["submitted"], c["written"], c["dropped"]
+            out.rejected, out.queued = c["rejected"], c["queued"]
             now = _counts(mode.db_url)
             recorded, backlog = now
-            if recorded >= out.submitted - out.dropped and backlog == 0:
+            settled = out.queued == 0 and out.submitted == (
+                out.written + out.dropped + out.rejected
+            )
+            if settled and recorded >= out.written and backlog == 0:
                 out.drain_s = time.monotonic() - ended
                 break
             if now != last:
                 last, still = now, time.monotonic()
-            elif backlog == 0 and time.monotonic() - still > 20:
+            elif settled and backlog == 0 and time.monotonic() - still > 20:
                 out.notes.append(
-                    f"{out.submitted - out.dropped - recorded} records submitted, not "
-                    "stored, 20 s after the rest were"
+                    f"{out.written - recorded} records counted as written, not stored, "
+                    "20 s after the rest were"
                 )
                 break
             time.sleep(0.25)
         else:
-            out.notes.append(f"not drained after {drain_timeout:.0f} s")
+            out.notes.append(
+                f"not drained after {drain_timeout:.0f} s: {out.queued} records still queued"
+            )
         recorded, backlog = _counts(mode.db_url)
         out.recorded = recorded
         lags = _lags(mode.db_url)

@@ -87,6 +87,7 @@ def run(
     stores: list[str],
     loader: str,
     work: Path,
+    canary: str = "promote",
     log: Any = sys.stderr,
 ) -> dict[str, Any]:
     """Run both parts; return the JSON document."""
@@ -102,6 +103,7 @@ def run(
             "loader": loader,
             "upstream_delay_ms": 20,
             "worker_threads": 2,
+            "canary": canary,
         },
         "machine": facts,
     }
@@ -166,6 +168,7 @@ def run(
                 direct=direct,
                 lua=lua,
                 loader=loader,
+                canary=canary,
             )
             print(f"{mode.label} x{mode.gateways}: {r.to_json()}", file=log, flush=True)
             results.append(r)
@@ -187,6 +190,19 @@ def run(
                 doc["growth"].append(g.to_json())
         facts["after"] = machine()["loadavg"]
     return doc
+
+
+def _change_words(canary: str, seconds: float) -> str:
+    if canary == "hold":
+        return "the canary (`v2`, 50 %) is left alone."
+    done = "promoted" if canary == "promote" else "rolled back"
+    return f"the canary (`v2`, 50 %) is {done} {seconds / 2:g} s into each load."
+
+
+def _records(r: dict[str, Any]) -> str:
+    if "written" not in r:  # a result from before these counters
+        return "-"
+    return f"{r['written']} / {r['dropped']} / {r['rejected']} / {r['lost']}"
 
 
 def _ratio(a: float | None, b: float | None) -> str:
@@ -215,14 +231,16 @@ def tables(doc: dict[str, Any]) -> str:
         "",
         f"Pipeline: {s['conns']} connections in all, {s['seconds']} s per mode ({s['loader']}), "
         f"upstream answering in {s['upstream_delay_ms']} ms, one worker with "
-        f"{s['worker_threads']} threads scoring every request. Direct to the upstream: "
+        f"{s['worker_threads']} threads scoring every request; "
+        + _change_words(s.get("canary", "hold"), s["seconds"])
+        + " Direct to the upstream: "
         f"{doc['direct']['rps']:.0f} req/s, p50 {doc['direct']['p50_ms']:.1f} ms, "
         f"p99 {doc['direct']['p99_ms']:.1f} ms.",
         "",
         "| store + queue | gateways | req/s | vs embedded | added p50 ms | added p99 ms "
         "| non-2xx | drain s | lag p50 s | lag p99 s | scored / stored / answered "
-        "| analysis ms |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| records written / dropped / rejected / lost | analysis ms |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     base = doc["pipeline"][0]["rps"]
     for r in doc["pipeline"]:
@@ -233,7 +251,7 @@ def tables(doc: dict[str, Any]) -> str:
             f"| {r['mode']} | {r['gateways']} | {r['rps']:.0f} | {_ratio(r['rps'], base)} "
             f"| {r['added_p50_ms']:+.1f} | {r['added_p99_ms']:+.1f} | {r['non2xx']} | {drain} "
             f"| {lag50} | {lag99} | {r['scored']} / {r['recorded']} / {r['submitted']} "
-            f"| {r['analysis_ms']:.1f} |"
+            f"| {_records(r)} | {r['analysis_ms']:.1f} |"
         )
     notes = [
         f"- {r['mode']}, {r['gateways']} gateway(s): {n}"
@@ -281,6 +299,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seconds", type=float, default=15)
     ap.add_argument("--conns", type=int, default=32)
     ap.add_argument("--loader", choices=("wrk", "python"), default=None)
+    ap.add_argument(
+        "--canary",
+        choices=pipeline.CANARY,
+        default="promote",
+        help="what happens to the canary halfway through each load (promote)",
+    )
     ap.add_argument("--json", type=Path, default=HERE / "results.json")
     ap.add_argument("--no-readme", action="store_true")
     args = ap.parse_args(argv)
@@ -301,6 +325,7 @@ def main(argv: list[str] | None = None) -> None:
             stores=args.stores.split(","),
             loader=loader,
             work=Path(tmp),
+            canary=args.canary,
         )
     args.json.write_text(json.dumps(doc, indent=2) + "\n")
     text = tables(doc)

@@ -114,8 +114,10 @@ class DeploymentRepository(ABC):
 
         Args:
             feature: The feature.
-            lock: Lock the rows until the unit of work ends (``SELECT ... FOR UPDATE`` on
-                PostgreSQL; SQLite write transactions already hold the database lock).
+            lock: Lock the rows until the unit of work ends against other changes
+                (``SELECT ... FOR NO KEY UPDATE`` on PostgreSQL: records referencing the
+                deployments are not held up; SQLite write transactions already hold the
+                database lock).
         """
 
     @abstractmethod

@@ -49,6 +49,10 @@ def test_quick_run_measures_every_mode_and_size(tmp_path: Path) -> None:
         assert p["requests"] > 0 and p["non2xx"] == 0
         assert p["drain_s"] is not None, p["notes"]
         assert p["scored"] == p["recorded"] >= p["requests"]
+        # the canary was promoted halfway through the load; every record is accounted for
+        assert p["canary"] == "promote" and p["changed_at_s"] == 0.5
+        assert p["submitted"] == p["written"] == p["recorded"]
+        assert (p["dropped"], p["rejected"], p["queued"], p["lost"]) == (0, 0, 0, 0)
         assert p["analysis_ms"] is not None
     assert [(g["store"], g["rows"]) for g in doc["growth"]] == [
         ("sqlite", 200),

@@ -144,7 +144,8 @@ class GatewayMetrics:
         )
         self.records_submitted = Gauge(
             "releasegate_gateway_records_submitted",
-            "Records handed to the recorder (one per chat request).",
+            "Records handed to the recorder (one per chat request, and one per shadow "
+            "call).",
             registry=self.registry,
         )
         self.budget_rejections = Counter(
@@ -207,8 +208,11 @@ class GatewayMetrics:
         self._collect_hooks: list[Callable[[], None]] = []
 
     def recorder(self, stats: Any) -> None:
-        """Set the record gauges from a store recorder's counters (``written``,
-        ``dropped``, ``rejected``, ``queued``, ``failed_attempts`` attributes)."""
+        """Set the record gauges from a store recorder's counters (``submitted``,
+        ``written``, ``dropped``, ``rejected``, ``queued``, ``failed_attempts``
+        attributes). ``submitted`` is the recorder's own count, shadow calls' records
+        included, so that ``submitted == written + dropped + rejected + queued``."""
+        self.records_submitted.set(stats.submitted)
         self.records_written.set(stats.written)
         self.records_dropped.set(stats.dropped)
         self.records_rejected.set(stats.rejected)

@@ -16,6 +16,11 @@ in the transaction that stores what it comes from:
 The interaction keeps the canary and stage its request was counted under
 (:attr:`~releasegate.ports.Interaction.canary_id`), so its feedback and scores go to the
 same rows, and an interaction recorded without a running canary adds nothing later.
+
+A transaction that adds facts for many interactions (a recorded batch) sums them first
+in a :class:`FactsBatch` and writes one increment per row, in one fixed order of rows:
+two such transactions running at once (two gateways' record writers) then wait for each
+other's rows in the same order and never deadlock, whatever the order of their records.
 """
 
 from __future__ import annotations
@@ -27,10 +32,11 @@ from releasegate.canary.observations import ArmStats, Observation
 from releasegate.canary.records import REQUESTS
 from releasegate.deploy.model import Deployment
 from releasegate.deploy.status import Status
-from releasegate.ports import FeedbackEntry, Interaction, UnitOfWork
+from releasegate.ports import ArmKey, FeedbackEntry, Interaction, UnitOfWork
 
 __all__ = [
     "ARMS",
+    "FactsBatch",
     "add_facts",
     "count_request",
     "counting_canary",
@@ -103,10 +109,41 @@ def _arm(interaction: Interaction, canary: Deployment) -> str | None:
     return None  # "fallback" (no deployment), or a label that contradicts the canary
 
 
-def count_request(uow: UnitOfWork, interaction: Interaction, canary: Deployment | None) -> bool:
-    """Add a new interaction's request facts to ``canary``'s statistics for its arm, and
-    note on the interaction where they went. Call before the interaction is inserted,
-    in the same transaction.
+class FactsBatch:
+    """Arm statistics increments summed in memory, written by :meth:`write` one row at a
+    time in sorted order (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[int, ArmKey], ArmStats] = {}
+
+    def add(self, interaction: Interaction, delta: ArmStats, *, check: str = REQUESTS) -> bool:
+        """Like :func:`add_facts`, into this batch. Returns whether anything was added."""
+        if interaction.canary_id is None or interaction.arm not in ARMS:
+            return False
+        key = (interaction.canary_id, (interaction.canary_stage or 0, interaction.arm, check))
+        old = self._rows.get(key)
+        self._rows[key] = delta if old is None else old.merge(delta)
+        return True
+
+    def write(self, uow: UnitOfWork) -> int:
+        """Merge the sums into the store (sorted by canary, stage, arm, check) and empty
+        the batch. Returns the number of rows merged."""
+        rows, self._rows = sorted(self._rows.items()), {}
+        for (canary_id, key), delta in rows:
+            uow.arm_stats.merge(canary_id, key, delta)
+        return len(rows)
+
+
+def count_request(
+    uow: UnitOfWork,
+    interaction: Interaction,
+    canary: Deployment | None,
+    batch: FactsBatch | None = None,
+) -> bool:
+    """Add a new interaction's request facts to ``canary``'s statistics for its arm (to
+    ``batch`` when given, written later by :meth:`FactsBatch.write`), and note on the
+    interaction where they went. Call before the interaction is inserted, in the same
+    transaction.
 
     Returns:
         Whether it was counted (False: no canary, or an arm outside the comparison).
@@ -118,7 +155,10 @@ def count_request(uow: UnitOfWork, interaction: Interaction, canary: Deployment 
         return False
     interaction.canary_id = canary.id
     interaction.canary_stage = canary.stage or 0
-    add_facts(uow, interaction, request_facts(interaction))
+    if batch is not None:
+        batch.add(interaction, request_facts(interaction))
+    else:
+        add_facts(uow, interaction, request_facts(interaction))
     return True
 
 

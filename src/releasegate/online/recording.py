@@ -7,8 +7,9 @@ is refused whole before anything is written (:class:`~releasegate.online.records
 Feedback that arrived before its interaction is joined in the same transaction.
 
 While the feature has a canary, each new record's request facts are added to that
-canary's arm statistics in the same transaction (see :mod:`releasegate.online.arm_facts`):
-a retried batch writes nothing and so adds nothing. With a sampler, each new record is
+canary's arm statistics in the same transaction (see :mod:`releasegate.online.arm_facts`),
+summed over the batch and written in a fixed order (concurrent writers never deadlock on
+them): a retried batch writes nothing and so adds nothing. With a sampler, each new record is
 marked due a score when it is stored, and the ``enqueue`` callback is given the ids of
 those after the transaction commits (a failure there is logged: the worker's sweep
 finds records that were never enqueued).
@@ -26,7 +27,7 @@ from typing import Any
 
 from releasegate.deploy.model import Deployment, utcnow
 from releasegate.online.arm_facts import (
-    add_facts,
+    FactsBatch,
     count_request,
     counting_canary,
     feedback_facts,
@@ -198,6 +199,7 @@ class RecordingService:
             new: list[Interaction] = []
             duplicates = 0
             conflicts: list[Conflict] = []
+            facts = FactsBatch()
             for index, (template, derive_arm) in enumerate(prepared):
                 rid = template.request_id
                 known = stored[rid].content_hash if rid in stored else seen.get(rid)
@@ -233,11 +235,12 @@ class RecordingService:
                         warnings[_no_feature(rec.feature)] = None
                 if dep is None and rec.version is not None and registered[rec.feature]:
                     warnings[_no_version(rec.feature, rec.version)] = None
-                count_request(uow, rec, canaries[rec.feature])
+                count_request(uow, rec, canaries[rec.feature], facts)
                 rec.score_due = self.sampler is not None and self.sampler(rec)
                 new.append(rec)
             uow.interactions.add_many(new)
-            joined = _join_pending(uow, new)
+            joined = _join_pending(uow, new, facts)
+            facts.write(uow)
             uow.commit()
         due = [i.id for i in new if i.score_due and i.id is not None]
         result = BatchResult(len(new), duplicates, conflicts, joined, list(warnings))
@@ -258,7 +261,7 @@ def _no_version(feature: str, version: str) -> str:
     )
 
 
-def _join_pending(uow: UnitOfWork, new: Sequence[Interaction]) -> int:
+def _join_pending(uow: UnitOfWork, new: Sequence[Interaction], facts: FactsBatch) -> int:
     if not new:
         return 0
     by_request = {i.request_id: i for i in new}
@@ -274,6 +277,6 @@ def _join_pending(uow: UnitOfWork, new: Sequence[Interaction]) -> int:
             target = pick_for_session(by_session.get(fb.session_id or "", []), fb.at)
         if target is not None and target.id is not None and fb.id is not None:
             uow.feedback.join(fb.id, target.id)
-            add_facts(uow, target, feedback_facts(fb))
+            facts.add(target, feedback_facts(fb))
             joined += 1
     return joined

@@ -149,7 +149,12 @@ class SqlDeploymentRepository(DeploymentRepository):
             .order_by(deployments.c.id)
         )
         if lock:
-            query = query.with_for_update()
+            # FOR NO KEY UPDATE on PostgreSQL: changes of the feature still wait for each
+            # other, but recording does not wait for them (its foreign keys to
+            # ``deployments`` take KEY SHARE locks, which FOR UPDATE would block, and a
+            # recorder already holding one on the canary's row deadlocked with a
+            # promotion locking the rows in turn). SQLite ignores row locks.
+            query = query.with_for_update(key_share=True)
         return [self._row(r) for r in self.conn.execute(query).mappings()]
 
     def features(self) -> list[str]:

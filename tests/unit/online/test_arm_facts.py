@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from typing import Any
 
@@ -101,3 +102,40 @@ def test_the_split_rule_keeps_requests_and_scores_apart() -> None:
     assert (one.scored, one.passes, one.count, one.score_sum) == (1, 0, 0, 0.4)
     assert score_facts(0.5).passes == 1
     assert OVERALL == "overall"
+
+
+def _mixed_batch(seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    batch = [
+        rec(
+            f"r{i}",
+            version=rng.choice(["v1", "v2"]),
+            latency_ms=rng.choice([5.0, 50.0, 500.0, 5000.0]),
+            cost_usd=0.001,
+            **({"error": "timeout"} if i % 5 == 0 else {}),
+        )
+        for i in range(40)
+    ]
+    rng.shuffle(batch)
+    return batch
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_a_batch_adds_its_sums_once_per_row_in_one_fixed_order(seed: int) -> None:
+    """Whatever the order of its records, a batch adds one sum per row, rows sorted (so
+    concurrent writers wait for rows in the same order), equal to adding them one by one."""
+    summed, single = MemoryData(), MemoryData()
+    for target in (summed, single):
+        svc = DeploymentService(InMemoryUnitOfWork(target))
+        for v in ("v1", "v2"):
+            svc.register("chat", v, prompt=f"chat@{v}", model="m-1", actor="t")
+            svc.approve("chat", v, actor="t")
+        svc.promote("chat", "v1", actor="t")
+        svc.canary("chat", "v2", actor="t", share=0.5)
+    batch = _mixed_batch(seed)
+    record(summed, *batch)
+    for r in batch:
+        record(single, r)
+    order = list(summed.arm_stats)
+    assert order == sorted(order) and len(order) == 2  # incumbent and canary rows
+    assert summed.arm_stats == single.arm_stats
