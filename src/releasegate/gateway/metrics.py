@@ -144,8 +144,7 @@ class GatewayMetrics:
         )
         self.records_submitted = Gauge(
             "releasegate_gateway_records_submitted",
-            "Records handed to the recorder (one per chat request, and one per shadow "
-            "call).",
+            "Records handed to the recorder (one per chat request, and one per shadow call).",
             registry=self.registry,
         )
         self.budget_rejections = Counter(
