@@ -30,16 +30,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from releasegate.control.deployments import DeploymentService
-from releasegate.control.readiness import OnlineChecks
-from releasegate.control.router import Router
-from releasegate.control.tokens import TokenService
 from releasegate.ports import Clock, RandomSalts, SaltSource, SystemClock, UnitOfWork
 from releasegate.settings import Settings, current
 
-if TYPE_CHECKING:  # SQLAlchemy, FastAPI and the providers load only when used
+if TYPE_CHECKING:  # SQLAlchemy, FastAPI, the providers and the services load only when used
     from releasegate.canary.policy import CanaryPolicy
     from releasegate.config import OnlineConfig
+    from releasegate.control.deployments import DeploymentService
+    from releasegate.control.readiness import OnlineChecks
+    from releasegate.control.router import Router
+    from releasegate.control.tokens import TokenService
     from releasegate.deploy.model import Deployment
     from releasegate.evals.runner import EvalOptions
     from releasegate.evals.wiring import EvalAdapters
@@ -150,6 +150,8 @@ class ControlPlaneParts:
 
     def deployments(self) -> DeploymentService:
         """A deployment service on a new unit of work."""
+        from releasegate.control.deployments import DeploymentService
+
         return DeploymentService(
             self.uow_factory(),
             clock=self.clock,
@@ -159,6 +161,8 @@ class ControlPlaneParts:
 
     def tokens(self) -> TokenService:
         """A token service on a new unit of work."""
+        from releasegate.control.tokens import TokenService
+
         return TokenService(self.uow_factory(), clock=self.clock)
 
     def canary(
@@ -191,6 +195,8 @@ class ControlPlaneParts:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> Router:
         """A router reading through read-only units of work (see :class:`Router`)."""
+        from releasegate.control.router import Router
+
         return Router(
             self.read_uow_factory,
             fallback_model=fallback_model,

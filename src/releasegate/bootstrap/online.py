@@ -20,15 +20,15 @@ from releasegate.errors import ConfigError, Issue
 from releasegate.online.recording import RecordingService
 from releasegate.online.redaction import Redactor
 from releasegate.online.sampling import ScoringPlan
-from releasegate.online.scoring import FeatureChecks, ScoringService
 from releasegate.ports import Interaction, UnitOfWork
-from releasegate.scorers import AssertSpec, CheckBuilder, ScorerContext
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the scorers load with the worker, not with a process that records
     from releasegate.canary.policy import CanaryPolicy
     from releasegate.deploy.model import Deployment
+    from releasegate.online.scoring import FeatureChecks, ScoringService
     from releasegate.project import Project
     from releasegate.queue import JobQueue
+    from releasegate.scorers import AssertSpec
 
 __all__ = [
     "OnlineParts",
@@ -90,6 +90,8 @@ def canary_policy_for(online: OnlineConfig | None) -> Callable[[Deployment], Can
 
 
 def _specs(name: str, feature: FeatureScoring, file: str) -> list[AssertSpec]:
+    from releasegate.scorers import AssertSpec
+
     specs, issues = [], []
     for i, raw in enumerate(feature.checks):
         try:
@@ -107,9 +109,11 @@ def build_checks(project: Project) -> Callable[[str], FeatureChecks | None]:
     """The checks of a feature's ``online.features.<name>`` (None when not configured),
     each feature's judge and embedder built through the provider registry with the
     provider's retries, timeout and rate limit."""
+    from releasegate.online.scoring import FeatureChecks
     from releasegate.providers.managed import ManagedProvider, RetryPolicy
     from releasegate.providers.pricing import PriceTable
     from releasegate.providers.registry import build_embedder, build_provider
+    from releasegate.scorers import CheckBuilder, ScorerContext
 
     features = project.config.online.features
 
@@ -200,6 +204,8 @@ class OnlineParts:
 
 def worker_parts(project: Project, uow_factory: Callable[[], UnitOfWork]) -> OnlineParts:
     """The scoring service and plan of ``project``."""
+    from releasegate.online.scoring import ScoringService
+
     service = ScoringService(uow_factory, build_checks(project))
     return OnlineParts(service, ScoringPlan(project.config.online.features), service.close)
 

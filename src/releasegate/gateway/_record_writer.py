@@ -70,6 +70,7 @@ def _run(stream: IO[bytes], view: mmap.mmap) -> None:
     from releasegate.errors import ReleasegateError
     from releasegate.gateway._to_record import GATEWAY_FEATURE, minimal, to_interaction
     from releasegate.gateway.recorder import RECORD_FIELDS
+    from releasegate.online.limits import MAX_BATCH_RECORDS
     from releasegate.online.store_writer import StoreWriter
     from releasegate.store.database import open_database
 
@@ -86,7 +87,9 @@ def _run(stream: IO[bytes], view: mmap.mmap) -> None:
         # records and retries like any failed write, instead of exiting.
         if not opened:
             try:
-                db = open_database(spec["database_url"], create=False)
+                db = open_database(
+                    spec["database_url"], create=False, expect_revision=spec.get("revision")
+                )
             except ReleasegateError as exc:  # not the records' fault: retried
                 raise ConnectionError(str(exc)) from exc
             opened.extend((db, recording_hooks(online, db.url)))
@@ -97,6 +100,7 @@ def _run(stream: IO[bytes], view: mmap.mmap) -> None:
         service,
         capacity=int(spec["records"]),
         max_bytes=int(spec["bytes"]),
+        batch=MAX_BATCH_RECORDS,  # the most one write takes: fewer commits and queries
         reserved=frozenset({GATEWAY_FEATURE}),
         salvage=minimal,
     )

@@ -35,12 +35,15 @@ from releasegate.online.arm_facts import (
 )
 from releasegate.online.feedback import pick_for_session
 from releasegate.online.records import RecordIn, parse_records
+from releasegate.online.records_fast import dump_records
 from releasegate.online.redaction import Redactor
 from releasegate.ports import DuplicateKey, Interaction, UnitOfWork
 
 __all__ = ["BatchResult", "Conflict", "RecordingService"]
 
 _ATTEMPTS = 3
+_HASH_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+_REDACTED = ("prompt", "response", "tool_calls", "context", "error", "metadata")
 _log = logging.getLogger(__name__)
 
 #: Decides, when an interaction is recorded, whether it is scored (see online/scoring.py).
@@ -126,12 +129,23 @@ class RecordingService:
             RecordError: any invalid field (every one listed; nothing stored).
             TooLarge: more records than the documented limit.
         """
-        return self.record(parse_records(body, reserved=reserved))
+        dumped = dump_records(body, reserved=reserved)  # the fast path, when it can vouch
+        if dumped is None:
+            return self.record(parse_records(body, reserved=reserved))
+        now = self.clock()
+        return self._record([self._prepare(data, at or now) for data, at in dumped])
 
     def record(self, records: Sequence[RecordIn]) -> BatchResult:
         """Store validated records in one transaction (see the module docstring)."""
         now = self.clock()
-        prepared = [self._prepare(r, now) for r in records]
+        return self._record(
+            [
+                self._prepare(r.model_dump(mode="json", exclude_none=True), r.at or now)
+                for r in records
+            ]
+        )
+
+    def _record(self, prepared: list[tuple[Interaction, bool]]) -> BatchResult:
         for attempt in range(_ATTEMPTS):
             try:
                 result, due = self._store(prepared)
@@ -151,41 +165,42 @@ class RecordingService:
         except Exception:  # the records are stored; the worker's sweep picks them up
             _log.exception("could not enqueue %d interaction(s) for scoring", len(due))
 
-    def _prepare(self, rec: RecordIn, now: datetime) -> tuple[Interaction, bool]:
-        data = rec.model_dump(mode="json", exclude_none=True)
-        for name in ("prompt", "response", "tool_calls", "context", "error", "metadata"):
+    def _prepare(self, data: dict[str, Any], at: datetime) -> tuple[Interaction, bool]:
+        """The interaction of one valid record in its JSON form (``RecordIn.model_dump(
+        mode="json", exclude_none=True)``, redacted here in place), recorded ``at``."""
+        get = data.get
+        for name in _REDACTED:
             if name in data:
                 data[name] = self.redactor.value(data[name])
-        digest = hashlib.sha256(
-            json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
-        ).hexdigest()
+        digest = hashlib.sha256(_HASH_JSON.encode(data).encode()).hexdigest()
+        arm = get("arm")
         interaction = Interaction(
-            request_id=rec.request_id,
-            feature=rec.feature,
-            arm=rec.arm or "",
-            at=rec.at or now,
+            request_id=data["request_id"],
+            feature=data["feature"],
+            arm=arm or "",
+            at=at,
             content_hash=digest,
-            version=rec.version,
-            served_version=rec.served_version,
-            model=rec.model,
-            unit_key=rec.unit_key,
-            session_id=rec.session_id,
-            prompt=data.get("prompt"),
-            response=data.get("response"),
-            context=data.get("context"),
-            tool_calls=data.get("tool_calls"),
-            tools=data.get("tools"),
-            latency_ms=rec.latency_ms,
-            ttft_ms=rec.ttft_ms,
-            prompt_tokens=rec.prompt_tokens,
-            completion_tokens=rec.completion_tokens,
-            cost_usd=rec.cost_usd,
-            error=data.get("error"),
-            fallback_depth=rec.fallback_depth,
-            shadow=rec.shadow,
-            metadata=data.get("metadata"),
+            version=get("version"),
+            served_version=get("served_version"),
+            model=get("model"),
+            unit_key=get("unit_key"),
+            session_id=get("session_id"),
+            prompt=get("prompt"),
+            response=get("response"),
+            context=get("context"),
+            tool_calls=get("tool_calls"),
+            tools=get("tools"),
+            latency_ms=get("latency_ms"),
+            ttft_ms=get("ttft_ms"),
+            prompt_tokens=data["prompt_tokens"],
+            completion_tokens=data["completion_tokens"],
+            cost_usd=data["cost_usd"],
+            error=get("error"),
+            fallback_depth=data["fallback_depth"],
+            shadow=data["shadow"],
+            metadata=get("metadata"),
         )
-        return interaction, rec.arm is None
+        return interaction, arm is None
 
     def _store(self, prepared: Sequence[tuple[Interaction, bool]]) -> tuple[BatchResult, list[int]]:
         with self.uow as uow:

@@ -34,6 +34,9 @@ _EMAIL = re.compile(
 _CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
 # A run of digits with the separators phone numbers use; checked further in _phone_ok.
 _PHONE = re.compile(r"(?<![\w+.-])\+?(?:\(\d{1,5}\)[ .-]?)?\d(?:[ .-]?\(?\d\)?){5,17}(?![\w-])")
+# Found in every card and phone match (6 digits, at most 3 of " .()-" between two): a
+# text without it skips both patterns.
+_SIX_DIGITS = re.compile(r"\d(?:[ .()-]{0,3}\d){5}")
 _DATE = re.compile(r"^(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})$")
 _DECIMAL = re.compile(r"^\d+\.\d+$")
 _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
@@ -77,19 +80,26 @@ def _phone(match: re.Match[str]) -> str:
     return PHONE_MARK
 
 
+def _has_digits(text: str) -> bool:
+    return _SIX_DIGITS.search(text) is not None
+
+
+def _has_at(text: str) -> bool:
+    return "@" in text
+
+
 @dataclass(frozen=True, slots=True)
 class _Rule:
     pattern: re.Pattern[str]
     replace: str | Callable[[re.Match[str]], str]
-
-    def apply(self, text: str) -> str:
-        return self.pattern.sub(self.replace, text)
+    # A quick test every text the pattern matches passes (None: always run the pattern).
+    may_match: Callable[[str], bool] | None = None
 
 
 _BUILTIN: dict[str, _Rule] = {
-    "card": _Rule(_CARD, _card),
-    "email": _Rule(_EMAIL, EMAIL_MARK),
-    "phone": _Rule(_PHONE, _phone),
+    "card": _Rule(_CARD, _card, _has_digits),
+    "email": _Rule(_EMAIL, EMAIL_MARK, _has_at),
+    "phone": _Rule(_PHONE, _phone, _has_digits),
 }
 
 
@@ -148,8 +158,16 @@ class Redactor:
 
     def text(self, value: str) -> str:
         """``value`` with every match replaced."""
+        tested: dict[Callable[[str], bool], str] = {}  # quick test -> the text it failed
         for rule in self._rules:
-            value = rule.apply(value)
+            test = rule.may_match
+            if test is not None:
+                if tested.get(test) is value:
+                    continue
+                if not test(value):
+                    tested[test] = value
+                    continue
+            value = rule.pattern.sub(rule.replace, value)
         return value
 
     def value(self, value: Any) -> Any:

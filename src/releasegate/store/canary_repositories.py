@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from releasegate.canary.observations import ArmStats
 from releasegate.canary.records import StoredDecision
@@ -40,10 +39,14 @@ _COUNTS = (
 
 def upsert_insert(conn: sa.Connection, table: sa.Table) -> Any:
     """The dialect's ``INSERT`` with ``ON CONFLICT`` clauses (SQLite or PostgreSQL)."""
-    dialect = conn.dialect.name
+    dialect = conn.dialect.name  # each dialect's module loads with its engine, not here
     if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(table)
     if dialect == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         return sqlite.insert(table)
     raise NotImplementedError(f"no atomic upsert for the {dialect} dialect")  # pragma: no cover
 

@@ -19,8 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from releasegate.errors import ConfigError
-from releasegate.store.engine import create_engine, redact, resolve_url, sqlite_file
-from releasegate.store.migrate import VERSION_TABLE, current_revision, ensure_schema, upgrade
+from releasegate.store.engine import VERSION_TABLE, create_engine, redact, resolve_url, sqlite_file
 from releasegate.store.uow import SqlUnitOfWork
 
 __all__ = ["Database", "open_database"]
@@ -59,11 +58,15 @@ class Database:
         Raises:
             ConfigError: the database server cannot be reached or refuses the connection.
         """
+        from releasegate.store.migrate import upgrade
+
         with connection_errors(self.url):
             return upgrade(self.engine)
 
     def revision(self) -> str | None:
         """The schema revision the database is at (None: empty)."""
+        from releasegate.store.migrate import current_revision
+
         return current_revision(self.engine)
 
     def close(self) -> None:
@@ -120,12 +123,25 @@ def _check_sqlite_file(path: Path, safe_url: str) -> None:
         )
 
 
+def _at_revision(db: Database, revision: str) -> bool:
+    """Whether the database's version table says ``revision`` (False when it cannot be
+    read: the full check then runs and reports why)."""
+    query = sa.text(f"SELECT version_num FROM {VERSION_TABLE}")
+    try:
+        with db.engine.connect() as conn:
+            found = [row[0] for row in conn.execute(query)]
+    except sa.exc.SQLAlchemyError:
+        return False
+    return found == [revision]
+
+
 def open_database(
     url: str | None = None,
     *,
     auto_upgrade: bool | None = None,
     check_schema: bool = True,
     create: bool = True,
+    expect_revision: str | None = None,
 ) -> Database:
     """Open the database named by ``url``, ``RELEASEGATE_DATABASE_URL`` or the default.
 
@@ -138,6 +154,10 @@ def open_database(
         create: May create a missing SQLite file (and its folder) and the schema of an
             empty database. False for read commands: a database that does not exist or
             has no releasegate tables raises instead, and nothing is written.
+        expect_revision: The schema revision the caller knows to be current (a process
+            started by one that opened the same database). When the database is at it,
+            the check is one query and the migrations (Alembic) are not loaded;
+            otherwise the full check runs as without it.
 
     Raises:
         ConfigError: bad URL; a database that cannot be reached, does not exist (with
@@ -160,7 +180,9 @@ def open_database(
             _check_sqlite_file(path, safe)
     engine = create_engine(resolved)
     db = Database(url=resolved, engine=engine)
-    if check_schema:
+    if check_schema and not (expect_revision and _at_revision(db, expect_revision)):
+        from releasegate.store.migrate import current_revision, ensure_schema
+
         if auto_upgrade is None:
             auto_upgrade = db.backend == "sqlite"
         try:

@@ -28,6 +28,7 @@ from releasegate.errors import ConfigError
 __all__ = [
     "DEFAULT_URL",
     "ENV_VAR",
+    "VERSION_TABLE",
     "WRITE_OPTION",
     "create_engine",
     "redact",
@@ -37,6 +38,8 @@ __all__ = [
 
 ENV_VAR = "RELEASEGATE_DATABASE_URL"
 DEFAULT_URL = "sqlite:///.releasegate/releasegate.db"
+VERSION_TABLE = "releasegate_alembic_version"
+"""The table holding the schema revision (Alembic's version table, under this name)."""
 WRITE_OPTION = "releasegate_write"
 """Connection execution option: truthy for a write transaction (SQLite BEGIN IMMEDIATE)."""
 

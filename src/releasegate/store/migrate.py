@@ -9,7 +9,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from releasegate.errors import ConfigError
-from releasegate.store.engine import redact
+from releasegate.store.engine import VERSION_TABLE, redact
 
 __all__ = [
     "SCRIPT_LOCATION",
@@ -23,7 +23,6 @@ __all__ = [
 ]
 
 SCRIPT_LOCATION = "releasegate.store:migrations"
-VERSION_TABLE = "releasegate_alembic_version"
 
 
 def _config() -> Config:

@@ -205,3 +205,68 @@ def test_a_writer_started_while_the_store_cannot_be_opened_keeps_its_records(
         rec.close()
     assert len(stored(database)) == 60
     database.close()
+
+
+_WRITE_AND_LIST_MODULES = """
+import io, json, mmap, pickle, sys, tempfile
+from releasegate.gateway._record_writer import STATS_SIZE, _run, frame, read_stats
+url, revision, rows_file = sys.argv[1:4]
+spec = {"database_url": url, "revision": revision, "online": {}, "records": 1000,
+        "bytes": 10**7}
+with open(rows_file, "rb") as f:
+    rows = f.read()
+data = frame(json.dumps(spec).encode()) + frame(rows) + frame(b"")
+stats = tempfile.TemporaryFile()
+stats.truncate(STATS_SIZE)
+view = mmap.mmap(stats.fileno(), STATS_SIZE)
+_run(io.BytesIO(data), view)
+print(json.dumps({"stats": read_stats(view), "modules": sorted(sys.modules)}))
+"""
+
+# What a writer process never needs: the serving side, the migrations, the scorers, the
+# control-plane services and what they pull in.
+_NOT_IN_THE_WRITER = (
+    "aiohttp",
+    "alembic",
+    "jinja2",
+    "uvicorn",
+    "releasegate.gateway.app",
+    "releasegate.control.deployments",
+    "releasegate.scorers",
+    "releasegate.online.scoring",
+    "releasegate.store.migrate",
+)
+
+
+@pytest.mark.parametrize("revision", ["current", "unknown"])
+def test_the_writer_loads_only_what_it_writes_with(
+    db: Database, tmp_path: Path, revision: str
+) -> None:
+    """The writer process checks the schema with one query when told the revision the
+    gateway saw (the migrations stay unloaded); told another, it runs the full check."""
+    import json
+    import pickle
+    import subprocess
+    import sys
+
+    from releasegate.store.migrate import head_revision
+
+    rows = tmp_path / "rows.pickle"
+    rows.write_bytes(pickle.dumps([tuple(record(i)[k] for k in RECORD_FIELDS) for i in range(30)]))
+    expected = head_revision() if revision == "current" else "0000_not_a_revision"
+    out = subprocess.run(
+        [sys.executable, "-c", _WRITE_AND_LIST_MODULES, db.url, expected, str(rows)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    result = json.loads(out.stdout.splitlines()[-1])
+    assert result["stats"]["written"] == 30 and result["stats"]["rejected"] == 0
+    assert len(stored(db)) == 30
+    loaded = set(result["modules"])
+    if revision == "current":
+        assert not loaded & set(_NOT_IN_THE_WRITER), sorted(loaded & set(_NOT_IN_THE_WRITER))
+    else:
+        assert "releasegate.store.migrate" in loaded  # the full check ran
+        assert not loaded & (set(_NOT_IN_THE_WRITER) - {"alembic", "releasegate.store.migrate"})

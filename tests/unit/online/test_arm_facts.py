@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from datetime import UTC, datetime
 from typing import Any
@@ -21,6 +22,10 @@ T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def data() -> MemoryData:
+    return with_canary()
+
+
+def with_canary() -> MemoryData:
     data = MemoryData()
     svc = DeploymentService(InMemoryUnitOfWork(data))
     for v in ("v1", "v2"):
@@ -139,3 +144,41 @@ def test_a_batch_adds_its_sums_once_per_row_in_one_fixed_order(seed: int) -> Non
     order = list(summed.arm_stats)
     assert order == sorted(order) and len(order) == 2  # incumbent and canary rows
     assert summed.arm_stats == single.arm_stats
+
+
+def test_a_batch_adds_what_its_records_add_one_by_one() -> None:
+    """A batch's statistics are summed and added once per row: the same totals as one
+    record at a time, feedback joined in the same batch included."""
+    records = [
+        rec(
+            f"r{i}",
+            version="v2" if i % 3 else "v1",
+            arm=None if i % 4 else ("canary" if i % 3 else "incumbent"),
+            latency_ms=5.0 + 37.5 * i,
+            cost_usd=0.0007 * i,
+            error="boom" if i % 7 == 0 else None,
+        )
+        for i in range(60)
+    ]
+    batched, single = with_canary(), with_canary()
+    for data in (batched, single):
+        FeedbackService(InMemoryUnitOfWork(data), clock=lambda: T0).give_json(
+            {"feedback": [{"request_id": "r5", "rating": "down"}]}
+        )
+    record(batched, *records)
+    for r in records:
+        record(single, r)
+    got, want = rows(batched), rows(single)
+    assert got.keys() == want.keys() and got
+    for key, stats in want.items():
+        a, b = got[key], stats
+        assert (a.count, a.errors, a.cost_n, a.feedback_n, a.feedback_negative) == (
+            b.count,
+            b.errors,
+            b.cost_n,
+            b.feedback_n,
+            b.feedback_negative,
+        )
+        assert dict(a.latency) == dict(b.latency)
+        assert math.isclose(a.cost_sum, b.cost_sum) and math.isclose(a.cost_sumsq, b.cost_sumsq)
+    assert sum(s.feedback_n for s in got.values()) == 1

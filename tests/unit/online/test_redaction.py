@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from releasegate.config import OnlineConfig, ProjectConfig, RedactRule
 from releasegate.errors import ConfigError
-from releasegate.online.redaction import Redactor, luhn_valid
+from releasegate.online.redaction import _BUILTIN, Redactor, luhn_valid
 
 R = Redactor()
 
@@ -116,3 +118,32 @@ def test_bad_custom_patterns_are_refused_naming_their_index(pattern: str, reason
         OnlineConfig.model_validate({"redact": ["ok", pattern]})
     with pytest.raises(ConfigError, match=r"online.redact\[0\]"):
         Redactor([pattern])
+
+
+def _every_pattern(text: str, custom: tuple[str, ...] = ()) -> str:
+    """The redaction by definition: each pattern run over the whole text, in order."""
+    import re
+
+    for pattern in custom:
+        text = re.sub(pattern, "[REDACTED]", text)
+    for name in ("card", "email", "phone"):
+        rule = _BUILTIN[name]
+        text = rule.pattern.sub(rule.replace, text)
+    return text
+
+
+_PIECES = st.sampled_from(
+    ["4111 1111 1111 1111", "4111-1111-1111-1112", "+1 (555) 123-4567", "555.123.4567",
+     "12345", "123456", "1234567", "2024-01-31", "3.14159265", "10.0.0.1", "(12)3456",
+     "a@b.co", "x.y+z@ex-ample.org", "@", "1", "-", " ", ".", "(", ")", "+", "é", "abc",
+     "\n", "٣٤٥٦٧٨٩٠١٢"]
+)  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(_PIECES, st.text(alphabet="0123456789 .-()+@ax", max_size=12))))
+def test_the_quick_tests_skip_only_texts_no_pattern_matches(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert R.text(text) == _every_pattern(text)
+    custom = Redactor([r"secret-\d+"])
+    assert custom.text(text + " secret-42") == _every_pattern(text + " secret-42", (r"secret-\d+",))
