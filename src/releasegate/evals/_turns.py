@@ -14,28 +14,18 @@ passes when every part passes and no turn errored or was skipped.
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from releasegate.datasets.case import Case
 from releasegate.evals._render import render_case
 from releasegate.evals._scoring import CaseScorer
+from releasegate.evals._tool_rounds import Send, run_exchange
 from releasegate.llm import ChatRequest, ChatResponse, Usage
 from releasegate.prompts import Prompt
 from releasegate.results.report import CaseResult, TurnResult
 
 __all__ = ["run_turns"]
-
-#: sends one request; returns the response, or the error text when the call failed
-Send = Callable[[ChatRequest], Awaitable[ChatResponse | str]]
-
-
-def _reply(response: ChatResponse) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": response.text}
-    if response.tool_calls:
-        message["tool_calls"] = list(response.tool_calls)
-        message["content"] = response.text or None
-    return message
 
 
 def _line(message: Any) -> str:
@@ -86,12 +76,44 @@ async def run_turns(
     responses: list[ChatResponse] = []
     messages: list[Any] = []
     stopped = False
+    unanswered: tuple[str, ...] = ()
     for index, turn in enumerate(case.turn_cases()):
-        messages = render_case(prompt, turn, history=history)
-        request = make_request(turn, messages)
-        answer = await send(request)
-        if isinstance(answer, str):
-            turn_results.append(TurnResult(index=index, input=turn.input, error=answer))
+        if unanswered:
+            turn_results.append(
+                TurnResult(
+                    index=index,
+                    input=turn.input,
+                    error=(
+                        f"case {case.id!r} turn {index} not sent: the reply of turn "
+                        f"{index - 1} called {', '.join(unanswered)} and tool_results "
+                        "gives no result for it (a conversation cannot go on past an "
+                        "unanswered tool call)"
+                    ),
+                )
+            )
+            stopped = True
+            break
+        rendered = render_case(prompt, turn, history=history)
+        request = make_request(turn, rendered)
+        exchange = await run_exchange(
+            request,
+            send,
+            results=turn.tool_results,
+            max_rounds=case.max_tool_rounds,
+            where=f"case {case.id!r} turn {index}",
+        )
+        answer = exchange.answer()
+        if exchange.error is not None or answer is None:
+            messages = exchange.transcript()
+            turn_results.append(
+                TurnResult(
+                    index=index,
+                    input=turn.input,
+                    error=exchange.error,
+                    output=answer.text if answer is not None else None,
+                    tool_calls=(list(answer.tool_calls) or None) if answer is not None else None,
+                )
+            )
             stopped = True
             break
         responses.append(answer)
@@ -111,19 +133,15 @@ async def run_turns(
                 tool_calls=scored.tool_calls,
             )
         )
-        messages = [*messages, _reply(answer)]
-        history = _next(history, messages)
+        messages = exchange.transcript()
+        # The next turn's history: this one's, then everything from the user turn on
+        # (the system and few-shot turns are added again by the assembly).
+        history = [*history, *messages[len(rendered) - 1 :]]
+        unanswered = exchange.unanswered
         if has_checks and not scored.passed and case.on_turn_failure == "stop":
             stopped = True
             break
     return await _finish(case, repeat, scorer, turn_results, responses, messages, stopped)
-
-
-def _next(history: list[dict[str, Any]], messages: list[Any]) -> list[dict[str, Any]]:
-    # The history of the next turn: this one's, then the user turn sent and the reply
-    # (the last two messages; the system and few-shot turns are added again by the
-    # assembly).
-    return [*history, *messages[-2:]]
 
 
 async def _finish(
