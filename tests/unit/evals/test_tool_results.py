@@ -8,10 +8,14 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from releasegate.datasets.case import Case, ToolResult
 from releasegate.datasets.dataset import scan_dataset
 from releasegate.evals._tool_lint import tool_check_issues
+from releasegate.evals._tool_rounds import run_exchange
+from releasegate.llm import ChatRequest, ChatResponse, Usage
 from releasegate.prompts import load_prompt
 
 
@@ -219,3 +223,61 @@ def test_results_for_undeclared_tools_are_warnings(
         )
         == []
     )
+
+
+_NAMES = ("a", "b", "c")
+
+
+@st.composite
+def _replies(draw: st.DrawFn) -> list[ChatResponse]:
+    out: list[ChatResponse] = []
+    for r in range(draw(st.integers(1, 8))):
+        names = draw(st.lists(st.sampled_from(_NAMES), max_size=3))
+        calls = tuple(
+            {"id": f"r{r}c{i}", "type": "function", "function": {"name": n, "arguments": "{}"}}
+            for i, n in enumerate(names)
+        )
+        out.append(ChatResponse(text=f"reply {r}", usage=Usage(1, 1), tool_calls=calls))
+    return out
+
+
+@given(
+    replies=_replies(),
+    answered=st.sets(st.sampled_from(_NAMES)),
+    max_rounds=st.integers(1, 4),
+)
+async def test_an_exchange_never_sends_an_unanswered_call_and_is_bounded(
+    replies: list[ChatResponse], answered: set[str], max_rounds: int
+) -> None:
+    sent: list[ChatRequest] = []
+
+    async def send(request: ChatRequest) -> ChatResponse | str:
+        sent.append(request)
+        return (
+            replies[len(sent) - 1]
+            if len(sent) <= len(replies)
+            else ChatResponse(text="end", usage=Usage(1, 1))
+        )
+
+    results = {n: ToolResult.model_validate(f"result of {n}") for n in answered}
+    first = ChatRequest(messages=({"role": "user", "content": "q"},), model="m")
+    exchange = await run_exchange(first, send, results=results, max_rounds=max_rounds, where="x")
+    assert len(sent) <= max_rounds + 1
+    for request in sent:  # every call in a request is answered right after it, by id
+        messages = list(request.messages)
+        for i, message in enumerate(messages):
+            ids = [c["id"] for c in message.get("tool_calls") or ()]
+            after = [m["tool_call_id"] for m in messages[i + 1 : i + 1 + len(ids)]]
+            assert after == ids
+    last = exchange.replies[-1]
+    names = {c["function"]["name"] for c in last.tool_calls}
+    if exchange.error is not None:
+        assert len(sent) == max_rounds + 1 and names <= answered and last.tool_calls
+    elif exchange.unanswered:
+        assert set(exchange.unanswered) == names - answered
+    else:
+        assert not last.tool_calls
+    answer = exchange.answer()
+    assert answer is not None and answer.text == last.text
+    assert len(answer.tool_calls) == sum(len(r.tool_calls) for r in exchange.replies)
+    assert answer.usage.prompt_tokens == len(exchange.replies)
