@@ -74,6 +74,8 @@ async def run_turns(
     history = case.history()
     turn_results: list[TurnResult] = []
     responses: list[ChatResponse] = []
+    #: every turn's answer, a failed turn's tool rounds included (what the calls cost)
+    spent: list[ChatResponse] = []
     messages: list[Any] = []
     stopped = False
     unanswered: tuple[str, ...] = ()
@@ -103,6 +105,8 @@ async def run_turns(
             where=f"case {case.id!r} turn {index}",
         )
         answer = exchange.answer()
+        if answer is not None:
+            spent.append(answer)
         if exchange.error is not None or answer is None:
             messages = exchange.transcript()
             turn_results.append(
@@ -141,7 +145,7 @@ async def run_turns(
         if has_checks and not scored.passed and case.on_turn_failure == "stop":
             stopped = True
             break
-    return await _finish(case, repeat, scorer, turn_results, responses, messages, stopped)
+    return await _finish(case, repeat, scorer, turn_results, (responses, spent), messages, stopped)
 
 
 async def _finish(
@@ -149,10 +153,12 @@ async def _finish(
     repeat: int,
     scorer: CaseScorer,
     turns: list[TurnResult],
-    responses: list[ChatResponse],
+    answers: tuple[list[ChatResponse], list[ChatResponse]],
     messages: list[Any],
     stopped: bool,
 ) -> CaseResult:
+    # The answers of the turns that were graded, and every answer (for usage and cost).
+    responses, spent = answers
     n_turns = len(case.turns or ())
     # An errored turn scores 0, a turn without checks adds nothing, a turn never sent
     # (after a stop or an error) scores 0.
@@ -184,11 +190,11 @@ async def _finish(
         score=score,
         passed=passed,
         error=error,
-        latency_ms=math.fsum(r.latency_ms for r in responses) if responses else None,
-        prompt_tokens=sum(r.usage.prompt_tokens for r in responses),
-        completion_tokens=sum(r.usage.completion_tokens for r in responses),
-        cost_usd=math.fsum(r.cost_usd or 0.0 for r in responses),
-        cached=bool(responses) and all(r.cached for r in responses),
+        latency_ms=math.fsum(r.latency_ms for r in spent) if spent else None,
+        prompt_tokens=sum(r.usage.prompt_tokens for r in spent),
+        completion_tokens=sum(r.usage.completion_tokens for r in spent),
+        cost_usd=math.fsum(r.cost_usd or 0.0 for r in spent),
+        cached=bool(spent) and all(r.cached for r in spent),
         tags=list(case.tags),
         weight=case.weight,
         checks=checks,

@@ -280,6 +280,13 @@ async def test_turns_carry_tool_rounds_forward(tmp_path: Path) -> None:
             ],
         },
         {
+            # A turn that keeps calling tools errors; the turns after it are not sent.
+            "id": "looping-turn",
+            "tool_results": {"get_time": "12:00"},
+            "max_tool_rounds": 2,
+            "turns": [{"input": "thanks"}, {"input": "forever"}, {"input": "thanks"}],
+        },
+        {
             # A turn's own results replace the case's for that tool.
             "id": "per-turn",
             "tool_results": {"get_weather": "case result"},
@@ -307,6 +314,18 @@ async def test_turns_carry_tool_rounds_forward(tmp_path: Path) -> None:
     assert unanswered.error == error
     # Nothing after the unanswered call was sent upstream.
     assert (unanswered.messages or [])[-1]["tool_calls"][0]["id"] == "w1"
+
+    looping = found["looping-turn"]
+    assert looping.turns is not None and [t.index for t in looping.turns] == [0, 1]
+    assert looping.turns[0].passed and looping.turns[1].error is not None
+    assert "case 'looping-turn' turn 1" in looping.turns[1].error
+    assert "after 2 tool round(s)" in looping.turns[1].error
+    assert len(looping.turns[1].tool_calls or ()) == 3 and not looping.passed
+    assert looping.score == 0.0  # the failed turn and the unsent one score 0
+    # The tokens of the failed turn's rounds are counted too.
+    # about 20 tokens per scripted call reply, 4 for "You are welcome."
+    assert looping.completion_tokens > 40
+    assert len(tool_messages(looping.messages)) == 2
 
     per_turn = found["per-turn"]
     assert tool_messages(per_turn.messages) == [("w1", "case result"), ("w1", "turn result")]
