@@ -8,6 +8,11 @@ A reply with a call the case has no result for ends the exchange: that reply is 
 answer, and the calls left unanswered are named (a conversation cannot go on past
 them: the APIs reject an assistant tool call without its result). A reply that still
 calls tools after ``max_rounds`` rounds ends it with an error.
+
+A ``tool_choice`` that forces a call (``required``, or a named function) applies to the
+turn's first request only; the requests that send results back say ``auto``, or a
+forced model could only ever call tools again (the OpenAI Agents SDK resets it the
+same way).
 """
 
 from __future__ import annotations
@@ -158,5 +163,13 @@ async def run_exchange(
             for call, text in zip(answer.tool_calls, texts, strict=True)
         ]
         request = dataclasses.replace(
-            request, messages=(*request.messages, reply_message(answer), *tool_messages)
+            request,
+            messages=(*request.messages, reply_message(answer), *tool_messages),
+            tool_choice=_after_results(request.tool_choice),
         )
+
+
+def _after_results(choice: str | dict[str, Any] | None) -> str | dict[str, Any] | None:
+    """The tool choice of a request that sends results back: a forced call becomes
+    ``auto``; ``none``, ``auto`` and no choice are kept."""
+    return "auto" if choice == "required" or isinstance(choice, dict) else choice

@@ -112,3 +112,28 @@ async def test_turns_never_send_an_unanswered_call(
     assert not case.passed and case.turns is not None
     assert "turn 1 not sent" in (case.turns[1].error or "")
     assert "lookup" in (case.turns[1].error or "")
+
+
+async def test_a_forced_tool_choice_applies_to_the_first_request_only(
+    openai_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    # The fake server answers a forced tool_choice with a call: were the choice kept on
+    # the requests that send results back, the model could only call tools again.
+    cases: list[dict[str, Any]] = [
+        {"id": "forced", "input": "Weather?", "tool_results": {"get_weather": "sunny"}}
+    ]
+    cfg = make_project(tmp_path, base_url=openai_server.base_url, cases=cases, cache=False)
+    prompt = tmp_path / "prompts" / "echo.yaml"
+    prompt.write_text(
+        prompt.read_text()
+        + "tools:\n  - {type: function, function: {name: get_weather}}\n"
+        + "tool_choice: {type: function, function: {name: get_weather}}\n"
+    )
+    (case,) = (await arun_eval(cfg, "pr")).cases
+    bodies = [r.body for r in openai_server.requests]
+    assert [b["tool_choice"] for b in bodies] == [
+        {"type": "function", "function": {"name": "get_weather"}},
+        "auto",
+    ]
+    assert case.error is None and case.output == "Q: Weather?"
+    assert answered_everywhere(bodies)
