@@ -229,7 +229,8 @@ class _Engine:
             where=f"case {case.id!r}",
         )
         # A case with history or tool rounds keeps the whole conversation it sent.
-        sent = exchange.sent if case.messages or len(exchange.replies) > 1 else None
+        rounds = len(exchange.sent) > len(request.messages)
+        sent = exchange.sent if case.messages or rounds else None
         answer = exchange.answer()
         if exchange.error is not None or answer is None:
             result = self.scorer.errored(case, repeat, exchange.error or "no answer", messages=sent)

@@ -137,3 +137,22 @@ async def test_a_forced_tool_choice_applies_to_the_first_request_only(
     ]
     assert case.error is None and case.output == "Q: Weather?"
     assert answered_everywhere(bodies)
+
+
+async def test_a_call_failing_after_a_tool_round_errors_the_case_with_its_transcript(
+    openai_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    cases: list[dict[str, Any]] = [
+        {"id": "fails", "input": "Weather?", "tool_results": {"get_weather": "sunny"}}
+    ]
+    cfg = make_project(tmp_path, base_url=openai_server.base_url, cases=cases, cache=False)
+    openai_server.reply_next(None, tool_calls=[fn("w", "get_weather", "{}")])
+    openai_server.fail_next(400, message="bad tool message")
+    (case,) = (await arun_eval(cfg, "pr")).cases
+    assert not case.passed and case.score == 0.0
+    assert case.error is not None and "bad tool message" in case.error
+    # The round that was sent is kept, and the first call's tokens count.
+    assert case.messages is not None
+    assert case.messages[-1] == {"role": "tool", "tool_call_id": "w", "content": "sunny"}
+    assert case.tool_calls == [fn("w", "get_weather", "{}")]
+    assert case.completion_tokens > 0
