@@ -2,15 +2,111 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    field_validator,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from releasegate.prompts import Turn, turn_dicts
 from releasegate.scorers.spec import AssertSpec, refuse_bool
 
-__all__ = ["Case", "CaseTurn", "expand_turns"]
+__all__ = ["ArgumentsMatch", "Case", "CaseTurn", "ToolResult", "expand_turns"]
+
+#: tool rounds a turn may take when the case does not say (see ``max_tool_rounds``)
+DEFAULT_MAX_TOOL_ROUNDS = 5
+
+
+class ArgumentsMatch(BaseModel):
+    """One entry of a tool result's ``match`` list: ``result`` answers a call whose
+    arguments contain every key of ``arguments`` with an equal value."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    arguments: dict[str, Any] = Field(
+        description="Argument values the call must have (a subset of its arguments)"
+    )
+    result: Any = Field(description="The result: text as is, anything else sent as JSON")
+
+
+class ToolResult(BaseModel):
+    """What a tool returns when the model calls it, for one tool of ``tool_results``.
+
+    Written either as the result itself (text, sent as is; a mapping, list, number...
+    sent as JSON text), or as ``{match: [{arguments, result}, ...], default: result}``:
+    the first entry whose ``arguments`` are all in the call's arguments (equal values)
+    answers it, else ``default``; with neither, the call has no result.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    match: tuple[ArgumentsMatch, ...] = ()
+    default: Any = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain_result(cls, data: Any) -> Any:
+        # A mapping with a `match` key is the matching form; any other value is the
+        # result of every call.
+        if isinstance(data, dict) and "match" in data:
+            return data
+        return {"default": data}
+
+    @field_validator("match", mode="before")
+    @classmethod
+    def _match_list(cls, v: Any) -> Any:
+        if not isinstance(v, list | tuple) or not v:
+            raise ValueError(
+                "must be a non-empty list of {arguments, result} (write a result that "
+                "is a mapping with a `match` key as JSON text)"
+            )
+        return v
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        # As written: the matching form (a mapping with `match`), or any other value.
+        form = dict(handler.resolve_ref_schema(handler(core_schema)))
+        description = form.pop("description", None)
+        form.pop("title", None)
+        form["required"] = ["match"]
+        match = dict(form["properties"]["match"])
+        match.pop("default", None)
+        form["properties"] = {**form["properties"], "match": {**match, "minItems": 1}}
+        return {
+            "title": "ToolResult",
+            "description": description,
+            "anyOf": [form, {"not": {"type": "object", "required": ["match"]}}],
+        }
+
+    def result_for(self, arguments: Any) -> str | None:
+        """The result text for a call with ``arguments`` (the parsed JSON arguments;
+        anything but a mapping matches no ``match`` entry), or ``None`` when no entry
+        matches and there is no ``default``."""
+        if isinstance(arguments, dict):
+            for entry in self.match:
+                if all(k in arguments and arguments[k] == v for k, v in entry.arguments.items()):
+                    return result_text(entry.result)
+        if "default" in self.model_fields_set:
+            return result_text(self.default)
+        return None
+
+
+def result_text(value: Any) -> str:
+    """A tool result as sent in a ``tool`` message: text as is, anything else as JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 class CaseTurn(BaseModel):
@@ -20,6 +116,8 @@ class CaseTurn(BaseModel):
 
     input: str | dict[str, Any]
     asserts: tuple[AssertSpec, ...] = Field(default=(), alias="assert")
+    #: results of tools the model calls during this turn (added to the case's, by name)
+    tool_results: dict[str, ToolResult] | None = None
 
 
 class Case(BaseModel):
@@ -53,6 +151,11 @@ class Case(BaseModel):
     on_turn_failure: Literal["continue", "stop"] = "continue"
     #: how turn scores (and the case-level checks' score) make the case score
     turn_aggregate: Literal["mean", "min"] = "mean"
+    #: results of the tools the model may call, by tool name: the engine answers the
+    #: calls and asks the model again (see docs/datasets.md, "Tool results")
+    tool_results: dict[str, ToolResult] | None = None
+    #: tool rounds (results sent back, model asked again) one turn may take
+    max_tool_rounds: int = Field(default=DEFAULT_MAX_TOOL_ROUNDS, ge=1, le=100)
     source: str | None = Field(default=None, exclude=True)
     line: int | None = Field(default=None, exclude=True)
     #: how many of ``asserts`` came from the dataset's ``defaults`` (they come first)
@@ -81,7 +184,9 @@ class Case(BaseModel):
     def turn_cases(self) -> list[Case]:
         """One case per turn of :attr:`turns` (``[]`` without turns): this case with
         the turn's ``input`` and checks, no history and no turns, so that a turn is
-        rendered and scored like a single-turn case. Not validated again."""
+        rendered and scored like a single-turn case; its ``tool_results`` are the
+        case's with the turn's added (a turn's result for a tool replaces the case's).
+        Not validated again."""
         return [
             self.model_copy(
                 update={
@@ -90,6 +195,7 @@ class Case(BaseModel):
                     "turns": None,
                     "messages": None,
                     "default_asserts": 0,
+                    "tool_results": _merged(self.tool_results, t.tool_results),
                 }
             )
             for t in self.turns or ()
@@ -173,6 +279,14 @@ class Case(BaseModel):
             base.update(self.input)
         base.update(self.vars)
         return base
+
+
+def _merged(
+    case: dict[str, ToolResult] | None, turn: dict[str, ToolResult] | None
+) -> dict[str, ToolResult] | None:
+    if case is None or turn is None:
+        return turn if case is None else case
+    return {**case, **turn}
 
 
 def expand_turns(cases: Iterable[Case]) -> list[Case]:

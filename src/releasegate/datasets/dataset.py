@@ -326,8 +326,9 @@ def _merge_defaults(
 ) -> tuple[dict[str, Any], Callable[[tuple[Any, ...]], Sequence[Any]]]:
     """Merge ``defaults`` into one case (rule documented in docs/datasets.md):
     ``assert`` lists are concatenated (defaults first), ``tags`` are united (defaults
-    first, no repeats), ``metadata`` and ``vars`` are merged key by key with the case
-    winning, and any other field takes the case's value when the case sets it."""
+    first, no repeats), ``metadata``, ``vars`` and ``tool_results`` are merged key by
+    key with the case winning, and any other field takes the case's value when the case
+    sets it."""
     merged = dict(defaults)
     shift: dict[str, int] = {}
     for key, value in case.items():
@@ -338,7 +339,11 @@ def _merge_defaults(
         elif key == "tags" and isinstance(default, list) and isinstance(value, list):
             extra = [t for t in value if t not in default]
             merged[key] = [*default, *extra]
-        elif key in ("metadata", "vars") and isinstance(default, dict) and isinstance(value, dict):
+        elif (
+            key in ("metadata", "vars", "tool_results")
+            and isinstance(default, dict)
+            and isinstance(value, dict)
+        ):
             merged[key] = {**default, **value}
         else:
             merged[key] = value

@@ -4,7 +4,9 @@
   with a suggestion for a near name;
 * ``no-tool-call`` naming an undeclared function always passes: a warning;
 * a tool-call check in a suite whose prompt declares no tools: a warning (``tool-call``
-  always fails, ``valid-tool-call`` is not applicable).
+  always fails, ``valid-tool-call`` is not applicable);
+* ``tool_results`` for a tool the prompt does not declare: a warning (the model is never
+  offered it, so the result is never used), with a suggestion for a near name.
 """
 
 from __future__ import annotations
@@ -70,4 +72,27 @@ def tool_check_issues(cases: Iterable[Case], prompt: Prompt | None, *, file: str
                     message=f"{where}: function {name!r} is not a tool of {whose}{known}{hint}",
                 )
             )
+        issues += _result_issues(case, declared, whose, seen, file)
+    return issues
+
+
+def _result_issues(
+    case: Case, declared: list[str], whose: str, seen: set[tuple[str, str | None]], file: str
+) -> list[Issue]:
+    issues: list[Issue] = []
+    for name in case.tool_results or {}:
+        if name in declared or ("tool_results", name) in seen:
+            continue
+        seen.add(("tool_results", name))
+        known = f" (declared: {', '.join(declared)})" if declared else ""
+        issues.append(
+            Issue(
+                file=file,
+                line=case.line,
+                case_id=case.id,
+                severity="warning",
+                message=f"tool_results.{name}: {name!r} is not a tool of {whose}{known}, "
+                f"so the model never calls it{did_you_mean(name, declared)}",
+            )
+        )
     return issues

@@ -14,28 +14,18 @@ passes when every part passes and no turn errored or was skipped.
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from releasegate.datasets.case import Case
 from releasegate.evals._render import render_case
 from releasegate.evals._scoring import CaseScorer
+from releasegate.evals._tool_rounds import Send, run_exchange
 from releasegate.llm import ChatRequest, ChatResponse, Usage
 from releasegate.prompts import Prompt
 from releasegate.results.report import CaseResult, TurnResult
 
 __all__ = ["run_turns"]
-
-#: sends one request; returns the response, or the error text when the call failed
-Send = Callable[[ChatRequest], Awaitable[ChatResponse | str]]
-
-
-def _reply(response: ChatResponse) -> dict[str, Any]:
-    message: dict[str, Any] = {"role": "assistant", "content": response.text}
-    if response.tool_calls:
-        message["tool_calls"] = list(response.tool_calls)
-        message["content"] = response.text or None
-    return message
 
 
 def _line(message: Any) -> str:
@@ -84,14 +74,50 @@ async def run_turns(
     history = case.history()
     turn_results: list[TurnResult] = []
     responses: list[ChatResponse] = []
+    #: every turn's answer, a failed turn's tool rounds included (what the calls cost)
+    spent: list[ChatResponse] = []
     messages: list[Any] = []
     stopped = False
+    unanswered: tuple[str, ...] = ()
     for index, turn in enumerate(case.turn_cases()):
-        messages = render_case(prompt, turn, history=history)
-        request = make_request(turn, messages)
-        answer = await send(request)
-        if isinstance(answer, str):
-            turn_results.append(TurnResult(index=index, input=turn.input, error=answer))
+        if unanswered:
+            turn_results.append(
+                TurnResult(
+                    index=index,
+                    input=turn.input,
+                    error=(
+                        f"case {case.id!r} turn {index} not sent: the reply of turn "
+                        f"{index - 1} called {', '.join(unanswered)} and tool_results "
+                        "gives no result for it (a conversation cannot go on past an "
+                        "unanswered tool call)"
+                    ),
+                )
+            )
+            stopped = True
+            break
+        rendered = render_case(prompt, turn, history=history)
+        request = make_request(turn, rendered)
+        exchange = await run_exchange(
+            request,
+            send,
+            results=turn.tool_results,
+            max_rounds=case.max_tool_rounds,
+            where=f"case {case.id!r} turn {index}",
+        )
+        answer = exchange.answer()
+        if answer is not None:
+            spent.append(answer)
+        if exchange.error is not None or answer is None:
+            messages = exchange.transcript()
+            turn_results.append(
+                TurnResult(
+                    index=index,
+                    input=turn.input,
+                    error=exchange.error,
+                    output=answer.text if answer is not None else None,
+                    tool_calls=(list(answer.tool_calls) or None) if answer is not None else None,
+                )
+            )
             stopped = True
             break
         responses.append(answer)
@@ -111,19 +137,15 @@ async def run_turns(
                 tool_calls=scored.tool_calls,
             )
         )
-        messages = [*messages, _reply(answer)]
-        history = _next(history, messages)
+        messages = exchange.transcript()
+        # The next turn's history: this one's, then everything from the user turn on
+        # (the system and few-shot turns are added again by the assembly).
+        history = [*history, *messages[len(rendered) - 1 :]]
+        unanswered = exchange.unanswered
         if has_checks and not scored.passed and case.on_turn_failure == "stop":
             stopped = True
             break
-    return await _finish(case, repeat, scorer, turn_results, responses, messages, stopped)
-
-
-def _next(history: list[dict[str, Any]], messages: list[Any]) -> list[dict[str, Any]]:
-    # The history of the next turn: this one's, then the user turn sent and the reply
-    # (the last two messages; the system and few-shot turns are added again by the
-    # assembly).
-    return [*history, *messages[-2:]]
+    return await _finish(case, repeat, scorer, turn_results, (responses, spent), messages, stopped)
 
 
 async def _finish(
@@ -131,10 +153,12 @@ async def _finish(
     repeat: int,
     scorer: CaseScorer,
     turns: list[TurnResult],
-    responses: list[ChatResponse],
+    answers: tuple[list[ChatResponse], list[ChatResponse]],
     messages: list[Any],
     stopped: bool,
 ) -> CaseResult:
+    # The answers of the turns that were graded, and every answer (for usage and cost).
+    responses, spent = answers
     n_turns = len(case.turns or ())
     # An errored turn scores 0, a turn without checks adds nothing, a turn never sent
     # (after a stop or an error) scores 0.
@@ -166,11 +190,11 @@ async def _finish(
         score=score,
         passed=passed,
         error=error,
-        latency_ms=math.fsum(r.latency_ms for r in responses) if responses else None,
-        prompt_tokens=sum(r.usage.prompt_tokens for r in responses),
-        completion_tokens=sum(r.usage.completion_tokens for r in responses),
-        cost_usd=math.fsum(r.cost_usd or 0.0 for r in responses),
-        cached=bool(responses) and all(r.cached for r in responses),
+        latency_ms=math.fsum(r.latency_ms for r in spent) if spent else None,
+        prompt_tokens=sum(r.usage.prompt_tokens for r in spent),
+        completion_tokens=sum(r.usage.completion_tokens for r in spent),
+        cost_usd=math.fsum(r.cost_usd or 0.0 for r in spent),
+        cached=bool(spent) and all(r.cached for r in spent),
         tags=list(case.tags),
         weight=case.weight,
         checks=checks,

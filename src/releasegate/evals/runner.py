@@ -35,6 +35,7 @@ from releasegate.evals._build import open_suite
 from releasegate.evals._pins import explain_unserved_model
 from releasegate.evals._render import render_case
 from releasegate.evals._tool_lint import tool_check_issues
+from releasegate.evals._tool_rounds import run_exchange
 from releasegate.evals._turns import run_turns
 from releasegate.evals.gate import apply_gate, repeat_rules
 from releasegate.evals.wiring import Closeable, EvalAdapters
@@ -220,13 +221,32 @@ class _Engine:
                 send=self._send,
             )
         request = self._request(case, repeat, render_case(self.prompt, case))
-        # A case with history keeps the whole conversation it sent in the report.
-        sent = request.messages if case.messages else None
-        response = await self._send(request)
-        if isinstance(response, str):
-            return self.scorer.errored(case, repeat, response, messages=sent)
+        exchange = await run_exchange(
+            request,
+            self._send,
+            results=case.tool_results,
+            max_rounds=case.max_tool_rounds,
+            where=f"case {case.id!r}",
+        )
+        # A case with history or tool rounds keeps the whole conversation it sent.
+        rounds = len(exchange.sent) > len(request.messages)
+        sent = exchange.sent if case.messages or rounds else None
+        answer = exchange.answer()
+        if exchange.error is not None or answer is None:
+            result = self.scorer.errored(case, repeat, exchange.error or "no answer", messages=sent)
+            if answer is None:
+                return result
+            return result.model_copy(
+                update={
+                    "tool_calls": list(answer.tool_calls) or None,
+                    "prompt_tokens": answer.usage.prompt_tokens,
+                    "completion_tokens": answer.usage.completion_tokens,
+                    "cost_usd": answer.cost_usd or 0.0,
+                    "latency_ms": answer.latency_ms,
+                }
+            )
         return await self.scorer.score(
-            case, repeat, response, tools=request.tools or (), messages=sent
+            case, repeat, answer, tools=request.tools or (), messages=sent
         )
 
     def workers(self) -> int:

@@ -9,8 +9,11 @@ of the rendered messages (and tools, when offered). Optional: ``usage``
 {"name", "arguments": "<JSON text>"}}]``, served as recorded, malformed entries
 included). ``RecordingProvider`` writes this format.
 
-Lookup order: (case id, repeat), then (case id, any repeat), then the messages key. A
-request with no recording fails (not retryable) with "no recording for case X".
+Lookup order: (case id, repeat, messages key), then (case id, any repeat, messages key),
+so that every request of a case that makes several (the turns of a multi-turn case, the
+tool rounds of a turn) gets the answer recorded for it; then (case id, repeat), then
+(case id, any repeat), then the messages key. A request with no recording fails (not
+retryable) with "no recording for case X".
 The cache identity is a digest of the recorded answers (not the file's path), so a
 re-recorded file is never served from stale cache entries.
 """
@@ -89,6 +92,7 @@ class ReplayProvider(ChatProvider):
         self._pricing = pricing or PriceTable()
         self._by_case: dict[tuple[str, int | None], ReplayRecord] = {}
         self._by_key: dict[str, ReplayRecord] = {}
+        self._by_case_key: dict[tuple[str, int | None, str], ReplayRecord] = {}
         recorded = json.dumps(
             # tool_calls only when recorded: older recordings keep their digest
             [
@@ -105,6 +109,8 @@ class ReplayProvider(ChatProvider):
                 self._by_case[(record.case_id, record.repeat)] = record
             if record.key is not None:
                 self._by_key[record.key] = record
+            if record.case_id is not None and record.key is not None:
+                self._by_case_key[(record.case_id, record.repeat, record.key)] = record
 
     @classmethod
     def from_spec(cls, spec: ProviderSpec) -> ReplayProvider:
@@ -149,16 +155,22 @@ class ReplayProvider(ChatProvider):
         return {"type": self.type, "records": self._records_digest, "model": self._model}
 
     def _find(self, request: ChatRequest) -> ReplayRecord | None:
+        key = (
+            request_key(request.messages, request.tools, request.tool_choice)
+            if self._by_key
+            else None
+        )
         if request.case_id is not None:
+            if key is not None:
+                for repeat in (request.repeat, None):
+                    record = self._by_case_key.get((request.case_id, repeat, key))
+                    if record is not None:
+                        return record
             for repeat in (request.repeat, None):
                 record = self._by_case.get((request.case_id, repeat))
                 if record is not None:
                     return record
-        if self._by_key:
-            return self._by_key.get(
-                request_key(request.messages, request.tools, request.tool_choice)
-            )
-        return None
+        return self._by_key.get(key) if key is not None else None
 
     async def complete(self, request: ChatRequest) -> ChatResponse:
         """Return the recorded answer.

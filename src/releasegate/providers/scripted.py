@@ -24,7 +24,11 @@ A ``tool_calls`` entry in the short form ``{name: get_weather, arguments: {city:
 becomes an OpenAI tool call ``{id: call_<n>, type: function, function: {name, arguments:
 "<JSON text>"}}`` (arguments given as a mapping are serialised, a string is kept as
 written); any other entry is answered exactly as written, so malformed calls (no
-``function``, arguments that are not a string) can be scripted too.
+``function``, arguments that are not a string) can be scripted too. An answer or rule
+with ``tool_calls`` may say ``then:`` (a text or another answer): what the model
+answers once the results came back, i.e. when the request has, after its last user
+message, one assistant message with tool calls per ``then`` followed. Without ``then``
+the same answer is given again, so a model that keeps calling a tool is scriptable.
 
 The cache identity is the whole script but ``latency_ms`` (a delay never changes an
 answer) plus the model; answers depend on the case id, so it is part of the key too.
@@ -74,12 +78,14 @@ def _wire_call(index: int, entry: Any) -> Any:
 
 
 class Answer(BaseModel):
-    """A scripted answer with function calls: ``{output: text, tool_calls: [...]}``."""
+    """A scripted answer with function calls: ``{output: text, tool_calls: [...]}``;
+    ``then`` is the answer once the tool results came back (see :func:`_after_tools`)."""
 
     model_config = ConfigDict(extra="forbid")
 
     output: str = ""
     tool_calls: list[Any] = Field(default_factory=list)
+    then: str | Answer | None = None
 
     @field_validator("tool_calls")
     @classmethod
@@ -96,6 +102,7 @@ class Rule(BaseModel):
     match: str
     output: str = ""
     tool_calls: list[Any] = Field(default_factory=list)
+    then: str | Answer | None = None
 
     @field_validator("tool_calls")
     @classmethod
@@ -185,6 +192,30 @@ def _last_user(messages: tuple[Message, ...]) -> str:
     return ""
 
 
+def _tool_rounds(messages: tuple[Message, ...]) -> int:
+    """Assistant messages with tool calls after the last user message: the tool rounds
+    already answered in this turn."""
+    n = 0
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            break
+        if message.get("role") == "assistant" and message.get("tool_calls"):
+            n += 1
+    return n
+
+
+def _after_tools(found: str | Answer | Rule, rounds: int) -> str | Answer | Rule:
+    """The answer after ``rounds`` tool rounds: ``then`` followed that many times; an
+    answer without ``then`` answers again (so a model that keeps calling a tool can be
+    scripted)."""
+    for _ in range(rounds):
+        nxt = found.then if not isinstance(found, str) else None
+        if nxt is None:
+            break
+        found = nxt
+    return found
+
+
 def _uniform(seed: int, case_id: str | None, repeat: int) -> float:
     # sha256 rather than hash(): str hashes are salted per process, draws must not be.
     digest = hashlib.sha256(f"{seed}\x00{case_id}\x00{repeat}".encode()).digest()
@@ -257,6 +288,8 @@ class ScriptedProvider(ChatProvider):
             found = next((rule for rx, rule in self._rules if rx.search(last)), None)
         text: str
         calls: tuple[Any, ...] = ()
+        if found is not None:
+            found = _after_tools(found, _tool_rounds(request.messages))
         if found is None:
             text = last if opts.default == "echo" else opts.default
         elif isinstance(found, str):

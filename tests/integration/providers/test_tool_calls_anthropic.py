@@ -10,7 +10,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from releasegate.datasets.case import ToolResult
 from releasegate.errors import ProviderError
+from releasegate.evals._tool_rounds import run_exchange
+from releasegate.llm import ChatResponse
 from releasegate.providers import ChatRequest
 from releasegate.providers.anthropic import AnthropicProvider
 
@@ -34,17 +37,21 @@ TOOLS = (
 
 
 class MessagesServer:
-    """A Messages API endpoint: ``content`` is what the next answer's content is."""
+    """A Messages API endpoint: ``content`` is what the next answer's content is (the
+    first of ``queue`` when there is one, taken from it)."""
 
     def __init__(self) -> None:
         self.bodies: list[dict[str, Any]] = []
         self.content: list[dict[str, Any]] = [{"type": "text", "text": "Hi"}]
+        self.queue: list[list[dict[str, Any]]] = []
         self.runner: web.AppRunner | None = None
         self.url = ""
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.bodies.append(body)
+        if self.queue:
+            self.content = self.queue.pop(0)
         stop = "tool_use" if any(b.get("type") == "tool_use" for b in self.content) else "end_turn"
         return web.json_response(
             {
@@ -364,3 +371,78 @@ async def test_a_history_that_cannot_be_mapped_is_a_clear_provider_error(
     assert str(info.value).startswith("anthropic: ")
     assert not info.value.retryable
     assert server.bodies == []  # nothing was sent
+
+
+async def test_tool_rounds_send_tool_result_blocks_with_the_call_ids(
+    provider: AnthropicProvider, server: MessagesServer
+) -> None:
+    # The eval engine's tool rounds (one turn's exchange) with this provider as target.
+    server.queue = [
+        [
+            {"type": "text", "text": "Checking."},
+            use("toolu_p", "get_weather", {"city": "Paris"}),
+            use("toolu_o", "get_weather", {"city": "Oslo"}),
+        ],
+        [use("toolu_n", "now", {})],
+        [{"type": "text", "text": "Paris 18, Oslo 3, at noon."}],
+    ]
+    results = {
+        "get_weather": ToolResult.model_validate(
+            {
+                "match": [
+                    {"arguments": {"city": "Paris"}, "result": {"temp_c": 18}},
+                    {"arguments": {"city": "Oslo"}, "result": "3 degrees"},
+                ]
+            }
+        ),
+        "now": ToolResult.model_validate("12:00"),
+    }
+
+    async def send(request: ChatRequest) -> ChatResponse | str:
+        return await provider.complete(request)
+
+    exchange = await run_exchange(
+        req(tools=TOOLS), send, results=results, max_rounds=5, where="case 'c'"
+    )
+    assert exchange.error is None and exchange.unanswered == ()
+    answer = exchange.answer()
+    assert answer is not None and answer.text == "Paris 18, Oslo 3, at noon."
+    assert [c["id"] for c in answer.tool_calls] == ["toolu_p", "toolu_o", "toolu_n"]
+    assert answer.usage.prompt_tokens == 30  # three calls of 10 input tokens each
+    assert len(server.bodies) == 3
+    assert server.bodies[1]["messages"] == [
+        {"role": "user", "content": "Weather?"},
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "text", "text": "Checking."},
+                use("toolu_p", "get_weather", {"city": "Paris"}),
+                use("toolu_o", "get_weather", {"city": "Oslo"}),
+            ],
+        },
+        {
+            "role": "user",
+            "content": [
+                result("toolu_p", '{"temp_c": 18}'),
+                result("toolu_o", "3 degrees"),
+            ],
+        },
+    ]
+    assert server.bodies[2]["messages"][3:] == [
+        {"role": "assistant", "content": [use("toolu_n", "now", {})]},
+        {"role": "user", "content": [result("toolu_n", "12:00")]},
+    ]
+
+
+async def test_a_call_without_a_result_is_not_answered_upstream(
+    provider: AnthropicProvider, server: MessagesServer
+) -> None:
+    server.queue = [[use("toolu_1", "now", {})]]
+
+    async def send(request: ChatRequest) -> ChatResponse | str:
+        return await provider.complete(request)
+
+    exchange = await run_exchange(
+        req(tools=TOOLS), send, results={}, max_rounds=5, where="case 'c'"
+    )
+    assert exchange.unanswered == ("now",) and len(server.bodies) == 1

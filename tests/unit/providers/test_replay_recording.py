@@ -121,3 +121,42 @@ def test_request_key_is_stable_and_content_sensitive() -> None:
     a = request_key([{"role": "user", "content": "x"}])
     assert a == request_key(({"content": "x", "role": "user"},))
     assert a != request_key([{"role": "user", "content": "y"}])
+
+
+async def test_each_tool_round_of_a_case_replays_its_own_answer(tmp_path: Path) -> None:
+    # Several requests of one case and repeat (tool rounds, turns) differ by their
+    # messages: each gets the answer recorded for it, not the case's last one.
+    from releasegate.datasets.case import ToolResult
+    from releasegate.evals._tool_rounds import run_exchange
+
+    script = {
+        "rules": [
+            {
+                "match": "plan",
+                "tool_calls": [{"id": "t", "name": "now"}],
+                "then": {"tool_calls": [{"id": "w", "name": "weather"}], "then": "Noon, cold."},
+            }
+        ]
+    }
+    results = {
+        "now": ToolResult.model_validate("12:00"),
+        "weather": ToolResult.model_validate("cold"),
+    }
+    path = tmp_path / "rec.jsonl"
+    recorder = RecordingProvider(ScriptedProvider(ScriptedOptions.model_validate(script)), path)
+    first = await run_exchange(
+        req("plan my day", "c", 0), recorder.complete, results=results, max_rounds=3, where="c"
+    )
+    await recorder.aclose()
+    assert recorder.recorded == 3
+    replayed = await run_exchange(
+        req("plan my day", "c", 0),
+        replay(tmp_path).complete,
+        results=results,
+        max_rounds=3,
+        where="c",
+    )
+    assert replayed.error is None and [r.text for r in replayed.replies] == ["", "", "Noon, cold."]
+    assert replayed.sent == first.sent
+    # A request whose messages were never recorded still gets the case's answer.
+    assert (await replay(tmp_path).complete(req("other", "c", 0))).text == "Noon, cold."

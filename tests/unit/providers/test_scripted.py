@@ -137,3 +137,38 @@ def test_cache_identity_changes_with_the_script() -> None:
     b = ScriptedProvider(ScriptedOptions(default="b"))
     assert a.cache_identity() != b.cache_identity()
     assert a.cache_identity() == ScriptedProvider(ScriptedOptions(default="a")).cache_identity()
+
+
+def test_then_answers_after_each_tool_round_and_restarts_at_a_user_message() -> None:
+    options = ScriptedOptions.model_validate(
+        {
+            "rules": [
+                {
+                    "match": "plan",
+                    "tool_calls": [{"name": "now"}],
+                    "then": {"tool_calls": [{"id": "w", "name": "weather"}], "then": "done"},
+                },
+                {"match": "loop", "tool_calls": [{"name": "now"}]},
+            ]
+        }
+    )
+    provider = ScriptedProvider(options)
+    called = {"role": "assistant", "content": None, "tool_calls": [{"id": "x"}]}
+    result = {"role": "tool", "tool_call_id": "x", "content": "r"}
+
+    def answer(*messages: dict[str, Any]) -> tuple[str, list[str]]:
+        text, calls = provider.answer_with_calls(ChatRequest(messages=messages, model=""))
+        return text, [c["function"]["name"] for c in calls]
+
+    plan = {"role": "user", "content": "plan my day"}
+    assert answer(plan) == ("", ["now"])
+    assert answer(plan, called, result) == ("", ["weather"])
+    assert answer(plan, called, result, called, result) == ("done", [])
+    assert answer(plan, called, result, called, result, called, result) == ("done", [])
+    # A new user message starts a new turn: the first answer again.
+    assert answer(plan, called, result, {"role": "assistant", "content": "done"}, plan) == (
+        "",
+        ["now"],
+    )
+    loop = {"role": "user", "content": "loop"}
+    assert answer(loop, called, result, called, result) == ("", ["now"])
