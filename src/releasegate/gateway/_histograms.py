@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import pairwise
+from typing import Generic, TypeVar
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics_core import CounterMetricFamily, HistogramMetricFamily, Metric
@@ -28,6 +29,8 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 __all__ = ["LocalCounter", "LocalHistogram"]
+
+C = TypeVar("C")
 
 
 class HistogramChild:
@@ -63,7 +66,43 @@ class CounterChild:
         self.value += amount
 
 
-class LocalHistogram(Collector):
+class _Family(Collector, Generic[C]):
+    """Labelled children of one metric, created on first use, registered in
+    ``registry``."""
+
+    def __init__(
+        self,
+        name: str,
+        documentation: str,
+        labelnames: Sequence[str],
+        make: Callable[[], C],
+        registry: CollectorRegistry,
+    ) -> None:
+        self.name, self.documentation = name, documentation
+        self.labelnames = tuple(labelnames)
+        self._make = make
+        self._children: dict[tuple[str, ...], C] = {}
+        registry.register(self)
+
+    def labels(self, *values: str) -> C:
+        """The child of these label values (created on first use).
+
+        Raises:
+            ValueError: not one value per label name.
+        """
+        if len(values) != len(self.labelnames):
+            raise ValueError(f"{self.name}: expected {len(self.labelnames)} label values")
+        key = tuple(str(v) for v in values)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self._make()
+        return child
+
+    def _items(self) -> list[tuple[list[str], C]]:
+        return [(list(key), child) for key, child in list(self._children.items())]
+
+
+class LocalHistogram(_Family[HistogramChild]):
     """A histogram family registered in ``registry``.
 
     Args:
@@ -90,42 +129,25 @@ class LocalHistogram(Collector):
             raise ValueError(f"{name}: bucket bounds must be finite numbers")
         if any(b >= c for b, c in pairwise(bounds)):
             raise ValueError(f"{name}: bucket bounds must increase")
-        self.name, self.documentation = name, documentation
-        self.labelnames = tuple(labelnames)
         self.bounds = bounds
         self._le = [floatToGoString(b) for b in bounds] + ["+Inf"]  # type: ignore[no-untyped-call]
-        self._children: dict[tuple[str, ...], HistogramChild] = {}
-        registry.register(self)
-
-    def labels(self, *values: str) -> HistogramChild:
-        """The child of these label values (created on first use).
-
-        Raises:
-            ValueError: not one value per label name.
-        """
-        if len(values) != len(self.labelnames):
-            raise ValueError(f"{self.name}: expected {len(self.labelnames)} label values")
-        key = tuple(str(v) for v in values)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = HistogramChild(self.bounds)
-        return child
+        super().__init__(name, documentation, labelnames, lambda: HistogramChild(bounds), registry)
 
     def describe(self) -> Iterator[Metric]:
         yield HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)
 
     def collect(self) -> Iterator[Metric]:
         family = HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)
-        for key, child in list(self._children.items()):
+        for labels, child in self._items():
             total, buckets = 0, []
             for le, n in zip(self._le, list(child.counts), strict=True):
                 total += n
                 buckets.append((le, float(total)))
-            family.add_metric(list(key), buckets, child.sum)
+            family.add_metric(labels, buckets, child.sum)
         yield family
 
 
-class LocalCounter(Collector):
+class LocalCounter(_Family[CounterChild]):
     """A counter family registered in ``registry`` (exposed as ``NAME_total``).
 
     Args:
@@ -142,30 +164,13 @@ class LocalCounter(Collector):
         *,
         registry: CollectorRegistry,
     ) -> None:
-        self.name, self.documentation = name, documentation
-        self.labelnames = tuple(labelnames)
-        self._children: dict[tuple[str, ...], CounterChild] = {}
-        registry.register(self)
-
-    def labels(self, *values: str) -> CounterChild:
-        """The child of these label values (created on first use).
-
-        Raises:
-            ValueError: not one value per label name.
-        """
-        if len(values) != len(self.labelnames):
-            raise ValueError(f"{self.name}: expected {len(self.labelnames)} label values")
-        key = tuple(str(v) for v in values)
-        child = self._children.get(key)
-        if child is None:
-            child = self._children[key] = CounterChild()
-        return child
+        super().__init__(name, documentation, labelnames, CounterChild, registry)
 
     def describe(self) -> Iterator[Metric]:
         yield CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
 
     def collect(self) -> Iterator[Metric]:
         family = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
-        for key, child in list(self._children.items()):
-            family.add_metric(list(key), child.value)
+        for labels, child in self._items():
+            family.add_metric(labels, child.value)
         yield family
