@@ -10,6 +10,8 @@ from typing import Any
 from jinja2 import Environment
 
 from releasegate.reports._common import conversation_lines, tool_call_lines
+from releasegate.reports._comparison_turns import turn_lines
+from releasegate.results.comparison import TurnDelta
 
 __all__ = ["install"]
 
@@ -127,6 +129,14 @@ def tool_calls(calls: Any) -> str:
     return "\n".join(tool_call_lines(calls if isinstance(calls, list) else None))
 
 
+def turn_messages(delta: Any) -> str:
+    """A compared turn's messages on head as text, in the order exchanged (tool rounds,
+    then the final reply); empty without any. Escaped by the template."""
+    if isinstance(delta, dict):
+        delta = TurnDelta.model_validate(delta)
+    return "\n".join(turn_lines(delta))
+
+
 def install(env: Environment) -> None:
     """Register the filters on ``env``."""
     env.filters.update(
@@ -142,5 +152,6 @@ def install(env: Environment) -> None:
         iso_when=iso_when,
         conversation=conversation,
         tool_calls=tool_calls,
+        turn_messages=turn_messages,
     )
     env.globals["stat_groups"] = groups

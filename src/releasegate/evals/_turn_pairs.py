@@ -75,6 +75,7 @@ def _pair(index: int, base: list[TurnResult], head: list[TurnResult]) -> TurnDel
         head_output=next((t.output for t in head if t.output is not None), None),
         head_tool_calls=calls,
         base_input=base[0].input if base else None,
+        head_messages=next((t.messages for t in head if t.messages), None),
     )
 
 

@@ -113,6 +113,7 @@ async def run_turns(
                 TurnResult(
                     index=index,
                     input=turn.input,
+                    messages=messages[len(rendered) :] or None,
                     error=exchange.error,
                     output=answer.text if answer is not None else None,
                     tool_calls=(list(answer.tool_calls) or None) if answer is not None else None,
@@ -135,6 +136,7 @@ async def run_turns(
                 passed=scored.passed or not has_checks,
                 checks=checks,
                 tool_calls=scored.tool_calls,
+                messages=exchange.transcript()[len(rendered) :] or None,
             )
         )
         messages = exchange.transcript()

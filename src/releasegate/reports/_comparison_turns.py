@@ -21,7 +21,7 @@ from releasegate.reports._common import (
 from releasegate.reports.markdown import escape_code, escape_inline, fence
 from releasegate.results.comparison import CaseFlip, CaseTurns, TurnDelta
 
-__all__ = ["flip_conversations", "turn_sections"]
+__all__ = ["flip_conversations", "turn_lines", "turn_sections"]
 
 _CHARS = 1_500
 _MAX_CASES = 10
@@ -42,6 +42,20 @@ def _absent(t: TurnDelta) -> str:
     return NOT_IN_BASE if not t.in_base else NOT_IN_HEAD if not t.in_head else ""
 
 
+def turn_lines(t: TurnDelta) -> list[str]:
+    """Head's messages at one turn, in the order they were exchanged: each tool round's
+    calls and results, then the final reply (``[assistant N]``, ``[tool ID]``). Reports
+    written before a turn kept its messages give the reply, then its calls."""
+    if t.head_messages:
+        tag = f"[assistant {t.index}]"
+        return [
+            tag + line[len("[assistant]") :] if line.startswith("[assistant]") else line
+            for line in conversation_lines(t.head_messages)
+        ]
+    lines = [f"[assistant {t.index}] {t.head_output}"] if t.head_output else []
+    return lines + [f"[assistant {t.index}] -> {c}" for c in tool_call_lines(t.head_tool_calls)]
+
+
 def _transcript(turns: list[TurnDelta]) -> str:
     lines: list[str] = []
     for t in turns:
@@ -50,9 +64,7 @@ def _transcript(turns: list[TurnDelta]) -> str:
             continue
         mark = f" {NOT_IN_BASE}" if not t.in_base else ""
         lines.append(f"[user {t.index}]{mark} {_text(t.head_input)}".rstrip())
-        if t.head_output:
-            lines.append(f"[assistant {t.index}] {t.head_output}")
-        lines += [f"[assistant {t.index}] -> {c}" for c in tool_call_lines(t.head_tool_calls)]
+        lines += turn_lines(t)
     return fence(truncate(printable("\n".join(lines)), _CHARS))
 
 

@@ -127,6 +127,11 @@ class TurnDelta(_Model):
     base_input: str | dict[str, Any] | None = Field(
         default=None, description="Base's user message at this turn (a turn head lacks)"
     )
+    head_messages: list[Any] | None = Field(
+        default=None,
+        description="Head's assistant and tool messages at this turn, in order (tool "
+        "rounds included); null in reports that did not keep them",
+    )
 
 
 class CaseTurns(_Model):

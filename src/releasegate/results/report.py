@@ -95,6 +95,9 @@ class TurnResult(_Model):
     #: the turn's own checks (labelled ``turns[i].assert[j]``)
     checks: list[CheckResult] = Field(default_factory=list)
     tool_calls: list[Any] | None = None
+    #: the turn's assistant and ``tool`` messages in order, tool rounds included (the
+    #: final reply last); None in reports written before it was kept
+    messages: list[Any] | None = None
 
     @field_validator("output", "error")
     @classmethod

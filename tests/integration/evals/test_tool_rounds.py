@@ -305,6 +305,11 @@ async def test_turns_carry_tool_rounds_forward(tmp_path: Path) -> None:
     roles = [m["role"] for m in chat.messages or ()]
     assert roles == ["system", "user", "assistant", "tool", "assistant", "user", "assistant"]
     assert tool_messages(chat.messages) == [("w1", "18 degrees")]
+    # each turn keeps its own messages, tool rounds first, the final reply last
+    first, second = chat.turns
+    assert [m["role"] for m in first.messages or ()] == ["assistant", "tool", "assistant"]
+    assert (first.messages or [])[-1]["content"] == "It is 18 degrees in Paris."
+    assert [m["role"] for m in second.messages or ()] == ["assistant"]
 
     unanswered = found["unanswered"]
     assert not unanswered.passed and unanswered.turns is not None
@@ -314,6 +319,9 @@ async def test_turns_carry_tool_rounds_forward(tmp_path: Path) -> None:
     assert unanswered.error == error
     # Nothing after the unanswered call was sent upstream.
     assert (unanswered.messages or [])[-1]["tool_calls"][0]["id"] == "w1"
+
+    assert [m["role"] for m in unanswered.turns[0].messages or ()] == ["assistant"]
+    assert unanswered.turns[1].messages is None  # not sent
 
     looping = found["looping-turn"]
     assert looping.turns is not None and [t.index for t in looping.turns] == [0, 1]

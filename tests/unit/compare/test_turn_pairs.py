@@ -216,3 +216,61 @@ def test_every_turn_of_both_runs_is_shown_marked_and_escaped(
     # user text stays inside code fences, never live HTML or a closed fence
     outside = re.sub(r"(`{3,})text\n.*?\n\1", "", md, flags=re.S)
     assert "<script>" not in outside and "*bold*" not in outside
+
+
+_ROUND_CALL = {
+    "id": "w1",
+    "type": "function",
+    "function": {"name": "get_weather", "arguments": '{"city": "Rome"}'},
+}
+
+
+@pytest.mark.parametrize(
+    ("messages", "want"),
+    [
+        pytest.param(  # one tool round, then the final reply
+            [
+                {"role": "assistant", "content": None, "tool_calls": [_ROUND_CALL]},
+                {"role": "tool", "tool_call_id": "w1", "content": "25 degrees"},
+                {"role": "assistant", "content": "It is 25 degrees in Rome."},
+            ],
+            [
+                '[assistant 1] -> get_weather({"city": "Rome"})',
+                "[tool w1] 25 degrees",
+                "[assistant 1] It is 25 degrees in Rome.",
+            ],
+            id="round",
+        ),
+        pytest.param(  # text and an unanswered call in one reply
+            [{"role": "assistant", "content": "Let me check.", "tool_calls": [_ROUND_CALL]}],
+            ["[assistant 1] Let me check.", '[assistant 1] -> get_weather({"city": "Rome"})'],
+            id="text-and-call",
+        ),
+        pytest.param(
+            [{"role": "assistant", "content": "plain"}], ["[assistant 1] plain"], id="plain"
+        ),
+    ],
+)
+def test_a_turn_shows_its_messages_in_the_order_exchanged(
+    tmp_path: Path, messages: list[dict[str, Any]], want: list[str]
+) -> None:
+    base = _stored(tmp_path, "base", {"grew": _turns([1.0])})
+    head_turns = _turns([1.0, 1.0])
+    final = messages[-1].get("content")
+    calls = [c for m in messages for c in m.get("tool_calls") or ()]
+    head_turns[1] = head_turns[1].model_copy(
+        update={"messages": messages, "output": final, "tool_calls": calls or None}
+    )
+    head = _stored(tmp_path, "head", {"grew": head_turns})
+    md = render_comparison_markdown(compare_reports(base, head))
+    transcript = md.split("Conversations of these cases", 1)[1].split("</details>", 1)[0]
+    lines = [line for line in transcript.splitlines() if line.startswith("[")]
+    turn = lines[lines.index("[user 1] (not in baseline) user says 1") + 1 :]
+    assert turn[: len(want)] == want
+
+
+def test_a_report_without_turn_messages_shows_the_reply_then_its_calls(tmp_path: Path) -> None:
+    base = _stored(tmp_path, "base", {"grew": _turns([1.0])})
+    head = _stored(tmp_path, "head", {"grew": _turns([1.0, 1.0], {1: [_ROUND_CALL]})})
+    md = render_comparison_markdown(compare_reports(base, head))
+    assert '[assistant 1] reply 1\n[assistant 1] -> get_weather({"city": "Rome"})' in md

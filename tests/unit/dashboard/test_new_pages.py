@@ -256,7 +256,7 @@ def test_eval_report_shows_conversations_tool_calls_and_turn_changes_escaped(
     text = _signed_in(parts).get("/evals/run-head").text
     assert "Conversation and tool calls" in text and "Multi-turn cases whose turns changed" in text
     assert "[user] &lt;script&gt;" in text and "refund(&lt;script&gt;" in text
-    assert "2 → 3" in text and "[assistant] reply 1" in text
+    assert "2 → 3" in text and "[assistant 1] reply 1" in text
     assert '2 <span class="muted small">(not in baseline)</span>' in text
     assert "[user] &lt;script&gt;alert(1)&lt;/script&gt; turn 2" in text
     assert XSS not in text
