@@ -61,7 +61,12 @@ def _check_outputs(outputs: Outputs, suites: list[str]) -> None:
 def eval_command(
     suite: Annotated[
         list[str] | None,
-        typer.Option("--suite", "-s", help="Suite name from the config (repeatable)"),
+        typer.Option(
+            "--suite",
+            "-s",
+            help="Suite name from the config (repeatable; default: the project's only "
+            "suite, when it has one)",
+        ),
     ] = None,
     config: Annotated[
         Path | None, typer.Option("--config", "-c", help="Config file [./releasegate.yaml]")
@@ -145,6 +150,8 @@ def eval_command(
         if not suites:
             out_console.print(f"no suite covers a prompt changed since {ref}; nothing to run")
             raise typer.Exit(int(ExitCode.PASS))
+    if not suites and len(project.config.suites) == 1:
+        suites = list(project.config.suites)  # the project's only suite
     if not suites:
         raise UsageError(
             "name a suite with --suite (known: " + ", ".join(project.config.suites) + ")"

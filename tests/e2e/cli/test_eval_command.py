@@ -152,3 +152,20 @@ async def test_ctrl_c_writes_partial_report_without_traceback(
     report = json.loads((tmp_path / "r.json").read_text())
     assert report["status"] == "interrupted"
     assert 1 <= len(report["cases"]) < 8
+
+
+async def test_the_only_suite_runs_without_suite_and_two_need_one(
+    openai_server: FakeOpenAIServer, tmp_path: Path
+) -> None:
+    import yaml
+
+    config = make_project(tmp_path, base_url=openai_server.base_url, n_cases=2)
+    code, _, err = await run_cli("eval", "--output", "out/one.json", cwd=tmp_path)
+    assert code == 0, err
+    assert json.loads((tmp_path / "out/one.json").read_text())["summary"]["n_cases"] == 2
+    data = yaml.safe_load(config.read_text())
+    data["suites"]["nightly"] = dict(data["suites"]["pr"])
+    config.write_text(yaml.safe_dump(data))
+    code, _, err = await run_cli("eval", cwd=tmp_path)
+    assert code == 2
+    assert "name a suite with --suite (known: nightly, pr)" in err
