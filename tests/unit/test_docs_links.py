@@ -10,6 +10,8 @@ from urllib.parse import unquote
 
 import pytest
 
+from tests.support.project_files import generated
+
 ROOT = Path(__file__).resolve().parents[2]
 FENCE = re.compile(r"^\s*(```|~~~)")
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -20,12 +22,13 @@ EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 
 def doc_files() -> list[Path]:
-    return [
+    found = [
         ROOT / "README.md",
         *sorted((ROOT / "docs").rglob("*.md")),
         *sorted((ROOT / "benchmarks").rglob("README.md")),
         *sorted((ROOT / "examples").rglob("*.md")),
     ]
+    return [p for p in found if not generated(p)]
 
 
 def prose_lines(text: str) -> list[tuple[int, str]]:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.project_files import generated
+
 ROOT = Path(__file__).resolve().parents[2]
 CITATION = re.compile(r"\bSPEC\b|\bR-\d+(?:\.\d+)*\b")
 TEXT_SUFFIXES = {".md", ".json", ".yaml", ".yml", ".txt", ".html", ".j2", ".toml", ".csv", ".jsonl"}
@@ -18,7 +20,9 @@ def user_facing_files() -> list[Path]:
     files = [ROOT / "README.md"]
     for folder in ("docs", "examples", "benchmarks", "src/releasegate/scaffold/templates"):
         files += [
-            p for p in (ROOT / folder).rglob("*") if p.is_file() and p.suffix in TEXT_SUFFIXES
+            p
+            for p in (ROOT / folder).rglob("*")
+            if p.is_file() and p.suffix in TEXT_SUFFIXES and not generated(p)
         ]
     files += [p for p in (ROOT / "src" / "releasegate").rglob("*.py") if p.is_file()]
     return sorted(files)
