@@ -145,9 +145,10 @@ class _Prepared:
         self.upstream = upstream  # kept alive: the cache is keyed by its id
         # our own User-Agent: aiohttp then adds none (and skips its per-request check)
         headers = {"Content-Type": "application/json", "User-Agent": _USER_AGENT}
-        headers.update(upstream.headers)
+        for name, value in upstream.headers.items():
+            _set(headers, name, value)
         if upstream.api_key:
-            headers["Authorization"] = f"Bearer {upstream.api_key}"
+            _set(headers, "Authorization", f"Bearer {upstream.api_key}")
         self.headers = headers
         self.timeout = aiohttp.ClientTimeout(
             sock_connect=upstream.connect_timeout_s, sock_read=upstream.read_timeout_s
@@ -162,6 +163,13 @@ class _Prepared:
         if url is None:
             url = self.urls[path] = URL(self.upstream.base_url + path)
         return url
+
+
+def _set(headers: dict[str, str], name: str, value: str) -> None:
+    """Set a header, replacing one of the same name in any case (never sent twice)."""
+    for key in [k for k in headers if k.lower() == name.lower()]:
+        del headers[key]
+    headers[name] = value
 
 
 _PREPARED_MAX = 4096  # upstream objects remembered at most (a process has a few)

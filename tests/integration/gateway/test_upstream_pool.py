@@ -14,7 +14,9 @@ from releasegate.gateway.upstream import Upstream, UpstreamError, UpstreamPool
 
 async def _server(seen: list[dict[str, Any]], delay_s: float = 0.0) -> web.AppRunner:
     async def handler(request: web.Request) -> web.Response:
-        seen.append({"path": request.path, "headers": dict(request.headers)})
+        seen.append(
+            {"path": request.path, "headers": dict(request.headers), "raw": request.raw_headers}
+        )
         await asyncio.sleep(delay_s)
         return web.json_response({"ok": True})
 
@@ -42,7 +44,10 @@ def test_each_upstream_gets_its_own_key_headers_and_path(rounds: int) -> None:
             a = Upstream("a", _base(runner, "/a/v1"), api_key="key-a", headers={"X-Team": "one"})
             b = Upstream("b", _base(runner, "/b/v1"), api_key=None, headers={"X-Other": "2"})
             c = Upstream(
-                "c", _base(runner, "/c/v1"), api_key="key-c", headers={"User-Agent": "mine/1"}
+                "c",
+                _base(runner, "/c/v1"),
+                api_key="key-c",
+                headers={"user-agent": "mine/1", "content-type": "application/json; v=2"},
             )
             for _ in range(rounds):
                 for up in (a, b, c):
@@ -55,6 +60,9 @@ def test_each_upstream_gets_its_own_key_headers_and_path(rounds: int) -> None:
 
     seen = asyncio.run(run())
     assert len(seen) == 4 * rounds
+    for entry in seen:
+        names = [k.lower() for k, _ in entry["raw"]]
+        assert len(names) == len(set(names)), entry["raw"]  # no header sent twice
     for i in range(rounds):
         a, b, c, emb = seen[4 * i : 4 * i + 4]
         assert a["path"] == "/a/v1/chat/completions"
@@ -64,7 +72,8 @@ def test_each_upstream_gets_its_own_key_headers_and_path(rounds: int) -> None:
         assert "Authorization" not in b["headers"]
         assert b["headers"]["X-Other"] == "2" and "X-Team" not in b["headers"]
         assert c["headers"]["Authorization"] == "Bearer key-c"
-        assert c["headers"]["User-Agent"] == "mine/1"  # a configured header wins
+        assert c["headers"]["User-Agent"] == "mine/1"  # a configured header wins, any case
+        assert c["headers"]["Content-Type"] == "application/json; v=2"
         assert a["headers"]["User-Agent"].startswith("releasegate-gateway/")
         assert "X-Team" not in c["headers"] and "X-Other" not in c["headers"]
         assert emb["path"] == "/a/v1/embeddings"
