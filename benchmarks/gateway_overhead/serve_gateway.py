@@ -17,6 +17,7 @@ from typing import Any
 
 import uvicorn
 
+from releasegate.bootstrap.serving import tune_for_serving
 from releasegate.gateway import MemoryRecorder, Recorder
 from releasegate.gateway._build import build_gateway
 from releasegate.gateway._timing import stamped_protocol
@@ -77,7 +78,9 @@ def main() -> None:
         lifespan="on",
         proxy_headers=False,  # as `releasegate serve` without --access-log
     )
-    uvicorn.Server(config).run()
+    server = uvicorn.Server(config)
+    tune_for_serving()  # as `releasegate serve` does
+    server.run()
 
 
 if __name__ == "__main__":

@@ -190,4 +190,8 @@ def app_from_env() -> Any:
     """uvicorn factory for the worker processes of ``releasegate serve --workers N``:
     the spec comes from ``RELEASEGATE_SERVE_APPS``, ``RELEASEGATE_GATEWAY_CONFIG``,
     ``RELEASEGATE_DATABASE_URL`` and ``RELEASEGATE_DASHBOARD_KEY_FILE``."""
-    return build_stack(_spec_from_env())
+    from releasegate.bootstrap.serving import tune_for_serving
+
+    stack = build_stack(_spec_from_env())
+    tune_for_serving()  # each worker, once its application is built
+    return stack

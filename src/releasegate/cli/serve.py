@@ -106,6 +106,7 @@ def serve(
     """
     import uvicorn
 
+    from releasegate.bootstrap.serving import tune_for_serving
     from releasegate.cli._stack import StackSpec, build_stack, export_spec, shared_key_file
     from releasegate.gateway._timing import stamped_protocol
 
@@ -149,6 +150,7 @@ def serve(
                 proxy_headers=access_log,
             )
             server = uvicorn.Server(cfg)
+            tune_for_serving()
             server.run(sockets=[sock])
             if not server.started:  # an application's start-up failed (logged above)
                 raise RunFailed("the server did not start: see the messages above")

@@ -66,6 +66,7 @@ def read_stats(view: mmap.mmap) -> dict[str, int]:
 
 def _run(stream: IO[bytes], view: mmap.mmap) -> None:
     from releasegate.bootstrap.online import recording_hooks
+    from releasegate.bootstrap.serving import tune_for_serving
     from releasegate.config import OnlineConfig
     from releasegate.errors import ReleasegateError
     from releasegate.gateway._to_record import GATEWAY_FEATURE, minimal, to_interaction
@@ -79,6 +80,7 @@ def _run(stream: IO[bytes], view: mmap.mmap) -> None:
         return
     spec = json.loads(spec_frame)
     online = OnlineConfig.model_validate(spec["online"])
+    tune_for_serving()  # the imports and the configuration stay out of the collector's way
     opened: list[Any] = []  # [database, hooks] once the store could be opened
 
     def service() -> Any:
@@ -87,9 +89,8 @@ def _run(stream: IO[bytes], view: mmap.mmap) -> None:
         # records and retries like any failed write, instead of exiting.
         if not opened:
             try:
-                db = open_database(
-                    spec["database_url"], create=False, expect_revision=spec.get("revision")
-                )
+                # At the shipped schema's head: one query, and Alembic is never loaded.
+                db = open_database(spec["database_url"], create=False)
             except ReleasegateError as exc:  # not the records' fault: retried
                 raise ConnectionError(str(exc)) from exc
             opened.extend((db, recording_hooks(online, db.url)))

@@ -68,19 +68,6 @@ class RecorderStats:
     salvaged: int
 
 
-def _schema_revision() -> str | None:
-    """The schema revision this releasegate needs: the writer process checks the store
-    is at it with one query instead of loading the migrations (see
-    :func:`~releasegate.store.database.open_database`, ``expect_revision``)."""
-    try:
-        from releasegate.store.migrate import head_revision
-
-        return head_revision()
-    except Exception:  # the writer then runs the full check itself
-        log.exception("could not read the schema revision")
-        return None
-
-
 class _Child:
     """One writer process, its pipe and its published counters."""
 
@@ -171,7 +158,6 @@ class ProcessRecorder:
         self._spec = json.dumps(
             {
                 "database_url": database_url,
-                "revision": _schema_revision(),
                 "online": dict(online or {}),
                 "records": buffer_records,
                 "bytes": buffer_bytes,

@@ -28,7 +28,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    ProcessCollector,
+    generate_latest,
+)
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from releasegate.gateway._histograms import LocalCounter, LocalHistogram
@@ -65,7 +72,13 @@ class GatewayMetrics:
         *,
         token_usage_name: str = "gen_ai_client_token_usage",
     ) -> None:
-        self.registry = registry or CollectorRegistry(auto_describe=True)
+        if registry is None:
+            registry = CollectorRegistry(auto_describe=True)
+            # The process's own: resident memory, CPU seconds, open files
+            # (process_*), and the garbage collector's work per generation (python_gc_*).
+            ProcessCollector(registry=registry)
+            GCCollector(registry=registry)
+        self.registry = registry
         labels = (
             "gen_ai_operation_name",
             "gen_ai_provider_name",

@@ -200,7 +200,12 @@ class UpstreamPool:
             connector = aiohttp.TCPConnector(
                 limit=0, limit_per_host=self._limit_per_host, keepalive_timeout=60
             )
-            self._session = aiohttp.ClientSession(connector=connector, auto_decompress=True)
+            # No cookie jar: one session serves every caller, so a cookie an upstream
+            # set (a sticky load-balancer's, a session) would go out with other callers'
+            # requests. It also spares each request the jar's lookups.
+            self._session = aiohttp.ClientSession(
+                connector=connector, auto_decompress=True, cookie_jar=aiohttp.DummyCookieJar()
+            )
         return self._session
 
     async def close(self) -> None:

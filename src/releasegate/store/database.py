@@ -19,7 +19,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from releasegate.errors import ConfigError
-from releasegate.store.engine import VERSION_TABLE, create_engine, redact, resolve_url, sqlite_file
+from releasegate.store.engine import (
+    HEAD_REVISION,
+    VERSION_TABLE,
+    create_engine,
+    redact,
+    resolve_url,
+    sqlite_file,
+)
 from releasegate.store.uow import SqlUnitOfWork
 
 __all__ = ["Database", "open_database"]
@@ -154,10 +161,10 @@ def open_database(
         create: May create a missing SQLite file (and its folder) and the schema of an
             empty database. False for read commands: a database that does not exist or
             has no releasegate tables raises instead, and nothing is written.
-        expect_revision: The schema revision the caller knows to be current (a process
-            started by one that opened the same database). When the database is at it,
-            the check is one query and the migrations (Alembic) are not loaded;
-            otherwise the full check runs as without it.
+        expect_revision: The schema revision to expect; default: the newest migration
+            shipped (:data:`~releasegate.store.engine.HEAD_REVISION`). When the database
+            is at it, the check is one query and the migrations (Alembic) are not
+            loaded; otherwise the full check runs (and migrates, reports or refuses).
 
     Raises:
         ConfigError: bad URL; a database that cannot be reached, does not exist (with
@@ -180,7 +187,8 @@ def open_database(
             _check_sqlite_file(path, safe)
     engine = create_engine(resolved)
     db = Database(url=resolved, engine=engine)
-    if check_schema and not (expect_revision and _at_revision(db, expect_revision)):
+    expected = expect_revision or HEAD_REVISION
+    if check_schema and not _at_revision(db, expected):
         from releasegate.store.migrate import current_revision, ensure_schema
 
         if auto_upgrade is None:

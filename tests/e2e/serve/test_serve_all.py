@@ -3,10 +3,12 @@ port (no flag), with several workers, and each flag alone serving only its appli
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -286,3 +288,71 @@ def test_without_the_access_log_no_request_line_is_written(project: Project) -> 
         httpx.get(server.url + "/healthz", headers={"X-Forwarded-For": "203.0.113.9"})
         time.sleep(0.3)
         assert "203.0.113.9" not in server.text() and "GET /healthz" not in server.text()
+
+
+def _gc_collections(url: str) -> dict[str, float]:
+    text = httpx.get(url + "/metrics", timeout=10).text
+    found = re.findall(r'^python_gc_collections_total\{generation="(\d)"\} (\S+)$', text, re.M)
+    assert len(found) == 3, text[:2000]
+    return {gen: float(n) for gen, n in found}
+
+
+def test_the_serving_process_keeps_the_collector_out_of_the_request_path(
+    project: Project,
+) -> None:
+    # `serve` freezes what start-up built and raises the youngest generation's
+    # threshold (releasegate.bootstrap.serving). With CPython's defaults, requests in flight
+    # together keep enough objects alive to trigger a young collection every few
+    # dozen requests, and the oldest generation is walked in full every few thousand.
+    async def load(url: str) -> None:
+        client = openai.AsyncOpenAI(base_url=url + "/v1", api_key="unused", max_retries=0)
+        gate = asyncio.Semaphore(40)
+
+        async def one(i: int) -> None:
+            async with gate:
+                await client.chat.completions.create(
+                    model="chat", messages=[{"role": "user", "content": f"q{i}"}], user=f"u{i}"
+                )
+
+        await asyncio.gather(*(one(i) for i in range(1500)))
+        await client.close()
+
+    with serving(project, "--gateway", name="gc") as server:
+        chat(server.url)  # warm: the first request builds caches
+        before = _gc_collections(server.url)
+        asyncio.run(load(server.url))
+        after = _gc_collections(server.url)
+        rss = re.search(
+            r"^process_resident_memory_bytes (\S+)$",
+            httpx.get(server.url + "/metrics", timeout=10).text,
+            re.M,
+        )
+    assert rss is not None and float(rss.group(1)) > 0
+    assert after["0"] - before["0"] <= 3, (before, after)
+    assert after["2"] == before["2"], (before, after)
+
+
+def test_each_worker_process_tunes_its_collector_once_built(project: Project) -> None:
+    # `serve --workers N` builds each worker's application in uvicorn's factory.
+    script = (
+        "import gc\n"
+        "from releasegate.cli._stack import app_from_env\n"
+        "from releasegate.bootstrap.serving import YOUNG_THRESHOLD\n"
+        "app_from_env()\n"
+        "print(gc.get_threshold()[0] == YOUNG_THRESHOLD, gc.get_freeze_count() > 10_000)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RELEASEGATE_")}
+    env |= {
+        "RELEASEGATE_SERVE_APPS": "gateway",
+        "RELEASEGATE_GATEWAY_CONFIG": str(project.root / "releasegate.yaml"),
+        "RELEASEGATE_DATABASE_URL": project.db_url,
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=project.root,
+        timeout=120,
+    )
+    assert out.stdout.split() == ["True", "True"], out.stderr[-2000:]

@@ -123,3 +123,45 @@ def test_each_upstream_keeps_its_own_read_timeout(read_timeout_s: float) -> None
             await runner.cleanup()
 
     assert asyncio.run(run()) == ("timeout", True)
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        "session=abc123",
+        "session=abc123; Path=/; HttpOnly",
+        "AWSALB=xyz; Expires=Wed, 09 Jun 2100 10:18:14 GMT; Path=/",
+        "lb=node-2; Domain=localhost; Max-Age=3600",
+    ],
+)
+def test_an_upstreams_cookie_never_reaches_a_later_request(cookie: str) -> None:
+    # One session serves every caller: a cookie kept from one answer would be sent with
+    # other callers' requests (a sticky load-balancer cookie, a session of someone else).
+    async def run() -> list[str | None]:
+        sent: list[str | None] = []
+
+        async def handler(request: web.Request) -> web.Response:
+            sent.append(request.headers.get("Cookie"))
+            response = web.json_response({"ok": True})
+            response.headers["Set-Cookie"] = cookie
+            return response
+
+        app = web.Application()
+        app.router.add_route("POST", "/{tail:.*}", handler)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        pool = UpstreamPool()
+        try:
+            # A host name: cookies from a bare IP address are refused by the client anyway.
+            up = Upstream("a", _base(runner, "/v1").replace("127.0.0.1", "localhost"), api_key="k")
+            for _ in range(3):
+                await pool.request(up, "POST", "/chat/completions", b"{}")
+            async with await pool.open_stream(up, b"{}") as resp:
+                await resp.read()
+        finally:
+            await pool.close()
+            await runner.cleanup()
+        return sent
+
+    assert asyncio.run(run()) == [None, None, None, None]

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +22,7 @@ from releasegate.ports import DuplicateKey, Interaction, UnitOfWork
 from releasegate.store import create_engine, downgrade
 from releasegate.store.database import open_database
 from releasegate.store.memory import InMemoryUnitOfWork, MemoryData
-from releasegate.store.migrate import head_revision
+from releasegate.store.migrate import current_revision, head_revision
 from releasegate.store.schema import interactions
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -139,6 +141,47 @@ def test_a_known_revision_opens_the_store_and_another_runs_the_full_check(
         downgrade(engine, "-1")
         with pytest.raises(ConfigError, match="db upgrade"):
             open_database(database_url, auto_upgrade=False, expect_revision=head_revision())
+    finally:
+        from releasegate.store import upgrade
+
+        upgrade(engine)
+        engine.dispose()
+
+
+def test_the_shipped_head_revision_is_the_migrations_head() -> None:
+    from releasegate.store.engine import HEAD_REVISION
+
+    assert head_revision() == HEAD_REVISION
+
+
+def test_opening_a_current_database_never_loads_alembic(database_url: str) -> None:
+    # A serving process (the gateway, its record writer) opens a database at the head:
+    # one query, and Alembic with Mako and Pygments (about 16 MB) stays out of memory.
+    script = (
+        "import sys\n"
+        "from releasegate.store.database import open_database\n"
+        f"db = open_database({database_url!r}, create=False)\n"
+        "db.uow(write=False)\n"
+        "db.close()\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('alembic', 'mako', 'pygments') or m == 'releasegate.store.migrate')\n"
+        "print(loaded)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_a_database_behind_the_head_is_still_checked_in_full(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        downgrade(engine, "-1")
+        with pytest.raises(ConfigError, match="db upgrade"):
+            open_database(database_url, auto_upgrade=False)
+        if database_url.startswith("sqlite"):  # SQLite upgrades itself by default
+            open_database(database_url).close()
+            assert current_revision(engine) == head_revision()
     finally:
         from releasegate.store import upgrade
 
