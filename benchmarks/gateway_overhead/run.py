@@ -37,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import yaml
@@ -349,6 +349,7 @@ def main() -> None:
                     ("LiteLLM proxy", f"http://127.0.0.1:{port}/v1/chat/completions", pid)
                 )
             results: dict[tuple[str, int], dict[str, float]] = {}
+            rounds: dict[tuple[str, int], list[dict[str, float]]] = {}
             for _label, url, _pid in targets:
                 wrk(url, 8, 2, lua)  # warm-up: pools, caches, the record writer
             for c in conns:
@@ -365,6 +366,7 @@ def main() -> None:
                         runs[label].append(r)
                         print(f"{label:30s} c={c:<4d} {r}", file=sys.stderr, flush=True)
                 for label, got in runs.items():
+                    rounds[(label, c)] = got
                     results[(label, c)] = {k: statistics.median(r[k] for r in got) for k in got[0]}
         finally:
             for proc in procs:
@@ -376,26 +378,44 @@ def main() -> None:
                     proc.kill()
         print(
             "| target | conns | req/s | vs bare proxy | vs no recording | p50 ms | p99 ms "
-            "| added p50 ms "
-            "| added p99 ms | non-2xx | timeouts | RSS MB | PSS MB |"
+            "| added p50 ms | added p99 ms | p99 vs bare proxy ms | non-2xx | timeouts "
+            "| RSS MB | PSS MB |"
         )
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         base = ARMS["none"]
+
+        def paired(
+            label: str,
+            other: str,
+            c: int,
+            of: Callable[[dict[str, float], dict[str, float]], float],
+        ) -> float:
+            """The median over rounds of ``of(label's run, other's run)`` in the same
+            round: targets measured minutes apart share each round's machine state."""
+            mine, theirs = rounds[(label, c)], rounds[(other, c)]
+            return statistics.median(of(a, b) for a, b in zip(mine, theirs, strict=True))
+
+        def rps_ratio(a: dict[str, float], b: dict[str, float]) -> float:
+            return a["rps"] / b["rps"]
+
+        def p99_gap(a: dict[str, float], b: dict[str, float]) -> float:
+            return a["p99"] - b["p99"]
+
         for label, _url, _pid in targets:
             for c in conns:
                 r, d = results[(label, c)], results[("direct (upstream)", c)]
-                off = results.get((base, c))
-                ratio = f"{r['rps'] / off['rps']:.0%}" if off and label in ARMS.values() else "—"
-                bare = results.get(("bare proxy", c))
-                vs_bare = (
-                    f"{r['rps'] / bare['rps']:.0%}"
-                    if bare and label != "direct (upstream)"
+                proxy = label != "direct (upstream)"
+                ratio = (
+                    f"{paired(label, base, c, rps_ratio):.0%}"
+                    if (base, c) in rounds and label in ARMS.values()
                     else "—"
                 )
+                vs_bare = f"{paired(label, 'bare proxy', c, rps_ratio):.0%}" if proxy else "—"
+                gap = f"{paired(label, 'bare proxy', c, p99_gap):+.2f}" if proxy else "—"
                 print(
                     f"| {label} | {c} | {r['rps']:.0f} | {vs_bare} | {ratio} | {r['p50']:.2f} "
                     f"| {r['p99']:.2f} | {r['p50'] - d['p50']:+.2f} | {r['p99'] - d['p99']:+.2f} "
-                    f"| {r['non2xx']:.0f} | {r['timeouts']:.0f} | {r['rss']:.0f} "
+                    f"| {gap} | {r['non2xx']:.0f} | {r['timeouts']:.0f} | {r['rss']:.0f} "
                     f"| {r['pss']:.0f} |"
                 )
 

@@ -108,6 +108,7 @@ def record(i: int, ids: dict[str, int], *, canary: bool, stream: bool = False) -
         "response": None
         if failed
         else {"role": "assistant", "content": ANSWER, "tool_calls": None, "finish_reason": "stop"},
+        "tools": None,
         "latency_ms": 21.5 + (i % 13) * 0.37,
         "ttft_ms": 20.9 if i % 5 == 0 else None,
         "overhead_ms": 0.8123 + (i % 7) * 0.01,
@@ -121,6 +122,7 @@ def record(i: int, ids: dict[str, int], *, canary: bool, stream: bool = False) -
         "shadow": False,
         "shadow_of": None,
         "time": time.time(),
+        "usage_estimated": False,
     }
     assert tuple(out) == RECORD_FIELDS
     return out
