@@ -92,7 +92,11 @@ def run_server(
         markup=False,
     )
     err_console.print("Ctrl-C stops", markup=False)
+    from releasegate.bootstrap.serving import tune_for_serving
+
+    server = uvicorn.Server(config)
+    tune_for_serving()  # a long-running server: see releasegate.bootstrap.serving
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        server.run(sockets=[sock])
     finally:
         sock.close()

@@ -14,6 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from releasegate.control.router import Route
@@ -43,6 +44,23 @@ logger = logging.getLogger("releasegate.gateway")
 
 class _BodyTooLarge(Exception):
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    """A chat request answered with an error (the arguments of ``ChatHandler.error``)."""
+
+    status: int
+    message: str
+    type: str
+    stage: str
+    code: str | None = None
+    param: str | None = None
+    retry_after: float | None = None
+
+
+#: A chat request to send: its route, the body rewritten for it, its fallback chain.
+_Accepted = tuple[Route, dict[str, Any], FallbackChain]
 
 
 async def _read_body(receive: Receive, limit: int) -> bytes:
@@ -111,7 +129,12 @@ class Gateway:
     async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self._http(scope, receive, send)
+            # The hot path goes straight to its handler: every frame between the server's
+            # task and the upstream call is crossed again at each await of the request.
+            if scope["path"] == "/v1/chat/completions" and scope["method"] == "POST":
+                await self._chat_completions(scope, receive, send)
+            else:
+                await self._http(scope, receive, send)
         elif kind == "lifespan":
             await self._lifespan(receive, send)
 
@@ -144,9 +167,7 @@ class Gateway:
 
     async def _http(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         path, method = scope["path"], scope["method"]
-        if path == "/v1/chat/completions" and method == "POST":
-            await self._chat_completions(scope, receive, send)
-        elif path == "/v1/embeddings" and method == "POST":
+        if path == "/v1/embeddings" and method == "POST":
             await self._embed(scope, receive, send)
         elif path == "/v1/models" and method == "GET":
             data = [
@@ -230,8 +251,38 @@ class Gateway:
             caller = incoming(headers, scope["headers"])
             if caller is not None:
                 call.trace = TraceContext.passthrough(*caller)
+        chat = self._chat
         try:
-            await self._serve_chat(call, headers, receive, send)
+            try:
+                raw = await _read_body(receive, d.max_body_bytes)
+            except _BodyTooLarge:
+                decided: _Refusal | _Accepted = _Refusal(
+                    413,
+                    f"request body above {d.max_body_bytes} bytes",
+                    "invalid_request_error",
+                    stage="request",
+                )
+            else:
+                decided = self._decide(call, headers, raw)
+            if isinstance(decided, _Refusal):
+                await chat.error(
+                    call,
+                    send,
+                    decided.status,
+                    decided.message,
+                    decided.type,
+                    stage=decided.stage,
+                    code=decided.code,
+                    param=decided.param,
+                    retry_after=decided.retry_after,
+                )
+            elif d.budgets is not None:
+                route, body, chain = decided
+                await chat.serve(call, send, receive, route, body, chain, headers)
+            elif call.stream:
+                await chat.stream(call, send, receive, *decided)
+            else:
+                await chat.plain(call, send, *decided)
         except Exception as exc:  # a bug: still one answer and one record
             logger.exception("gateway error on request %s", call.request_id)
             if call.status == 0:
@@ -249,126 +300,85 @@ class Gateway:
             self._finish(call)
             self._shadow(call)
 
-    async def _serve_chat(
-        self, call: Call, headers: Mapping[bytes, bytes], receive: Receive, send: Send
-    ) -> None:
-        d, chat = self.deps, self._chat
-        try:
-            raw = await _read_body(receive, d.max_body_bytes)
-        except _BodyTooLarge:
-            await chat.error(
-                call,
-                send,
-                413,
-                f"request body above {d.max_body_bytes} bytes",
-                "invalid_request_error",
-                stage="request",
-            )
-            return
+    def _decide(
+        self, call: Call, headers: Mapping[bytes, bytes], raw: bytes
+    ) -> _Refusal | _Accepted:
+        """What to do with a chat request's body: the route, the rewritten body and the
+        fallback chain, or the refusal to answer with. Nothing here awaits."""
+        d = self.deps
         try:
             body, call.json_exact = fast_json.loads_exact(raw)
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            await chat.error(
-                call,
-                send,
-                400,
-                "request body must be a JSON object",
-                "invalid_request_error",
-                stage="request",
+            return _Refusal(
+                400, "request body must be a JSON object", "invalid_request_error", "request"
             )
-            return
         call.stream = bool(body.get("stream"))
         if not isinstance(body.get("messages"), list):
-            await chat.error(
-                call,
-                send,
+            return _Refusal(
                 400,
                 "'messages' must be a list of messages",
                 "invalid_request_error",
-                stage="request",
+                "request",
                 param="messages",
             )
-            return
         feature, source = feature_of(headers, body)
         call.feature = feature
         call.unit_key, call.unit_key_random = unit_key_of(headers, body)
         if feature is None:
-            await chat.error(
-                call,
-                send,
+            return _Refusal(
                 400,
                 "name the feature: an X-Releasegate-Feature "
                 "header or a 'model' equal to a feature name",
                 "invalid_request_error",
-                stage="request",
+                "request",
                 param="model",
             )
-            return
         try:
             route = d.router.route(feature, call.unit_key)
         except NotFound as exc:
             where = "X-Releasegate-Feature header" if source == "header" else "'model'"
-            await chat.error(
-                call,
-                send,
+            return _Refusal(
                 404,
                 f"{exc} (feature from the {where})",
                 "invalid_request_error",
-                stage="route",
+                "route",
                 code="model_not_found",
                 param=None if source == "header" else "model",
             )
-            return
         except Exception as exc:  # the store cannot be read and this feature has no routing yet
             logger.warning("cannot route feature %r: %s", feature, exc)
-            await chat.error(
-                call,
-                send,
+            return _Refusal(
                 503,
                 f"cannot route feature {feature!r} now: the deployment store cannot be read "
                 "and this gateway has not routed it since it started; retry shortly",
                 "api_error",
-                stage="route",
+                "route",
                 code="routing_unavailable",
                 retry_after=1.0,
             )
-            return
         call.routed(route)
         prompt: Prompt | None = None
         if route.prompt_name and route.prompt_version:
             prompt = d.prompts(route.prompt_name, route.prompt_version)
             if prompt is None:
-                await chat.error(
-                    call,
-                    send,
+                return _Refusal(
                     500,
                     f"version {route.version!r} of feature "
                     f"{feature!r} names prompt {route.prompt_name}@"
                     f"{route.prompt_version}, which this gateway does not have",
                     "server_error",
-                    stage="route",
+                    "route",
                     code="prompt_not_found",
                 )
-                return
         try:
             rewritten = apply_version(body, model=route.model, params=route.params, prompt=prompt)
         except PromptError as exc:
-            await chat.error(
-                call,
-                send,
-                400,
-                str(exc),
-                "invalid_request_error",
-                stage="request",
-                param="messages",
-            )
-            return
+            return _Refusal(400, str(exc), "invalid_request_error", "request", param="messages")
         call.sending(rewritten)
         call.body = body
-        chain = d.fallbacks(route)
-        await chat.serve(call, send, receive, route, rewritten, chain, headers)
+        return route, rewritten, d.fallbacks(route)
 
     def _shadow(self, call: Call) -> None:
         # The user's response is complete: only now may its shadow call start.
