@@ -73,7 +73,10 @@ def serve(
         Path | None, typer.Option("--config", "-c", help="Config file [./releasegate.yaml]")
     ] = None,
     http: Annotated[
-        str, typer.Option("--http", help="HTTP parser: auto (httptools if installed), h11.")
+        str,
+        typer.Option(
+            "--http", help="HTTP parser: auto (httptools if installed), h11 or httptools."
+        ),
     ] = "auto",
     key_file: Annotated[
         Path | None,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from releasegate.control.router import Route
+from releasegate.deploy.names import GATEWAY_FEATURE
 from releasegate.errors import NotFound, PromptError
 from releasegate.gateway import _json as fast_json
 from releasegate.gateway._budget_gate import TokenBudgets
@@ -58,6 +59,10 @@ class _Refusal:
     param: str | None = None
     retry_after: float | None = None
 
+
+#: How a request body that is JSON but not an object is named in its error.
+_JSON_KINDS: dict[type, str] = {list: "an array", str: "a string", bool: "a boolean"}
+_JSON_KINDS[type(None)] = "null"
 
 #: A chat request to send: its route, the body rewritten for it, its fallback chain.
 _Accepted = tuple[Route, dict[str, Any], FallbackChain]
@@ -308,11 +313,22 @@ class Gateway:
         d = self.deps
         try:
             body, call.json_exact = fast_json.loads_exact(raw)
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
+        except ValueError as exc:
+            where = (
+                f" (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+                if isinstance(exc, json.JSONDecodeError)
+                else ""
+            )
             return _Refusal(
-                400, "request body must be a JSON object", "invalid_request_error", "request"
+                400, f"request body is not valid JSON{where}", "invalid_request_error", "request"
+            )
+        if not isinstance(body, dict):
+            kind = _JSON_KINDS.get(type(body), "a number")
+            return _Refusal(
+                400,
+                f"request body must be a JSON object, not {kind}",
+                "invalid_request_error",
+                "request",
             )
         call.stream = bool(body.get("stream"))
         if not isinstance(body.get("messages"), list):
@@ -402,7 +418,12 @@ class Gateway:
 
     def _finish(self, call: Call) -> None:
         record = call.record()
-        feature, version = call.feature or "", call.assigned_version or ""
+        # Label values come only from what the gateway knows (its routes, models and
+        # statuses), never from what a caller sent: a request that did not route counts
+        # under the reserved feature, however many names callers make up.
+        routed = call.route is not None
+        feature = (call.feature or "") if routed else GATEWAY_FEATURE
+        version = call.assigned_version or ""
         requested = call.route.model if call.route is not None else ""
         model = call.served_model or ""
         key = (

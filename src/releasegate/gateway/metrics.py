@@ -141,8 +141,8 @@ class GatewayMetrics:
         )
         self.breaker_shared = Gauge(
             "releasegate_gateway_breaker_shared",
-            "1 while breakers decide on the state shared through Redis, 0 while this "
-            "process decides alone because Redis is unreachable.",
+            "1 while breakers decide on the state shared through Redis, 0 without "
+            "redis_url or while this process decides alone because Redis is unreachable.",
             registry=self.registry,
         )
         self.breaker_store_errors = Gauge(
@@ -152,7 +152,7 @@ class GatewayMetrics:
         )
         self.records_dropped = Gauge(
             "releasegate_gateway_records_dropped",
-            "Records the recorder dropped because its buffer was full.",
+            "Records dropped by a full buffer or lost with a record writer that died.",
             registry=self.registry,
         )
         self.records_submitted = Gauge(

@@ -191,13 +191,14 @@ class StoreWriter:
             except ReleasegateError as exc:  # the content: split to save the good ones
                 if len(batch) == 1:
                     reduced = None
+                    why = _why(exc)
                     if self._salvage is not None and not salvaged:
-                        reduced = self._salvage(batch[0], str(exc))
+                        reduced = self._salvage(batch[0], why)
                     if reduced is None:
                         self._bump("rejected")
-                        log.warning("interaction record refused: %s", exc)
+                        log.warning("interaction record refused: %s", why)
                         return
-                    log.warning("interaction record refused, its reduced form kept: %s", exc)
+                    log.warning("interaction record refused, its reduced form kept: %s", why)
                     self._write([reduced], salvaged=True)
                     return
                 half = len(batch) // 2
@@ -223,3 +224,13 @@ class StoreWriter:
     def _bump(self, name: str, n: int = 1) -> None:
         with self._lock:
             self._counts[name] += n
+
+
+def _why(exc: ReleasegateError) -> str:
+    """Why the store refused one record: its invalid fields when known (a record error's
+    own message speaks of a whole batch: "nothing was recorded: ...")."""
+    problems = getattr(exc, "problems", None)
+    if isinstance(problems, list) and problems:
+        shown = "; ".join(str(p) for p in problems[:10])
+        return shown + (f" (and {len(problems) - 10} more)" if len(problems) > 10 else "")
+    return str(exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 import pytest
@@ -174,3 +175,56 @@ async def test_unusual_json_in_unknown_fields_reaches_the_upstream_unchanged(
     sent = rig.primary.requests[-1].body
     assert check(sent), sent
     assert sent["messages"][-1]["content"] == "Q: hi"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"{nope", "request body is not valid JSON (line 1, column 2: Expecting property name"),
+        (
+            b'{"model": "chat", "messages": [',
+            "is not valid JSON (line 1, column 32: Expecting value)",
+        ),
+        (b"hello", "is not valid JSON (line 1, column 1: Expecting value)"),
+        (b"", "is not valid JSON (line 1, column 1: Expecting value)"),
+        (b"[1, 2]", "request body must be a JSON object, not an array"),
+        (b'"chat"', "must be a JSON object, not a string"),
+        (b"12.5", "must be a JSON object, not a number"),
+        (b"true", "must be a JSON object, not a boolean"),
+        (b"null", "must be a JSON object, not null"),
+    ],
+)
+async def test_a_body_that_is_not_a_json_object_says_what_and_where(
+    make_rig: Any, body: bytes, message: str
+) -> None:
+    rig = await make_rig()
+    answer = await rig.client.post("/v1/chat/completions", content=body)
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["type"] == "invalid_request_error" and message in error["message"], error
+    assert rig.recorder.records[-1]["error_stage"] == "request"
+    assert not rig.primary.requests  # nothing reached the upstream
+
+
+async def test_metric_labels_never_take_a_name_the_caller_made_up(make_rig: Any) -> None:
+    # Any caller can ask for any model name: a label per name would grow /metrics
+    # without bound. A request that does not route counts under the reserved feature.
+    rig = await make_rig()
+    await rig.chat()
+    made_up = [f"made-up-{i}" for i in range(40)] + ["Bad Name!!", "x" * 300, "_gateway"]
+    for name in made_up:
+        answer = await rig.client.post(
+            "/v1/chat/completions",
+            json={"model": name, "messages": [{"role": "user", "content": "hi"}]},
+        )
+        assert answer.status_code in (400, 404)
+    no_feature = await rig.client.post("/v1/chat/completions", content=b"{nope")
+    assert no_feature.status_code == 400
+    text = (await rig.client.get("/metrics")).text
+    features = set(re.findall(r'[{,]feature="([^"]*)"', text))
+    assert features == {"chat", "_gateway"}, sorted(features)[:10]
+    assert "made-up" not in text and "Bad Name" not in text
+    assert (
+        'releasegate_gateway_requests_total{feature="_gateway",route="chat",status="404",'
+        f'version=""}} {len(made_up)}.0'
+    ) in text

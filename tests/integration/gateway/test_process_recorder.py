@@ -134,6 +134,13 @@ def test_records_the_store_refuses_are_kept_in_a_reduced_form(db: Database) -> N
     by_id = {r.request_id: r for r in stored(db)}
     assert set(by_id) == {"req-1", "req-2", "req-3"}
     assert by_id["req-1"].metadata and "record_refused" in by_id["req-1"].metadata
+    for refused in (by_id["req-1"], by_id["req-2"]):
+        # why this one record was refused: its fields, not a whole batch's "nothing was
+        # recorded" (its reduced form was)
+        why = str((refused.metadata or {})["record_refused"])
+        assert "nothing was recorded" not in why, why
+    assert "error" in str(by_id["req-1"].metadata["record_refused"])
+    assert "prompt" in str(by_id["req-2"].metadata["record_refused"])
     assert by_id["req-1"].metadata["status"] == 502 and by_id["req-1"].error is not None
     assert by_id["req-2"].prompt is None and by_id["req-3"].prompt is not None
 
