@@ -273,13 +273,15 @@ class Series:
     ) -> None:
         self._m = m
         self._fv = (feature, version)
-        gen = ("chat", PROVIDER, feature, version, request_model, model)
+        self._gen = ("chat", PROVIDER, feature, version, request_model, model)
         self.requests = m.requests.labels("chat", feature, version, str(status))
-        self.duration = m.duration.labels(*gen, error)
+        self.duration = m.duration.labels(*self._gen, error)
         self.overhead = m.overhead.labels(feature, version)
-        self.ttfc = m.ttfc.labels(*gen)
-        self.tokens_in = m.tokens.labels(*gen, "input")
-        self.tokens_out = m.tokens.labels(*gen, "output")
+        # Made on their first value: a kind of request that never has one (a plain
+        # request's time to first chunk, a failure's tokens) leaves no empty series.
+        self.ttfc: Any = None
+        self.tokens_in: Any = None
+        self.tokens_out: Any = None
 
     def observe(self, record: dict[str, Any], fallback_depth: int | None) -> None:
         """Count one request from its record."""
@@ -287,10 +289,16 @@ class Series:
         self.duration.observe(record["latency_ms"] / 1000)
         self.overhead.observe(record["overhead_ms"] / 1000)
         if record["ttft_ms"] is not None:
+            if self.ttfc is None:
+                self.ttfc = self._m.ttfc.labels(*self._gen)
             self.ttfc.observe(record["ttft_ms"] / 1000)
         if record["prompt_tokens"] is not None:
+            if self.tokens_in is None:
+                self.tokens_in = self._m.tokens.labels(*self._gen, "input")
             self.tokens_in.observe(record["prompt_tokens"])
         if record["completion_tokens"] is not None:
+            if self.tokens_out is None:
+                self.tokens_out = self._m.tokens.labels(*self._gen, "output")
             self.tokens_out.observe(record["completion_tokens"])
         if fallback_depth:
             self._m.fallbacks.labels(*self._fv, str(fallback_depth)).inc()

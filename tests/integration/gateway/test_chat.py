@@ -228,3 +228,27 @@ async def test_metric_labels_never_take_a_name_the_caller_made_up(make_rig: Any)
         'releasegate_gateway_requests_total{feature="_gateway",route="chat",status="404",'
         f'version=""}} {len(made_up)}.0'
     ) in text
+
+
+async def test_metrics_have_no_empty_series_for_what_a_request_never_has(make_rig: Any) -> None:
+    # A plain request has no time to first chunk; a refused one has no tokens. (The
+    # stream and the plain requests differ in no other label, so they share the rest.)
+    rig = await make_rig()
+    await rig.chat()
+    await rig.chat()
+    streamed = await rig.chat(stream=True)
+    assert streamed.status_code == 200 and b"[DONE]" in streamed.content
+    refused = await rig.client.post("/v1/chat/completions", json={"model": "nosuch"})
+    assert refused.status_code == 400
+    text = (await rig.client.get("/metrics")).text
+    counts = re.findall(
+        r"^(gen_ai_client_(?:operation_time_to_first_chunk_seconds|token_usage))_count"
+        r"\{([^}]*)\} (\S+)$",
+        text,
+        re.M,
+    )
+    first_chunk = [float(n) for name, _, n in counts if "time_to_first_chunk" in name]
+    assert first_chunk == [1.0], counts  # the stream's only
+    tokens = {labels: float(n) for name, labels, n in counts if name.endswith("token_usage")}
+    assert tokens and all(n == 3.0 for n in tokens.values()), tokens
+    assert all('feature="chat"' in labels for labels in tokens), tokens
