@@ -9,7 +9,7 @@ generation, which also holds everything built at start-up (the configuration, th
 imported modules' objects, the prompt registry), is walked in full every few seconds.
 Measured on the gateway benchmark (one worker, 256 connections): 11% of the process's
 CPU time went to the collector, and each full collection stopped the event loop for
-75-95 ms, which was the whole of the p99 latency the gateway added at 50 connections.
+75-95 ms, which was most of the p99 latency the gateway added at 50 connections.
 
 :func:`tune_for_serving` does two things, once the application is built and before it
 serves:
