@@ -354,10 +354,14 @@ class Gateway:
         try:
             route = d.router.route(feature, call.unit_key)
         except NotFound as exc:
-            where = "X-Releasegate-Feature header" if source == "header" else "'model'"
+            where = (
+                "the X-Releasegate-Feature header"
+                if source == "header"
+                else "the request's 'model'"
+            )
             return _Refusal(
                 404,
-                f"{exc} (feature from the {where})",
+                f"{exc} (the feature name came from {where})",
                 "invalid_request_error",
                 "route",
                 code="model_not_found",

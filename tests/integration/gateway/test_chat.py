@@ -91,10 +91,22 @@ async def test_errors_are_openai_shaped_with_headers_and_recorded(make_rig: Any)
     assert unknown.status_code == 404
     assert unknown.json()["error"]["code"] == "model_not_found"
     assert "nosuch" in unknown.json()["error"]["message"]
+    assert (
+        "(the feature name came from the request's 'model')" in unknown.json()["error"]["message"]
+    )
+    by_header = await rig.client.post(
+        "/v1/chat/completions",
+        json={"model": "m-1", "messages": [{"role": "user", "content": "hi"}]},
+        headers={"X-Releasegate-Feature": "nosuch"},
+    )
+    assert by_header.status_code == 404
+    assert by_header.json()["error"]["message"].endswith(
+        "(the feature name came from the X-Releasegate-Feature header)"
+    )
     no_messages = await rig.client.post("/v1/chat/completions", json={"model": "chat"})
     assert no_messages.status_code == 400 and no_messages.json()["error"]["param"] == "messages"
     stages = [r["error_stage"] for r in rig.recorder.records]
-    assert stages == ["request", "route", "request"]
+    assert stages == ["request", "route", "route", "request"]
 
 
 async def test_caller_request_id_is_kept(make_rig: Any) -> None:
