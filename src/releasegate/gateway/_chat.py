@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import aiohttp
 
@@ -43,6 +43,24 @@ __all__ = ["ChatHandler"]
 _JSON = b"application/json"
 _SSE = b"text/event-stream"
 Receive = Callable[[], Awaitable[dict[str, Any]]]
+
+
+class Refused(Protocol):
+    """A request turned away, as the HTTP error to answer with (the budgets'
+    :class:`~releasegate.gateway._budget_gate.Refusal`, the request checks' own)."""
+
+    @property
+    def status(self) -> int: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def code(self) -> str | None: ...
+    @property
+    def param(self) -> str | None: ...
+    @property
+    def retry_after_s(self) -> float | None: ...
 
 
 class ChatHandler:
@@ -81,6 +99,20 @@ class ChatHandler:
         extra = [(b"retry-after", str(max(1, round(retry_after))).encode())] if retry_after else []
         await self.respond(
             call, send, status, error_payload(message, type_, code=code, param=param), extra
+        )
+
+    async def refuse(self, call: Call, send: Send, refusal: Refused, stage: str) -> None:
+        """Answer a request turned away before any upstream call with its error."""
+        await self.error(
+            call,
+            send,
+            refusal.status,
+            refusal.message,
+            refusal.type,
+            stage=stage,
+            code=refusal.code,
+            param=refusal.param,
+            retry_after=refusal.retry_after_s,
         )
 
     def _upstream(self, model: str) -> Upstream | None:
@@ -197,17 +229,7 @@ class ChatHandler:
         if budgets is not None:
             admitted = await budgets.admit(call, headers, body, self.d.metrics)
             if isinstance(admitted, Refusal):
-                await self.error(
-                    call,
-                    send,
-                    admitted.status,
-                    admitted.message,
-                    admitted.type,
-                    stage="budget",
-                    code=admitted.code,
-                    param=admitted.param,
-                    retry_after=admitted.retry_after_s,
-                )
+                await self.refuse(call, send, admitted, "budget")
                 return
             ticket, body = admitted, admitted.body
         try:

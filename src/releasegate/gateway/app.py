@@ -49,7 +49,8 @@ class _BodyTooLarge(Exception):
 
 @dataclass(frozen=True, slots=True)
 class _Refusal:
-    """A chat request answered with an error (the arguments of ``ChatHandler.error``)."""
+    """A chat request answered with an error before any upstream call (see
+    :class:`~releasegate.gateway._chat.Refused`), and the stage its record names."""
 
     status: int
     message: str
@@ -57,12 +58,16 @@ class _Refusal:
     stage: str
     code: str | None = None
     param: str | None = None
-    retry_after: float | None = None
+    retry_after_s: float | None = None
 
 
 #: How a request body that is JSON but not an object is named in its error.
-_JSON_KINDS: dict[type, str] = {list: "an array", str: "a string", bool: "a boolean"}
-_JSON_KINDS[type(None)] = "null"
+_JSON_KINDS: dict[type, str] = {
+    list: "an array",
+    str: "a string",
+    bool: "a boolean",
+    type(None): "null",
+}
 
 #: A chat request to send: its route, the body rewritten for it, its fallback chain.
 _Accepted = tuple[Route, dict[str, Any], FallbackChain]
@@ -270,17 +275,7 @@ class Gateway:
             else:
                 decided = self._decide(call, headers, raw)
             if isinstance(decided, _Refusal):
-                await chat.error(
-                    call,
-                    send,
-                    decided.status,
-                    decided.message,
-                    decided.type,
-                    stage=decided.stage,
-                    code=decided.code,
-                    param=decided.param,
-                    retry_after=decided.retry_after,
-                )
+                await chat.refuse(call, send, decided, decided.stage)
             elif d.budgets is not None:
                 route, body, chain = decided
                 await chat.serve(call, send, receive, route, body, chain, headers)
@@ -376,7 +371,7 @@ class Gateway:
                 "api_error",
                 "route",
                 code="routing_unavailable",
-                retry_after=1.0,
+                retry_after_s=1.0,
             )
         call.routed(route)
         prompt: Prompt | None = None
