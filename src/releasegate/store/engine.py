@@ -9,13 +9,18 @@ SQLite is put in WAL mode (readers never wait for the writer) with a busy timeou
 SQLAlchemy -- not the ``sqlite3`` module -- controls transactions, so that a write unit
 of work can start with ``BEGIN IMMEDIATE`` and take the write lock before it reads. That
 makes read-check-write sequences such as a promotion serializable across processes.
+
+JSON columns are written with :func:`json_text` (orjson where it writes what
+:func:`json.dumps` would, json everywhere else).
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
@@ -32,6 +37,7 @@ __all__ = [
     "VERSION_TABLE",
     "WRITE_OPTION",
     "create_engine",
+    "json_text",
     "redact",
     "resolve_url",
     "sqlite_file",
@@ -49,6 +55,38 @@ WRITE_OPTION = "releasegate_write"
 """Connection execution option: truthy for a write transaction (SQLite BEGIN IMMEDIATE)."""
 
 _BUSY_TIMEOUT_MS = 30_000
+# orjson encodes these natively where json raises TypeError: handed back, so they raise.
+_ORJSON_STRICT = (
+    orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+def json_text(value: Any) -> str:
+    """``value`` as the JSON text stored in a JSON column: what :func:`json.dumps` writes,
+    up to spacing and escapes (it decodes to the same value), about ten times faster.
+
+    orjson encodes it; :func:`json.dumps` does wherever orjson's result could decode to
+    something else or orjson would accept what json refuses: a non-finite float (orjson
+    writes ``null``, so any text holding ``null`` is re-encoded by json), an integer beyond
+    64 bits, a non-string key, a lone surrogate, a subclass of a JSON type (an enum
+    member with a ``str`` or ``int`` base), a datetime or a dataclass. orjson writes
+    non-ASCII text as UTF-8, json as ``\\u`` escapes; both are the same JSON string. One
+    difference is kept: a UUID or a plain enum member (no JSON base type), which json
+    refuses, orjson writes as its string or value (no such value is stored today).
+
+    Raises:
+        TypeError: ``value`` is not JSON-serializable (as :func:`json.dumps`).
+        ValueError: a circular reference (as :func:`json.dumps`).
+    """
+    try:
+        out = orjson.dumps(value, option=_ORJSON_STRICT)
+    except orjson.JSONEncodeError:
+        return json.dumps(value)
+    if b"null" in out:  # perhaps a NaN or an infinity orjson wrote as null
+        return json.dumps(value)
+    return out.decode()
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -107,6 +145,7 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
         if parsed.get_driver_name() in ("psycopg", "psycopg_async"):
             require("psycopg", purpose="PostgreSQL databases")
         try:
+            kwargs.setdefault("json_serializer", json_text)
             return sa.create_engine(url, pool_pre_ping=True, **kwargs)
         except ImportError as exc:  # another driver named in the URL, not installed
             raise ConfigError(
@@ -119,6 +158,7 @@ def create_engine(url: str, **kwargs: Any) -> Engine:
         # One shared connection, or every checkout would see a different empty database.
         kwargs.setdefault("poolclass", StaticPool)
         kwargs.setdefault("connect_args", {"check_same_thread": False})
+    kwargs.setdefault("json_serializer", json_text)
     engine = sa.create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")

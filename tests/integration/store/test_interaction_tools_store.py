@@ -87,3 +87,44 @@ def test_migration_adds_and_removes_the_columns(database_url: str) -> None:
         assert (sample.output, sample.tool_calls) == ("", tuple(CALLS[:1]))
     finally:
         db.close()
+
+
+ODD_CALLS: list[Any] = [
+    {"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}, "n": 2**70},
+    {"id": "c2", "text": "héllo — 你好 🙂", "floats": [1e16, 1e-7, -0.0], "deep": [[{}]]},
+    {"id": "c3", "null": None, "word": "null", "int": 2**63 - 1},
+]
+
+
+def test_json_columns_round_trip_every_shape(database_url: str) -> None:
+    db = open_database(database_url)
+    records = [
+        {"feature": "chat", "request_id": f"odd-{i}", "tool_calls": [c]}
+        for i, c in enumerate(ODD_CALLS)
+    ]
+    records.append(
+        {
+            "feature": "chat",
+            "request_id": "all",
+            "tool_calls": ODD_CALLS,
+            "prompt": [{"role": "user", "content": "ça va ✓"}],
+        }
+    )
+    RecordingService(db.uow(), clock=lambda: T0).record_json({"records": records})
+    with db.uow(write=False) as uow:
+        stored = uow.interactions.by_request_ids([r["request_id"] for r in records])
+    for i, call in enumerate(ODD_CALLS):
+        assert stored[f"odd-{i}"].tool_calls == [call]
+    assert stored["all"].tool_calls == ODD_CALLS
+    assert stored["all"].prompt == [{"role": "user", "content": "ça va ✓"}]
+    # A retried batch is all duplicates (the content hash is stable across shapes).
+    again = RecordingService(db.uow(), clock=lambda: T0).record_json({"records": records})
+    assert (again.created, again.duplicates, again.conflicts) == (0, len(records), [])
+    if database_url.startswith("sqlite"):
+        # Written by orjson: UTF-8 text, no \u escapes, no spaces.
+        with create_engine(database_url).connect() as conn:
+            raw = conn.execute(
+                sa.text("SELECT prompt FROM interactions WHERE request_id = 'all'")
+            ).scalar_one()
+        assert raw == '[{"role":"user","content":"ça va ✓"}]'
+    db.close()

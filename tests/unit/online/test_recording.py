@@ -238,3 +238,54 @@ def test_records_for_an_unregistered_feature_or_version_are_stored_with_a_warnin
     for warning, start in zip(result.warnings, expected, strict=True):
         assert start in warning and "stored" in warning
     assert result.to_json()["warnings"] == result.warnings
+
+
+# Records of several shapes: non-ASCII text, an integer beyond 64 bits (orjson cannot
+# encode it: the json path), nested metadata, tool calls, floats with exponents.
+HASHED = [
+    rec("h1", response="héllo — 你好 🙂"),
+    rec("h2", metadata={"big": str(2**70), "n": 2**70 // 2**10}),
+    rec("h3", prompt=[{"role": "user", "content": "hi"}], latency_ms=1e-7, cost_usd=1e16),
+    rec("h4", tool_calls=[{"id": "c1", "type": "function", "function": {"name": "f"}}]),
+    rec("h5", context=["a", "null", "NaN"], error="boom"),
+]
+
+
+@pytest.mark.parametrize("record", HASHED, ids=[r["request_id"] for r in HASHED])
+def test_the_content_hash_ignores_key_order_and_tells_content_apart(
+    data: MemoryData, record: dict[str, Any]
+) -> None:
+    from releasegate.online.recording import content_hash
+
+    shuffled = dict(reversed(list(record.items())))
+    assert content_hash(record) == content_hash(shuffled)
+    assert content_hash(record) != content_hash({**record, "response": "other"})
+    first = recording(data).record_json({"records": [record]})
+    again = recording(data).record_json({"records": [shuffled]})
+    assert (first.created, again.duplicates, again.conflicts) == (1, 1, [])
+
+
+@pytest.mark.parametrize("record", HASHED, ids=[r["request_id"] for r in HASHED])
+def test_a_retry_of_a_record_stored_with_the_earlier_hash_is_a_duplicate(
+    data: MemoryData, record: dict[str, Any]
+) -> None:
+    from releasegate.online.recording import content_hash, legacy_content_hash
+
+    recording(data).record_json({"records": [record]})
+    (stored,) = data.interactions.values()
+    new_hash = stored.content_hash
+    # As a record stored before the hash changed carries it.
+    stored.content_hash = legacy_content_hash(_stored_form(record))
+    assert stored.content_hash != new_hash == content_hash(_stored_form(record))
+    again = recording(data).record_json({"records": [record]})
+    assert (again.created, again.duplicates, again.conflicts) == (0, 1, [])
+    changed = recording(data).record_json({"records": [{**record, "response": "changed"}]})
+    assert [c.request_id for c in changed.conflicts] == [record["request_id"]]
+
+
+def _stored_form(record: dict[str, Any]) -> dict[str, Any]:
+    # What the service hashes: the record's JSON form with the defaults filled in.
+    from releasegate.online.records import parse_records
+
+    (parsed,) = parse_records({"records": [record]})
+    return parsed.model_dump(mode="json", exclude_none=True, exclude={"at"})
