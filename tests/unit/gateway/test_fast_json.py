@@ -72,6 +72,11 @@ def test_encodes_to_what_decodes_to_the_same_value(value: Any) -> None:
         (b'{"a": "\\ud800"}', False),  # a lone surrogate
         (b'{"a": 1e400}', False),
         (b'{"a": 1, "a": 2}', True),
+        (b'{"seed": -123456789012345678901}', False),  # negative, beyond 64 bits
+        (b'{"a": 1234567890123456789, "b": 1234567890123456789}', True),  # 19 and 19
+        (b'{"id": "12345678901234567890"}', False),  # 20 digits in a string: json too
+        (b"12345678901234567890", False),  # at both ends of the body
+        (b'{"a": "\xd9\xa0\xd9\xa1 1234567890123456789"}', True),  # non-ASCII digits
         (b'{"text": "caf\xc3\xa9 \\u00e9 \\ud83d\\ude00"}', True),
     ],
 )
@@ -85,6 +90,15 @@ def test_what_orjson_would_read_differently_is_read_by_json(raw: bytes, exact: b
     value, got_exact = fast_json.loads_exact(raw)
     assert _same(value, expected)
     assert got_exact is exact
+
+
+@given(st.binary(max_size=60) | st.from_regex(rb"[0-9a ]{0,45}", fullmatch=True))
+@settings(max_examples=500, deadline=None)
+def test_the_long_number_scan_finds_what_the_regex_finds(raw: bytes) -> None:
+    import re
+
+    scan = fast_json._TWENTY_DIGITS in raw.translate(fast_json._DIGITS_AS_ZEROS)
+    assert scan is (re.search(rb"\d{20}", raw) is not None)
 
 
 @pytest.mark.parametrize(
