@@ -412,11 +412,12 @@ def main() -> None:
                 )
                 vs_bare = f"{paired(label, 'bare proxy', c, rps_ratio):.0%}" if proxy else "—"
                 gap = f"{paired(label, 'bare proxy', c, p99_gap):+.2f}" if proxy else "—"
+                rss = f"{r['rss']:.0f}" if proxy else "—"  # the upstream is not measured
+                pss = f"{r['pss']:.0f}" if proxy else "—"
                 print(
                     f"| {label} | {c} | {r['rps']:.0f} | {vs_bare} | {ratio} | {r['p50']:.2f} "
                     f"| {r['p99']:.2f} | {r['p50'] - d['p50']:+.2f} | {r['p99'] - d['p99']:+.2f} "
-                    f"| {gap} | {r['non2xx']:.0f} | {r['timeouts']:.0f} | {r['rss']:.0f} "
-                    f"| {r['pss']:.0f} |"
+                    f"| {gap} | {r['non2xx']:.0f} | {r['timeouts']:.0f} | {rss} | {pss} |"
                 )
 
 
