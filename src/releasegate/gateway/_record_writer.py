@@ -2,15 +2,19 @@
 
 Started by :class:`~releasegate.gateway._spool.ProcessRecorder` with two inherited file
 descriptors: the read end of a pipe carrying framed batches of gateway records, and a
-small shared file where it publishes its counters. It turns each record into an
-interaction (:func:`~releasegate.gateway._to_record.to_interaction`) and writes them to
-the store through a bounded :class:`~releasegate.online.store_writer.StoreWriter`
+small shared file where it publishes its counters. It holds each frame's records as
+they came, pickled, in a bounded :class:`~releasegate.online.store_writer.StoreWriter`
+(about a fifth of the memory they take as dicts: what a store outage fills), and when
+they are written turns each into an interaction
+(:func:`~releasegate.gateway._to_record.to_interaction`) and writes them to the store
 (validation, redaction, scoring marks, arm statistics), so none of that work takes the
-gateway's interpreter.
+gateway's interpreter. A record that is not a gateway record is counted rejected and
+logged, never fatal.
 
 Frames: an 8-byte little-endian length, then that many bytes. The first frame is the
 JSON spec (database URL, the project's ``online`` section, buffer bounds); each later
-one a pickled list of record tuples in :data:`~releasegate.gateway.recorder.RECORD_FIELDS`
+one (:func:`records_payload`) a 4-byte little-endian count of records, then a pickled
+list of that many record tuples in :data:`~releasegate.gateway.recorder.RECORD_FIELDS`
 order; an empty frame, or the pipe's end, means: write what is buffered and exit.
 Interrupt and termination signals are ignored: the process ends when the gateway closes
 the pipe (which the kernel does when the gateway exits for any reason). It runs at a
@@ -30,13 +34,23 @@ import sys
 import threading
 from typing import IO, Any
 
-__all__ = ["NICE", "STATS", "STATS_SIZE", "frame", "main", "read_frame", "read_stats"]
+__all__ = [
+    "NICE",
+    "STATS",
+    "STATS_SIZE",
+    "frame",
+    "main",
+    "read_frame",
+    "read_stats",
+    "records_payload",
+]
 
 STATS = ("received", "written", "dropped", "rejected", "failed_attempts", "queued", "salvaged")
 """The counters in the shared stats file, in order (signed 64-bit each)."""
 _STATS = struct.Struct(f"<{len(STATS)}q")
 STATS_SIZE = _STATS.size
 _HEADER = struct.Struct("<Q")
+_COUNT = struct.Struct("<I")
 NICE = 10
 """The writer's CPU priority below the gateway's: when they compete for a core, the
 serving process wins and the writer catches up once the CPU frees (its buffer bounded)."""
@@ -57,6 +71,12 @@ def read_frame(stream: IO[bytes]) -> bytes | None:
 def frame(payload: bytes) -> bytes:
     """``payload`` with its length header."""
     return _HEADER.pack(len(payload)) + payload
+
+
+def records_payload(rows: list[tuple[Any, ...]]) -> bytes:
+    """One frame's payload of gateway records (tuples in ``RECORD_FIELDS`` order): their
+    count, then their pickle."""
+    return _COUNT.pack(len(rows)) + pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def read_stats(view: mmap.mmap) -> dict[str, int]:
@@ -97,6 +117,18 @@ def _run(stream: IO[bytes], view: mmap.mmap) -> None:
         db, hooks = opened
         return hooks.service(db.uow())
 
+    def decode(payload: bytes) -> list[dict[str, Any]]:
+        # The records of one frame, when they are written; one that is not a gateway
+        # record is left out (the writer counts it rejected).
+        rows: list[tuple[Any, ...]] = pickle.loads(memoryview(payload)[_COUNT.size :])
+        out = []
+        for row in rows:
+            try:
+                out.append(to_interaction(dict(zip(RECORD_FIELDS, row, strict=True))))
+            except Exception:
+                log.exception("a gateway record could not be read")
+        return out
+
     writer = StoreWriter(
         service,
         capacity=int(spec["records"]),
@@ -104,8 +136,9 @@ def _run(stream: IO[bytes], view: mmap.mmap) -> None:
         batch=MAX_BATCH_RECORDS,  # the most one write takes: fewer commits and queries
         reserved=frozenset({GATEWAY_FEATURE}),
         salvage=minimal,
+        decode=decode,
     )
-    received = [0, 0]  # received, refused before the writer (not a gateway record)
+    received = [0]
     done = threading.Event()
 
     def publish() -> None:
@@ -114,7 +147,7 @@ def _run(stream: IO[bytes], view: mmap.mmap) -> None:
             received[0],
             s.written,
             s.dropped,
-            s.rejected + received[1],
+            s.rejected,
             s.failed_attempts,
             s.queued,
             s.salvaged,
@@ -132,17 +165,10 @@ def _run(stream: IO[bytes], view: mmap.mmap) -> None:
             payload = read_frame(stream)
             if not payload:
                 break
-            rows: list[tuple[Any, ...]] = pickle.loads(payload)  # our own parent's frames
-            size = len(payload) // max(1, len(rows))
-            for row in rows:
-                received[0] += 1
-                try:
-                    interaction = to_interaction(dict(zip(RECORD_FIELDS, row, strict=True)))
-                except Exception:  # not a gateway record: counted, never fatal
-                    received[1] += 1
-                    log.exception("a gateway record could not be read")
-                    continue
-                writer.submit(interaction, size)
+            (count,) = _COUNT.unpack_from(payload)  # our own parent's frames
+            if count:
+                received[0] += count
+                writer.submit_encoded(payload, count)  # decoded when written
     finally:
         writer.close(float(spec.get("close_timeout_s", 10.0)))
         done.set()

@@ -2,18 +2,20 @@
 
 :meth:`ProcessRecorder.submit` costs the event loop one tuple and one append: the
 record's values are queued as they are, with no JSON, validation or redaction. A sender
-thread takes the queue every ``interval_s``, pickles it as one frame and writes it to a
-pipe; a writer process of its own (:mod:`releasegate.gateway._record_writer`, started on
-the first record and restarted if it dies) builds the interactions and writes them to
-the store in batches. Measured on the gateway benchmark, writing from a thread of the
-serving process cost close to half of its throughput (the writer's work holds the one
-interpreter lock the event loop needs); from a process of its own, a few percent.
+thread takes the queue every ``interval_s``, pickles it in frames of at most 500
+records and writes them to a pipe; a writer process of its own
+(:mod:`releasegate.gateway._record_writer`, started on the first record and restarted if
+it dies) builds the interactions and writes them to the store in batches. Measured on
+the gateway benchmark, writing from a thread of the serving process cost close to half
+of its throughput (the writer's work holds the one interpreter lock the event loop
+needs); from a process of its own, a few percent.
 
 Memory is bounded on both sides: here, at most ``pending_records`` records wait for the
 pipe (only when the writer process stalls); in the writer, at most ``buffer_records``
-records and ``buffer_bytes`` of encoded records wait for the store (a store outage is
-ridden out up to that bound, then written once the store is back). Beyond a bound the
-oldest records are dropped; drops are counted (:meth:`stats`, the gateway's
+records and ``buffer_bytes`` of encoded records wait for the store, kept as they came
+(pickled: about a fifth of the memory of the records as dicts) until written. A store
+outage is ridden out up to that bound, then written once the store is back. Beyond a
+bound the oldest records are dropped; drops are counted (:meth:`stats`, the gateway's
 ``releasegate_gateway_records_dropped``) and logged.
 """
 
@@ -25,7 +27,6 @@ import json
 import logging
 import mmap
 import os
-import pickle
 import subprocess
 import sys
 import tempfile
@@ -39,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from releasegate import settings
-from releasegate.gateway._record_writer import STATS_SIZE, frame, read_stats
+from releasegate.gateway._record_writer import STATS_SIZE, frame, read_stats, records_payload
 from releasegate.gateway.recorder import RECORD_FIELDS
 
 __all__ = ["ProcessRecorder", "RecorderStats"]
@@ -48,6 +49,7 @@ log = logging.getLogger("releasegate.gateway")
 
 _ROW = itemgetter(*RECORD_FIELDS)
 _LOG_EVERY_S = 10.0
+_FRAME_ROWS = 500
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
@@ -276,8 +278,12 @@ class ProcessRecorder:
             with self._lock:
                 rows, self._pending = self._pending, deque()
                 closing = self._closing
-            if rows:
-                self._send(pickle.dumps(list(rows), protocol=pickle.HIGHEST_PROTOCOL), len(rows))
+            # At most _FRAME_ROWS records a frame (a writer that fell behind, or a burst,
+            # could otherwise get one frame of thousands, decoded all at once).
+            queued = list(rows)
+            for start in range(0, len(queued), _FRAME_ROWS):
+                chunk = queued[start : start + _FRAME_ROWS]
+                self._send(records_payload(chunk), len(chunk))
             if closing:
                 break
         with self._lock:

@@ -131,3 +131,72 @@ def test_reserved_pseudo_features_only_when_the_writer_names_them() -> None:
     own.submit({"feature": "_tokens", "request_id": "r-3"})
     assert own.close(10)
     assert stored(data) == ["r-2"] and own.stats().rejected == 1
+
+
+def _encode(records: list[dict[str, Any]]) -> bytes:
+    import json
+
+    return json.dumps(records).encode()
+
+
+def _decode(data: bytes) -> list[dict[str, Any]]:
+    # A group's records; an entry that is not an object is left out (counted rejected).
+    import json
+
+    return [r for r in json.loads(data) if isinstance(r, dict)]
+
+
+def test_encoded_groups_are_decoded_when_written_and_unreadable_ones_are_counted() -> None:
+    data = MemoryData()
+    w = StoreWriter(lambda: RecordingService(InMemoryUnitOfWork(data)), batch=7, decode=_decode)
+    w.submit_encoded(_encode([rec(i, response=f"answer {i}") for i in range(5)]), 5)
+    w.submit_encoded(b"not json", 3)  # the whole group unreadable
+    w.submit(rec(99))  # plain and encoded records mix in one buffer
+    w.submit_encoded(_encode([rec(5), "not a record", rec(6), [1]]), 4)  # two left out
+    w.submit_encoded(_encode([rec(i) for i in range(7, 20)]), 13)  # more than a batch
+    assert w.close(10)
+    assert stored(data) == sorted([f"r-{i}" for i in range(20)] + ["r-99"])
+    s = w.stats()
+    assert (s.written, s.rejected, s.dropped, s.queued) == (21, 5, 0, 0)
+    by_id = {i.request_id: i for i in data.interactions.values()}
+    assert by_id["r-4"].response == "answer 4"
+
+
+def test_encoded_groups_count_as_their_records_and_their_bytes_against_the_bounds() -> None:
+    data = MemoryData()
+    gate = threading.Event()
+
+    def stuck() -> RecordingService:
+        gate.wait(10)
+        return RecordingService(InMemoryUnitOfWork(data))
+
+    w = StoreWriter(stuck, capacity=25, batch=1, interval_s=0.01, decode=_decode)
+    for g in range(10):  # ten groups of 4 records: at most 25 records held
+        w.submit_encoded(_encode([rec(g * 4 + i) for i in range(4)]), 4)
+    queued = w.stats().queued
+    assert queued <= 25 + 4  # the group being written, at most, besides the bound
+    gate.set()
+    assert w.close(10)
+    s = w.stats()
+    assert s.dropped % 4 == 0 and s.dropped >= 40 - 25 - 4  # whole groups, oldest first
+    assert s.written + s.dropped == 40
+    assert "r-39" in stored(data) and "r-0" not in stored(data)
+
+    sized = StoreWriter(stuck, max_bytes=1000, batch=1, decode=_decode)
+    groups = [_encode([rec(i, response="x" * 100)]) for i in range(20)]
+    for g in groups:
+        sized.submit_encoded(g, 1)
+    assert sized.close(10)
+    assert sized.stats().dropped >= 20 - 1000 // len(groups[0]) - 1
+
+
+def test_submit_encoded_needs_a_decode_function_and_a_count() -> None:
+    import pytest
+
+    w = StoreWriter(lambda: RecordingService(InMemoryUnitOfWork(MemoryData())))
+    with pytest.raises(TypeError, match="decode"):
+        w.submit_encoded(b"[]", 1)
+    d = StoreWriter(lambda: RecordingService(InMemoryUnitOfWork(MemoryData())), decode=_decode)
+    with pytest.raises(ValueError, match="count"):
+        d.submit_encoded(b"[]", 0)
+    assert w.close(1) and d.close(1)
