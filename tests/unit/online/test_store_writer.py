@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +20,16 @@ def rec(i: int, **extra: Any) -> dict[str, Any]:
 
 def stored(data: MemoryData) -> list[str]:
     return sorted(i.request_id for i in data.interactions.values())
+
+
+def held(data: MemoryData, gate: threading.Event) -> Callable[[], RecordingService]:
+    """A store that is stuck until the test sets ``gate``."""
+
+    def service() -> RecordingService:
+        gate.wait(10)
+        return RecordingService(InMemoryUnitOfWork(data))
+
+    return service
 
 
 def test_every_record_is_written_in_batches() -> None:
@@ -52,11 +63,7 @@ def test_a_full_buffer_drops_the_oldest_and_counts_them() -> None:
     data = MemoryData()
     gate = threading.Event()
 
-    def slow() -> RecordingService:
-        gate.wait(10)  # the store is stuck until the test releases it
-        return RecordingService(InMemoryUnitOfWork(data))
-
-    w = StoreWriter(slow, capacity=5, batch=1, interval_s=0.01)
+    w = StoreWriter(held(data, gate), capacity=5, batch=1, interval_s=0.01)
     for i in range(30):
         w.submit(rec(i))  # returns at once although nothing can be written
     gate.set()
@@ -88,11 +95,7 @@ def test_the_size_bound_drops_the_oldest_and_counts_them() -> None:
     data = MemoryData()
     gate = threading.Event()
 
-    def slow() -> RecordingService:
-        gate.wait(10)
-        return RecordingService(InMemoryUnitOfWork(data))
-
-    w = StoreWriter(slow, capacity=1_000, max_bytes=1_000, batch=1, interval_s=0.01)
+    w = StoreWriter(held(data, gate), capacity=1_000, max_bytes=1_000, batch=1, interval_s=0.01)
     for i in range(50):
         w.submit(rec(i), size=100)  # at most 10 of them fit
     gate.set()
@@ -133,7 +136,7 @@ def test_reserved_pseudo_features_only_when_the_writer_names_them() -> None:
     assert stored(data) == ["r-2"] and own.stats().rejected == 1
 
 
-def _encode(records: list[dict[str, Any]]) -> bytes:
+def _encode(records: list[Any]) -> bytes:
     import json
 
     return json.dumps(records).encode()
@@ -166,10 +169,7 @@ def test_encoded_groups_count_as_their_records_and_their_bytes_against_the_bound
     data = MemoryData()
     gate = threading.Event()
 
-    def stuck() -> RecordingService:
-        gate.wait(10)
-        return RecordingService(InMemoryUnitOfWork(data))
-
+    stuck = held(data, gate)
     w = StoreWriter(stuck, capacity=25, batch=1, interval_s=0.01, decode=_decode)
     for g in range(10):  # ten groups of 4 records: at most 25 records held
         w.submit_encoded(_encode([rec(g * 4 + i) for i in range(4)]), 4)
@@ -184,8 +184,8 @@ def test_encoded_groups_count_as_their_records_and_their_bytes_against_the_bound
 
     sized = StoreWriter(stuck, max_bytes=1000, batch=1, decode=_decode)
     groups = [_encode([rec(i, response="x" * 100)]) for i in range(20)]
-    for g in groups:
-        sized.submit_encoded(g, 1)
+    for group in groups:
+        sized.submit_encoded(group, 1)
     assert sized.close(10)
     assert sized.stats().dropped >= 20 - 1000 // len(groups[0]) - 1
 
